@@ -1,0 +1,158 @@
+"""The few value types every part of manifestlint shares.
+
+A `Span` is a 1-based, end-exclusive region (SARIF's convention, so output needs no
+arithmetic). A `Finding` is the one result type: rules create it with an empty rule id
+and the engine stamps the id and the configured severity, so a rule never knows its own
+severity. YAML values arrive as plain Python values; mappings and sequences are `YMap` /
+`YList` (dict / list subclasses) that also remember where each key and value stood.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+
+class Span(NamedTuple):
+    """1-based line/column region; `end_col` is the column after the last character."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def point(cls, line: int, col: int = 1, width: int = 1) -> Span:
+        return cls(line, col, line, col + max(width, 1))
+
+
+FILE_START = Span(1, 1, 1, 2)
+
+
+class Severity(enum.IntEnum):
+    """Ordered so `finding.severity >= threshold` reads naturally."""
+
+    NOTE = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place. `obj` names the logical object (for fingerprints and
+    annotation suppression): e.g. ``Deployment prod/web`` or ``stage builder``."""
+
+    rule: str
+    severity: Severity
+    path: str
+    span: Span
+    message: str
+    obj: str = ""
+    doc: int = -1  # index of the YAML document in its file; -1 for Dockerfiles / whole file
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.span.line, self.span.col, self.rule, self.message)
+
+
+# ---------------------------------------------------------------- YAML values with positions
+# Spans are stored as plain tuples (line, col, end_line, end_col) for speed and turned into
+# `Span` only when a rule asks for one.
+
+
+class YMap(dict):
+    """A YAML mapping: a dict whose keys and values remember their spans."""
+
+    __slots__ = ("key_spans", "span", "value_spans")
+
+    def key_span(self, key: str) -> Span:
+        """Span of `key` itself (the 'missing field' and 'offending key' anchor)."""
+        return Span(*self.key_spans[key])
+
+    def value_span(self, key: str) -> Span:
+        """Span of the value stored under `key` (the 'bad value' anchor)."""
+        return Span(*self.value_spans[key])
+
+    def where(self, key: str) -> Span:
+        """Value span for scalars, key span for nested collections (what a reader wants
+        highlighted: `image: nginx` -> the value; `securityContext:` -> the key)."""
+        value = self.get(key)
+        if isinstance(value, (YMap, YList)):
+            return self.key_span(key)
+        return self.value_span(key)
+
+    def start(self) -> Span:
+        """The first key of the mapping (anchor for findings about the whole mapping)."""
+        for key in self.key_spans:
+            return Span(*self.key_spans[key])
+        return Span(*self.span)
+
+    def path_get(self, *keys: Any) -> Any:
+        """Follow keys / list indices; None when any step is missing or of the wrong type."""
+        node: Any = self
+        for key in keys:
+            if isinstance(key, int):
+                if not isinstance(node, list) or key >= len(node):
+                    return None
+            elif not isinstance(node, dict):
+                return None
+            node = node[key] if isinstance(key, int) else node.get(key)
+        return node
+
+
+class YList(list):
+    """A YAML sequence: a list whose items remember their spans."""
+
+    __slots__ = ("item_spans", "span")
+
+    def item_span(self, index: int) -> Span:
+        return Span(*self.item_spans[index])
+
+
+def span_of(node: Any) -> Span | None:
+    """The span of a collection node (None for plain scalars, which carry no span)."""
+    if isinstance(node, (YMap, YList)):
+        return Span(*node.span)
+    return None
+
+
+@dataclass(slots=True)
+class YamlDoc:
+    """One YAML document of a stream, as its consuming program would read it."""
+
+    path: str
+    index: int  # position in the stream (0-based)
+    root: Any  # YMap / YList / scalar
+    span: Span
+    kind: str = ""  # 'kubernetes', 'alertmanager', 'prometheus-rules' or '' (unrecognised)
+
+    @property
+    def ident(self) -> str:
+        """Kind namespace/name for Kubernetes objects; the file type otherwise."""
+        root = self.root
+        if isinstance(root, dict) and self.kind == "kubernetes":
+            meta = root.get("metadata")
+            name = ns = ""
+            if isinstance(meta, dict):
+                name = str(meta.get("name") or "")
+                ns = str(meta.get("namespace") or "")
+            return f"{root.get('kind')} {ns + '/' if ns else ''}{name}"
+        return self.kind
+
+
+def hit(path: str, span: Span, message: str, obj: str = "", doc: int = -1) -> Finding:
+    """What a rule yields: a finding without rule id and severity (the engine stamps both)."""
+    return Finding("", Severity.WARNING, path, span, message, obj, doc)
+
+
+def doc_hit(doc: YamlDoc, span: Span, message: str) -> Finding:
+    """A finding inside a YAML document, carrying the document's identity."""
+    return Finding("", Severity.WARNING, doc.path, span, message, doc.ident, doc.index)

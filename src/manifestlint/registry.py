@@ -1,0 +1,176 @@
+"""The rule registry: code registers check functions, data supplies everything else.
+
+A rule is a pure function registered with `@rule(id, scope)`. Its metadata (title,
+default severity, rationale, fix, tags, checklist items, options) lives in the top-level
+`rules/<pack>.yaml` files, which ship inside the wheel. Keeping text out of the code means
+docs, `manifestlint explain` and SARIF `tool.driver.rules` are all generated from one
+record and cannot drift (hadolint's wiki-vs-code drift is the counter-example).
+
+Scopes say what a rule function receives:
+
+- ``dockerfile``        ``fn(df: Dockerfile, ctx)``        one parsed Dockerfile
+- ``kubernetes``        ``fn(doc: YamlDoc, ctx)``          one Kubernetes object (Istio, CRDs included)
+- ``alertmanager``      ``fn(doc: YamlDoc, ctx)``          one Alertmanager configuration
+- ``prometheus-rules``  ``fn(groups: RuleGroups, ctx)``    the rule groups of a rule file or PrometheusRule
+- ``project``           ``fn(index: Index, ctx)``          every document of the project (cross-file)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from manifestlint.model import Finding, Severity
+
+SCOPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules", "project")
+
+# Rule modules, imported on first use. Adding a pack = adding its module name here.
+RULE_MODULES = (
+    "manifestlint.rules.syntax",
+    "manifestlint.rules.docker",
+    "manifestlint.rules.k8s_workload",
+    "manifestlint.rules.k8s_project",
+    "manifestlint.rules.istio",
+    "manifestlint.rules.alertmanager",
+    "manifestlint.rules.prometheus",
+)
+
+RuleFunc = Callable[..., Iterable[Finding]]
+_FUNCS: dict[str, tuple[str, RuleFunc]] = {}
+
+
+def rule(rule_id: str, scope: str) -> Callable[[RuleFunc], RuleFunc]:
+    """Register `func` as the check for `rule_id` (metadata comes from rules/*.yaml)."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r} for {rule_id}")
+
+    def register(func: RuleFunc) -> RuleFunc:
+        if rule_id in _FUNCS:
+            raise ValueError(f"rule {rule_id} registered twice")
+        _FUNCS[rule_id] = (scope, func)
+        return func
+
+    return register
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    name: str
+    default: Any
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    scope: str
+    func: RuleFunc | None  # None only for rules the engine itself emits (parse errors)
+    title: str
+    severity: Severity
+    rationale: str
+    fix: str
+    tags: tuple[str, ...]
+    checklist: tuple[str, ...] = ()
+    security_severity: float | None = None
+    enabled: bool = True
+    options: tuple[Option, ...] = ()
+    pack: str = ""
+    precision: str = "high"
+    references: tuple[str, ...] = ()
+
+    @property
+    def domain(self) -> str:
+        return self.id.split("-", 1)[0]
+
+    def defaults(self) -> dict[str, Any]:
+        return {opt.name: opt.default for opt in self.options}
+
+
+@dataclass(slots=True)
+class Registry:
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def get(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self.rules
+
+    def __iter__(self):
+        return iter(sorted(self.rules.values(), key=lambda r: r.id))
+
+
+def data_dir(name: str) -> Path:
+    """Top-level data folder (`rules`, `schemas`): inside the wheel, or in the source tree."""
+    packaged = Path(__file__).parent / "_data" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / name
+
+
+# Rules the engine emits itself (no function): parse failures and suppression problems.
+ENGINE_RULES = frozenset(
+    {
+        "manifestlint-unreadable-file",
+        "manifestlint-yaml-syntax",
+        "manifestlint-unknown-rule",
+        "docker-syntax-error",
+        "k8s-syntax-error",
+        "alertmanager-invalid-yaml",
+        "prometheus-invalid-yaml",
+    }
+)
+
+_REGISTRY: Registry | None = None
+
+
+def load_registry() -> Registry:
+    """Import every rule module and join functions to their metadata records.
+
+    Raises ValueError when a function has no metadata or metadata has no function: a rule
+    without documentation is a defect, caught here and by the test suite."""
+    global _REGISTRY
+    if _REGISTRY is not None:
+        return _REGISTRY
+    for module in RULE_MODULES:
+        importlib.import_module(module)
+    from manifestlint.parse.yaml import load_plain_yaml
+
+    registry = Registry()
+    for meta_file in sorted(data_dir("rules").glob("*.yaml")):
+        records = load_plain_yaml(meta_file.read_text(encoding="utf-8")) or []
+        for rec in records:
+            rule_id = rec["id"]
+            scope, func = _FUNCS.get(rule_id, ("", None))
+            if func is None and rule_id not in ENGINE_RULES:
+                raise ValueError(f"{meta_file.name}: rule {rule_id} has no registered function")
+            options = tuple(
+                Option(name, spec.get("default"), spec.get("description", ""))
+                for name, spec in (rec.get("options") or {}).items()
+            )
+            sec = rec.get("security-severity")
+            registry.rules[rule_id] = Rule(
+                id=rule_id,
+                scope=scope or "engine",
+                func=func,
+                title=rec["title"],
+                severity=Severity.parse(rec["severity"]),
+                rationale=rec["rationale"].strip(),
+                fix=rec["fix"].strip(),
+                tags=tuple(rec.get("tags") or ()),
+                checklist=tuple(rec.get("checklist") or ()),
+                security_severity=float(sec) if sec is not None else None,
+                enabled=rec.get("enabled", True),
+                options=options,
+                pack=meta_file.stem,
+                precision=rec.get("precision", "high"),
+                references=tuple(rec.get("references") or ()),
+            )
+    missing = sorted(set(_FUNCS) - set(registry.rules))
+    if missing:
+        raise ValueError(f"rules without metadata in rules/*.yaml: {', '.join(missing)}")
+    _REGISTRY = registry
+    return registry
