@@ -7,6 +7,7 @@ Bad input never stops a run: unreadable files and syntax errors become findings.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import sys
 from collections.abc import Iterable
@@ -214,7 +215,28 @@ def lint(
     stdin: tuple[str, str] | None = None,
     use_context: bool = True,
 ) -> LintResult:
-    """Lint `paths` (and stdin as (display name, text)); see the module docstring."""
+    """Lint `paths` (and stdin as (display name, text)); see the module docstring.
+
+    The cyclic garbage collector is paused for the run: parsing allocates hundreds of
+    thousands of small acyclic objects, and generation scans tripled the parse time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint(paths, registry, config, cwd, forced_type, stdin, use_context)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _lint(
+    paths: list[str],
+    registry: Registry,
+    config: Config,
+    cwd: Path,
+    forced_type: str | None,
+    stdin: tuple[str, str] | None,
+    use_context: bool,
+) -> LintResult:
     rules = active_rules(registry, config)
     root = config.root
     sources = discover([p for p in paths if p != "-"], cwd, forced_type, config.exclude, root)

@@ -19,7 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from manifestlint.model import Span, YamlDoc, YList, YMap
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from manifestlint.model import Span, YamlDoc, YList, YMap, node_span
 
 MAX_NESTING = 1000  # libyaml's recursive composer crashes the process far above this
 MAX_EXPANSION = 1_000_000  # values a document may expand to through aliases
@@ -78,92 +80,92 @@ class _TooLarge(Exception):
 
 
 class _Converter:
-    """Converts one composed node graph; memoises shared (aliased) nodes."""
+    """Converts one composed node graph into YMap / YList / scalars.
+
+    Hot path: ~70 nodes per Kubernetes object, so scalars are resolved inline and shared
+    (aliased) nodes are memoised only when the text has anchors at all."""
 
     __slots__ = ("budget", "duplicates", "line0", "memo")
 
-    def __init__(self, line0: int) -> None:
+    def __init__(self, line0: int, anchors: bool) -> None:
         self.line0 = line0
-        self.memo: dict[int, tuple[Any, int]] = {}
+        self.memo: dict[int, tuple[Any, int]] | None = {} if anchors else None
         self.budget = MAX_EXPANSION
         self.duplicates: list[tuple[Span, str]] = []
 
-    def span(self, node: Any) -> tuple[int, int, int, int]:
-        s, e = node.start_mark, node.end_mark
-        return (s.line + self.line0 + 1, s.column + 1, e.line + self.line0 + 1, e.column + 1)
-
-    def convert(self, node: Any) -> tuple[Any, int]:
-        """(value, expanded size). Raises _TooLarge past the expansion budget."""
-        key = id(node)
-        seen = self.memo.get(key)
-        if seen is not None:
-            self.budget -= seen[1]
-            if self.budget < 0:
-                raise _TooLarge
-            return seen
-        node_id = node.id
-        if node_id == "scalar":
+    def convert(self, node: Any) -> Any:
+        """The value of `node`. Raises _TooLarge past the expansion budget."""
+        kind = type(node)
+        if kind is ScalarNode:
+            self.budget -= 1
             value = node.value
-            if not node.style:  # plain: '' from libyaml (None from the pure-Python composer)
-                value = resolve_plain(value) if value else None
-            result = (value, 1)
-        elif node_id == "mapping":
-            result = self._mapping(node)
-        else:
-            items = YList()
-            spans = []
-            size = 1
-            for child in node.value:
-                value, n = self.convert(child)
-                items.append(value)
-                spans.append(self.span(child))
-                size += n
-            items.item_spans = spans
-            items.span = self.span(node)
-            result = (items, size)
-        self.budget -= 1
+            return (resolve_plain(value) if value else None) if not node.style else value
+        memo = self.memo
+        if memo is not None:
+            seen = memo.get(id(node))
+            if seen is not None:
+                self.budget -= seen[1]
+                if self.budget < 0:
+                    raise _TooLarge
+                return seen[0]
+            before = self.budget
+        result = self._mapping(node) if kind is MappingNode else self._sequence(node)
         if self.budget < 0:
             raise _TooLarge
-        self.memo[key] = result
+        if memo is not None:
+            memo[id(node)] = (result, before - self.budget)
         return result
 
-    def _mapping(self, node: Any) -> tuple[YMap, int]:
+    def _sequence(self, node: Any) -> YList:
+        items = YList(self.convert(child) for child in node.value)
+        items.nodes = node.value
+        items.node = node
+        items.line0 = self.line0
+        self.budget -= 1
+        return items
+
+    def _mapping(self, node: Any) -> YMap:
         out = YMap()
-        key_spans: dict[Any, tuple[int, int, int, int]] = {}
-        value_spans: dict[Any, tuple[int, int, int, int]] = {}
-        merges = []
-        size = 1
+        knodes: dict[Any, Any] = {}
+        vnodes: dict[Any, Any] = {}
+        merges = None
+        convert = self.convert
         for knode, vnode in node.value:
-            if knode.id == "scalar":
+            if type(knode) is ScalarNode:
                 key = knode.value
                 if key == "<<" and not knode.style:
-                    merges.append(vnode)
+                    merges = (merges or []) + [vnode]
                     continue
             else:
-                key = f"<{knode.id} key at line {self.span(knode)[0]}>"
-            value, n = self.convert(vnode)
-            size += n
-            if key in out:
-                self.duplicates.append((Span(*self.span(knode)), f"duplicate key {key!r}"))
+                key = f"<complex key at line {knode.start_mark.line + self.line0 + 1}>"
+            if type(vnode) is ScalarNode:
+                self.budget -= 1
+                value = vnode.value
+                if not vnode.style:
+                    value = resolve_plain(value) if value else None
+            else:
+                value = convert(vnode)
+            if key in knodes:
+                self.duplicates.append((node_span(knode, self.line0), f"duplicate key {key!r}"))
             out[key] = value
-            key_spans[key] = self.span(knode)
-            value_spans[key] = self.span(vnode)
-        for merge in merges:  # YAML 1.1 merge keys: explicit keys win
-            sources = merge.value if merge.id == "sequence" else [merge]
-            for src in sources:
-                if src.id != "mapping":
+            knodes[key] = knode
+            vnodes[key] = vnode
+        for merge in merges or ():  # YAML 1.1 merge keys: explicit keys win
+            for src in merge.value if type(merge) is SequenceNode else [merge]:
+                if type(src) is not MappingNode:
                     continue
-                merged, n = self.convert(src)
-                size += n
+                merged = convert(src)
                 for key, value in merged.items():
-                    if key not in out:
+                    if key not in knodes:
                         out[key] = value
-                        key_spans[key] = merged.key_spans[key]
-                        value_spans[key] = merged.value_spans[key]
-        out.key_spans = key_spans
-        out.value_spans = value_spans
-        out.span = self.span(node)
-        return out, size
+                        knodes[key] = merged.knodes[key]
+                        vnodes[key] = merged.vnodes[key]
+        out.knodes = knodes
+        out.vnodes = vnodes
+        out.node = node
+        out.line0 = self.line0
+        self.budget -= 1
+        return out
 
 
 def _nesting_bound(text: str) -> int:
@@ -185,25 +187,27 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
     from ruamel.yaml.cyaml import CBaseLoader
 
     loader = CBaseLoader(text)
+    anchors = "&" in text
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            conv = _Converter(line0)
+            conv = _Converter(line0, anchors)
             try:
-                value, _ = conv.convert(node)
+                value = conv.convert(node)
             except _TooLarge:
-                s = conv.span(node)
-                errors.append(YamlError(Span(s[0], s[1], s[0], s[1] + 1),
+                errors.append(YamlError(node_span(node, line0)._replace(end_line=node.start_mark.line + line0 + 1,
+                                                                         end_col=node.start_mark.column + 2),
                                         "document expands beyond 1,000,000 values through aliases "
                                         "(alias bomb?); not linted", ""))
                 continue
             except RecursionError:
-                s = conv.span(node)
-                errors.append(YamlError(Span(s[0], s[1], s[0], s[1] + 1), "nesting too deep; not linted", ""))
+                span = node_span(node, line0)
+                errors.append(YamlError(Span(span.line, span.col, span.line, span.col + 1),
+                                        "nesting too deep; not linted", ""))
                 continue
-            docs.append((value, Span(*conv.span(node))))
+            docs.append((value, node_span(node, line0)))
             duplicates.extend(conv.duplicates)
         return True
     except Exception as exc:  # libyaml's scanner/parser/composer errors
