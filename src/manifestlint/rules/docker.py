@@ -609,7 +609,7 @@ def shell_form_entrypoint(df: Dockerfile, ctx) -> Iterator[Finding]:
         instr = last.get(kw)
         if instr is None or instr.exec_form is not None or not instr.body.strip():
             continue
-        if instr.body.lstrip().startswith("exec "):
+        if instr.body.lstrip().startswith(("exec ", "[")):  # `[`: reported as docker-syntax-error
             continue  # `sh -c 'exec app'` replaces the shell, so the app is PID 1
         yield hit(
             df.path,
