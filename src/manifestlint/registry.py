@@ -117,6 +117,7 @@ ENGINE_RULES = frozenset(
         "manifestlint-unreadable-file",
         "manifestlint-yaml-syntax",
         "manifestlint-unknown-rule",
+        "manifestlint-internal-error",
         "docker-syntax-error",
         "k8s-syntax-error",
         "alertmanager-invalid-yaml",
@@ -141,7 +142,10 @@ def load_registry() -> Registry:
 
     registry = Registry()
     for meta_file in sorted(data_dir("rules").glob("*.yaml")):
-        records = load_plain_yaml(meta_file.read_text(encoding="utf-8")) or []
+        try:
+            records = load_plain_yaml(meta_file.read_text(encoding="utf-8")) or []
+        except Exception as exc:
+            raise ValueError(f"{meta_file}: {exc}") from None
         for rec in records:
             rule_id = rec["id"]
             scope, func = _FUNCS.get(rule_id, ("", None))

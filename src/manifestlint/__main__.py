@@ -1,0 +1,5 @@
+"""`python -m manifestlint`."""
+
+from manifestlint.cli import main
+
+main()

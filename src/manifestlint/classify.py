@@ -1,0 +1,113 @@
+"""What kind of file, and what kind of document, is this?
+
+By name first (cheap and works for broken files), then by content (a YAML document with
+apiVersion and kind is a Kubernetes object, whatever its file is called). Unrecognised
+YAML (compose files, CI configs, Helm values) is simply not linted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from manifestlint.model import Span, YamlDoc, YList, YMap
+
+FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
+YAML_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def is_dockerfile_name(name: str) -> bool:
+    lower = name.lower()
+    return (
+        lower in ("dockerfile", "containerfile")
+        or lower.startswith(("dockerfile.", "containerfile."))
+        or lower.endswith((".dockerfile", ".containerfile"))
+    )
+
+
+def file_type_by_name(path: str) -> str | None:
+    """'dockerfile', 'yaml' (content decides) or None (not ours)."""
+    name = PurePath(path).name
+    if is_dockerfile_name(name):
+        return "dockerfile"
+    if name.lower().endswith(YAML_SUFFIXES):
+        return "yaml"
+    return None
+
+
+def yaml_hint_by_name(path: str) -> str:
+    """A guess for YAML files whose content cannot tell (broken or empty files)."""
+    name = PurePath(path).name.lower()
+    if "alertmanager" in name:
+        return "alertmanager"
+    if re.search(r"(rules|alerts)[^/]*\.ya?ml$", name):
+        return "prometheus-rules"
+    return ""
+
+
+def document_kind(root: Any) -> str:
+    """'kubernetes', 'alertmanager', 'prometheus-rules' or '' for one YAML document."""
+    if not isinstance(root, YMap):
+        return ""
+    if isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str):
+        return "kubernetes"
+    groups = root.get("groups")
+    if isinstance(groups, YList) and any(isinstance(g, dict) and "rules" in g for g in groups):
+        return "prometheus-rules"
+    if isinstance(root.get("route"), dict) or (
+        isinstance(root.get("receivers"), list) and ("global" in root or "inhibit_rules" in root)
+    ):
+        return "alertmanager"
+    return ""
+
+
+def chunk_kind(text: str) -> str:
+    """Guess the kind of a document that failed to parse, from its text."""
+    if re.search(r"^\s*kind\s*:", text, re.M) and re.search(r"^\s*apiVersion\s*:", text, re.M):
+        return "kubernetes"
+    if re.search(r"^\s*-?\s*(alert|record)\s*:", text, re.M) and "groups" in text:
+        return "prometheus-rules"
+    if re.search(r"^route\s*:", text, re.M) and re.search(r"^receivers\s*:", text, re.M):
+        return "alertmanager"
+    return ""
+
+
+def expand_lists(docs: list[YamlDoc]) -> list[YamlDoc]:
+    """Kubernetes `List` objects (kind List / *List with items) become their items."""
+    out: list[YamlDoc] = []
+    for doc in docs:
+        root = doc.root
+        items = root.get("items") if isinstance(root, YMap) else None
+        if doc.kind == "kubernetes" and str(root.get("kind", "")).endswith("List") and isinstance(items, YList):
+            for i, item in enumerate(items):
+                kind = document_kind(item)
+                out.append(YamlDoc(doc.path, doc.index * 10_000 + i + 1, item, items.item_span(i), kind))
+            continue
+        out.append(doc)
+    return out
+
+
+@dataclass(slots=True)
+class RuleGroups:
+    """The rule groups of a Prometheus rule file or of a PrometheusRule's spec."""
+
+    doc: YamlDoc
+    groups: Any  # normally a YList of YMap; rules must check types
+    container: YMap  # the mapping holding `groups` (the file root, or the CR's spec)
+
+    @property
+    def anchor(self) -> Span:
+        return self.container.key_span("groups") if "groups" in self.container else self.doc.span
+
+
+def rule_groups(doc: YamlDoc) -> RuleGroups | None:
+    root = doc.root
+    if doc.kind == "prometheus-rules":
+        return RuleGroups(doc, root.get("groups"), root)
+    if doc.kind == "kubernetes" and root.get("kind") == "PrometheusRule":
+        spec = root.get("spec")
+        if isinstance(spec, YMap) and "groups" in spec:
+            return RuleGroups(doc, spec.get("groups"), spec)
+    return None

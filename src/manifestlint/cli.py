@@ -1,0 +1,139 @@
+"""Command line: `manifestlint lint`, `manifestlint rules`, `manifestlint explain`.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or
+configuration error. Heavy modules are imported inside the commands so that a one-file
+pre-commit call starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from manifestlint import __version__
+
+FORMATS = ("text", "json", "sarif", "github")
+FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
+
+
+class UsageFailure(click.ClickException):
+    """Exit 2 with a one-line message (click's own usage errors also exit 2)."""
+
+    exit_code = 2
+
+
+def _registry():
+    from manifestlint.registry import load_registry
+
+    return load_registry()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="manifestlint")
+def main() -> None:
+    """Production-readiness linter for Dockerfiles, Kubernetes/Istio manifests,
+    Alertmanager configs and Prometheus alerting rules."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("-c", "--config", "config_path", type=str, help="Configuration file (default: found upward).")
+@click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable, comma-separated).")
+@click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable, comma-separated).")
+@click.option("--exclude", multiple=True, help="Glob pattern of paths not to lint (repeatable).")
+@click.option("--type", "forced_type", type=click.Choice(FILE_TYPES), help="Treat every given file as this type.")
+@click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name for input read from '-'.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "none"]), default=None,
+              help="Lowest severity that makes the exit code 1 [default: warning].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
+@click.option("--kubernetes-version", default=None, help="Target Kubernetes version for API checks, e.g. 1.33.")
+@click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
+@click.option("--sarif-category", default="manifestlint/", show_default=True,
+              help="SARIF runAutomationDetails.id (GitHub's analysis category).")
+@click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
+def lint(paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
+         kubernetes_version, no_context, sarif_category, quiet) -> None:  # fmt: skip
+    """Lint files and folders (recursively); '-' reads standard input."""
+    from manifestlint.config import ConfigError, check_selectors, load_config
+    from manifestlint.engine import lint as run_lint
+    from manifestlint.model import Severity
+
+    cwd = Path.cwd()
+    try:
+        registry = _registry()
+        config = load_config(config_path, cwd, registry)
+        cli_select = [s.strip() for item in select for s in item.split(",") if s.strip()]
+        cli_ignore = [s.strip() for item in ignore for s in item.split(",") if s.strip()]
+        check_selectors(cli_select + cli_ignore, registry, "--select/--ignore")
+        if cli_select:
+            config.select = cli_select
+        config.ignore += cli_ignore
+        config.exclude += list(exclude)
+        if kubernetes_version:
+            if not kubernetes_version.startswith("1.") or not kubernetes_version[2:].isdigit():
+                raise ConfigError(f"--kubernetes-version: expected 1.N, got {kubernetes_version!r}")
+            config.kubernetes_version = kubernetes_version
+        stdin = None
+        if "-" in paths:
+            stdin = (stdin_filename, sys.stdin.read())
+        result = run_lint(list(paths), registry, config, cwd, forced_type, stdin, use_context=not no_context)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise UsageFailure(f"no such file or directory: {exc.args[0]}") from None
+
+    if fmt == "sarif":
+        from manifestlint.output import sarif
+
+        text = sarif.render(result, cwd, sarif_category)
+    elif fmt == "json":
+        from manifestlint.output import json as json_out
+
+        text = json_out.render(result)
+    elif fmt == "github":
+        from manifestlint.output import github
+
+        text = github.render(result)
+    else:
+        from manifestlint.output import text as text_out
+
+        text = text_out.render(result, colour=output is None and sys.stdout.isatty(), summary=not quiet)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+    threshold = fail_on or config.fail_on
+    if exit_zero or threshold == "none":
+        sys.exit(0)
+    level = Severity.parse(threshold)
+    sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table")
+def list_rules(fmt: str) -> None:
+    """List every rule: id, default severity, enabled by default, title."""
+    from manifestlint import docs
+
+    click.echo(docs.rules_table(_registry(), fmt), nl=False)
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Print a rule's full documentation."""
+    from manifestlint import docs
+
+    registry = _registry()
+    if rule_id not in registry:
+        raise UsageFailure(f"unknown rule id {rule_id!r} (see `manifestlint rules`)")
+    click.echo(docs.rule_page(registry.get(rule_id)), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

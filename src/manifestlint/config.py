@@ -1,0 +1,143 @@
+"""Configuration: `.manifestlint.yaml` or `[tool.manifestlint]`, found upward from the cwd.
+
+Validated by `schemas/config.schema.json` and then against the rule registry (unknown
+rule ids and options are errors), so a typo never silently disables a check. Any problem
+is a `ConfigError` whose one-line message names the key; the CLI exits 2 with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from manifestlint.model import Severity
+from manifestlint.registry import Registry, data_dir
+
+CONFIG_NAMES = (".manifestlint.yaml", ".manifestlint.yml")
+DEFAULT_KUBERNETES_VERSION = "1.33"
+
+
+class ConfigError(Exception):
+    """A usage or configuration error: exit code 2, one line."""
+
+
+@dataclass(slots=True)
+class RuleSetting:
+    enabled: bool | None = None
+    severity: Severity | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Config:
+    path: Path | None = None  # the file it came from
+    rules: dict[str, RuleSetting] = field(default_factory=dict)
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    fail_on: str = "warning"
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+
+    @property
+    def root(self) -> Path | None:
+        return self.path.parent if self.path else None
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.manifestlint.yaml`, or pyproject.toml with [tool.manifestlint], upward."""
+    for folder in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.manifestlint" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if path.name == "pyproject.toml":
+        import tomllib  # noqa: PLC0415  (3.11+; 3.10 users keep config in .manifestlint.yaml)
+
+        try:
+            return tomllib.loads(text).get("tool", {}).get("manifestlint", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    from manifestlint.parse.yaml import load_plain_yaml
+
+    try:
+        data = load_plain_yaml(text)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()
+        raise ConfigError(f"{path}: invalid YAML: {' '.join(first[:2])}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping")
+    return data
+
+
+def _validate_schema(data: dict[str, Any], path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((data_dir("schemas") / "config.schema.json").read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = ".".join(str(p) for p in err.path) or "(top level)"
+        raise ConfigError(f"{path}: {where}: {err.message}")
+
+
+def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
+    path = Path(explicit) if explicit else find_config(cwd)
+    if path is None:
+        return Config()
+    if explicit and not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    data = _read(path)
+    if data:
+        _validate_schema(data, path)
+    config = Config(path=path.resolve())
+    for rule_id, value in (data.get("rules") or {}).items():
+        if rule_id not in registry:
+            raise ConfigError(f"{path}: rules.{rule_id}: unknown rule id")
+        setting = RuleSetting()
+        if isinstance(value, str):
+            value = {"enabled": False} if value == "off" else {"severity": value}
+        if "enabled" in value:
+            setting.enabled = value["enabled"]
+        if "severity" in value:
+            setting.severity = Severity.parse(value["severity"])
+            setting.enabled = True if setting.enabled is None else setting.enabled
+        known = {opt.name for opt in registry.get(rule_id).options}
+        for name, opt_value in (value.get("options") or {}).items():
+            if name not in known:
+                raise ConfigError(f"{path}: rules.{rule_id}.options.{name}: unknown option")
+            setting.options[name] = opt_value
+        config.rules[rule_id] = setting
+    config.select = list(data.get("select") or [])
+    config.ignore = list(data.get("ignore") or [])
+    config.exclude = list(data.get("exclude") or [])
+    config.fail_on = data.get("fail-on", config.fail_on)
+    config.kubernetes_version = str(data.get("kubernetes-version", config.kubernetes_version))
+    check_selectors(config.select + config.ignore, registry, f"{path}: select/ignore")
+    return config
+
+
+def selector_matches(selector: str, rule_id: str) -> bool:
+    """`k8s` and `k8s-` select a whole domain; anything else must be a full rule id or prefix
+    ending at a dash boundary (`k8s-missing` selects every `k8s-missing-*`)."""
+    sel = selector.rstrip("-")
+    return rule_id == sel or rule_id.startswith(sel + "-")
+
+
+def check_selectors(selectors: list[str], registry: Registry, where: str) -> None:
+    for sel in selectors:
+        if sel.lower() != "all" and not any(selector_matches(sel, r.id) for r in registry):
+            raise ConfigError(f"{where}: unknown rule id or prefix {sel!r}")

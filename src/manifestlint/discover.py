@@ -1,0 +1,113 @@
+"""Which files to lint (the report set) and which to read for context (the project).
+
+Directories are walked recursively, skipping VCS, dependency and vendored folders and Helm
+`templates/` (Go templates are not YAML); inside a git work tree `.gitignore` is honoured by
+asking git itself. Files named explicitly are always linted.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from manifestlint.classify import file_type_by_name
+
+SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv", "__pycache__",
+     ".tox", ".nox", ".terraform", ".mypy_cache", ".ruff_cache", ".pytest_cache", "site-packages"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    path: str  # as displayed: relative to the cwd when below it
+    abspath: Path
+    file_type: str  # 'dockerfile', 'yaml', or a forced type
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def git_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _git_files(folder: Path) -> list[Path] | None:
+    """Tracked and untracked-but-not-ignored files below `folder`, or None without git."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, timeout=30, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [folder / name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def _is_helm_template(path: Path) -> bool:
+    return path.parent.name == "templates" and (path.parent.parent / "Chart.yaml").exists()
+
+
+def _walk(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        found.extend(Path(dirpath) / name for name in sorted(filenames))
+    return found
+
+
+def walk_folder(folder: Path) -> list[Path]:
+    files = _git_files(folder) if git_root(folder) else None
+    if files is None:
+        files = _walk(folder)
+    else:
+        files = [f for f in files if not (SKIP_DIRS & set(f.relative_to(folder).parts[:-1]))]
+    return sorted(files)
+
+
+def excluded(path: Path, patterns: list[str], root: Path | None) -> bool:
+    if not patterns:
+        return False
+    candidates = [path.as_posix()]
+    if root is not None:
+        try:
+            candidates.append(path.relative_to(root).as_posix())
+        except ValueError:
+            pass
+    return any(fnmatch.fnmatch(c, pat) or fnmatch.fnmatch(c, pat.rstrip("/") + "/*")
+               for c in candidates for pat in patterns)  # fmt: skip
+
+
+def discover(
+    paths: list[str], cwd: Path, forced_type: str | None, exclude: list[str], root: Path | None
+) -> list[Source]:
+    """The report set, deduplicated, in a deterministic order."""
+    seen: dict[Path, Source] = {}
+    for raw in paths:
+        path = (cwd / raw).resolve() if not Path(raw).is_absolute() else Path(raw).resolve()
+        if path.is_dir():
+            for file in walk_folder(path):
+                if _is_helm_template(file) or excluded(file, exclude, root) or not file.is_file():
+                    continue
+                ftype = forced_type or file_type_by_name(file.name)
+                if ftype:
+                    resolved = file.resolve()
+                    seen.setdefault(resolved, Source(display_path(file, cwd), resolved, ftype))
+        elif path.exists():
+            if excluded(path, exclude, root):
+                continue
+            ftype = forced_type or file_type_by_name(path.name) or "yaml"
+            seen.setdefault(path, Source(display_path(Path(os.path.abspath(cwd / raw)), cwd), path, ftype))
+        else:
+            raise FileNotFoundError(raw)
+    return list(seen.values())

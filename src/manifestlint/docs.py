@@ -1,0 +1,83 @@
+"""Rule documentation generated from rule metadata (and the rule's fixtures, in the docs).
+
+One source for `manifestlint explain`, `manifestlint rules`, `docs/rules/*.md` and SARIF
+help text, so they cannot drift apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from manifestlint.registry import Registry, Rule
+
+
+def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) -> str:
+    """Markdown page; `examples` are (label, language, text) pairs from the rule's fixtures."""
+    lines = [
+        f"# {rule.id}",
+        "",
+        f"**{rule.title}**",
+        "",
+        f"- Default severity: `{rule.severity.label}`",
+        f"- Enabled by default: {'yes' if rule.enabled else 'no'}",
+        f"- Applies to: {rule.scope if rule.scope != 'engine' else 'every file of its type (reported by the engine)'}",
+        f"- Tags: {', '.join(rule.tags) or '-'}",
+    ]
+    if rule.security_severity is not None:
+        lines.append(f"- Security severity: {rule.security_severity:.1f}")
+    if rule.checklist:
+        lines.append(f"- Checklist item(s): {'; '.join(rule.checklist)}")
+    lines += ["", "## Why is this bad?", "", rule.rationale, "", "## How to fix it", "", rule.fix]
+    if rule.options:
+        lines += ["", "## Options", ""]
+        for opt in rule.options:
+            lines.append(f"- `{opt.name}` (default `{json.dumps(opt.default)}`): {opt.description}")
+    for label, lang, text in examples or ():
+        lines += ["", f"## {label}", "", f"```{lang}", text.rstrip("\n"), "```"]
+    lines += [
+        "",
+        "## Suppressing it",
+        "",
+        f"- One line or block: `# manifestlint: disable={rule.id}` on the line before (or at the end of the line).",
+        f"- One file: `# manifestlint: disable-file={rule.id}`.",
+        f"- One Kubernetes object: annotation `manifestlint.io/ignore: \"{rule.id}\"`.",
+        f"- Everywhere: `rules: {{{rule.id}: off}}` in `.manifestlint.yaml`.",
+    ]
+    if rule.references:
+        lines += ["", "## References", ""] + [f"- {ref}" for ref in rule.references]
+    return "\n".join(lines) + "\n"
+
+
+def rules_table(registry: Registry, fmt: str = "table") -> str:
+    rules = list(registry)
+    if fmt == "json":
+        data = [
+            {"id": r.id, "severity": r.severity.label, "enabled": r.enabled, "title": r.title, "tags": list(r.tags)}
+            for r in rules
+        ]
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "markdown":
+        out = ["| rule | severity | default | title |", "|---|---|---|---|"]
+        out += [
+            f"| [`{r.id}`](rules/{r.id}.md) | {r.severity.label} | {'on' if r.enabled else 'off'} | {r.title} |"
+            for r in rules
+        ]
+        return "\n".join(out) + "\n"
+    width = max(len(r.id) for r in rules)
+    out = [f"{'RULE'.ljust(width)}  SEVERITY  DEFAULT  TITLE"]
+    out += [f"{r.id.ljust(width)}  {r.severity.label.ljust(8)}  {'on ' if r.enabled else 'off'}      {r.title}"
+            for r in rules]  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
+EXT_LANG = {".yaml": "yaml", ".yml": "yaml", ".Dockerfile": "dockerfile", ".json": "json"}
+
+
+def fixture_examples(rule_id: str, fixtures: Path) -> list[tuple[str, str, str]]:
+    """Bad and good examples for a rule from tests/fixtures/rules/<id>/."""
+    folder = fixtures / rule_id
+    out = []
+    for stem, label in (("bad", "Example (flagged)"), ("good", "Use instead (not flagged)")):
+        for path in sorted(folder.glob(f"{stem}*")):
+            out.append((label, EXT_LANG.get(path.suffix, ""), path.read_text(encoding="utf-8")))
+    return out

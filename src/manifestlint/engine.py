@@ -1,0 +1,338 @@
+"""The pipeline: read -> parse -> classify -> index -> rules -> suppress -> sorted findings.
+
+The engine owns every cross-cutting concern (rule ids, severities, enablement, parse
+failures, suppression, the report set) so that rules stay pure functions of the model.
+Bad input never stops a run: unreadable files and syntax errors become findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from manifestlint.classify import chunk_kind, document_kind, expand_lists, rule_groups, yaml_hint_by_name
+from manifestlint.config import Config, selector_matches
+from manifestlint.discover import Source, discover, display_path, git_root, walk_folder
+from manifestlint.index import Index
+from manifestlint.model import FILE_START, Finding, Severity, Span, YamlDoc
+from manifestlint.registry import Registry, Rule
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+SYNTAX_RULE = {
+    "kubernetes": "k8s-syntax-error",
+    "alertmanager": "alertmanager-invalid-yaml",
+    "prometheus-rules": "prometheus-invalid-yaml",
+    "dockerfile": "docker-syntax-error",
+    "": "manifestlint-yaml-syntax",
+}
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """What a rule may read besides its input: its options, the config, the project index."""
+
+    rule: Rule
+    options: dict[str, Any]
+    config: Config
+    index: Index
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    source: Source
+    text: str = ""
+    file_type: str = ""  # dockerfile / kubernetes / alertmanager / prometheus-rules / '' (not ours)
+    docs: list[YamlDoc] = field(default_factory=list)
+    dockerfile: Any = None
+    findings: list[Finding] = field(default_factory=list)  # parse problems (rule ids already set)
+
+
+@dataclass(slots=True)
+class LintResult:
+    findings: list[Finding]
+    artifacts: list[str]  # every analysed file (display paths)
+    rules: list[Rule]  # every rule that ran
+    root: Path  # what SARIF uris are relative to
+
+
+def decode(data: bytes) -> tuple[str | None, str]:
+    """(text, problem). UTF-8 (with or without BOM) and UTF-16 with a BOM are accepted."""
+    if b"\0" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, "binary file (contains NUL bytes); not linted"
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16"), ""
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); not linted"
+
+
+def _engine_finding(rule: str, path: str, span: Span, message: str, registry: Registry, doc: int = -1) -> Finding:
+    return Finding(rule, registry.get(rule).severity, path, span, message, "", doc)
+
+
+def _read_source(source: Source, registry: Registry, stdin_text: str | None = None) -> ParsedFile:
+    parsed = ParsedFile(source)
+    if stdin_text is not None:
+        text: str | None = stdin_text
+    else:
+        try:
+            size = source.abspath.stat().st_size
+            if size > MAX_FILE_BYTES:
+                parsed.findings.append(_engine_finding(
+                    "manifestlint-unreadable-file", source.path, FILE_START,
+                    f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; not linted", registry))
+                return parsed
+            data = source.abspath.read_bytes()
+        except OSError as exc:
+            parsed.findings.append(_engine_finding(
+                "manifestlint-unreadable-file", source.path, FILE_START, f"cannot read: {exc.strerror}", registry))
+            return parsed
+        text, problem = decode(data)
+        if text is None:
+            if source.file_type == "yaml" and not yaml_hint_by_name(source.path) and b"\0" in data[:8192]:
+                return parsed  # a binary file with a YAML name during a folder walk: not ours
+            parsed.findings.append(
+                _engine_finding("manifestlint-unreadable-file", source.path, FILE_START, problem, registry))
+            return parsed
+    parsed.text = text
+    if source.file_type == "dockerfile":
+        _parse_dockerfile(parsed, registry)
+    else:
+        _parse_yaml(parsed, registry)
+    return parsed
+
+
+def _parse_dockerfile(parsed: ParsedFile, registry: Registry) -> None:
+    from manifestlint.parse.dockerfile import parse_dockerfile
+
+    parsed.file_type = "dockerfile"
+    df = parse_dockerfile(parsed.text, parsed.source.path)
+    parsed.dockerfile = df
+    for span, message in df.errors:
+        parsed.findings.append(_engine_finding("docker-syntax-error", parsed.source.path, span, message, registry))
+
+
+def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
+    from manifestlint.parse.yaml import parse_stream
+
+    path = parsed.source.path
+    forced = parsed.source.file_type if parsed.source.file_type != "yaml" else ""
+    docs, errors, duplicates = parse_stream(parsed.text, path)
+    for doc in docs:
+        doc.kind = forced if forced and forced != "kubernetes" else document_kind(doc.root)
+        if forced == "kubernetes" and not doc.kind:
+            doc.kind = "kubernetes" if isinstance(doc.root, dict) else ""
+    docs = expand_lists(docs)
+    kinds = {doc.kind for doc in docs if doc.kind}
+    file_kind = forced or (kinds.pop() if len(kinds) == 1 else "kubernetes" if "kubernetes" in kinds else "")
+    file_kind = file_kind or yaml_hint_by_name(path)
+    parsed.docs = [doc for doc in docs if doc.kind]
+    for error in errors:
+        if "{{" in error.chunk:
+            continue  # a Go/Helm template, not YAML: not ours to judge
+        kind = forced or chunk_kind(error.chunk) or file_kind
+        if not kind and not error.chunk:
+            kind = ""  # refused before parsing (too deep, alias bomb): report generically
+        elif not kind and not parsed.docs:
+            continue  # unrecognisable broken YAML (a CI file?): not ours
+        parsed.findings.append(_engine_finding(SYNTAX_RULE[kind], path, error.span, error.message, registry))
+        file_kind = file_kind or kind
+    for span, message in duplicates:
+        doc = next((d for d in parsed.docs if d.span.line <= span.line <= d.span.end_line), None)
+        if doc is not None:
+            parsed.findings.append(_engine_finding(
+                SYNTAX_RULE[doc.kind], path, span, f"{message}: the loader rejects duplicate keys", registry,
+                doc.index))
+    if parsed.docs or parsed.findings:
+        parsed.file_type = file_kind or "kubernetes"
+
+
+# ---------------------------------------------------------------------------- rule selection
+
+
+def active_rules(registry: Registry, config: Config) -> list[Rule]:
+    """Rules that run, with the configured severity stamped in."""
+    out = []
+    for rule in registry:
+        setting = config.rules.get(rule.id)
+        enabled = rule.enabled if setting is None or setting.enabled is None else setting.enabled
+        if config.select:
+            exact = rule.id in config.select
+            enabled = exact or (enabled and any(selector_matches(s, rule.id) for s in config.select))
+        if any(selector_matches(s, rule.id) for s in config.ignore):
+            enabled = False
+        if not enabled:
+            continue
+        if setting is not None and setting.severity is not None:
+            rule = replace(rule, severity=setting.severity)
+        out.append(rule)
+    return out
+
+
+def _run_rule(rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding]) -> None:
+    try:
+        for found in rule.func(subject, ctx) or ():
+            out.append(replace(found, rule=rule.id, severity=rule.severity))
+    except Exception as exc:  # a rule bug must not cost the user the other findings
+        path = getattr(subject, "path", None) or getattr(getattr(subject, "doc", None), "path", "")
+        out.append(Finding("manifestlint-internal-error", Severity.ERROR, path or "<project>", FILE_START,
+                           f"internal error in rule {rule.id}: {exc!r}"))
+        print(f"manifestlint: internal error in rule {rule.id} on {path}: {exc!r}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+def project_root(config: Config, sources: list[Source], cwd: Path, paths: list[str]) -> Path:
+    if config.root is not None:
+        return config.root
+    first = (cwd / paths[0]).resolve() if paths and paths[0] != "-" else cwd
+    root = git_root(first if first.is_dir() else first.parent)
+    if root is not None:
+        return root
+    return first if first.is_dir() else first.parent
+
+
+def _context_files(root: Path, report: set[Path], config: Config) -> list[Source]:
+    """YAML manifests under the project root that the user did not name (context only)."""
+    out = []
+    for file in walk_folder(root):
+        if file in report or not file.name.lower().endswith((".yaml", ".yml")):
+            continue
+        out.append(Source(file.as_posix(), file, "yaml"))
+    return out
+
+
+def lint(
+    paths: list[str],
+    registry: Registry,
+    config: Config,
+    cwd: Path,
+    forced_type: str | None = None,
+    stdin: tuple[str, str] | None = None,
+    use_context: bool = True,
+) -> LintResult:
+    """Lint `paths` (and stdin as (display name, text)); see the module docstring."""
+    rules = active_rules(registry, config)
+    root = config.root
+    sources = discover([p for p in paths if p != "-"], cwd, forced_type, config.exclude, root)
+    root = project_root(config, sources, cwd, paths)
+    parsed: list[ParsedFile] = [_read_source(s, registry) for s in sources]
+    if stdin is not None:
+        name, text = stdin
+        ftype = forced_type or ("dockerfile" if name and _is_dockerfile(name) else "yaml")
+        parsed.append(_read_source(Source(name, cwd / name, ftype), registry, stdin_text=text))
+
+    index = Index(report_paths={p.source.path for p in parsed})
+    for pf in parsed:
+        index.add(pf.docs)
+    project_rules = [r for r in rules if r.scope == "project"]
+    if use_context and project_rules and index.objects:
+        report_abs = {s.abspath for s in sources}
+        for source in _context_files(root, report_abs, config):
+            try:
+                head = source.abspath.read_bytes()
+            except OSError:
+                continue
+            if b"kind:" not in head and b"groups:" not in head and b"route:" not in head:
+                continue
+            index.add(_read_source(source, registry).docs)
+
+    contexts = {r.id: RuleContext(r, {**r.defaults(), **_opts(config, r)}, config, index) for r in rules}
+    findings: list[Finding] = []
+    for pf in parsed:
+        findings.extend(pf.findings)
+        findings.extend(_lint_file(pf, rules, contexts))
+    project_findings: list[Finding] = []
+    for rule in project_rules:
+        _run_rule(rule, index, contexts[rule.id], project_findings)
+    findings.extend(f for f in project_findings if f.path in index.report_paths)
+
+    findings = _suppress(findings, parsed, registry)
+    enabled_ids = {r.id for r in rules}
+    findings = [f for f in findings if f.rule in enabled_ids]
+    findings.sort(key=Finding.sort_key)
+    artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
+    return LintResult(findings, artifacts, rules, root)
+
+
+def _is_dockerfile(name: str) -> bool:
+    from manifestlint.classify import is_dockerfile_name
+
+    return is_dockerfile_name(Path(name).name)
+
+
+def _opts(config: Config, rule: Rule) -> dict[str, Any]:
+    setting = config.rules.get(rule.id)
+    return setting.options if setting is not None else {}
+
+
+def _lint_file(pf: ParsedFile, rules: list[Rule], contexts: dict[str, RuleContext]) -> list[Finding]:
+    out: list[Finding] = []
+    if pf.dockerfile is not None:
+        for rule in rules:
+            if rule.scope == "dockerfile":
+                _run_rule(rule, pf.dockerfile, contexts[rule.id], out)
+        return out
+    by_scope: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_scope.setdefault(rule.scope, []).append(rule)
+    for doc in pf.docs:
+        for rule in by_scope.get(doc.kind, ()):
+            _run_rule(rule, doc, contexts[rule.id], out)
+        groups = rule_groups(doc)
+        if groups is not None:
+            for rule in by_scope.get("prometheus-rules", ()):
+                _run_rule(rule, groups, contexts[rule.id], out)
+    return out
+
+
+def _suppress(findings: list[Finding], parsed: list[ParsedFile], registry: Registry) -> list[Finding]:
+    from manifestlint.suppress import dockerfile_suppressions, yaml_suppressions
+
+    known = registry.__contains__
+    by_path: dict[str, Any] = {}
+    extra: list[Finding] = []
+    for pf in parsed:
+        if not pf.text or "manifestlint" not in pf.text:
+            continue
+        lines = pf.text.splitlines()
+        if pf.dockerfile is not None:
+            spans = [ins.span for ins in pf.dockerfile.instructions]
+            sup = dockerfile_suppressions(pf.source.path, lines, spans, known)
+        else:
+            sup = yaml_suppressions(pf.source.path, lines, pf.docs, known)
+        by_path[pf.source.path] = sup
+        unknown = registry.get("manifestlint-unknown-rule")
+        extra.extend(replace(p, rule=unknown.id, severity=unknown.severity) for p in sup.problems)
+    if not by_path:
+        return findings
+    kept = [f for f in findings if f.path not in by_path or not by_path[f.path].hides(f)]
+    return kept + extra
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable under unrelated edits: rule, file, object identity and message, not the line."""
+    key = "|".join((finding.rule, finding.path, finding.obj, finding.message))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def fingerprints(findings: Iterable[Finding]) -> list[str]:
+    """One fingerprint per finding; repeated identical keys get an occurrence suffix."""
+    seen: dict[str, int] = {}
+    out = []
+    for finding in findings:
+        base = fingerprint(finding)
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        out.append(base if count == 0 else f"{base}:{count}")
+    return out
+
+
+__all__ = ["LintResult", "RuleContext", "active_rules", "decode", "display_path", "fingerprint", "lint"]

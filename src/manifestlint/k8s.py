@@ -1,0 +1,157 @@
+"""Kubernetes helpers shared by rule packs: pod templates, containers, namespaces.
+
+Composition helpers instead of base classes (kube-linter's `PerContainerCheck`, not
+checkov's four-level hierarchy): a rule asks for the pod spec or iterates containers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from manifestlint.model import YamlDoc, YList, YMap
+
+WORKLOAD_KINDS = frozenset(
+    {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
+     "CronJob", "PodTemplate"}
+)  # fmt: skip
+# Kinds whose pods are expected to run to completion (no probes, no PDB, no replicas).
+BATCH_KINDS = frozenset({"Job", "CronJob"})
+
+
+@dataclass(slots=True)
+class PodTemplate:
+    """The pod part of a workload: where its metadata and spec live inside the object."""
+
+    doc: YamlDoc
+    kind: str
+    metadata: YMap  # the pod template's metadata (labels, annotations); may be empty
+    spec: YMap  # the PodSpec
+    holder: YMap  # the mapping holding `spec` (the template, or the Pod itself)
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        labels = self.metadata.get("labels")
+        return labels if isinstance(labels, dict) else {}
+
+
+_EMPTY = YMap()
+_EMPTY.key_spans, _EMPTY.value_spans, _EMPTY.span = {}, {}, (1, 1, 1, 2)
+
+
+def pod_template(doc: YamlDoc) -> PodTemplate | None:
+    """The pod template of a workload object; None for other kinds or malformed objects."""
+    root = doc.root
+    kind = root.get("kind")
+    if kind not in WORKLOAD_KINDS:
+        return None
+    if kind == "Pod":
+        holder: Any = root
+    elif kind == "PodTemplate":
+        holder = root.get("template")
+    elif kind == "CronJob":
+        holder = root.path_get("spec", "jobTemplate", "spec", "template")
+    else:
+        holder = root.path_get("spec", "template")
+    if not isinstance(holder, YMap):
+        return None
+    spec = holder.get("spec")
+    if not isinstance(spec, YMap):
+        return None
+    meta = holder.get("metadata")
+    return PodTemplate(doc, kind, meta if isinstance(meta, YMap) else _EMPTY, spec, holder)
+
+
+def containers(spec: YMap, init: bool = True, ephemeral: bool = False) -> Iterator[tuple[YMap, str]]:
+    """(container, field) pairs: field is 'containers', 'initContainers' or 'ephemeralContainers'."""
+    fields = ["containers"]
+    if init:
+        fields.append("initContainers")
+    if ephemeral:
+        fields.append("ephemeralContainers")
+    for name in fields:
+        items = spec.get(name)
+        if isinstance(items, YList):
+            for item in items:
+                if isinstance(item, YMap):
+                    yield item, name
+
+
+def container_label(container: YMap) -> str:
+    return str(container.get("name") or "<unnamed>")
+
+
+def namespace_of(doc: YamlDoc, default: str = "default") -> str:
+    meta = doc.root.get("metadata")
+    ns = meta.get("namespace") if isinstance(meta, dict) else None
+    return str(ns) if ns else default
+
+
+def name_of(doc: YamlDoc) -> str:
+    meta = doc.root.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return str(name) if name is not None else ""
+
+
+def name_anchor(doc: YamlDoc):
+    """Where a finding about a whole object points: `metadata.name`, else `kind`."""
+    root = doc.root
+    meta = root.get("metadata")
+    if isinstance(meta, YMap) and "name" in meta:
+        return meta.value_span("name")
+    if "kind" in root:
+        return root.value_span("kind")
+    return doc.span
+
+
+def effective(container: YMap, pod_spec: YMap, field: str) -> tuple[Any, YMap | None]:
+    """A securityContext field as Kubernetes applies it: the container's value wins over the
+    pod's (for the fields PodSecurityContext also has). Returns (value, mapping that set it)."""
+    csc = container.get("securityContext")
+    if isinstance(csc, YMap) and field in csc:
+        return csc[field], csc
+    psc = pod_spec.get("securityContext")
+    if isinstance(psc, YMap) and field in psc:
+        return psc[field], psc
+    return None, None
+
+
+def api_group(api_version: Any) -> str:
+    text = str(api_version or "")
+    return text.rsplit("/", 1)[0] if "/" in text else ""
+
+
+def selector_matches(selector: Any, labels: Any) -> bool:
+    """A label selector (matchLabels/matchExpressions, or a plain map for Services) vs labels.
+
+    An empty selector matches everything, as in Kubernetes."""
+    if not isinstance(labels, dict):
+        labels = {}
+    if not isinstance(selector, dict):
+        return False
+    if "matchLabels" in selector or "matchExpressions" in selector:
+        match = selector.get("matchLabels") or {}
+        exprs = selector.get("matchExpressions") or []
+    else:
+        match, exprs = selector, []
+    if not isinstance(match, dict):
+        return False
+    for key, value in match.items():
+        if str(labels.get(key)) != str(value) or key not in labels:
+            return False
+    for expr in exprs if isinstance(exprs, list) else []:
+        if not isinstance(expr, dict):
+            return False
+        key, op = expr.get("key"), expr.get("operator")
+        values = [str(v) for v in expr.get("values") or []]
+        present = key in labels
+        if op == "In" and not (present and str(labels[key]) in values):
+            return False
+        if op == "NotIn" and present and str(labels[key]) in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True

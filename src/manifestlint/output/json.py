@@ -1,0 +1,28 @@
+"""Machine-readable findings: one object per finding, plus the files analysed."""
+
+from __future__ import annotations
+
+import json
+
+from manifestlint import __version__
+from manifestlint.engine import LintResult, fingerprints
+
+
+def render(result: LintResult) -> str:
+    findings = [
+        {
+            "rule": f.rule,
+            "severity": f.severity.label,
+            "path": f.path,
+            "line": f.span.line,
+            "column": f.span.col,
+            "endLine": f.span.end_line,
+            "endColumn": f.span.end_col,
+            "message": f.message,
+            "object": f.obj,
+            "fingerprint": fp,
+        }
+        for f, fp in zip(result.findings, fingerprints(result.findings), strict=True)
+    ]
+    doc = {"tool": "manifestlint", "version": __version__, "findings": findings, "files": result.artifacts}
+    return json.dumps(doc, indent=2) + "\n"

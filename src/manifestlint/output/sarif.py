@@ -1,0 +1,123 @@
+"""SARIF 2.1.0 as GitHub code scanning wants it (see research/sarif-precommit.md).
+
+Built with sarif-om's generated classes so field names cannot be misspelt; serialised by
+our own small walker because jschema-to-python drops values equal to their defaults (an
+explicit `level: warning` would vanish). Every rule that ran is listed, results carry an
+explicit level, repo-relative `%SRCROOT%` uris, full regions and stable fingerprints, and
+`run.artifacts` lists every analysed file. Columns count Unicode code points.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import attr
+import sarif_om as om
+
+from manifestlint import __version__
+from manifestlint.engine import LintResult, fingerprints
+from manifestlint.model import Severity
+from manifestlint.registry import Rule
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/manifestlint/manifestlint"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+_EXPLICIT = frozenset({"level"})  # always written, even when equal to SARIF's default
+
+
+def _to_plain(value: Any) -> Any:
+    if attr.has(type(value)):
+        out = {}
+        for fld in attr.fields(type(value)):
+            item = getattr(value, fld.name)
+            if item is None:
+                continue
+            default = fld.default
+            if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+                default = default.factory()
+            if item == default and fld.name not in _EXPLICIT:
+                continue
+            out[fld.metadata.get("schema_property_name", fld.name)] = _to_plain(item)
+        return out
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def rule_help_markdown(rule: Rule) -> str:
+    lines = [f"**{rule.title}**", "", "**Why is this bad?**", "", rule.rationale, "", "**How to fix**", "", rule.fix]
+    if rule.checklist:
+        lines += ["", "**Checklist item(s) verified:** " + "; ".join(rule.checklist)]
+    lines += ["", f"Full documentation: `manifestlint explain {rule.id}`"]
+    return "\n".join(lines)
+
+
+def _descriptor(rule: Rule) -> om.ReportingDescriptor:
+    props: dict[str, Any] = {"tags": sorted({*rule.tags, rule.domain})[:10], "precision": rule.precision}
+    if rule.security_severity is not None:
+        props["security-severity"] = f"{rule.security_severity:.1f}"
+    else:
+        props["problem.severity"] = "recommendation" if rule.severity is Severity.NOTE else rule.severity.label
+    return om.ReportingDescriptor(
+        id=rule.id,
+        name="".join(part.capitalize() for part in rule.id.split("-")),
+        short_description=om.MultiformatMessageString(text=rule.title),
+        full_description=om.MultiformatMessageString(text=rule.rationale[:1000]),
+        help=om.MultiformatMessageString(text=f"{rule.rationale}\n\nFix: {rule.fix}",
+                                         markdown=rule_help_markdown(rule)),
+        help_uri=f"{INFO_URI}/blob/main/docs/rules/{rule.id}.md",
+        default_configuration=om.ReportingConfiguration(level=_LEVEL[rule.severity]),
+        properties=props,
+    )
+
+
+def _uri(path: str, root: Path, cwd: Path) -> str:
+    absolute = (cwd / path).resolve()
+    try:
+        rel = absolute.relative_to(root).as_posix()
+    except ValueError:
+        rel = Path(path).as_posix()
+    return quote(rel)
+
+
+def render(result: LintResult, cwd: Path, category: str = "manifestlint/") -> str:
+    rules = sorted(result.rules, key=lambda r: r.id)
+    rule_index = {r.id: i for i, r in enumerate(rules)}
+    uris = {path: _uri(path, result.root, cwd) for path in {*result.artifacts, *(f.path for f in result.findings)}}
+    results = []
+    for finding, fp in zip(result.findings, fingerprints(result.findings), strict=True):
+        s = finding.span
+        loc = om.Location(
+            physical_location=om.PhysicalLocation(
+                artifact_location=om.ArtifactLocation(uri=uris[finding.path], uri_base_id="%SRCROOT%"),
+                region=om.Region(start_line=s.line, start_column=s.col, end_line=s.end_line, end_column=s.end_col),
+            )
+        )
+        if finding.obj:
+            loc.logical_locations = [om.LogicalLocation(fully_qualified_name=finding.obj, kind="object")]
+        results.append(om.Result(
+            rule_id=finding.rule,
+            rule_index=rule_index.get(finding.rule, -1),
+            level=_LEVEL[finding.severity],
+            message=om.Message(text=finding.message),
+            locations=[loc],
+            partial_fingerprints={"manifestlint/v1": fp},
+        ))
+    run = om.Run(
+        tool=om.Tool(driver=om.ToolComponent(
+            name="manifestlint", version=__version__, semantic_version=__version__, information_uri=INFO_URI,
+            rules=[_descriptor(r) for r in rules])),
+        automation_details=om.RunAutomationDetails(id=category),
+        original_uri_base_ids={"%SRCROOT%": om.ArtifactLocation(uri=result.root.as_uri() + "/")},
+        artifacts=[om.Artifact(location=om.ArtifactLocation(uri=uris[p], uri_base_id="%SRCROOT%"))
+                   for p in result.artifacts],
+        column_kind="unicodeCodePoints",
+        results=results,
+    )
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [_to_plain(run)]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,251 @@
+"""YAML streams into plain values with positions, at the speed of the C composer.
+
+Why this shape: ruamel.yaml's round-trip loader keeps positions but is ~13x slower than
+composing the node graph with the libyaml-based `CBaseLoader`, whose nodes carry marks.
+We compose with C, then convert nodes once into `YMap` / `YList` / Python scalars while
+recording spans. Plain scalars are resolved the way the consuming Go programs do (YAML 1.1
+as in go-yaml v2: `yes`/`on` are booleans, `0777` is octal), quoted scalars stay strings,
+so a rule can tell `runAsNonRoot: "true"` from `runAsNonRoot: true`.
+
+Nothing from the input is ever constructed into objects (tags are ignored), aliases are
+converted once and shared, and an expansion budget stops billion-laughs documents. A
+syntax error in one document does not hide the others: on failure the stream is split at
+document markers and each document is composed on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from manifestlint.model import Span, YamlDoc, YList, YMap
+
+MAX_NESTING = 1000  # libyaml's recursive composer crashes the process far above this
+MAX_EXPANSION = 1_000_000  # values a document may expand to through aliases
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"), False),
+}
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
+_OCT = re.compile(r"[-+]?0(?:o)?[0-7_]+\Z")
+_HEX = re.compile(r"[-+]?0x[0-9a-fA-F_]+\Z")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_SPECIAL_FLOATS = {
+    ".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
+    "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
+    "-.inf": float("-inf"), "-.Inf": float("-inf"), "-.INF": float("-inf"),
+    ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
+}  # fmt: skip
+_NUMERIC_START = frozenset("-+.0123456789")
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
+
+
+def resolve_plain(text: str) -> Any:
+    """Type of a plain (unquoted) scalar as go-yaml v2 reads it (YAML 1.1)."""
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if text[0] not in _NUMERIC_START:
+        return text
+    if _INT.match(text):
+        return int(text.replace("_", ""))
+    if _OCT.match(text):
+        sign = -1 if text[0] == "-" else 1
+        digits = text.lstrip("+-")[1:].lstrip("o").replace("_", "")
+        return sign * int(digits or "0", 8)
+    if _HEX.match(text):
+        return int(text.replace("_", ""), 16)
+    if _FLOAT.match(text) and any(c.isdigit() for c in text):
+        return float(text.replace("_", ""))
+    return _SPECIAL_FLOATS.get(text, text)
+
+
+@dataclass(slots=True)
+class YamlError:
+    """A document that could not be composed, or was refused (too deep, alias bomb)."""
+
+    span: Span
+    message: str
+    chunk: str  # the text of the failing document, for classifying it
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Converter:
+    """Converts one composed node graph; memoises shared (aliased) nodes."""
+
+    __slots__ = ("budget", "duplicates", "line0", "memo")
+
+    def __init__(self, line0: int) -> None:
+        self.line0 = line0
+        self.memo: dict[int, tuple[Any, int]] = {}
+        self.budget = MAX_EXPANSION
+        self.duplicates: list[tuple[Span, str]] = []
+
+    def span(self, node: Any) -> tuple[int, int, int, int]:
+        s, e = node.start_mark, node.end_mark
+        return (s.line + self.line0 + 1, s.column + 1, e.line + self.line0 + 1, e.column + 1)
+
+    def convert(self, node: Any) -> tuple[Any, int]:
+        """(value, expanded size). Raises _TooLarge past the expansion budget."""
+        key = id(node)
+        seen = self.memo.get(key)
+        if seen is not None:
+            self.budget -= seen[1]
+            if self.budget < 0:
+                raise _TooLarge
+            return seen
+        node_id = node.id
+        if node_id == "scalar":
+            value = node.value
+            if not node.style:  # plain: '' from libyaml (None from the pure-Python composer)
+                value = resolve_plain(value) if value else None
+            result = (value, 1)
+        elif node_id == "mapping":
+            result = self._mapping(node)
+        else:
+            items = YList()
+            spans = []
+            size = 1
+            for child in node.value:
+                value, n = self.convert(child)
+                items.append(value)
+                spans.append(self.span(child))
+                size += n
+            items.item_spans = spans
+            items.span = self.span(node)
+            result = (items, size)
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge
+        self.memo[key] = result
+        return result
+
+    def _mapping(self, node: Any) -> tuple[YMap, int]:
+        out = YMap()
+        key_spans: dict[Any, tuple[int, int, int, int]] = {}
+        value_spans: dict[Any, tuple[int, int, int, int]] = {}
+        merges = []
+        size = 1
+        for knode, vnode in node.value:
+            if knode.id == "scalar":
+                key = knode.value
+                if key == "<<" and not knode.style:
+                    merges.append(vnode)
+                    continue
+            else:
+                key = f"<{knode.id} key at line {self.span(knode)[0]}>"
+            value, n = self.convert(vnode)
+            size += n
+            if key in out:
+                self.duplicates.append((Span(*self.span(knode)), f"duplicate key {key!r}"))
+            out[key] = value
+            key_spans[key] = self.span(knode)
+            value_spans[key] = self.span(vnode)
+        for merge in merges:  # YAML 1.1 merge keys: explicit keys win
+            sources = merge.value if merge.id == "sequence" else [merge]
+            for src in sources:
+                if src.id != "mapping":
+                    continue
+                merged, n = self.convert(src)
+                size += n
+                for key, value in merged.items():
+                    if key not in out:
+                        out[key] = value
+                        key_spans[key] = merged.key_spans[key]
+                        value_spans[key] = merged.value_spans[key]
+        out.key_spans = key_spans
+        out.value_spans = value_spans
+        out.span = self.span(node)
+        return out, size
+
+
+def _nesting_bound(text: str) -> int:
+    """A cheap upper bound on nesting depth (flow brackets plus block indentation)."""
+    bound = 0
+    if text.count("[") + text.count("{") > MAX_NESTING // 2:
+        depth = 0
+        for ch in re.findall(r"[\[\]{}]", text):
+            depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
+            bound = max(bound, depth)
+    if len(text) > MAX_NESTING:
+        indents = re.findall(r"^[ \t-]{%d,}" % (MAX_NESTING // 2), text, re.M)
+        bound += max((len(i) for i in indents), default=0)
+    return bound
+
+
+def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplicates: list) -> bool:
+    """Compose every document of `text`; False when libyaml raised (docs so far kept)."""
+    from ruamel.yaml.cyaml import CBaseLoader
+
+    loader = CBaseLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            conv = _Converter(line0)
+            try:
+                value, _ = conv.convert(node)
+            except _TooLarge:
+                s = conv.span(node)
+                errors.append(YamlError(Span(s[0], s[1], s[0], s[1] + 1),
+                                        "document expands beyond 1,000,000 values through aliases "
+                                        "(alias bomb?); not linted", ""))
+                continue
+            except RecursionError:
+                s = conv.span(node)
+                errors.append(YamlError(Span(s[0], s[1], s[0], s[1] + 1), "nesting too deep; not linted", ""))
+                continue
+            docs.append((value, Span(*conv.span(node))))
+            duplicates.extend(conv.duplicates)
+        return True
+    except Exception as exc:  # libyaml's scanner/parser/composer errors
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = (mark.line if mark is not None else 0) + line0 + 1
+        col = (mark.column if mark is not None else 0) + 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        message = f"{context} {problem}" if context and "while" in context else str(problem)
+        errors.append(YamlError(Span(line, col, line, col + 1), f"YAML syntax error: {message}", text))
+        return False
+    finally:
+        loader.dispose()
+
+
+def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], list[tuple[Span, str]]]:
+    """All documents of a YAML stream with positions, the errors, and duplicate keys.
+
+    Errors never stop the run: a broken document is reported at its position and the
+    documents after it are still returned."""
+    docs: list[YamlDoc] = []
+    errors: list[YamlError] = []
+    duplicates: list[tuple[Span, str]] = []
+    if _nesting_bound(text) > MAX_NESTING:
+        errors.append(YamlError(Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", ""))
+        return docs, errors, duplicates
+    values: list[tuple[Any, Span]] = []
+    if not _compose(text, 0, values, errors, duplicates):
+        # Retry document by document so one bad document hides nothing else.
+        values, errors, duplicates = [], [], []
+        starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0]
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(text)
+            chunk = text[start:end]
+            _compose(chunk, text.count("\n", 0, start), values, errors, duplicates)
+    for index, (value, span) in enumerate(values):
+        docs.append(YamlDoc(path=path, index=index, root=value, span=span))
+    return docs, errors, duplicates
+
+
+def load_plain_yaml(text: str) -> Any:
+    """Plain Python values (no positions) for our own trusted files: config, rule metadata."""
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=False).load(text)

@@ -1,0 +1,1 @@
+"""Cross-object Kubernetes rules (availability, isolation, wiring) over the project index."""
