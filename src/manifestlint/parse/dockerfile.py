@@ -196,7 +196,7 @@ def unquote(word: str) -> str:
         if quote:
             if ch == quote:
                 quote = ""
-            elif ch == "\\" and quote == '"' and i + 1 < len(word):
+            elif ch == "\\" and quote == '"' and i + 1 < len(word) and word[i + 1] in '"\\$`':
                 i += 1
                 out.append(word[i])
             else:
