@@ -30,6 +30,7 @@ _TOKEN = re.compile(
 )
 _ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset({"sudo", "env", "exec", "command", "nohup", "time", "nice", "doas"})
+_SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 
 Word = tuple[str, int, int]  # (unquoted text, offset, raw length)
@@ -76,7 +77,7 @@ def _program(words: list[Word]) -> int:
     i = 0
     while i < len(words):
         word = words[i][0]
-        if _ASSIGN.match(word):
+        if _ASSIGN.match(word) or word in _SHELL_KEYWORDS:
             i += 1
         elif word in _WRAPPERS:
             i += 1
@@ -378,7 +379,7 @@ def apt_no_install_recommends(df: Dockerfile, ctx) -> Iterator[Finding]:
             sub, j = _subcommand(words, i)
             if sub != "install":
                 continue
-            if _has_opt(words, "--no-install-recommends") or any(
+            if _has_opt(words, "--no-install-recommends", "-s", "--simulate", "--dry-run") or any(
                 "install-recommends=" in w[0].lower() for w in words
             ):
                 continue
@@ -406,7 +407,7 @@ def apt_lists_not_cleaned(df: Dockerfile, ctx) -> Iterator[Finding]:
         if _cache_mounted(instr, "/var/lib/apt/lists", "/var/lib/apt"):
             continue
         for prog, words, i, span_fn, text in _invocations(instr):
-            if not _apt(prog) or _subcommand(words, i)[0] != "install":
+            if not _apt(prog) or _subcommand(words, i)[0] not in ("install", "update"):
                 continue
             if _cleanup_after(text, words[i][1], r"/var/lib/apt/lists|\bdist-clean\b"):
                 break
