@@ -79,5 +79,8 @@ def fixture_examples(rule_id: str, fixtures: Path) -> list[tuple[str, str, str]]
     out = []
     for stem, label in (("bad", "Example (flagged)"), ("good", "Use instead (not flagged)")):
         for path in sorted(folder.glob(f"{stem}*")):
-            out.append((label, EXT_LANG.get(path.suffix, ""), path.read_text(encoding="utf-8")))
+            if path.suffix == ".expect":
+                continue
+            text = path.read_bytes().decode("utf-8", errors="backslashreplace")  # some show bad bytes
+            out.append((label, EXT_LANG.get(path.suffix, "dockerfile" if "Dockerfile" in path.name else ""), text))
     return out

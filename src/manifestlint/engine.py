@@ -137,10 +137,6 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
         if "{{" in error.chunk:
             continue  # a Go/Helm template, not YAML: not ours to judge
         kind = forced or chunk_kind(error.chunk) or file_kind
-        if not kind and not error.chunk:
-            kind = ""  # refused before parsing (too deep, alias bomb): report generically
-        elif not kind and not parsed.docs:
-            continue  # unrecognisable broken YAML (a CI file?): not ours
         parsed.findings.append(_engine_finding(SYNTAX_RULE[kind], path, error.span, error.message, registry))
         file_kind = file_kind or kind
     for span, message in duplicates:

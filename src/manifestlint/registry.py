@@ -18,6 +18,7 @@ Scopes say what a rule function receives:
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,17 +27,6 @@ from typing import Any
 from manifestlint.model import Finding, Severity
 
 SCOPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules", "project")
-
-# Rule modules, imported on first use. Adding a pack = adding its module name here.
-RULE_MODULES = (
-    "manifestlint.rules.syntax",
-    "manifestlint.rules.docker",
-    "manifestlint.rules.k8s_workload",
-    "manifestlint.rules.k8s_project",
-    "manifestlint.rules.istio",
-    "manifestlint.rules.alertmanager",
-    "manifestlint.rules.prometheus",
-)
 
 RuleFunc = Callable[..., Iterable[Finding]]
 _FUNCS: dict[str, tuple[str, RuleFunc]] = {}
@@ -136,8 +126,10 @@ def load_registry() -> Registry:
     global _REGISTRY
     if _REGISTRY is not None:
         return _REGISTRY
-    for module in RULE_MODULES:
-        importlib.import_module(module)
+    import manifestlint.rules as pack  # every module of the package is a rule pack
+
+    for module in sorted(pkgutil.iter_modules(pack.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{pack.__name__}.{module.name}")
     from manifestlint.parse.yaml import load_plain_yaml
 
     registry = Registry()

@@ -207,12 +207,19 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
             duplicates.extend(conv.duplicates)
         return True
     except Exception as exc:  # libyaml's scanner/parser/composer errors
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem_mark = getattr(exc, "problem_mark", None)
+        context_mark = getattr(exc, "context_mark", None)
+        context = getattr(exc, "context", None) or ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # An unterminated construct is best shown where it opens (the `[` or the quote);
+        # libyaml notices it only where parsing gives up, often lines later.
+        opens = context_mark is not None and any(w in context for w in ("flow", "quoted", "block scalar"))
+        mark = context_mark if opens else problem_mark or context_mark
         line = (mark.line if mark is not None else 0) + line0 + 1
         col = (mark.column if mark is not None else 0) + 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        message = f"{context} {problem}" if context and "while" in context else str(problem)
+        message = f"{context} {problem}" if context.startswith("while") else str(problem)
+        if opens and problem_mark is not None:
+            message += f" (noticed at line {problem_mark.line + line0 + 1})"
         errors.append(YamlError(Span(line, col, line, col + 1), f"YAML syntax error: {message}", text))
         return False
     finally:
