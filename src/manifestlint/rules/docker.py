@@ -578,13 +578,17 @@ def chmod_777(df: Dockerfile, ctx) -> Iterator[Finding]:
             if _bad_mode(mode):
                 off = instr.flag_offsets["chmod"]
                 yield hit(df.path, instr.span_of(off, len(mode)), f"--chmod={mode} is world-writable", label)
-        for prog, words, i, span_fn, _ in _invocations(instr):
+        for prog, words, i, span_fn, text in _invocations(instr):
             if prog != "chmod":
                 continue
             for k in range(i + 1, len(words)):
                 mode = words[k][0]
                 if mode.startswith("-"):
                     continue
+                target = words[k + 1][0] if k + 1 < len(words) else ""
+                removed = r"\brm\s+-\w*[rR]\w*\s+[^;&|]*" + re.escape(target)
+                if target and re.search(removed, text[words[k][1] :]):
+                    break  # a scratch directory deleted again in the same RUN never ships
                 if _bad_mode(mode):
                     yield hit(
                         df.path,
