@@ -50,8 +50,8 @@ def run(path: Path, own_rule: str) -> set[tuple[int, str, int]]:
     df = parse_dockerfile(path.read_text(encoding="utf-8"), str(path))
     found = {(span.line, "docker-syntax-error", span.col) for span, _ in df.errors}
     for rule_id, (scope, func) in _FUNCS.items():
-        meta = META[rule_id]
-        if scope != "dockerfile" or not (meta.get("enabled", True) or rule_id == own_rule):
+        meta = META.get(rule_id)
+        if scope != "dockerfile" or meta is None or not (meta.get("enabled", True) or rule_id == own_rule):
             continue
         options = {name: spec.get("default") for name, spec in (meta.get("options") or {}).items()}
         for finding in func(df, SimpleNamespace(options=options)):
