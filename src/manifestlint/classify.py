@@ -80,7 +80,11 @@ def expand_lists(docs: list[YamlDoc]) -> list[YamlDoc]:
     for doc in docs:
         root = doc.root
         items = root.get("items") if isinstance(root, YMap) else None
-        if doc.kind == "kubernetes" and str(root.get("kind", "")).endswith("List") and isinstance(items, YList):
+        if (
+            doc.kind == "kubernetes"
+            and str(root.get("kind", "")).endswith("List")
+            and isinstance(items, YList)
+        ):
             for i, item in enumerate(items):
                 kind = document_kind(item)
                 out.append(YamlDoc(doc.path, doc.index * 10_000 + i + 1, item, items.item_span(i), kind))

@@ -73,7 +73,9 @@ def decode(data: bytes) -> tuple[str | None, str]:
         return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); not linted"
 
 
-def _engine_finding(rule: str, path: str, span: Span, message: str, registry: Registry, doc: int = -1) -> Finding:
+def _engine_finding(
+    rule: str, path: str, span: Span, message: str, registry: Registry, doc: int = -1
+) -> Finding:
     return Finding(rule, registry.get(rule).severity, path, span, message, "", doc)
 
 
@@ -85,21 +87,35 @@ def _read_source(source: Source, registry: Registry, stdin_text: str | None = No
         try:
             size = source.abspath.stat().st_size
             if size > MAX_FILE_BYTES:
-                parsed.findings.append(_engine_finding(
-                    "manifestlint-unreadable-file", source.path, FILE_START,
-                    f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; not linted", registry))
+                parsed.findings.append(
+                    _engine_finding(
+                        "manifestlint-unreadable-file",
+                        source.path,
+                        FILE_START,
+                        f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; not linted",
+                        registry,
+                    )
+                )
                 return parsed
             data = source.abspath.read_bytes()
         except OSError as exc:
-            parsed.findings.append(_engine_finding(
-                "manifestlint-unreadable-file", source.path, FILE_START, f"cannot read: {exc.strerror}", registry))
+            parsed.findings.append(
+                _engine_finding(
+                    "manifestlint-unreadable-file",
+                    source.path,
+                    FILE_START,
+                    f"cannot read: {exc.strerror}",
+                    registry,
+                )
+            )
             return parsed
         text, problem = decode(data)
         if text is None:
             if source.file_type == "yaml" and not yaml_hint_by_name(source.path) and b"\0" in data[:8192]:
                 return parsed  # a binary file with a YAML name during a folder walk: not ours
             parsed.findings.append(
-                _engine_finding("manifestlint-unreadable-file", source.path, FILE_START, problem, registry))
+                _engine_finding("manifestlint-unreadable-file", source.path, FILE_START, problem, registry)
+            )
             return parsed
     parsed.text = text
     if source.file_type == "dockerfile":
@@ -116,7 +132,9 @@ def _parse_dockerfile(parsed: ParsedFile, registry: Registry) -> None:
     df = parse_dockerfile(parsed.text, parsed.source.path)
     parsed.dockerfile = df
     for span, message in df.errors:
-        parsed.findings.append(_engine_finding("docker-syntax-error", parsed.source.path, span, message, registry))
+        parsed.findings.append(
+            _engine_finding("docker-syntax-error", parsed.source.path, span, message, registry)
+        )
 
 
 def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
@@ -143,9 +161,16 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
     for span, message in duplicates:
         doc = next((d for d in parsed.docs if d.span.line <= span.line <= d.span.end_line), None)
         if doc is not None:
-            parsed.findings.append(_engine_finding(
-                SYNTAX_RULE[doc.kind], path, span, f"{message}: the loader rejects duplicate keys", registry,
-                doc.index))
+            parsed.findings.append(
+                _engine_finding(
+                    SYNTAX_RULE[doc.kind],
+                    path,
+                    span,
+                    f"{message}: the loader rejects duplicate keys",
+                    registry,
+                    doc.index,
+                )
+            )
     if parsed.docs or parsed.findings:
         parsed.file_type = file_kind or "kubernetes"
 
@@ -178,8 +203,15 @@ def _run_rule(rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding]) ->
             out.append(replace(found, rule=rule.id, severity=rule.severity))
     except Exception as exc:  # a rule bug must not cost the user the other findings
         path = getattr(subject, "path", None) or getattr(getattr(subject, "doc", None), "path", "")
-        out.append(Finding("manifestlint-internal-error", Severity.ERROR, path or "<project>", FILE_START,
-                           f"internal error in rule {rule.id}: {exc!r}"))
+        out.append(
+            Finding(
+                "manifestlint-internal-error",
+                Severity.ERROR,
+                path or "<project>",
+                FILE_START,
+                f"internal error in rule {rule.id}: {exc!r}",
+            )
+        )
         print(f"manifestlint: internal error in rule {rule.id} on {path}: {exc!r}", file=sys.stderr)
 
 

@@ -42,6 +42,7 @@ _SPECIAL_FLOATS = {
     ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
 }  # fmt: skip
 _NUMERIC_START = frozenset("-+.0123456789")
+_DEEP_INDENT = re.compile(rf"^[ \t-]{{{MAX_NESTING // 2},}}", re.M)
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
 
 
@@ -177,7 +178,7 @@ def _nesting_bound(text: str) -> int:
             depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
             bound = max(bound, depth)
     if len(text) > MAX_NESTING:
-        indents = re.findall(r"^[ \t-]{%d,}" % (MAX_NESTING // 2), text, re.M)
+        indents = _DEEP_INDENT.findall(text)
         bound += max((len(i) for i in indents), default=0)
     return bound
 
@@ -197,15 +198,23 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
             try:
                 value = conv.convert(node)
             except _TooLarge:
-                errors.append(YamlError(node_span(node, line0)._replace(end_line=node.start_mark.line + line0 + 1,
-                                                                         end_col=node.start_mark.column + 2),
-                                        "document expands beyond 1,000,000 values through aliases "
-                                        "(alias bomb?); not linted", ""))
+                errors.append(
+                    YamlError(
+                        node_span(node, line0)._replace(
+                            end_line=node.start_mark.line + line0 + 1, end_col=node.start_mark.column + 2
+                        ),
+                        "document expands beyond 1,000,000 values through aliases (alias bomb?); not linted",
+                        "",
+                    )
+                )
                 continue
             except RecursionError:
                 span = node_span(node, line0)
-                errors.append(YamlError(Span(span.line, span.col, span.line, span.col + 1),
-                                        "nesting too deep; not linted", ""))
+                errors.append(
+                    YamlError(
+                        Span(span.line, span.col, span.line, span.col + 1), "nesting too deep; not linted", ""
+                    )
+                )
                 continue
             docs.append((value, node_span(node, line0)))
             duplicates.extend(conv.duplicates)
@@ -239,7 +248,9 @@ def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], 
     errors: list[YamlError] = []
     duplicates: list[tuple[Span, str]] = []
     if _nesting_bound(text) > MAX_NESTING:
-        errors.append(YamlError(Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", ""))
+        errors.append(
+            YamlError(Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", "")
+        )
         return docs, errors, duplicates
     values: list[tuple[Any, Span]] = []
     if not _compose(text, 0, values, errors, duplicates):
