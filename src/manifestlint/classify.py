@@ -16,6 +16,8 @@ from manifestlint.model import Span, YamlDoc, YList, YMap
 
 FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
+# Keys Prometheus accepts in a rule group: a `groups:` list of such mappings is a rule file.
+RULE_GROUP_KEYS = frozenset({"name", "interval", "rules", "limit", "query_offset", "labels"})
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -54,8 +56,9 @@ def document_kind(root: Any) -> str:
     if isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str):
         return "kubernetes"
     groups = root.get("groups")
-    if isinstance(groups, YList) and any(isinstance(g, dict) and "rules" in g for g in groups):
-        return "prometheus-rules"
+    if isinstance(groups, YList) and groups and all(isinstance(g, dict) and "name" in g for g in groups):
+        if any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups):
+            return "prometheus-rules"
     if isinstance(root.get("route"), dict) or (
         isinstance(root.get("receivers"), list) and ("global" in root or "inhibit_rules" in root)
     ):

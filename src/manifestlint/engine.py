@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,11 @@ from manifestlint.model import FILE_START, Finding, Severity, Span, YamlDoc
 from manifestlint.registry import Registry, Rule
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+
+# A template action opening a line or standing unquoted as a value: Helm/Go templates.
+_GO_TEMPLATE = re.compile(r"^\s*\{\{|:[ \t]+\{\{", re.M)
+
+_TYPE_NAMES = {"YList": "sequence", "str": "string", "NoneType": "empty document"}
 
 SYNTAX_RULE = {
     "kubernetes": "k8s-syntax-error",
@@ -144,16 +150,20 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
     forced = parsed.source.file_type if parsed.source.file_type != "yaml" else ""
     docs, errors, duplicates = parse_stream(parsed.text, path)
     for doc in docs:
-        doc.kind = forced if forced and forced != "kubernetes" else document_kind(doc.root)
-        if forced == "kubernetes" and not doc.kind:
-            doc.kind = "kubernetes" if isinstance(doc.root, dict) else ""
+        if forced and not isinstance(doc.root, dict):
+            parsed.findings.append(_engine_finding(
+                SYNTAX_RULE[forced], path, doc.span,
+                f"the document is a {_TYPE_NAMES.get(type(doc.root).__name__, 'scalar')}, not a mapping: "
+                f"{forced} files hold a mapping", registry))
+            continue
+        doc.kind = forced or document_kind(doc.root)
     docs = expand_lists(docs)
     kinds = {doc.kind for doc in docs if doc.kind}
     file_kind = forced or (kinds.pop() if len(kinds) == 1 else "kubernetes" if "kubernetes" in kinds else "")
     file_kind = file_kind or yaml_hint_by_name(path)
     parsed.docs = [doc for doc in docs if doc.kind]
     for error in errors:
-        if "{{" in error.chunk:
+        if _GO_TEMPLATE.search(error.chunk):
             continue  # a Go/Helm template, not YAML: not ours to judge
         kind = forced or chunk_kind(error.chunk) or file_kind
         parsed.findings.append(_engine_finding(SYNTAX_RULE[kind], path, error.span, error.message, registry))
@@ -334,7 +344,8 @@ def _lint_file(pf: ParsedFile, rules: list[Rule], contexts: dict[str, RuleContex
     for rule in rules:
         by_scope.setdefault(rule.scope, []).append(rule)
     for doc in pf.docs:
-        for rule in by_scope.get(doc.kind, ()):
+        # kubernetes and alertmanager rules take the document; rule-file rules take its groups
+        for rule in by_scope.get(doc.kind, ()) if doc.kind != "prometheus-rules" else ():
             _run_rule(rule, doc, contexts[rule.id], out)
         groups = rule_groups(doc)
         if groups is not None:
