@@ -49,16 +49,20 @@ def yaml_hint_by_name(path: str) -> str:
     return ""
 
 
+def _is_rule_groups(groups: Any) -> bool:
+    if not (isinstance(groups, YList) and groups and all(isinstance(g, dict) and "name" in g for g in groups)):
+        return False
+    return any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups)
+
+
 def document_kind(root: Any) -> str:
     """'kubernetes', 'alertmanager', 'prometheus-rules' or '' for one YAML document."""
     if not isinstance(root, YMap):
         return ""
     if isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str):
         return "kubernetes"
-    groups = root.get("groups")
-    if isinstance(groups, YList) and groups and all(isinstance(g, dict) and "name" in g for g in groups):
-        if any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups):
-            return "prometheus-rules"
+    if _is_rule_groups(root.get("groups")):
+        return "prometheus-rules"
     if isinstance(root.get("route"), dict) or (
         isinstance(root.get("receivers"), list) and ("global" in root or "inhibit_rules" in root)
     ):
