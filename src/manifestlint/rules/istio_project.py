@@ -346,35 +346,46 @@ def _server_hosts(gateway: YMap) -> list[tuple[str, str]]:
 
 @rule("istio-vs-host-not-in-gateway", "project")
 def vs_host_not_in_gateway(index: Index, ctx) -> Iterator[Finding]:
+    """A bound Gateway that serves none of the VirtualService's hosts (istioctl's IST0132), and,
+    without `mesh`, a host that none of the bound Gateways serves (routed nowhere)."""
     for doc, spec in objects(index, "VirtualService"):
-        hosts = spec.get("hosts")
-        if not isinstance(hosts, YList):
+        hosts, refs = spec.get("hosts"), spec.get("gateways")
+        if not isinstance(hosts, YList) or not isinstance(refs, YList):
             continue
         vs_ns = namespace_of(doc)
-        gw_refs = spec.get("gateways")
-        for ref in gw_refs if isinstance(gw_refs, YList) else ():
+        offered: list[str] = []
+        judged = True
+        for i, ref in enumerate(refs):
             if str(ref) == "mesh":
                 continue
             gw_ns, gw_name = gateway_key(str(ref), vs_ns)
             gateway = index.get("Gateway", gw_ns, gw_name)
-            if gateway is None or not is_istio(gateway, "Gateway"):
-                continue  # unknown gateways are istio-vs-unknown-gateway's; k8s Gateways differ
-            gw_spec = gateway.root.get("spec")
-            if not isinstance(gw_spec, YMap):
+            gw_spec = gateway.root.get("spec") if gateway is not None else None
+            if gateway is None or not is_istio(gateway, "Gateway") or not isinstance(gw_spec, YMap):
+                judged = False  # unknown (istio-vs-unknown-gateway's) or a Gateway API gateway
                 continue
-            offered = [
+            served = [
                 name
                 for ns, name in _server_hosts(gw_spec)
                 if ns in ("*", vs_ns) or (ns == "." and vs_ns == gw_ns)
             ]
-            for i, host in enumerate(hosts):
-                if not any(hosts_overlap(str(host), name) for name in offered):
-                    yield doc_hit(
-                        doc,
-                        hosts.item_span(i),
-                        f"host {host} is not served by Gateway {gw_ns}/{gw_name}: "
-                        "the route is not applied there",
-                    )
+            offered.extend(served)
+            if not any(hosts_overlap(str(h), name) for h in hosts for name in served):
+                yield doc_hit(
+                    doc,
+                    refs.item_span(i),
+                    f"Gateway {gw_ns}/{gw_name} serves none of this VirtualService's hosts: "
+                    "the binding routes nothing",
+                )
+        if not judged or "mesh" in [str(r) for r in refs]:
+            continue
+        for i, host in enumerate(hosts):
+            if not any(hosts_overlap(str(host), name) for name in offered):
+                yield doc_hit(
+                    doc,
+                    hosts.item_span(i),
+                    f"host {host} is served by none of the bound Gateways: its routes apply nowhere",
+                )
 
 
 def _subsets_by_host(index: Index) -> list[tuple[str, set[str]]]:
@@ -413,18 +424,22 @@ def vs_unknown_subset(index: Index, ctx) -> Iterator[Finding]:
                 )
 
 
-def _service_entry_hosts(index: Index) -> list[str]:
+def _service_entry_hosts(index: Index) -> list[tuple[str, set[str] | None]]:
+    """(host, namespaces it is exported to or None for all) of every ServiceEntry."""
     out = []
     for doc, spec in objects(index, "ServiceEntry"):
         hosts = spec.get("hosts")
-        out.extend(fqdn(h, namespace_of(doc)) for h in hosts if isinstance(hosts, YList))
+        seen = _visible_in(spec, namespace_of(doc))
+        out.extend((fqdn(h, namespace_of(doc)), seen) for h in hosts if isinstance(hosts, YList))
     return out
 
 
-def _unknown_mesh_host(index: Index, host: str, entries: list[str]) -> str | None:
-    """The namespace of an in-mesh host the project should define but does not; None if fine."""
+def _unknown_mesh_host(index: Index, host: str, entries: list[str], root: str) -> str | None:
+    """The namespace of an in-mesh host the project should define but does not; None if fine.
+
+    The root namespace is exempt: istiod and the gateways' Services come from the installation."""
     ns = ns_from_fqdn(host)
-    if ns is None or not index.of_kind("Service"):
+    if ns is None or ns == root or not index.of_kind("Service"):
         return None
     if not any(namespace_of(s) == ns for s in index.of_kind("Service")):
         return None  # the project defines no Service there: it cannot tell
@@ -440,8 +455,10 @@ def vs_unknown_host(index: Index, ctx) -> Iterator[Finding]:
         for dest in destinations(spec):
             if "host" not in dest:
                 continue
-            host = fqdn(dest["host"], namespace_of(doc))
-            ns = _unknown_mesh_host(index, host, entries)
+            vs_ns = namespace_of(doc)
+            host = fqdn(dest["host"], vs_ns)
+            visible = [h for h, seen in entries if seen is None or vs_ns in seen]
+            ns = _unknown_mesh_host(index, host, visible, root_ns(ctx))
             if ns is not None:
                 yield doc_hit(
                     doc,
