@@ -50,7 +50,9 @@ def yaml_hint_by_name(path: str) -> str:
 
 
 def _is_rule_groups(groups: Any) -> bool:
-    if not (isinstance(groups, YList) and groups and all(isinstance(g, dict) and "name" in g for g in groups)):
+    if not isinstance(groups, YList) or not groups:
+        return False
+    if not all(isinstance(g, dict) and "name" in g for g in groups):
         return False
     return any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups)
 
