@@ -76,7 +76,8 @@ def decode(data: bytes) -> tuple[str | None, str]:
             return data.decode("utf-16"), ""
         return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError as exc:
-        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); not linted"
+        bad = exc.object[exc.start : exc.start + 1].hex() or "??"
+        return None, f"not valid {exc.encoding.upper()} (byte 0x{bad} at offset {exc.start}); not linted"
 
 
 def _engine_finding(
@@ -117,8 +118,6 @@ def _read_source(source: Source, registry: Registry, stdin_text: str | None = No
             return parsed
         text, problem = decode(data)
         if text is None:
-            if source.file_type == "yaml" and not yaml_hint_by_name(source.path) and b"\0" in data[:8192]:
-                return parsed  # a binary file with a YAML name during a folder walk: not ours
             parsed.findings.append(
                 _engine_finding("manifestlint-unreadable-file", source.path, FILE_START, problem, registry)
             )
@@ -151,10 +150,16 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
     docs, errors, duplicates = parse_stream(parsed.text, path)
     for doc in docs:
         if forced and not isinstance(doc.root, dict):
-            parsed.findings.append(_engine_finding(
-                SYNTAX_RULE[forced], path, doc.span,
-                f"the document is a {_TYPE_NAMES.get(type(doc.root).__name__, 'scalar')}, not a mapping: "
-                f"{forced} files hold a mapping", registry))
+            parsed.findings.append(
+                _engine_finding(
+                    SYNTAX_RULE[forced],
+                    path,
+                    doc.span,
+                    f"the document is a {_TYPE_NAMES.get(type(doc.root).__name__, 'scalar')}, not a mapping: "
+                    f"{forced} files hold a mapping",
+                    registry,
+                )
+            )
             continue
         doc.kind = forced or document_kind(doc.root)
     docs = expand_lists(docs)
@@ -163,6 +168,11 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
     file_kind = file_kind or yaml_hint_by_name(path)
     parsed.docs = [doc for doc in docs if doc.kind]
     for error in errors:
+        if error.refused:  # too deep, alias bomb: readable YAML we will not expand
+            parsed.findings.append(
+                _engine_finding("manifestlint-unreadable-file", path, error.span, error.message, registry)
+            )
+            continue
         if _GO_TEMPLATE.search(error.chunk):
             continue  # a Go/Helm template, not YAML: not ours to judge
         kind = forced or chunk_kind(error.chunk) or file_kind
