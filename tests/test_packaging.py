@@ -15,8 +15,11 @@ from conftest import ROOT, load_plain_yaml_file
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         pytest.skip(f"cannot build a wheel here (no build backend reachable?): {proc.stderr.strip()[-300:]}")
     return next(out.glob("manifestlint-*.whl"))
@@ -33,14 +36,21 @@ def test_wheel_contains_rules_and_schemas(wheel: Path) -> None:
 
 def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+    )
     work = tmp_path / "elsewhere"
     work.mkdir()
     (work / "Dockerfile").write_text("FROM alpine:3.20\nUSER root\n")
     env = {**os.environ, "PYTHONPATH": str(target)}
-    proc = subprocess.run([sys.executable, "-m", "manifestlint", "lint", "Dockerfile", "-f", "json"], cwd=work,
-                          env=env, capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "manifestlint", "lint", "Dockerfile", "-f", "json"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1, proc.stderr
     assert '"rule": "docker-root-user"' in proc.stdout
     probe = "import manifestlint.registry as r; print(r.data_dir('rules'))"
