@@ -20,8 +20,14 @@ YAML_SUFFIXES = (".yaml", ".yml", ".json")
 RULE_GROUP_KEYS = frozenset({"name", "interval", "rules", "limit", "query_offset", "labels"})
 
 
+# `Dockerfile.*` is a Dockerfile variant, except documentation and editor leftovers beside it.
+_NOT_DOCKERFILE_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".html", ".orig", ".rej", ".swp", ".bak")
+
+
 def is_dockerfile_name(name: str) -> bool:
     lower = name.lower()
+    if lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
+        return False
     return (
         lower in ("dockerfile", "containerfile")
         or lower.startswith(("dockerfile.", "containerfile."))
