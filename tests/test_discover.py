@@ -16,17 +16,35 @@ POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("Dockerfile", "dockerfile"), ("Containerfile", "dockerfile"), ("api.Dockerfile", "dockerfile"),
-     ("Dockerfile.prod", "dockerfile"), ("dockerfile", "dockerfile"), ("a.yaml", "yaml"), ("b.yml", "yaml"),
-     ("c.json", "yaml"), ("README.md", None), ("main.py", None), ("Dockerfile.md", None), ("Dockerfile.prod.bak", None)],
-)  # fmt: skip
+    [
+        ("Dockerfile", "dockerfile"),
+        ("Containerfile", "dockerfile"),
+        ("api.Dockerfile", "dockerfile"),
+        ("Dockerfile.prod", "dockerfile"),
+        ("dockerfile", "dockerfile"),
+        ("a.yaml", "yaml"),
+        ("b.yml", "yaml"),
+        ("c.json", "yaml"),
+        ("README.md", None),
+        ("main.py", None),
+        ("Dockerfile.md", None),
+        ("Dockerfile.prod.bak", None),
+    ],
+)
 def test_file_types_by_name(name: str, kind: str | None) -> None:
     assert file_type_by_name(name) == kind
 
 
 def _tree(root: Path) -> None:
-    for rel in ("app/pod.yaml", "app/Dockerfile", "node_modules/x/pod.yaml", "vendor/pod.yaml", "ignored/pod.yaml",
-                "notes.txt", "chart/templates/deploy.yaml"):  # fmt: skip
+    for rel in (
+        "app/pod.yaml",
+        "app/Dockerfile",
+        "node_modules/x/pod.yaml",
+        "vendor/pod.yaml",
+        "ignored/pod.yaml",
+        "notes.txt",
+        "chart/templates/deploy.yaml",
+    ):
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(POD if rel.endswith(".yaml") else "FROM alpine:3.20\n")
