@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,8 +45,12 @@ def test_exit_codes(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
-    for args in (["lint", "no/such/file.yaml"], ["lint", str(BAD_POD), "--select", "k8s-no-such-rule"],
-                 ["lint", str(BAD_POD), "--kubernetes-version", "banana"], ["explain", "nope"]):  # fmt: skip
+    for args in (
+        ["lint", "no/such/file.yaml"],
+        ["lint", str(BAD_POD), "--select", "k8s-no-such-rule"],
+        ["lint", str(BAD_POD), "--kubernetes-version", "banana"],
+        ["explain", "nope"],
+    ):
         result = run(*args)
         assert result.exit_code == 2, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
@@ -101,8 +107,10 @@ def test_severity_override_and_default_off_rules(tmp_path: Path) -> None:
 def test_text_format_is_path_line_col_severity_rule_message() -> None:
     result = run("lint", str(BAD_POD), "--select", "k8s-run-as-root", "-q")
     first = result.output.splitlines()[0]
-    assert first == (f"{SHOWN}:14:11: error k8s-run-as-root container 'no-context' may run as root: "
-                     "set securityContext.runAsNonRoot: true or a non-zero runAsUser")  # fmt: skip
+    assert first == (
+        f"{SHOWN}:14:11: error k8s-run-as-root container 'no-context' may run as root: "
+        "set securityContext.runAsNonRoot: true or a non-zero runAsUser"
+    )
     assert "\033[" not in result.output  # no colour when not a terminal
 
 
@@ -168,7 +176,52 @@ def test_python_dash_m(tmp_path: Path) -> None:
     (tmp_path / "ok.yaml").write_text(CLEAN)
     src = Path(__file__).resolve().parents[1] / "src"
     env = {"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run([sys.executable, "-m", "manifestlint", "lint", "ok.yaml"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "manifestlint", "lint", "ok.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "0 finding(s)" in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_diff_base_reports_only_changed_lines(tmp_path: Path, monkeypatch) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q", "-b", "main")
+    (tmp_path / "old.yaml").write_text(BAD_POD.read_text())
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER app\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    git("checkout", "-q", "-b", "feature")
+    text = BAD_POD.read_text().replace(
+        "image: nginx:1.27\n        - name: explicit-root",
+        "image: nginx:1.27\n        - name: added\n          image: a:1\n        - name: explicit-root",
+    )
+    (tmp_path / "old.yaml").write_text(text)
+    (tmp_path / "new.yaml").write_text(BAD_POD.read_text())  # untracked: every line is new
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main, ["lint", ".", "--diff-base", "main", "-f", "json", "--select", "k8s-run-as-root"]
+    )
+    found = sorted((f["path"], f["line"]) for f in json.loads(result.output)["findings"])
+    assert found == [
+        ("new.yaml", 14),
+        ("new.yaml", 19),
+        ("new.yaml", 23),
+        ("new.yaml", 26),
+        ("new.yaml", 40),
+        ("old.yaml", 16),
+    ]
+    assert result.exit_code == 1
+    bad = CliRunner().invoke(main, ["lint", ".", "--diff-base", "no-such-ref"])
+    assert bad.exit_code == 2 and "--diff-base no-such-ref" in bad.output

@@ -241,7 +241,8 @@ def _run_rule(rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding]) ->
 def project_root(config: Config, sources: list[Source], cwd: Path, paths: list[str]) -> Path:
     if config.root is not None:
         return config.root
-    first = (cwd / paths[0]).resolve() if paths and paths[0] != "-" else cwd
+    named = [p for p in paths if p != "-"]
+    first = (cwd / named[0]).resolve() if named else cwd
     root = git_root(first if first.is_dir() else first.parent)
     if root is not None:
         return root
