@@ -720,12 +720,18 @@ CLUSTER_SCOPED_KINDS = frozenset({
 })  # fmt: skip
 
 
+# A Role or RoleBinding in `default` grants rights *in* that namespace (e.g. letting Prometheus
+# scrape it): naming the namespace is the point, not an accident.
+_NAMESPACE_GRANTS = frozenset({"Role", "RoleBinding"})
+
+
 @rule("k8s-default-namespace", "kubernetes")
 def default_namespace(doc: YamlDoc, ctx) -> Iterator[Finding]:
     root = doc.root
     kind = root.get("kind")
     meta = root.get("metadata")
-    if not isinstance(kind, str) or kind in CLUSTER_SCOPED_KINDS or not isinstance(meta, YMap):
+    if (not isinstance(kind, str) or kind in CLUSTER_SCOPED_KINDS or kind in _NAMESPACE_GRANTS
+            or not isinstance(meta, YMap)):  # fmt: skip
         return
     namespace = meta.get("namespace")
     if namespace == "default":
