@@ -42,8 +42,21 @@ _EMPTY = YMap()
 _EMPTY.knodes, _EMPTY.vnodes, _EMPTY.node, _EMPTY.line0 = {}, {}, None, 0
 
 
+# The engine runs every rule on one document before the next, and most Kubernetes rules start
+# with pod_template(doc): remember the last answer (holding the doc keeps its identity valid).
+_LAST: list[Any] = [None, None]
+
+
 def pod_template(doc: YamlDoc) -> PodTemplate | None:
     """The pod template of a workload object; None for other kinds or malformed objects."""
+    if _LAST[0] is doc:
+        return _LAST[1]
+    found = _pod_template(doc)
+    _LAST[0], _LAST[1] = doc, found
+    return found
+
+
+def _pod_template(doc: YamlDoc) -> PodTemplate | None:
     root = doc.root
     kind = root.get("kind")
     if kind not in WORKLOAD_KINDS:
