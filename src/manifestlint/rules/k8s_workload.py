@@ -51,19 +51,29 @@ def run_as_root(doc: YamlDoc, ctx) -> Iterator[Finding]:
         user, user_holder = effective(container, pod.spec, "runAsUser")
         non_root, nr_holder = effective(container, pod.spec, "runAsNonRoot")
         if user == 0 and user_holder is not None:
-            yield doc_hit(doc, user_holder.value_span("runAsUser"),
-                          f"container {name!r} runs as root: runAsUser is 0")
+            yield doc_hit(
+                doc, user_holder.value_span("runAsUser"), f"container {name!r} runs as root: runAsUser is 0"
+            )
         elif isinstance(non_root, str) and nr_holder is not None:
-            yield doc_hit(doc, nr_holder.value_span("runAsNonRoot"),
-                          f"container {name!r}: runAsNonRoot is the string {non_root!r}, not a boolean; "
-                          "the API server rejects it")
+            yield doc_hit(
+                doc,
+                nr_holder.value_span("runAsNonRoot"),
+                f"container {name!r}: runAsNonRoot is the string {non_root!r}, not a boolean; "
+                "the API server rejects it",
+            )
         elif non_root is False and nr_holder is not None and not (isinstance(user, int) and user > 0):
-            yield doc_hit(doc, nr_holder.value_span("runAsNonRoot"),
-                          f"container {name!r} may run as root: runAsNonRoot is false")
+            yield doc_hit(
+                doc,
+                nr_holder.value_span("runAsNonRoot"),
+                f"container {name!r} may run as root: runAsNonRoot is false",
+            )
         elif non_root is not True and not (isinstance(user, int) and not isinstance(user, bool) and user > 0):
-            yield doc_hit(doc, container_anchor(container, "securityContext"),
-                          f"container {name!r} may run as root: set securityContext.runAsNonRoot: true "
-                          "or a non-zero runAsUser")
+            yield doc_hit(
+                doc,
+                container_anchor(container, "securityContext"),
+                f"container {name!r} may run as root: set securityContext.runAsNonRoot: true "
+                "or a non-zero runAsUser",
+            )
 
 
 @rule("k8s-missing-resource-limits", "kubernetes")
@@ -76,8 +86,11 @@ def missing_limits(doc: YamlDoc, ctx) -> Iterator[Finding]:
         limits = container.path_get("resources", "limits")
         missing = [r for r in wanted if not (isinstance(limits, dict) and limits.get(r) not in (None, ""))]
         if missing:
-            yield doc_hit(doc, container_anchor(container, "resources", "limits"),
-                          f"container {container_label(container)!r} has no {' or '.join(missing)} limit")
+            yield doc_hit(
+                doc,
+                container_anchor(container, "resources", "limits"),
+                f"container {container_label(container)!r} has no {' or '.join(missing)} limit",
+            )
 
 
 def _missing_probe(doc: YamlDoc, probe: str) -> Iterator[Finding]:
@@ -149,9 +162,12 @@ def privileged_container(doc: YamlDoc, ctx) -> Iterator[Finding]:
     for container, field in containers(pod.spec, ephemeral=True):
         sc = _security_context(container)
         if sc is not None and sc.get("privileged") is True:
-            yield doc_hit(doc, sc.value_span("privileged"),
-                          f"{_what(container, field)} is privileged: it has every capability and the "
-                          "host's devices, so a compromise is a compromise of the node")
+            yield doc_hit(
+                doc,
+                sc.value_span("privileged"),
+                f"{_what(container, field)} is privileged: it has every capability and the "
+                "host's devices, so a compromise is a compromise of the node",
+            )
 
 
 @rule("k8s-privilege-escalation-allowed", "kubernetes")
@@ -168,21 +184,33 @@ def privilege_escalation(doc: YamlDoc, ctx) -> Iterator[Finding]:
         implied = "privileged: true" if is_privileged else "capability SYS_ADMIN" if sys_admin else ""
         if value is False:
             if implied:
-                yield doc_hit(doc, sc.value_span("allowPrivilegeEscalation"),
-                              f"{what}: allowPrivilegeEscalation: false contradicts {implied}, which implies "
-                              "it; the API server rejects the container")
+                yield doc_hit(
+                    doc,
+                    sc.value_span("allowPrivilegeEscalation"),
+                    f"{what}: allowPrivilegeEscalation: false contradicts {implied}, which implies "
+                    "it; the API server rejects the container",
+                )
         elif sc is not None and "allowPrivilegeEscalation" in sc:
             shown = "true" if value is True else repr(value)
-            yield doc_hit(doc, sc.value_span("allowPrivilegeEscalation"),
-                          f"{what} allows privilege escalation: allowPrivilegeEscalation is {shown}, "
-                          "not the boolean false")
+            yield doc_hit(
+                doc,
+                sc.value_span("allowPrivilegeEscalation"),
+                f"{what} allows privilege escalation: allowPrivilegeEscalation is {shown}, "
+                "not the boolean false",
+            )
         elif implied:
-            yield doc_hit(doc, container_anchor(container, "securityContext"),
-                          f"{what} allows privilege escalation: {implied} implies it")
+            yield doc_hit(
+                doc,
+                container_anchor(container, "securityContext"),
+                f"{what} allows privilege escalation: {implied} implies it",
+            )
         else:
-            yield doc_hit(doc, container_anchor(container, "securityContext"),
-                          f"{what} allows privilege escalation (setuid binaries can gain root): set "
-                          "securityContext.allowPrivilegeEscalation: false")
+            yield doc_hit(
+                doc,
+                container_anchor(container, "securityContext"),
+                f"{what} allows privilege escalation (setuid binaries can gain root): set "
+                "securityContext.allowPrivilegeEscalation: false",
+            )
 
 
 @rule("k8s-writable-root-filesystem", "kubernetes")
@@ -196,13 +224,19 @@ def writable_root_filesystem(doc: YamlDoc, ctx) -> Iterator[Finding]:
             value = sc["readOnlyRootFilesystem"]
             if value is not True:
                 shown = "false" if value is False else repr(value)
-                yield doc_hit(doc, sc.value_span("readOnlyRootFilesystem"),
-                              f"{_what(container, field)} has a writable root filesystem: "
-                              f"readOnlyRootFilesystem is {shown}")
+                yield doc_hit(
+                    doc,
+                    sc.value_span("readOnlyRootFilesystem"),
+                    f"{_what(container, field)} has a writable root filesystem: "
+                    f"readOnlyRootFilesystem is {shown}",
+                )
         else:
-            yield doc_hit(doc, container_anchor(container, "securityContext"),
-                          f"{_what(container, field)} has a writable root filesystem: set "
-                          "securityContext.readOnlyRootFilesystem: true")
+            yield doc_hit(
+                doc,
+                container_anchor(container, "securityContext"),
+                f"{_what(container, field)} has a writable root filesystem: set "
+                "securityContext.readOnlyRootFilesystem: true",
+            )
 
 
 @rule("k8s-capabilities-not-dropped", "kubernetes")
@@ -214,9 +248,12 @@ def capabilities_not_dropped(doc: YamlDoc, ctx) -> Iterator[Finding]:
         drop = container.path_get("securityContext", "capabilities", "drop")
         if isinstance(drop, list) and any(_cap_name(cap) == "ALL" for cap in drop):
             continue
-        yield doc_hit(doc, container_anchor(container, "securityContext", "capabilities", "drop"),
-                      f"{_what(container, field)} keeps the runtime's default capabilities (NET_RAW, CHOWN, "
-                      "SETUID…): add securityContext.capabilities.drop: [ALL]")
+        yield doc_hit(
+            doc,
+            container_anchor(container, "securityContext", "capabilities", "drop"),
+            f"{_what(container, field)} keeps the runtime's default capabilities (NET_RAW, CHOWN, "
+            "SETUID…): add securityContext.capabilities.drop: [ALL]",
+        )
 
 
 @rule("k8s-dangerous-capabilities", "kubernetes")
@@ -232,9 +269,12 @@ def dangerous_capabilities(doc: YamlDoc, ctx) -> Iterator[Finding]:
         for i, cap in enumerate(added):
             name = _cap_name(cap)
             if name in dangerous:
-                yield doc_hit(doc, added.item_span(i),
-                              f"{_what(container, field)} adds capability {name}"
-                              + (": every capability" if name == "ALL" else ""))
+                yield doc_hit(
+                    doc,
+                    added.item_span(i),
+                    f"{_what(container, field)} adds capability {name}"
+                    + (": every capability" if name == "ALL" else ""),
+                )
 
 
 @rule("k8s-seccomp-unconfined", "kubernetes")
@@ -249,14 +289,19 @@ def seccomp_unconfined(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 if not isinstance(c.path_get("securityContext", "seccompProfile"), dict)]  # fmt: skip
     unconfined = isinstance(pod_profile, YMap) and pod_profile.get("type") == "Unconfined"
     if unconfined and (inherits or not found_containers):
-        yield doc_hit(doc, pod_profile.value_span("type"),
-                      "the pod's seccompProfile is Unconfined: its containers may use every system call")
+        yield doc_hit(
+            doc,
+            pod_profile.value_span("type"),
+            "the pod's seccompProfile is Unconfined: its containers may use every system call",
+        )
     for container, field in found_containers:
         profile = container.path_get("securityContext", "seccompProfile")
         if isinstance(profile, YMap) and profile.get("type") == "Unconfined":
-            yield doc_hit(doc, profile.value_span("type"),
-                          f"{_what(container, field)} has seccompProfile Unconfined: it may use every "
-                          "system call")
+            yield doc_hit(
+                doc,
+                profile.value_span("type"),
+                f"{_what(container, field)} has seccompProfile Unconfined: it may use every system call",
+            )
     annotations = pod.metadata.get("annotations")
     if isinstance(annotations, YMap):
         for key, value in annotations.items():
@@ -268,9 +313,12 @@ def seccomp_unconfined(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 subject = f"container {key.rsplit('/', 1)[1]!r}"
             else:
                 continue
-            yield doc_hit(doc, annotations.value_span(key),
-                          f"{subject} asks for an unconfined seccomp profile through the legacy annotation "
-                          f"{key} (use securityContext.seccompProfile.type: RuntimeDefault)")
+            yield doc_hit(
+                doc,
+                annotations.value_span(key),
+                f"{subject} asks for an unconfined seccomp profile through the legacy annotation "
+                f"{key} (use securityContext.seccompProfile.type: RuntimeDefault)",
+            )
 
 
 # ---------------------------------------------------------------- host access
@@ -328,7 +376,8 @@ def host_path_mount(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 for mount in container.get("volumeMounts") or ():
                     if isinstance(mount, dict):
                         mounts.setdefault(str(mount.get("name")), []).append(
-                            (container_label(container), mount.get("readOnly") is True))
+                            (container_label(container), mount.get("readOnly") is True)
+                        )
         users = mounts.get(str(volume.get("name")), [])
         writable = [name for name, read_only in users if not read_only]
         if writable:
@@ -337,8 +386,11 @@ def host_path_mount(doc: YamlDoc, ctx) -> Iterator[Finding]:
             how = "read-only"
         else:
             how = "not mounted by any container"
-        yield doc_hit(doc, host_path.value_span("path"),
-                      f"volume {volume.get('name')!r} mounts the node's {host_path['path']} ({how})")
+        yield doc_hit(
+            doc,
+            host_path.value_span("path"),
+            f"volume {volume.get('name')!r} mounts the node's {host_path['path']} ({how})",
+        )
 
 
 @rule("k8s-host-port", "kubernetes")
@@ -352,8 +404,11 @@ def host_port(doc: YamlDoc, ctx) -> Iterator[Finding]:
             continue
         for port in ports:
             if isinstance(port, YMap) and port.get("hostPort") not in (None, 0) and "hostPort" in port:
-                yield doc_hit(doc, port.value_span("hostPort"),
-                              f"{_what(container, field)} binds host port {port['hostPort']} on its node")
+                yield doc_hit(
+                    doc,
+                    port.value_span("hostPort"),
+                    f"{_what(container, field)} binds host port {port['hostPort']} on its node",
+                )
 
 
 @rule("k8s-service-account-token-automount", "kubernetes")
@@ -366,10 +421,13 @@ def service_account_token(doc: YamlDoc, ctx) -> Iterator[Finding]:
     account_doc = ctx.index.get("ServiceAccount", namespace_of(doc), str(account))
     if account_doc is not None and account_doc.root.get("automountServiceAccountToken") is False:
         return
-    yield doc_hit(doc, pod.holder.key_span("spec"),
-                  f"pods mount an API token of service account {str(account)!r}: set "
-                  "automountServiceAccountToken: false on the pod spec (or the ServiceAccount) unless they "
-                  "call the Kubernetes API")
+    yield doc_hit(
+        doc,
+        pod.holder.key_span("spec"),
+        f"pods mount an API token of service account {str(account)!r}: set "
+        "automountServiceAccountToken: false on the pod spec (or the ServiceAccount) unless they "
+        "call the Kubernetes API",
+    )
 
 
 # ---------------------------------------------------------------- environment
@@ -426,14 +484,20 @@ def secret_in_env(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 continue
             url_password = _URL_PASSWORD.search(value)
             if url_password and not _is_reference(url_password.group(1)):
-                yield doc_hit(doc, item.value_span("value"),
-                              f"{_what(container, field)}: env {name} holds a URL with a literal password; "
-                              "take it from a Secret (valueFrom.secretKeyRef)")
+                yield doc_hit(
+                    doc,
+                    item.value_span("value"),
+                    f"{_what(container, field)}: env {name} holds a URL with a literal password; "
+                    "take it from a Secret (valueFrom.secretKeyRef)",
+                )
             elif (secret_like_name(name) and value.lower() not in _LITERAL_NON_SECRETS
                   and not value.startswith("/")):  # fmt: skip
-                yield doc_hit(doc, item.value_span("value"),
-                              f"{_what(container, field)}: env {name} holds a literal secret; "
-                              "take it from a Secret (valueFrom.secretKeyRef)")
+                yield doc_hit(
+                    doc,
+                    item.value_span("value"),
+                    f"{_what(container, field)}: env {name} holds a literal secret; "
+                    "take it from a Secret (valueFrom.secretKeyRef)",
+                )
 
 
 @rule("k8s-duplicate-env", "kubernetes")
@@ -451,9 +515,12 @@ def duplicate_env(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 continue
             name = item["name"]
             if name in seen:
-                yield doc_hit(doc, item.value_span("name"),
-                              f"{_what(container, field)} sets env {name} a second time; the last definition "
-                              "silently wins")
+                yield doc_hit(
+                    doc,
+                    item.value_span("name"),
+                    f"{_what(container, field)} sets env {name} a second time; the last definition "
+                    "silently wins",
+                )
             else:
                 seen.add(name)
 
@@ -476,8 +543,11 @@ def missing_requests(doc: YamlDoc, ctx) -> Iterator[Finding]:
             and not (isinstance(limits, dict) and limits.get(res) not in (None, ""))
         ]  # fmt: skip
         if missing:
-            yield doc_hit(doc, container_anchor(container, "resources", "requests"),
-                          f"{_what(container, field)} has no {' or '.join(missing)} request")
+            yield doc_hit(
+                doc,
+                container_anchor(container, "resources", "requests"),
+                f"{_what(container, field)} has no {' or '.join(missing)} request",
+            )
 
 
 @rule("k8s-requests-exceed-limits", "kubernetes")
@@ -495,9 +565,12 @@ def requests_exceed_limits(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 continue
             request, limit = parse_quantity(wanted), parse_quantity(limits[res])
             if request is not None and limit is not None and request > limit:
-                yield doc_hit(doc, requests.value_span(res),
-                              f"{_what(container, field)}: {res} request {wanted} is greater than its limit "
-                              f"{limits[res]}; the API server rejects the object")
+                yield doc_hit(
+                    doc,
+                    requests.value_span(res),
+                    f"{_what(container, field)}: {res} request {wanted} is greater than its limit "
+                    f"{limits[res]}; the API server rejects the object",
+                )
 
 
 # ---------------------------------------------------------------- probes
@@ -522,10 +595,13 @@ def identical_probes(doc: YamlDoc, ctx) -> Iterator[Finding]:
     for container, field in containers(pod.spec):
         liveness = _handler(container.get("livenessProbe"))
         if liveness is not None and liveness == _handler(container.get("readinessProbe")):
-            yield doc_hit(doc, container.key_span("livenessProbe"),
-                          f"{_what(container, field)}: livenessProbe runs the same {liveness[0]} check as "
-                          "readinessProbe, so a slow dependency or overload restarts the pods instead of "
-                          "only taking them out of the Service")
+            yield doc_hit(
+                doc,
+                container.key_span("livenessProbe"),
+                f"{_what(container, field)}: livenessProbe runs the same {liveness[0]} check as "
+                "readinessProbe, so a slow dependency or overload restarts the pods instead of "
+                "only taking them out of the Service",
+            )
 
 
 @rule("k8s-probe-port-not-exposed", "kubernetes")
@@ -561,17 +637,30 @@ def probe_port_not_exposed(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 continue
             if isinstance(port, int):
                 if check_numbers and tcp_numbers and port not in tcp_numbers:
-                    yield doc_hit(doc, span, f"{where} port {port} is not among the container's TCP ports "
-                                             f"({', '.join(str(n) for n in sorted(tcp_numbers))})")
+                    yield doc_hit(
+                        doc,
+                        span,
+                        f"{where} port {port} is not among the container's TCP ports "
+                        f"({', '.join(str(n) for n in sorted(tcp_numbers))})",
+                    )
             elif str(port).isdigit():
-                yield doc_hit(doc, span, f"{where} port {port!r} is a quoted number, which Kubernetes reads "
-                                         "as a port name; the API server rejects it (write it unquoted)")
+                yield doc_hit(
+                    doc,
+                    span,
+                    f"{where} port {port!r} is a quoted number, which Kubernetes reads "
+                    "as a port name; the API server rejects it (write it unquoted)",
+                )
             elif str(port) not in by_name:
-                yield doc_hit(doc, span, f"{where} port {port!r} names no port of the container; the probe "
-                                         "always fails")
+                yield doc_hit(
+                    doc, span, f"{where} port {port!r} names no port of the container; the probe always fails"
+                )
             elif by_name[str(port)] != "TCP":
-                yield doc_hit(doc, span, f"{where} port {port!r} is a {by_name[str(port)]} port; the probe "
-                                         "connects over TCP and always fails")
+                yield doc_hit(
+                    doc,
+                    span,
+                    f"{where} port {port!r} is a {by_name[str(port)]} port; the probe "
+                    "connects over TCP and always fails",
+                )
 
 
 # ---------------------------------------------------------------- images
@@ -590,11 +679,17 @@ def image_latest_tag(doc: YamlDoc, ctx) -> Iterator[Finding]:
         if digest is not None:
             continue
         if tag is None:
-            yield doc_hit(doc, container.value_span("image"),
-                          f"{_what(container, field)} image {image} has no tag, so it means :latest")
+            yield doc_hit(
+                doc,
+                container.value_span("image"),
+                f"{_what(container, field)} image {image} has no tag, so it means :latest",
+            )
         elif tag == "latest":
-            yield doc_hit(doc, container.value_span("image"),
-                          f"{_what(container, field)} image {image} uses the mutable latest tag")
+            yield doc_hit(
+                doc,
+                container.value_span("image"),
+                f"{_what(container, field)} image {image} uses the mutable latest tag",
+            )
 
 
 # ---------------------------------------------------------------- API versions
@@ -688,9 +783,12 @@ def removed_api(doc: YamlDoc, ctx) -> Iterator[Finding]:
         return
     api, kind, _deprecated, removed, replacement, target = status
     if removed is not None and target >= removed:
-        yield doc_hit(doc, doc.root.value_span("apiVersion"),
-                      f"{api} {kind} was removed in Kubernetes {_v(removed)} (target {_v(target)}): the API "
-                      f"server refuses it; use {replacement}")
+        yield doc_hit(
+            doc,
+            doc.root.value_span("apiVersion"),
+            f"{api} {kind} was removed in Kubernetes {_v(removed)} (target {_v(target)}): the API "
+            f"server refuses it; use {replacement}",
+        )
 
 
 @rule("k8s-deprecated-api", "kubernetes")
@@ -701,9 +799,11 @@ def deprecated_api(doc: YamlDoc, ctx) -> Iterator[Finding]:
     api, kind, deprecated, removed, replacement, target = status
     if target >= deprecated and (removed is None or target < removed):
         until = f"is removed in {_v(removed)}" if removed else "will be removed in a later release"
-        yield doc_hit(doc, doc.root.value_span("apiVersion"),
-                      f"{api} {kind} is deprecated since Kubernetes {_v(deprecated)} and {until}; "
-                      f"use {replacement}")
+        yield doc_hit(
+            doc,
+            doc.root.value_span("apiVersion"),
+            f"{api} {kind} is deprecated since Kubernetes {_v(deprecated)} and {until}; use {replacement}",
+        )
 
 
 # ---------------------------------------------------------------- namespaces
@@ -735,9 +835,15 @@ def default_namespace(doc: YamlDoc, ctx) -> Iterator[Finding]:
         return
     namespace = meta.get("namespace")
     if namespace == "default":
-        yield doc_hit(doc, meta.value_span("namespace"),
-                      f"{kind} {meta.get('name')!r} is placed in the default namespace")
+        yield doc_hit(
+            doc,
+            meta.value_span("namespace"),
+            f"{kind} {meta.get('name')!r} is placed in the default namespace",
+        )
     elif namespace in (None, "") and ctx.options.get("flag-missing"):
-        yield doc_hit(doc, name_anchor(doc),
-                      f"{kind} {meta.get('name')!r} sets no namespace: it lands in whatever namespace "
-                      "kubectl is pointed at, usually default")
+        yield doc_hit(
+            doc,
+            name_anchor(doc),
+            f"{kind} {meta.get('name')!r} sets no namespace: it lands in whatever namespace "
+            "kubectl is pointed at, usually default",
+        )
