@@ -8,7 +8,6 @@ Bad input never stops a run: unreadable files and syntax errors become findings.
 from __future__ import annotations
 
 import gc
-import hashlib
 import re
 import sys
 from collections.abc import Iterable
@@ -392,6 +391,8 @@ def _suppress(findings: list[Finding], parsed: list[ParsedFile], registry: Regis
 
 def fingerprint(finding: Finding) -> str:
     """Stable under unrelated edits: rule, file, object identity and message, not the line."""
+    import hashlib  # only the json and sarif formats need fingerprints
+
     key = "|".join((finding.rule, finding.path, finding.obj, finding.message))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
