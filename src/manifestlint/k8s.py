@@ -16,7 +16,8 @@ from manifestlint.model import YamlDoc, YList, YMap
 
 WORKLOAD_KINDS = frozenset(
     {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
-     "CronJob", "PodTemplate"}
+     "CronJob", "PodTemplate",
+     "Rollout"}  # Argo Rollouts: a Deployment replacement with the same spec.template
 )  # fmt: skip
 # Kinds whose pods are expected to run to completion (no probes, no PDB, no replicas).
 BATCH_KINDS = frozenset({"Job", "CronJob"})
