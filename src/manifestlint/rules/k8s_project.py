@@ -31,10 +31,11 @@ from manifestlint.registry import rule
 
 # Kinds with `spec.replicas` whose pods are long-running replicas of one another.
 REPLICATED_KINDS = frozenset(
-    {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"}
+    {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig", "Rollout"}
 )
 # Kinds the availability rules (single replica, PDB, anti-affinity) look at.
-AVAILABILITY_KINDS = frozenset({"Deployment", "StatefulSet", "DeploymentConfig"})
+# (Argo Rollouts replace Deployments and keep their spec.replicas / spec.template.)
+AVAILABILITY_KINDS = frozenset({"Deployment", "StatefulSet", "DeploymentConfig", "Rollout"})
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 # Annotations that mean TLS is terminated by the load balancer the Ingress controller creates.
@@ -162,6 +163,11 @@ class Project:
     scalers: dict[tuple[str, str], list[tuple[str, YamlDoc, int, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+
+    def deploys_into(self, ns: str) -> bool:
+        """Whether the project itself runs pods in namespace `ns` (so a selector there that
+        matches none of them is a mistake, not pods deployed from another repository)."""
+        return any(not p.ns or not ns or p.ns == ns for p in self.pods)
 
     def pods_in(self, ns: str) -> Iterator[PodSource]:
         return (p for p in self.pods if _ns_compatible(p.ns, ns))
@@ -560,13 +566,13 @@ def missing_network_policy(index: Index, ctx) -> Iterator[Finding]:
 @rule("k8s-network-policy-selects-nothing", "project")
 def network_policy_selects_nothing(index: Index, ctx) -> Iterator[Finding]:
     proj = project(index)
-    if not proj.pods:
-        return  # a policy-only repository: the pods are deployed from elsewhere
     for doc in _reported(index, "NetworkPolicy"):
         spec = _spec(doc)
         selector = _policy_selector(doc)
         if spec is None or not (selector.get("matchLabels") or selector.get("matchExpressions")):
             continue  # an empty podSelector selects every pod of the namespace
+        if not proj.deploys_into(_ns(doc)):
+            continue  # the namespace's pods are deployed from elsewhere (a policy-only repository)
         if any(selector_matches(selector, p.labels) for p in proj.pods_in(_ns(doc))):
             continue
         yield doc_hit(
@@ -638,8 +644,8 @@ def service_selector_mismatch(index: Index, ctx) -> Iterator[Finding]:
     proj = project(index)
     for doc in _reported(index, "Service"):
         selector = _service_selector(doc)
-        if selector is None or _matched_pods(proj, doc, selector):
-            continue
+        if selector is None or not proj.deploys_into(_ns(doc)) or _matched_pods(proj, doc, selector):
+            continue  # no selector, pods deployed from elsewhere, or matched
         spec = doc.root["spec"]
         shown = ", ".join(f"{k}={v}" for k, v in selector.items())
         yield doc_hit(
