@@ -19,7 +19,11 @@ EXPECT = re.compile(r"#\s*expect:\s*(.+?)\s*$")
 
 def corpus_dir() -> Path | None:
     """The shared real-world corpus, when this checkout has it beside it."""
-    candidates = [os.environ.get("MANIFESTLINT_CORPUS", ""), ROOT.parent / "shared" / "corpus", "/work/shared/corpus"]
+    candidates = [
+        os.environ.get("MANIFESTLINT_CORPUS", ""),
+        ROOT.parent / "shared" / "corpus",
+        "/work/shared/corpus",
+    ]
     for cand in candidates:
         if cand and Path(cand).is_dir():
             return Path(cand)
@@ -71,7 +75,9 @@ def expectations(path: Path) -> set[tuple[int, str, int | None]]:
     return out
 
 
-def run_file(path: Path, enable: set[str] = frozenset(), config: Config | None = None, **kwargs) -> LintResult:
+def run_file(
+    path: Path, enable: set[str] = frozenset(), config: Config | None = None, **kwargs
+) -> LintResult:
     registry = load_registry()
     config = config or Config()
     for rule_id in enable:

@@ -16,6 +16,8 @@ from manifestlint.model import Span, YamlDoc, YList, YMap
 
 FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
+# Keys Prometheus accepts in a rule group: a `groups:` list of such mappings is a rule file.
+RULE_GROUP_KEYS = frozenset({"name", "interval", "rules", "limit", "query_offset", "labels"})
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -47,14 +49,21 @@ def yaml_hint_by_name(path: str) -> str:
     return ""
 
 
+def _is_rule_groups(groups: Any) -> bool:
+    if not isinstance(groups, YList) or not groups:
+        return False
+    if not all(isinstance(g, dict) and "name" in g for g in groups):
+        return False
+    return any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups)
+
+
 def document_kind(root: Any) -> str:
     """'kubernetes', 'alertmanager', 'prometheus-rules' or '' for one YAML document."""
     if not isinstance(root, YMap):
         return ""
     if isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str):
         return "kubernetes"
-    groups = root.get("groups")
-    if isinstance(groups, YList) and any(isinstance(g, dict) and "rules" in g for g in groups):
+    if _is_rule_groups(root.get("groups")):
         return "prometheus-rules"
     if isinstance(root.get("route"), dict) or (
         isinstance(root.get("receivers"), list) and ("global" in root or "inhibit_rules" in root)
@@ -80,7 +89,11 @@ def expand_lists(docs: list[YamlDoc]) -> list[YamlDoc]:
     for doc in docs:
         root = doc.root
         items = root.get("items") if isinstance(root, YMap) else None
-        if doc.kind == "kubernetes" and str(root.get("kind", "")).endswith("List") and isinstance(items, YList):
+        if (
+            doc.kind == "kubernetes"
+            and str(root.get("kind", "")).endswith("List")
+            and isinstance(items, YList)
+        ):
             for i, item in enumerate(items):
                 kind = document_kind(item)
                 out.append(YamlDoc(doc.path, doc.index * 10_000 + i + 1, item, items.item_span(i), kind))

@@ -42,21 +42,41 @@ def main() -> None:
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("-c", "--config", "config_path", type=str, help="Configuration file (default: found upward).")
-@click.option("--select", multiple=True, help="Only these rule ids or prefixes (repeatable, comma-separated).")
-@click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable, comma-separated).")
+@click.option(
+    "--select", multiple=True, help="Only these rule ids or prefixes (repeatable, comma-separated)."
+)
+@click.option(
+    "--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable, comma-separated)."
+)
 @click.option("--exclude", multiple=True, help="Glob pattern of paths not to lint (repeatable).")
-@click.option("--type", "forced_type", type=click.Choice(FILE_TYPES), help="Treat every given file as this type.")
-@click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name for input read from '-'.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "none"]), default=None,
-              help="Lowest severity that makes the exit code 1 [default: warning].")
+@click.option(
+    "--type", "forced_type", type=click.Choice(FILE_TYPES), help="Treat every given file as this type."
+)
+@click.option(
+    "--stdin-filename", default="stdin.yaml", show_default=True, help="Name for input read from '-'."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note", "none"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 [default: warning].",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
-@click.option("--kubernetes-version", default=None, help="Target Kubernetes version for API checks, e.g. 1.33.")
+@click.option(
+    "--kubernetes-version", default=None, help="Target Kubernetes version for API checks, e.g. 1.33."
+)
 @click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
-@click.option("--sarif-category", default="manifestlint/", show_default=True,
-              help="SARIF runAutomationDetails.id (GitHub's analysis category).")
+@click.option(
+    "--sarif-category",
+    default="manifestlint/",
+    show_default=True,
+    help="SARIF runAutomationDetails.id (GitHub's analysis category).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
-def lint(paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
-         kubernetes_version, no_context, sarif_category, quiet) -> None:  # fmt: skip
+def lint(
+    paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
+    kubernetes_version, no_context, sarif_category, quiet,
+) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     from manifestlint.config import ConfigError, check_selectors, load_config
     from manifestlint.engine import lint as run_lint

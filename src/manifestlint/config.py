@@ -52,7 +52,9 @@ def find_config(start: Path) -> Path | None:
             if (folder / name).is_file():
                 return folder / name
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.manifestlint" in pyproject.read_text(encoding="utf-8", errors="replace"):
+        if pyproject.is_file() and "[tool.manifestlint" in pyproject.read_text(
+            encoding="utf-8", errors="replace"
+        ):
             return pyproject
     return None
 
@@ -63,7 +65,7 @@ def _read(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if path.name == "pyproject.toml":
-        import tomllib  # noqa: PLC0415  (3.11+; 3.10 users keep config in .manifestlint.yaml)
+        import tomllib
 
         try:
             return tomllib.loads(text).get("tool", {}).get("manifestlint", {})

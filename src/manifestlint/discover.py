@@ -7,6 +7,7 @@ asking git itself. Files named explicitly are always linted.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import subprocess
@@ -80,10 +81,8 @@ def excluded(path: Path, patterns: list[str], root: Path | None) -> bool:
         return False
     candidates = [path.as_posix()]
     if root is not None:
-        try:
+        with contextlib.suppress(ValueError):  # not below the root: match the path alone
             candidates.append(path.relative_to(root).as_posix())
-        except ValueError:
-            pass
     return any(fnmatch.fnmatch(c, pat) or fnmatch.fnmatch(c, pat.rstrip("/") + "/*")
                for c in candidates for pat in patterns)  # fmt: skip
 

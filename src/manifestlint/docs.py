@@ -20,7 +20,7 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
         "",
         f"- Default severity: `{rule.severity.label}`",
         f"- Enabled by default: {'yes' if rule.enabled else 'no'}",
-        f"- Applies to: {rule.scope if rule.scope != 'engine' else 'every file of its type (reported by the engine)'}",
+        f"- Applies to: {rule.scope if rule.scope != 'engine' else 'any file of its type (engine)'}",
         f"- Tags: {', '.join(rule.tags) or '-'}",
     ]
     if rule.security_severity is not None:
@@ -38,9 +38,9 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
         "",
         "## Suppressing it",
         "",
-        f"- One line or block: `# manifestlint: disable={rule.id}` on the line before (or at the end of the line).",
+        f"- One line or block: `# manifestlint: disable={rule.id}` on the line before (or at its end).",
         f"- One file: `# manifestlint: disable-file={rule.id}`.",
-        f"- One Kubernetes object: annotation `manifestlint.io/ignore: \"{rule.id}\"`.",
+        f'- One Kubernetes object: annotation `manifestlint.io/ignore: "{rule.id}"`.',
         f"- Everywhere: `rules: {{{rule.id}: off}}` in `.manifestlint.yaml`.",
     ]
     if rule.references:
@@ -48,25 +48,31 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
     return "\n".join(lines) + "\n"
 
 
+def _on(rule: Rule) -> str:
+    return "on" if rule.enabled else "off"
+
+
 def rules_table(registry: Registry, fmt: str = "table") -> str:
     rules = list(registry)
     if fmt == "json":
         data = [
-            {"id": r.id, "severity": r.severity.label, "enabled": r.enabled, "title": r.title, "tags": list(r.tags)}
+            {
+                "id": r.id,
+                "severity": r.severity.label,
+                "enabled": r.enabled,
+                "title": r.title,
+                "tags": list(r.tags),
+            }
             for r in rules
         ]
         return json.dumps(data, indent=2) + "\n"
     if fmt == "markdown":
         out = ["| rule | severity | default | title |", "|---|---|---|---|"]
-        out += [
-            f"| [`{r.id}`](rules/{r.id}.md) | {r.severity.label} | {'on' if r.enabled else 'off'} | {r.title} |"
-            for r in rules
-        ]
+        out += [f"| [`{r.id}`](rules/{r.id}.md) | {r.severity.label} | {_on(r)} | {r.title} |" for r in rules]
         return "\n".join(out) + "\n"
     width = max(len(r.id) for r in rules)
     out = [f"{'RULE'.ljust(width)}  SEVERITY  DEFAULT  TITLE"]
-    out += [f"{r.id.ljust(width)}  {r.severity.label.ljust(8)}  {'on ' if r.enabled else 'off'}      {r.title}"
-            for r in rules]  # fmt: skip
+    out += [f"{r.id.ljust(width)}  {r.severity.label.ljust(8)}  {_on(r).ljust(7)}  {r.title}" for r in rules]
     return "\n".join(out) + "\n"
 
 
@@ -82,5 +88,7 @@ def fixture_examples(rule_id: str, fixtures: Path) -> list[tuple[str, str, str]]
             if path.suffix == ".expect":
                 continue
             text = path.read_bytes().decode("utf-8", errors="backslashreplace")  # some show bad bytes
-            out.append((label, EXT_LANG.get(path.suffix, "dockerfile" if "Dockerfile" in path.name else ""), text))
+            out.append(
+                (label, EXT_LANG.get(path.suffix, "dockerfile" if "Dockerfile" in path.name else ""), text)
+            )
     return out

@@ -37,7 +37,7 @@ class PodTemplate:
 
 
 _EMPTY = YMap()
-_EMPTY.key_spans, _EMPTY.value_spans, _EMPTY.span = {}, {}, (1, 1, 1, 2)
+_EMPTY.knodes, _EMPTY.vnodes, _EMPTY.node, _EMPTY.line0 = {}, {}, None, 0
 
 
 def pod_template(doc: YamlDoc) -> PodTemplate | None:

@@ -64,36 +64,45 @@ class Finding:
 
 
 # ---------------------------------------------------------------- YAML values with positions
-# Spans are stored as plain tuples (line, col, end_line, end_col) for speed and turned into
-# `Span` only when a rule asks for one.
+# Collections keep references to the composed nodes (which carry libyaml's marks) and turn
+# them into a `Span` only when a rule asks: building spans eagerly cost more than parsing.
+
+
+def node_span(node: Any, line0: int = 0) -> Span:
+    """Span of a composed YAML node; `line0` offsets documents parsed on their own."""
+    start, end = node.start_mark, node.end_mark
+    return Span(start.line + line0 + 1, start.column + 1, end.line + line0 + 1, end.column + 1)
 
 
 class YMap(dict):
-    """A YAML mapping: a dict whose keys and values remember their spans."""
+    """A YAML mapping: a dict whose keys and values remember where they stand."""
 
-    __slots__ = ("key_spans", "span", "value_spans")
+    __slots__ = ("knodes", "line0", "node", "vnodes")
 
-    def key_span(self, key: str) -> Span:
+    def key_span(self, key: Any) -> Span:
         """Span of `key` itself (the 'missing field' and 'offending key' anchor)."""
-        return Span(*self.key_spans[key])
+        return node_span(self.knodes[key], self.line0)
 
-    def value_span(self, key: str) -> Span:
+    def value_span(self, key: Any) -> Span:
         """Span of the value stored under `key` (the 'bad value' anchor)."""
-        return Span(*self.value_spans[key])
+        return node_span(self.vnodes[key], self.line0)
 
-    def where(self, key: str) -> Span:
+    def where(self, key: Any) -> Span:
         """Value span for scalars, key span for nested collections (what a reader wants
         highlighted: `image: nginx` -> the value; `securityContext:` -> the key)."""
-        value = self.get(key)
-        if isinstance(value, (YMap, YList)):
+        if isinstance(self.get(key), (YMap, YList)):
             return self.key_span(key)
         return self.value_span(key)
 
+    @property
+    def span(self) -> Span:
+        return node_span(self.node, self.line0)
+
     def start(self) -> Span:
         """The first key of the mapping (anchor for findings about the whole mapping)."""
-        for key in self.key_spans:
-            return Span(*self.key_spans[key])
-        return Span(*self.span)
+        for key in self.knodes:
+            return self.key_span(key)
+        return self.span
 
     def path_get(self, *keys: Any) -> Any:
         """Follow keys / list indices; None when any step is missing or of the wrong type."""
@@ -102,25 +111,31 @@ class YMap(dict):
             if isinstance(key, int):
                 if not isinstance(node, list) or key >= len(node):
                     return None
-            elif not isinstance(node, dict):
+                node = node[key]
+            elif isinstance(node, dict):
+                node = node.get(key)
+            else:
                 return None
-            node = node[key] if isinstance(key, int) else node.get(key)
         return node
 
 
 class YList(list):
-    """A YAML sequence: a list whose items remember their spans."""
+    """A YAML sequence: a list whose items remember where they stand."""
 
-    __slots__ = ("item_spans", "span")
+    __slots__ = ("line0", "node", "nodes")
 
     def item_span(self, index: int) -> Span:
-        return Span(*self.item_spans[index])
+        return node_span(self.nodes[index], self.line0)
+
+    @property
+    def span(self) -> Span:
+        return node_span(self.node, self.line0)
 
 
 def span_of(node: Any) -> Span | None:
-    """The span of a collection node (None for plain scalars, which carry no span)."""
+    """The span of a collection value (None for plain scalars, which carry no span)."""
     if isinstance(node, (YMap, YList)):
-        return Span(*node.span)
+        return node.span
     return None
 
 

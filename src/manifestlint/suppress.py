@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from manifestlint.model import Finding, Span, YamlDoc, YMap, hit
 
-DIRECTIVE = re.compile(r"#\s*manifestlint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*)")
+DIRECTIVE = re.compile(
+    r"#\s*manifestlint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*)"
+)
 ANNOTATION = "manifestlint.io/ignore"
 
 
@@ -69,7 +71,11 @@ def _parse_ids(text: str, line: int, col: int, path: str, known: Callable[[str],
     for rule_id in sorted(ids):
         if not known(rule_id):
             out.problems.append(
-                hit(path, Span(line, col, line, col + 1), f"unknown rule id {rule_id!r} in a suppression comment")
+                hit(
+                    path,
+                    Span(line, col, line, col + 1),
+                    f"unknown rule id {rule_id!r} in a suppression comment",
+                )
             )
     return ids
 
@@ -96,7 +102,9 @@ def scan_comments(
         if line[: match.start()].strip():  # trailing comment: this line
             target = number
         else:
-            target = next((n for n in range(number + 1, len(lines) + 1) if not _is_blank_or_comment(lines[n - 1])), 0)
+            target = next(
+                (n for n in range(number + 1, len(lines) + 1) if not _is_blank_or_comment(lines[n - 1])), 0
+            )
             if not target:
                 continue
         out.ranges.append((target, block_end(target), ids))
@@ -112,7 +120,9 @@ def yaml_suppressions(path: str, lines: list[str], docs: Iterable[YamlDoc], know
         annotations = meta.get("annotations") if isinstance(meta, YMap) else None
         if isinstance(annotations, YMap) and isinstance(annotations.get(ANNOTATION), str):
             span = annotations.value_span(ANNOTATION)
-            out.objects[doc.index] = _parse_ids(annotations[ANNOTATION], span.line, span.col, path, known, out)
+            out.objects[doc.index] = _parse_ids(
+                annotations[ANNOTATION], span.line, span.col, path, known, out
+            )
     return out
 
 

@@ -50,7 +50,17 @@ def _to_plain(value: Any) -> Any:
 
 
 def rule_help_markdown(rule: Rule) -> str:
-    lines = [f"**{rule.title}**", "", "**Why is this bad?**", "", rule.rationale, "", "**How to fix**", "", rule.fix]
+    lines = [
+        f"**{rule.title}**",
+        "",
+        "**Why is this bad?**",
+        "",
+        rule.rationale,
+        "",
+        "**How to fix**",
+        "",
+        rule.fix,
+    ]
     if rule.checklist:
         lines += ["", "**Checklist item(s) verified:** " + "; ".join(rule.checklist)]
     lines += ["", f"Full documentation: `manifestlint explain {rule.id}`"]
@@ -62,14 +72,17 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
     if rule.security_severity is not None:
         props["security-severity"] = f"{rule.security_severity:.1f}"
     else:
-        props["problem.severity"] = "recommendation" if rule.severity is Severity.NOTE else rule.severity.label
+        props["problem.severity"] = (
+            "recommendation" if rule.severity is Severity.NOTE else rule.severity.label
+        )
     return om.ReportingDescriptor(
         id=rule.id,
         name="".join(part.capitalize() for part in rule.id.split("-")),
         short_description=om.MultiformatMessageString(text=rule.title),
         full_description=om.MultiformatMessageString(text=rule.rationale[:1000]),
-        help=om.MultiformatMessageString(text=f"{rule.rationale}\n\nFix: {rule.fix}",
-                                         markdown=rule_help_markdown(rule)),
+        help=om.MultiformatMessageString(
+            text=f"{rule.rationale}\n\nFix: {rule.fix}", markdown=rule_help_markdown(rule)
+        ),
         help_uri=f"{INFO_URI}/blob/main/docs/rules/{rule.id}.md",
         default_configuration=om.ReportingConfiguration(level=_LEVEL[rule.severity]),
         properties=props,
@@ -88,34 +101,48 @@ def _uri(path: str, root: Path, cwd: Path) -> str:
 def render(result: LintResult, cwd: Path, category: str = "manifestlint/") -> str:
     rules = sorted(result.rules, key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
-    uris = {path: _uri(path, result.root, cwd) for path in {*result.artifacts, *(f.path for f in result.findings)}}
+    uris = {
+        path: _uri(path, result.root, cwd) for path in {*result.artifacts, *(f.path for f in result.findings)}
+    }
     results = []
     for finding, fp in zip(result.findings, fingerprints(result.findings), strict=True):
         s = finding.span
         loc = om.Location(
             physical_location=om.PhysicalLocation(
                 artifact_location=om.ArtifactLocation(uri=uris[finding.path], uri_base_id="%SRCROOT%"),
-                region=om.Region(start_line=s.line, start_column=s.col, end_line=s.end_line, end_column=s.end_col),
+                region=om.Region(
+                    start_line=s.line, start_column=s.col, end_line=s.end_line, end_column=s.end_col
+                ),
             )
         )
         if finding.obj:
             loc.logical_locations = [om.LogicalLocation(fully_qualified_name=finding.obj, kind="object")]
-        results.append(om.Result(
-            rule_id=finding.rule,
-            rule_index=rule_index.get(finding.rule, -1),
-            level=_LEVEL[finding.severity],
-            message=om.Message(text=finding.message),
-            locations=[loc],
-            partial_fingerprints={"manifestlint/v1": fp},
-        ))
+        results.append(
+            om.Result(
+                rule_id=finding.rule,
+                rule_index=rule_index.get(finding.rule, -1),
+                level=_LEVEL[finding.severity],
+                message=om.Message(text=finding.message),
+                locations=[loc],
+                partial_fingerprints={"manifestlint/v1": fp},
+            )
+        )
     run = om.Run(
-        tool=om.Tool(driver=om.ToolComponent(
-            name="manifestlint", version=__version__, semantic_version=__version__, information_uri=INFO_URI,
-            rules=[_descriptor(r) for r in rules])),
+        tool=om.Tool(
+            driver=om.ToolComponent(
+                name="manifestlint",
+                version=__version__,
+                semantic_version=__version__,
+                information_uri=INFO_URI,
+                rules=[_descriptor(r) for r in rules],
+            )
+        ),
         automation_details=om.RunAutomationDetails(id=category),
         original_uri_base_ids={"%SRCROOT%": om.ArtifactLocation(uri=result.root.as_uri() + "/")},
-        artifacts=[om.Artifact(location=om.ArtifactLocation(uri=uris[p], uri_base_id="%SRCROOT%"))
-                   for p in result.artifacts],
+        artifacts=[
+            om.Artifact(location=om.ArtifactLocation(uri=uris[p], uri_base_id="%SRCROOT%"))
+            for p in result.artifacts
+        ],
         column_kind="unicodeCodePoints",
         results=results,
     )

@@ -22,9 +22,9 @@ def render(result: LintResult, colour: bool = False, summary: bool = True) -> st
         lines.append(f"{f.path}:{f.span.line}:{f.span.col}: {label} {f.rule} {f.message}")
     if summary:
         counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
-        files = len(result.artifacts)
+        errors, warnings, notes = counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.NOTE]
         lines.append(
-            f"{len(result.findings)} finding(s): {counts[Severity.ERROR]} error, {counts[Severity.WARNING]} warning, "
-            f"{counts[Severity.NOTE]} note in {files} file(s) ({len(result.rules)} rules)"
+            f"{len(result.findings)} finding(s): {errors} error, {warnings} warning, {notes} note "
+            f"in {len(result.artifacts)} file(s) ({len(result.rules)} rules)"
         )
     return "\n".join(lines) + ("\n" if lines else "")

@@ -19,7 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from manifestlint.model import Span, YamlDoc, YList, YMap
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from manifestlint.model import Span, YamlDoc, YList, YMap, node_span
 
 MAX_NESTING = 1000  # libyaml's recursive composer crashes the process far above this
 MAX_EXPANSION = 1_000_000  # values a document may expand to through aliases
@@ -40,6 +42,7 @@ _SPECIAL_FLOATS = {
     ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
 }  # fmt: skip
 _NUMERIC_START = frozenset("-+.0123456789")
+_DEEP_INDENT = re.compile(rf"^[ \t-]{{{MAX_NESTING // 2},}}", re.M)
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
 
 
@@ -71,6 +74,7 @@ class YamlError:
     span: Span
     message: str
     chunk: str  # the text of the failing document, for classifying it
+    refused: bool = False  # valid YAML we refuse to expand (too deep, alias bomb)
 
 
 class _TooLarge(Exception):
@@ -78,92 +82,92 @@ class _TooLarge(Exception):
 
 
 class _Converter:
-    """Converts one composed node graph; memoises shared (aliased) nodes."""
+    """Converts one composed node graph into YMap / YList / scalars.
+
+    Hot path: ~70 nodes per Kubernetes object, so scalars are resolved inline and shared
+    (aliased) nodes are memoised only when the text has anchors at all."""
 
     __slots__ = ("budget", "duplicates", "line0", "memo")
 
-    def __init__(self, line0: int) -> None:
+    def __init__(self, line0: int, anchors: bool) -> None:
         self.line0 = line0
-        self.memo: dict[int, tuple[Any, int]] = {}
+        self.memo: dict[int, tuple[Any, int]] | None = {} if anchors else None
         self.budget = MAX_EXPANSION
         self.duplicates: list[tuple[Span, str]] = []
 
-    def span(self, node: Any) -> tuple[int, int, int, int]:
-        s, e = node.start_mark, node.end_mark
-        return (s.line + self.line0 + 1, s.column + 1, e.line + self.line0 + 1, e.column + 1)
-
-    def convert(self, node: Any) -> tuple[Any, int]:
-        """(value, expanded size). Raises _TooLarge past the expansion budget."""
-        key = id(node)
-        seen = self.memo.get(key)
-        if seen is not None:
-            self.budget -= seen[1]
-            if self.budget < 0:
-                raise _TooLarge
-            return seen
-        node_id = node.id
-        if node_id == "scalar":
+    def convert(self, node: Any) -> Any:
+        """The value of `node`. Raises _TooLarge past the expansion budget."""
+        kind = type(node)
+        if kind is ScalarNode:
+            self.budget -= 1
             value = node.value
-            if not node.style:  # plain: '' from libyaml (None from the pure-Python composer)
-                value = resolve_plain(value) if value else None
-            result = (value, 1)
-        elif node_id == "mapping":
-            result = self._mapping(node)
-        else:
-            items = YList()
-            spans = []
-            size = 1
-            for child in node.value:
-                value, n = self.convert(child)
-                items.append(value)
-                spans.append(self.span(child))
-                size += n
-            items.item_spans = spans
-            items.span = self.span(node)
-            result = (items, size)
-        self.budget -= 1
+            return (resolve_plain(value) if value else None) if not node.style else value
+        memo = self.memo
+        if memo is not None:
+            seen = memo.get(id(node))
+            if seen is not None:
+                self.budget -= seen[1]
+                if self.budget < 0:
+                    raise _TooLarge
+                return seen[0]
+            before = self.budget
+        result = self._mapping(node) if kind is MappingNode else self._sequence(node)
         if self.budget < 0:
             raise _TooLarge
-        self.memo[key] = result
+        if memo is not None:
+            memo[id(node)] = (result, before - self.budget)
         return result
 
-    def _mapping(self, node: Any) -> tuple[YMap, int]:
+    def _sequence(self, node: Any) -> YList:
+        items = YList(self.convert(child) for child in node.value)
+        items.nodes = node.value
+        items.node = node
+        items.line0 = self.line0
+        self.budget -= 1
+        return items
+
+    def _mapping(self, node: Any) -> YMap:
         out = YMap()
-        key_spans: dict[Any, tuple[int, int, int, int]] = {}
-        value_spans: dict[Any, tuple[int, int, int, int]] = {}
-        merges = []
-        size = 1
+        knodes: dict[Any, Any] = {}
+        vnodes: dict[Any, Any] = {}
+        merges = None
+        convert = self.convert
         for knode, vnode in node.value:
-            if knode.id == "scalar":
+            if type(knode) is ScalarNode:
                 key = knode.value
                 if key == "<<" and not knode.style:
-                    merges.append(vnode)
+                    merges = (merges or []) + [vnode]
                     continue
             else:
-                key = f"<{knode.id} key at line {self.span(knode)[0]}>"
-            value, n = self.convert(vnode)
-            size += n
-            if key in out:
-                self.duplicates.append((Span(*self.span(knode)), f"duplicate key {key!r}"))
+                key = f"<complex key at line {knode.start_mark.line + self.line0 + 1}>"
+            if type(vnode) is ScalarNode:
+                self.budget -= 1
+                value = vnode.value
+                if not vnode.style:
+                    value = resolve_plain(value) if value else None
+            else:
+                value = convert(vnode)
+            if key in knodes:
+                self.duplicates.append((node_span(knode, self.line0), f"duplicate key {key!r}"))
             out[key] = value
-            key_spans[key] = self.span(knode)
-            value_spans[key] = self.span(vnode)
-        for merge in merges:  # YAML 1.1 merge keys: explicit keys win
-            sources = merge.value if merge.id == "sequence" else [merge]
-            for src in sources:
-                if src.id != "mapping":
+            knodes[key] = knode
+            vnodes[key] = vnode
+        for merge in merges or ():  # YAML 1.1 merge keys: explicit keys win
+            for src in merge.value if type(merge) is SequenceNode else [merge]:
+                if type(src) is not MappingNode:
                     continue
-                merged, n = self.convert(src)
-                size += n
+                merged = convert(src)
                 for key, value in merged.items():
-                    if key not in out:
+                    if key not in knodes:
                         out[key] = value
-                        key_spans[key] = merged.key_spans[key]
-                        value_spans[key] = merged.value_spans[key]
-        out.key_spans = key_spans
-        out.value_spans = value_spans
-        out.span = self.span(node)
-        return out, size
+                        knodes[key] = merged.knodes[key]
+                        vnodes[key] = merged.vnodes[key]
+        out.knodes = knodes
+        out.vnodes = vnodes
+        out.node = node
+        out.line0 = self.line0
+        self.budget -= 1
+        return out
 
 
 def _nesting_bound(text: str) -> int:
@@ -175,7 +179,7 @@ def _nesting_bound(text: str) -> int:
             depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
             bound = max(bound, depth)
     if len(text) > MAX_NESTING:
-        indents = re.findall(r"^[ \t-]{%d,}" % (MAX_NESTING // 2), text, re.M)
+        indents = _DEEP_INDENT.findall(text)
         bound += max((len(i) for i in indents), default=0)
     return bound
 
@@ -185,25 +189,39 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
     from ruamel.yaml.cyaml import CBaseLoader
 
     loader = CBaseLoader(text)
+    anchors = "&" in text
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            conv = _Converter(line0)
+            conv = _Converter(line0, anchors)
             try:
-                value, _ = conv.convert(node)
+                value = conv.convert(node)
             except _TooLarge:
-                s = conv.span(node)
-                errors.append(YamlError(Span(s[0], s[1], s[0], s[1] + 1),
-                                        "document expands beyond 1,000,000 values through aliases "
-                                        "(alias bomb?); not linted", ""))
+                errors.append(
+                    YamlError(
+                        node_span(node, line0)._replace(
+                            end_line=node.start_mark.line + line0 + 1, end_col=node.start_mark.column + 2
+                        ),
+                        "document expands beyond 1,000,000 values through aliases (alias bomb?); not linted",
+                        "",
+                        refused=True,
+                    )
+                )
                 continue
             except RecursionError:
-                s = conv.span(node)
-                errors.append(YamlError(Span(s[0], s[1], s[0], s[1] + 1), "nesting too deep; not linted", ""))
+                span = node_span(node, line0)
+                errors.append(
+                    YamlError(
+                        Span(span.line, span.col, span.line, span.col + 1),
+                        "nesting too deep; not linted",
+                        "",
+                        refused=True,
+                    )
+                )
                 continue
-            docs.append((value, Span(*conv.span(node))))
+            docs.append((value, node_span(node, line0)))
             duplicates.extend(conv.duplicates)
         return True
     except Exception as exc:  # libyaml's scanner/parser/composer errors
@@ -215,8 +233,11 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
         # libyaml notices it only where parsing gives up, often lines later.
         opens = context_mark is not None and any(w in context for w in ("flow", "quoted", "block scalar"))
         mark = context_mark if opens else problem_mark or context_mark
-        line = (mark.line if mark is not None else 0) + line0 + 1
-        col = (mark.column if mark is not None else 0) + 1
+        line = mark.line if mark is not None else 0
+        col = mark.column if mark is not None else 0
+        if "flow" in context and problem_mark is not None:
+            line, col = _unclosed_bracket(text, problem_mark.line, problem_mark.column) or (line, col)
+        line, col = line + line0 + 1, col + 1
         message = f"{context} {problem}" if context.startswith("while") else str(problem)
         if opens and problem_mark is not None:
             message += f" (noticed at line {problem_mark.line + line0 + 1})"
@@ -224,6 +245,30 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
         return False
     finally:
         loader.dispose()
+
+
+def _unclosed_bracket(text: str, line: int, col: int) -> tuple[int, int] | None:
+    """(line, column), 0-based, of the innermost `[` or `{` still open at (line, col).
+
+    libyaml reports an unterminated flow collection where it gives up (often the next
+    document marker); the reader needs the bracket that was never closed. Quotes and
+    comments are skipped approximately, which is enough to point at the right bracket."""
+    stack: list[tuple[int, int]] = []
+    for number, row in enumerate(text.split("\n")[: line + 1]):
+        quote = ""
+        limit = col if number == line else len(row)
+        for index, char in enumerate(row[:limit]):
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "#" and (index == 0 or row[index - 1] in " \t"):
+                break
+            elif char in "[{":
+                stack.append((number, index))
+            elif char in "]}" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
 
 
 def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], list[tuple[Span, str]]]:
@@ -235,7 +280,11 @@ def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], 
     errors: list[YamlError] = []
     duplicates: list[tuple[Span, str]] = []
     if _nesting_bound(text) > MAX_NESTING:
-        errors.append(YamlError(Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", ""))
+        errors.append(
+            YamlError(
+                Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", "", refused=True
+            )
+        )
         return docs, errors, duplicates
     values: list[tuple[Any, Span]] = []
     if not _compose(text, 0, values, errors, duplicates):

@@ -35,5 +35,8 @@ def undefined_receiver(doc: YamlDoc, ctx) -> Iterator[Finding]:
     for node, _depth in walk_routes(route):
         receiver = node.get("receiver")
         if receiver is not None and str(receiver) not in names:
-            yield doc_hit(doc, node.value_span("receiver"),
-                          f"undefined receiver {receiver!r} used in route; Alertmanager refuses to load this")
+            yield doc_hit(
+                doc,
+                node.value_span("receiver"),
+                f"undefined receiver {receiver!r} used in route; Alertmanager refuses to load this",
+            )

@@ -28,5 +28,8 @@ def mtls_permissive(doc: YamlDoc, ctx) -> Iterator[Finding]:
     if isinstance(ports, YMap):
         for port, setting in ports.items():
             if isinstance(setting, YMap) and setting.get("mode") == "PERMISSIVE":
-                yield doc_hit(doc, setting.value_span("mode"),
-                              f"mTLS mode PERMISSIVE on port {port} accepts plaintext traffic")
+                yield doc_hit(
+                    doc,
+                    setting.value_span("mode"),
+                    f"mTLS mode PERMISSIVE on port {port} accepts plaintext traffic",
+                )

@@ -45,8 +45,14 @@ def alert_missing_for(groups: RuleGroups, ctx) -> Iterator[Finding]:
         if "alert" not in entry or _CONSTANT_EXPR.match(str(entry.get("expr", ""))):
             continue  # recording rules, and always-firing heartbeats (Watchdog) by design
         if "for" not in entry:
-            yield doc_hit(groups.doc, entry.value_span("alert"),
-                          f"alert {entry['alert']!r} has no 'for': it fires on a single evaluation")
+            yield doc_hit(
+                groups.doc,
+                entry.value_span("alert"),
+                f"alert {entry['alert']!r} has no 'for': it fires on a single evaluation",
+            )
         elif duration_seconds(entry["for"]) == 0:
-            yield doc_hit(groups.doc, entry.value_span("for"),
-                          f"alert {entry['alert']!r} has 'for: {entry['for']}': it fires on a single evaluation")
+            yield doc_hit(
+                groups.doc,
+                entry.value_span("for"),
+                f"alert {entry['alert']!r} has 'for: {entry['for']}': it fires on a single evaluation",
+            )
