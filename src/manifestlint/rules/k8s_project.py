@@ -97,8 +97,8 @@ def _template(doc: YamlDoc) -> PodTemplate | None:
     holder = doc.root.path_get("spec", "template")
     if isinstance(holder, YMap) and isinstance(holder.get("spec"), YMap):
         meta = holder.get("metadata")
-        empty = YMap()
-        empty.key_spans, empty.value_spans, empty.span = {}, {}, holder.span
+        empty = YMap()  # no metadata: an empty mapping standing where the template stands
+        empty.knodes, empty.vnodes, empty.node, empty.line0 = {}, {}, holder.node, holder.line0
         return PodTemplate(
             doc, str(doc.root.get("kind")), meta if isinstance(meta, YMap) else empty, holder["spec"], holder
         )
