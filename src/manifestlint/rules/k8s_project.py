@@ -354,7 +354,8 @@ def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
             replicas = proj.replicas(other)
             if not replicas:
                 continue
-            needed = wanted if wanted is not None else math.ceil(replicas * pct / 100)
+            # Kubernetes rounds a percentage of minAvailable up (67% of 3 is 3)
+            needed = wanted if wanted is not None else math.ceil(replicas * pct / 100 - 1e-9)
             if needed >= replicas:
                 blocked.append(f"{_describe(other)} ({replicas} replica{'s' if replicas > 1 else ''})")
         if blocked:
@@ -630,9 +631,14 @@ def namespace_missing_pod_security(doc: YamlDoc, ctx) -> Iterator[Finding]:
 
 
 def _service_selector(doc: YamlDoc) -> dict | None:
+    """A Service's selector; None when absent, empty, or not plain labels (a template)."""
     spec = _spec(doc)
     selector = spec.get("selector") if spec is not None else None
-    return selector if isinstance(selector, dict) and selector else None
+    if not isinstance(selector, dict) or not selector:
+        return None
+    if any(isinstance(v, (dict, list)) or v is None for v in selector.values()):
+        return None  # `cell: {{cell}}`: an unrendered template, not a selector
+    return selector
 
 
 def _matched_pods(proj: Project, doc: YamlDoc, selector: dict) -> list[PodSource]:
@@ -678,6 +684,7 @@ def _container_ports(tpl: PodTemplate) -> tuple[set[int], set[str], bool]:
 
 @rule("k8s-service-target-port-mismatch", "project")
 def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
+    numeric = bool(ctx.options.get("numeric", False))
     proj = project(index)
     for doc in _reported(index, "Service"):
         selector = _service_selector(doc)
@@ -700,7 +707,7 @@ def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
             if isinstance(target, str) and target.isdigit():
                 target = int(target)
             if _int(target) is not None:
-                if not all(complete for _, _, complete in exposed):
+                if not numeric or not all(complete for _, _, complete in exposed):
                     continue  # containerPort is informational; undeclared ports may still listen
                 if any(target in numbers for numbers, _, _ in exposed):
                     continue
