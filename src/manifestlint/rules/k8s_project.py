@@ -163,14 +163,36 @@ class Project:
     scalers: dict[tuple[str, str], list[tuple[str, YamlDoc, int, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # (label key, value) -> pods carrying it: selectors look up candidates instead of scanning
+    by_label: dict[tuple[str, str], list[PodSource]] = field(default_factory=lambda: defaultdict(list))
+    namespaces: set[str] = field(default_factory=set)
+
+    def add_pods(self, source: PodSource) -> None:
+        self.pods.append(source)
+        self.namespaces.add(source.ns)
+        for key, value in source.labels.items():
+            self.by_label[(str(key), str(value))].append(source)
+
+    def matching(self, ns: str, selector: Any) -> list[PodSource]:
+        """Pods in a namespace compatible with `ns` that a selector (LabelSelector or plain
+        map) selects."""
+        if not isinstance(selector, dict):
+            return []
+        match = (
+            selector.get("matchLabels")
+            if ("matchLabels" in selector or "matchExpressions" in selector)
+            else selector
+        )
+        candidates = self.pods
+        if isinstance(match, dict) and match:
+            key, value = next(iter(match.items()))
+            candidates = self.by_label.get((str(key), str(value)), [])
+        return [p for p in candidates if _ns_compatible(p.ns, ns) and selector_matches(selector, p.labels)]
 
     def deploys_into(self, ns: str) -> bool:
         """Whether the project itself runs pods in namespace `ns` (so a selector there that
         matches none of them is a mistake, not pods deployed from another repository)."""
-        return any(not p.ns or not ns or p.ns == ns for p in self.pods)
-
-    def pods_in(self, ns: str) -> Iterator[PodSource]:
-        return (p for p in self.pods if _ns_compatible(p.ns, ns))
+        return bool(self.pods) and (not ns or "" in self.namespaces or ns in self.namespaces)
 
     def scalers_of(self, doc: YamlDoc) -> list[tuple[YamlDoc, int, int]]:
         ns = _ns(doc)
@@ -228,7 +250,7 @@ def project(index: Index) -> Project:
             continue
         source = _pod_sources(doc)
         if source is not None:
-            proj.pods.append(source)
+            proj.add_pods(source)
     _CACHE.clear()
     _CACHE[id(index)] = (index, proj)
     return proj
@@ -574,7 +596,7 @@ def network_policy_selects_nothing(index: Index, ctx) -> Iterator[Finding]:
             continue  # an empty podSelector selects every pod of the namespace
         if not proj.deploys_into(_ns(doc)):
             continue  # the namespace's pods are deployed from elsewhere (a policy-only repository)
-        if any(selector_matches(selector, p.labels) for p in proj.pods_in(_ns(doc))):
+        if proj.matching(_ns(doc), selector):
             continue
         yield doc_hit(
             doc,
@@ -642,7 +664,7 @@ def _service_selector(doc: YamlDoc) -> dict | None:
 
 
 def _matched_pods(proj: Project, doc: YamlDoc, selector: dict) -> list[PodSource]:
-    return [p for p in proj.pods_in(_ns(doc)) if p.labels and selector_matches(selector, p.labels)]
+    return [p for p in proj.matching(_ns(doc), selector) if p.labels]
 
 
 @rule("k8s-service-selector-mismatch", "project")
