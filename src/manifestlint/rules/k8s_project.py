@@ -123,6 +123,13 @@ def _pod_sources(doc: YamlDoc) -> PodSource | None:
     spec = _spec(doc)
     if spec is None:
         return None
+    for path in (
+        ("template", "metadata", "labels"),
+        ("jobTemplate", "spec", "template", "metadata", "labels"),
+    ):
+        found = spec.path_get(*path)
+        if isinstance(found, dict) and found:  # a template without a pod spec (a partial manifest)
+            return PodSource(doc, _ns(doc), dict(found), None)
     labels: dict[str, Any] = {}
     for path in (("podMetadata", "labels"), ("podTemplate", "metadata", "labels")):
         found = spec.path_get(*path)
