@@ -113,6 +113,18 @@ def manifestlint_keys(output: str, cwd: Path) -> dict[str, set[tuple[str, str, s
     return out
 
 
+def _graph_key(key: tuple[str, str, str], ours: set[tuple[str, str, str]]) -> tuple[str, str, str]:
+    """checkov's graph checks (CKV2_K8S_6) name a pod `<workload>.<label>-<value>...`: map it to
+    the workload of the same file we report."""
+    path, kind, name = key
+    if kind != "Pod":
+        return key
+    for cand in ours:
+        if cand[0] == path and (name == cand[2] or name.startswith(cand[2] + ".")):
+            return cand
+    return key
+
+
 def short(key: tuple[str, str, str], base: Path) -> str:
     return f"{key[0].removeprefix(str(base) + '/')} {key[1]}/{key[2]}"
 
@@ -145,6 +157,9 @@ def main() -> None:
         for folder in dirs:
             label = str(folder.relative_to(CORPUS)) if folder.is_relative_to(CORPUS) else folder.name
             shutil.copytree(folder, base / label.replace("/", "_"))
+        # checkov's CKV2_K8S_6 flags every pod; compare with ours in the same mode
+        (base / ".manifestlint.yaml").write_text(
+            "rules:\n  k8s-missing-network-policy:\n    options: {when: always}\n", encoding="utf-8")
         report(args, env, base, known, mapped, [str(d) for d in dirs])
 
 
@@ -164,6 +179,7 @@ def report(args, env, base: Path, known: set[str], mapped: list[str], labels: li
             print(f"| {', '.join(ids)} | n/a ({rule}) | {what} | - | {len(theirs)} | - |")
             continue
         ours = ml.get(rule, set())
+        theirs = {_graph_key(k, ours) for k in theirs}
         both, only_ck, only_ml = theirs & ours, theirs - ours, ours - theirs
         print(f"| {', '.join(ids)} | {rule} | {what} | {len(both)} | {len(only_ck)} | {len(only_ml)} |")
         for label, keys in (("only checkov", only_ck), ("only manifestlint", only_ml)):
