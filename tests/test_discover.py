@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from manifestlint.classify import file_type_by_name
-from manifestlint.discover import discover
+from manifestlint.discover import PathNotFound, discover
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: a:1}]}\n"
 
@@ -77,5 +77,5 @@ def test_excludes_and_forced_type(tmp_path: Path) -> None:
 
 
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(PathNotFound):
         discover(["nope.yaml"], tmp_path, None, [], None)

@@ -85,6 +85,7 @@ def lint(
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     from manifestlint.config import ConfigError, check_selectors, load_config
+    from manifestlint.discover import PathNotFound
     from manifestlint.engine import lint as run_lint
     from manifestlint.model import Severity
 
@@ -116,7 +117,7 @@ def lint(
             ]
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from None
-    except FileNotFoundError as exc:
+    except PathNotFound as exc:
         raise UsageFailure(f"no such file or directory: {exc.args[0]}") from None
 
     if fmt == "sarif":

@@ -22,6 +22,10 @@ SKIP_DIRS = frozenset(
 )  # fmt: skip
 
 
+class PathNotFound(Exception):
+    """A path named on the command line does not exist (a usage error: exit 2)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     path: str  # as displayed: relative to the cwd when below it
@@ -108,5 +112,5 @@ def discover(
             ftype = forced_type or file_type_by_name(path.name) or "yaml"
             seen.setdefault(path, Source(display_path(Path(os.path.abspath(cwd / raw)), cwd), path, ftype))
         else:
-            raise FileNotFoundError(raw)
+            raise PathNotFound(raw)
     return list(seen.values())

@@ -321,6 +321,26 @@ def seccomp_unconfined(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
+@rule("k8s-seccomp-profile-missing", "kubernetes")
+def seccomp_profile_missing(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    """No profile at pod or container level: the runtime default is Unconfined unless every
+    node's kubelet runs with --seccomp-default, which the manifest cannot show."""
+    pod = _linux_pod(doc)
+    if pod is None or isinstance(pod.spec.path_get("securityContext", "seccompProfile"), YMap):
+        return
+    annotations = pod.metadata.get("annotations")
+    if isinstance(annotations, YMap) and "seccomp.security.alpha.kubernetes.io/pod" in annotations:
+        return  # the legacy form still sets a profile (k8s-seccomp-unconfined judges its value)
+    for container, field in containers(pod.spec):
+        if not isinstance(container.path_get("securityContext", "seccompProfile"), YMap):
+            yield doc_hit(
+                doc,
+                container_anchor(container, "securityContext"),
+                f"{_what(container, field)} sets no seccompProfile: it runs Unconfined unless the kubelet "
+                "defaults to RuntimeDefault",
+            )
+
+
 # ---------------------------------------------------------------- host access
 
 _HOST_NAMESPACES = {
