@@ -161,7 +161,7 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
             )
             continue
         doc.kind = forced or document_kind(doc.root)
-    docs = expand_lists(docs)
+    docs = [doc for doc in expand_lists(docs) if not _unrendered(doc)]
     kinds = {doc.kind for doc in docs if doc.kind}
     file_kind = forced or (kinds.pop() if len(kinds) == 1 else "kubernetes" if "kubernetes" in kinds else "")
     file_kind = file_kind or yaml_hint_by_name(path)
@@ -192,6 +192,15 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
             )
     if parsed.docs or parsed.findings:
         parsed.file_type = file_kind or "kubernetes"
+
+
+def _unrendered(doc: YamlDoc) -> bool:
+    """A Kubernetes object whose name is still a template placeholder (`{{cell}}-vtctld`) is a
+    template, not a manifest: its real values are unknown, so it is not linted."""
+    if doc.kind != "kubernetes":
+        return False
+    meta = doc.root.get("metadata")
+    return isinstance(meta, dict) and "{{" in str(meta.get("name", ""))
 
 
 # ---------------------------------------------------------------------------- rule selection
