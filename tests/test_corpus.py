@@ -29,11 +29,16 @@ def test_no_internal_errors(corpus_result) -> None:
 
 def test_every_recognisable_file_is_analysed(corpus: Path, corpus_result) -> None:
     rows = [line.split("\t") for line in (corpus / "INDEX.tsv").read_text().splitlines()[1:]]
-    expected = {path for path, kind, _ in rows if kind in RECOGNISABLE}
+    expected = {path for path, kind, _ in rows if kind in RECOGNISABLE and not _template(corpus / path)}
     # Needs --type: a bare 'BAD' in a file whose name gives no hint (checked below).
     expected.discard("alertmanager/cli/testdata/conf.bad.yml")
     missing = expected - set(corpus_result.artifacts)
     assert missing == set()
+
+
+def _template(path: Path) -> bool:
+    """Unrendered templates (vitess' `{{cell}}` files) are deliberately not linted."""
+    return "name: {{" in path.read_text(encoding="utf-8", errors="replace").replace("'", "").replace('"', "")
 
 
 def test_broken_files_are_findings(corpus: Path, corpus_result) -> None:

@@ -71,7 +71,8 @@ def test_context_set_sees_other_files_but_reports_only_named_ones(tmp_path: Path
     (tmp_path / "other.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: lonely}\nspec:\n  replicas: 3\n"
         "  selector: {matchLabels: {app: lonely}}\n"
-        "  template:\n    metadata: {labels: {app: lonely}}\n    spec: {containers: [{name: a, image: 'a:1'}]}\n"
+        "  template:\n    metadata: {labels: {app: lonely}}\n"
+        "    spec: {containers: [{name: a, image: 'a:1'}]}\n"
     )
     registry = reg.load_registry()
     config = load_config(None, tmp_path, registry)
