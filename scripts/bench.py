@@ -426,8 +426,18 @@ def bench_peers(corpus: Path, runs: int, peer_runs: int) -> list[dict[str, Any]]
             len(sets["k8s"]),
             # -f with every file, not several -d: checkov 3.3.30 scans only the first -d folder
             # (and prints its report once per -d)
-            [checkov, "--skip-download", "--quiet", "--compact", "-o", "json", "--framework", "kubernetes"]
-            + ["-f", *sets["k8s"]]
+            [
+                checkov,
+                "--skip-download",
+                "--quiet",
+                "--compact",
+                "-o",
+                "json",
+                "--framework",
+                "kubernetes",
+                "-f",
+                *sets["k8s"],
+            ]
             if checkov
             else None,
             ours("-f", "json", "--exit-zero", *sets["k8s"]),
