@@ -9,7 +9,9 @@ Why these three numbers (see DESIGN.md, "Speed"):
 3. Peers: hadolint, checkov, promtool and amtool run over the same corpus files in the same run,
    so the "N x faster" claims are measured here, not quoted.
 
-Machines are noisy, so every figure is a median of several runs, and ratios are the headline.
+Machines are noisy, so every figure is a median of several runs, and ratios are the headline. Runs
+of the things compared are interleaved round-robin; ratios in sections 1 and 2 are the median of
+the per-round ratios, in section 3 the ratio of the two medians (peers run fewer rounds).
 Peak memory of every subprocess comes from GNU time (%M) on the warm-up call.
 
     PYTHONPATH=src python scripts/bench.py [--runs 5] [--peer-runs 3] [--json out.json] [--quick]
@@ -111,34 +113,52 @@ def peak_rss_kib(cmd: list[str], env: dict[str, str] | None = None) -> int | Non
     return int(text[-1]) if text and text[-1].isdigit() else None
 
 
-def time_cmd(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Median wall time of `runs` calls, after one untimed warm-up call under GNU time (so the
-    page cache and .pyc files are hot for everybody, and the peak RSS is measured once)."""
-    peak = peak_rss_kib(cmd, env)
-    walls, code, out = [], 0, b""
-    for _ in range(runs):
-        wall, code, out = run_once(cmd, env)
-        walls.append(wall)
-    return {
-        "cmd": cmd,
-        "median_s": statistics.median(walls),
-        "runs_s": walls,
-        "peak_rss_kib": peak,
-        "exit_code": code,
-        "stdout_bytes": len(out),
-        "_stdout": out,
-    }
+def cmd_job(cmd: list[str], env: dict[str, str] | None = None) -> tuple[Callable[[], float], dict[str, Any]]:
+    """A timed job for `interleave` running `cmd`, and the dict it fills: the command, its peak
+    RSS (one untimed warm-up call under GNU time, so the page cache and .pyc files are hot for
+    everybody), and the exit code and stdout of the last timed call."""
+    info: dict[str, Any] = {"cmd": cmd, "peak_rss_kib": peak_rss_kib(cmd, env)}
+
+    def job() -> float:
+        wall, info["exit_code"], info["_stdout"] = run_once(cmd, env)
+        info["stdout_bytes"] = len(info["_stdout"])
+        return wall
+
+    return job, info
 
 
-def time_call(fn: Callable[[], object], runs: int) -> dict[str, Any]:
-    """Median wall time of an in-process call, after one warm-up call."""
+def call_job(fn: Callable[[], object]) -> Callable[[], float]:
+    """A timed job for `interleave` calling `fn` in-process (after one untimed warm-up call)."""
     fn()
-    walls = []
-    for _ in range(runs):
+
+    def job() -> float:
         start = time.perf_counter()
         fn()
-        walls.append(time.perf_counter() - start)
-    return {"median_s": statistics.median(walls), "runs_s": walls}
+        return time.perf_counter() - start
+
+    return job
+
+
+def interleave(jobs: dict[str, Callable[[], float]], runs: dict[str, int]) -> dict[str, list[float]]:
+    """Run the jobs round-robin (A B C, A B C, ...) and return each job's wall times.
+
+    Round-robin, not A A A then B B B: a burst of load from another process then hits every
+    job of the round alike, so per-round ratios (see `paired`) stay meaningful on a busy machine."""
+    samples: dict[str, list[float]] = {name: [] for name in jobs}
+    for i in range(max(runs.values())):
+        for name, job in jobs.items():
+            if i < runs[name]:
+                samples[name].append(job())
+    return samples
+
+
+def summary(walls: list[float], **extra: Any) -> dict[str, Any]:
+    return {"median_s": statistics.median(walls), "runs_s": walls, **extra}
+
+
+def paired(num: list[float], den: list[float]) -> float:
+    """Median of the per-round ratios num[i] / den[i] (rounds both ran in)."""
+    return statistics.median(a / b for a, b in zip(num, den, strict=False))
 
 
 def traced_peak(fn: Callable[[], object]) -> int:
@@ -194,29 +214,67 @@ def importtime_top(cmd: list[str], env: dict[str, str], top: int = 10) -> dict[s
     }
 
 
+PHASES_SNIPPET = """
+import json, sys, time
+t0 = time.perf_counter()
+import manifestlint.cli
+t1 = time.perf_counter()
+from manifestlint.registry import load_registry
+registry = load_registry()
+t2 = time.perf_counter()
+from pathlib import Path
+from manifestlint.config import load_config
+from manifestlint.engine import lint
+config = load_config(None, Path.cwd(), registry)
+lint([sys.argv[1]], registry, config, Path.cwd())
+t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+"""
+
+
+def startup_phases(small_file: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
+    """Median seconds of each phase of a one-file call, measured inside fresh interpreters:
+    importing the CLI, load_registry() (rule modules + metadata YAML), config + lint."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [PY, "-c", PHASES_SNIPPET, str(small_file)], capture_output=True, text=True, env=env, check=True
+        ).stdout
+        samples.append(json.loads(out.strip().splitlines()[-1]))
+    names = ("import_cli", "load_registry", "config_and_lint")
+    return {name: statistics.median(s[i] for s in samples) for i, name in enumerate(names)}
+
+
 def bench_startup(small_file: Path, runs: int) -> dict[str, Any]:
     """One-file call (what pre-commit does) against a bare interpreter start."""
     env = child_env()
     result: dict[str, Any] = {"file": str(small_file)}
     # startup is ~100 ms and jittery: take at least 10 samples
     n = max(runs * 2, 10)
-    bare = time_cmd([PY, "-c", "pass"], n, env)
-    result["python_c_pass"] = bare
-    module = time_cmd(ours("--exit-zero", str(small_file)), n, env)
-    module["ratio"] = module["median_s"] / bare["median_s"]
-    result["python_m_manifestlint"] = module
+    jobs: dict[str, Callable[[], float]] = {}
+    infos: dict[str, dict[str, Any]] = {}
+    jobs["python_c_pass"], infos["python_c_pass"] = cmd_job([PY, "-c", "pass"], env)
+    jobs["python_m_manifestlint"], infos["python_m_manifestlint"] = cmd_job(
+        ours("--exit-zero", str(small_file)), env
+    )
     script = shutil.which("manifestlint") or (
         str(Path(PY).parent / "manifestlint") if (Path(PY).parent / "manifestlint").exists() else None
     )
     if script:
-        entry = time_cmd([script, "lint", "--exit-zero", str(small_file)], n, env)
-        entry["ratio"] = entry["median_s"] / bare["median_s"]
-        result["console_script"] = entry
+        jobs["console_script"], infos["console_script"] = cmd_job(
+            [script, "lint", "--exit-zero", str(small_file)], env
+        )
     else:
         result["console_script"] = None
         result["console_script_skipped"] = (
             "no `manifestlint` console script on PATH or next to the interpreter"
         )
+    samples = interleave(jobs, dict.fromkeys(jobs, n))
+    for name, walls in samples.items():
+        result[name] = summary(walls, **infos[name])
+        if name != "python_c_pass":
+            result[name]["ratio"] = paired(walls, samples["python_c_pass"])
+    result["phases_s"] = startup_phases(small_file, n, env)
     result["importtime"] = importtime_top(ours("--exit-zero", str(small_file)), env)
     return result
 
@@ -240,6 +298,12 @@ def print_startup(r: dict[str, Any]) -> None:
         )
     else:
         print(f"  console script: skipped ({r['console_script_skipped']})")
+    ph = r["phases_s"]
+    print(
+        "  phases (median, in a fresh interpreter): "
+        + ", ".join(f"{name} {ms(sec)}" for name, sec in ph.items())
+        + f"; interpreter start ~{ms(bare['median_s'])}"
+    )
     it = r["importtime"]
     print(f"  -X importtime: {it['total_us'] / 1000:.0f} ms of imports in total; top 10 cumulative:")
     for name, cum, self_us in it["cumulative"]:
@@ -304,16 +368,20 @@ def bench_floor(big_file: Path, runs: int) -> dict[str, Any]:
     findings = len(lint_all().findings)  # type: ignore[attr-defined]
     r: dict[str, Any] = {"file": str(big_file), "bytes": big_file.stat().st_size, "documents": docs}
     r["findings"] = findings
-    r["compose_gc_on"] = time_call(compose, runs)
-    r["compose"] = time_call(compose_nogc, runs)
-    floor = r["compose"]["median_s"]
-    r["lint_foundation"] = time_call(lint_foundation, runs)
-    r["lint_all_rules"] = time_call(lint_all, runs)
-    cli = time_cmd(ours("-f", "json", "--exit-zero", "--no-context", str(big_file)), runs, child_env())
-    r["cli"] = cli
-    for key in ("compose_gc_on", "lint_foundation", "lint_all_rules"):
-        r[key]["ratio"] = r[key]["median_s"] / floor
-    cli["ratio"] = cli["median_s"] / floor
+    cli_job, cli_info = cmd_job(ours("-f", "json", "--exit-zero", "--no-context", str(big_file)), child_env())
+    samples = interleave(
+        {
+            "compose": call_job(compose_nogc),
+            "compose_gc_on": call_job(compose),
+            "lint_foundation": call_job(lint_foundation),
+            "lint_all_rules": call_job(lint_all),
+            "cli": cli_job,
+        },
+        dict.fromkeys(("compose", "compose_gc_on", "lint_foundation", "lint_all_rules", "cli"), runs),
+    )
+    for name, walls in samples.items():
+        r[name] = summary(walls, ratio=paired(walls, samples["compose"]))
+    r["cli"].update(cli_info)
     r["tracemalloc_peak"] = {
         "compose": traced_peak(compose_nogc),
         "compose_keep_all": traced_peak(compose_keep),
@@ -337,6 +405,7 @@ def print_floor(r: dict[str, Any]) -> None:
         f"({r['findings']} findings)"
     )
     floor = r["compose"]["median_s"]
+    print("  (ratio = median of per-round ratios to the floor; lint() pauses the GC, so the floor does too)")
     print(f"  CBaseLoader compose (GC off)     : {ms(floor):>9}   1.00x  (the floor)")
     print(
         f"  CBaseLoader compose (GC on)      : {ms(r['compose_gc_on']['median_s']):>9}   "
@@ -473,9 +542,12 @@ def bench_peers(corpus: Path, runs: int, peer_runs: int) -> list[dict[str, Any]]
             row["skipped"] = f"{peer} not installed"
         else:
             print(f"  {task}: {peer} x{peer_runs}, manifestlint x{runs} ...", flush=True)
-            row["peer_result"] = time_cmd(peer_cmd, peer_runs, env)
-            row["ours_result"] = time_cmd(our_cmd, runs, env)
-            row["ours_result"]["findings"] = findings_count(row["ours_result"]["_stdout"])
+            peer_job, peer_info = cmd_job(peer_cmd, env)
+            our_job, our_info = cmd_job(our_cmd, env)
+            samples = interleave({"peer": peer_job, "ours": our_job}, {"peer": peer_runs, "ours": runs})
+            row["peer_result"] = summary(samples["peer"], **peer_info)
+            row["ours_result"] = summary(samples["ours"], **our_info)
+            row["ours_result"]["findings"] = findings_count(our_info["_stdout"])
             row["ratio"] = row["peer_result"]["median_s"] / row["ours_result"]["median_s"]
         rows.append(row)
     return rows
@@ -550,7 +622,9 @@ def main() -> int:
         f"python {info['python']}"
     )
     print(f"interpreter: {PY}   runs={runs} peer-runs={args.peer_runs}")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (a busy machine inflates every figure)")
     report: dict[str, Any] = {"machine": info, "runs": runs, "peer_runs": args.peer_runs}
+    report["loadavg_start"] = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="manifestlint-bench-") as tmp:
         big = Path(tmp) / "k8s-2000.yaml"
         big.write_text(generate(args.docs), encoding="utf-8")
@@ -575,6 +649,8 @@ def main() -> int:
         report["peers"] = bench_peers(corpus, runs, args.peer_runs)
         print_peers(report["peers"])
 
+    report["loadavg_end"] = os.getloadavg()[0]
+    print(f"\nload average at end: {report['loadavg_end']:.2f}")
     if args.json:
         args.json.write_text(json.dumps(strip_private(report), indent=2) + "\n", encoding="utf-8")
         print(f"\nfigures written to {args.json}")
