@@ -16,10 +16,18 @@ from manifestlint.model import Span, YamlDoc, YList, YMap
 
 FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
+# Keys Prometheus accepts in a rule group: a `groups:` list of such mappings is a rule file.
+RULE_GROUP_KEYS = frozenset({"name", "interval", "rules", "limit", "query_offset", "labels"})
+
+
+# `Dockerfile.*` is a Dockerfile variant, except documentation and editor leftovers beside it.
+_NOT_DOCKERFILE_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".html", ".orig", ".rej", ".swp", ".bak")
 
 
 def is_dockerfile_name(name: str) -> bool:
     lower = name.lower()
+    if lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
+        return False
     return (
         lower in ("dockerfile", "containerfile")
         or lower.startswith(("dockerfile.", "containerfile."))
@@ -47,14 +55,21 @@ def yaml_hint_by_name(path: str) -> str:
     return ""
 
 
+def _is_rule_groups(groups: Any) -> bool:
+    if not isinstance(groups, YList) or not groups:
+        return False
+    if not all(isinstance(g, dict) and "name" in g for g in groups):
+        return False
+    return any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups)
+
+
 def document_kind(root: Any) -> str:
     """'kubernetes', 'alertmanager', 'prometheus-rules' or '' for one YAML document."""
     if not isinstance(root, YMap):
         return ""
     if isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str):
         return "kubernetes"
-    groups = root.get("groups")
-    if isinstance(groups, YList) and any(isinstance(g, dict) and "rules" in g for g in groups):
+    if _is_rule_groups(root.get("groups")):
         return "prometheus-rules"
     if isinstance(root.get("route"), dict) or (
         isinstance(root.get("receivers"), list) and ("global" in root or "inhibit_rules" in root)

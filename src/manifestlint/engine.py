@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,11 @@ from manifestlint.model import FILE_START, Finding, Severity, Span, YamlDoc
 from manifestlint.registry import Registry, Rule
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+
+# A template action opening a line or standing unquoted as a value: Helm/Go templates.
+_GO_TEMPLATE = re.compile(r"^\s*\{\{|:[ \t]+\{\{", re.M)
+
+_TYPE_NAMES = {"YList": "sequence", "str": "string", "NoneType": "empty document"}
 
 SYNTAX_RULE = {
     "kubernetes": "k8s-syntax-error",
@@ -70,7 +76,8 @@ def decode(data: bytes) -> tuple[str | None, str]:
             return data.decode("utf-16"), ""
         return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError as exc:
-        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); not linted"
+        bad = exc.object[exc.start : exc.start + 1].hex() or "??"
+        return None, f"not valid {exc.encoding.upper()} (byte 0x{bad} at offset {exc.start}); not linted"
 
 
 def _engine_finding(
@@ -111,8 +118,6 @@ def _read_source(source: Source, registry: Registry, stdin_text: str | None = No
             return parsed
         text, problem = decode(data)
         if text is None:
-            if source.file_type == "yaml" and not yaml_hint_by_name(source.path) and b"\0" in data[:8192]:
-                return parsed  # a binary file with a YAML name during a folder walk: not ours
             parsed.findings.append(
                 _engine_finding("manifestlint-unreadable-file", source.path, FILE_START, problem, registry)
             )
@@ -144,16 +149,31 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
     forced = parsed.source.file_type if parsed.source.file_type != "yaml" else ""
     docs, errors, duplicates = parse_stream(parsed.text, path)
     for doc in docs:
-        doc.kind = forced if forced and forced != "kubernetes" else document_kind(doc.root)
-        if forced == "kubernetes" and not doc.kind:
-            doc.kind = "kubernetes" if isinstance(doc.root, dict) else ""
+        if forced and not isinstance(doc.root, dict):
+            parsed.findings.append(
+                _engine_finding(
+                    SYNTAX_RULE[forced],
+                    path,
+                    doc.span,
+                    f"the document is a {_TYPE_NAMES.get(type(doc.root).__name__, 'scalar')}, not a mapping: "
+                    f"{forced} files hold a mapping",
+                    registry,
+                )
+            )
+            continue
+        doc.kind = forced or document_kind(doc.root)
     docs = expand_lists(docs)
     kinds = {doc.kind for doc in docs if doc.kind}
     file_kind = forced or (kinds.pop() if len(kinds) == 1 else "kubernetes" if "kubernetes" in kinds else "")
     file_kind = file_kind or yaml_hint_by_name(path)
     parsed.docs = [doc for doc in docs if doc.kind]
     for error in errors:
-        if "{{" in error.chunk:
+        if error.refused:  # too deep, alias bomb: readable YAML we will not expand
+            parsed.findings.append(
+                _engine_finding("manifestlint-unreadable-file", path, error.span, error.message, registry)
+            )
+            continue
+        if _GO_TEMPLATE.search(error.chunk):
             continue  # a Go/Helm template, not YAML: not ours to judge
         kind = forced or chunk_kind(error.chunk) or file_kind
         parsed.findings.append(_engine_finding(SYNTAX_RULE[kind], path, error.span, error.message, registry))
@@ -221,7 +241,8 @@ def _run_rule(rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding]) ->
 def project_root(config: Config, sources: list[Source], cwd: Path, paths: list[str]) -> Path:
     if config.root is not None:
         return config.root
-    first = (cwd / paths[0]).resolve() if paths and paths[0] != "-" else cwd
+    named = [p for p in paths if p != "-"]
+    first = (cwd / named[0]).resolve() if named else cwd
     root = git_root(first if first.is_dir() else first.parent)
     if root is not None:
         return root
@@ -334,7 +355,8 @@ def _lint_file(pf: ParsedFile, rules: list[Rule], contexts: dict[str, RuleContex
     for rule in rules:
         by_scope.setdefault(rule.scope, []).append(rule)
     for doc in pf.docs:
-        for rule in by_scope.get(doc.kind, ()):
+        # kubernetes and alertmanager rules take the document; rule-file rules take its groups
+        for rule in by_scope.get(doc.kind, ()) if doc.kind != "prometheus-rules" else ():
             _run_rule(rule, doc, contexts[rule.id], out)
         groups = rule_groups(doc)
         if groups is not None:
