@@ -1,0 +1,667 @@
+"""manifestlint speed benchmark: startup, the C-speed floor, and peers side by side.
+
+Why these three numbers (see DESIGN.md, "Speed"):
+1. Startup: pre-commit calls us once per commit on a few files, so a one-file call must cost
+   little more than starting Python (target <= 6x a bare `python -c pass`).
+2. Floor: composing the YAML node graph with ruamel.yaml's C loader is the least any parse with
+   marks can cost; the whole lint is reported as a ratio to it (targets <= 2x for the
+   foundation, <= 2.5x with all Kubernetes rules), which holds across machines.
+3. Peers: hadolint, checkov, promtool and amtool run over the same corpus files in the same run,
+   so the "N x faster" claims are measured here, not quoted.
+
+Machines are noisy, so every figure is a median of several runs, and ratios are the headline. Runs
+of the things compared are interleaved round-robin; ratios in sections 1 and 2 are the median of
+the per-round ratios, in section 3 the ratio of the two medians (peers run fewer rounds).
+Peak memory of every subprocess comes from GNU time (%M) on the warm-up call.
+
+    PYTHONPATH=src python scripts/bench.py [--runs 5] [--peer-runs 3] [--json out.json] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src"
+sys.path.insert(0, str(SRC))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import random  # noqa: E402
+
+from gen_k8s_docs import deployment, generate  # noqa: E402
+
+PY = sys.executable
+K8S_DIRS = [  # corpus folders that hold mostly Kubernetes / Istio manifests (their *.yaml, *.yml)
+    "freeagentics/k8s",
+    "kube-prometheus/manifests",
+    "kubernetes-examples",
+    "istio/samples",
+    "kube-linter/tests",
+]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def corpus_dir() -> Path | None:
+    """$MANIFESTLINT_CORPUS, else <repo>/../shared/corpus, else /work/shared/corpus."""
+    for candidate in (
+        os.environ.get("MANIFESTLINT_CORPUS"),
+        REPO.parent / "shared" / "corpus",
+        "/work/shared/corpus",
+    ):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def child_env() -> dict[str, str]:
+    """The environment for our subprocesses: src/ first on PYTHONPATH, so the checkout is measured.
+
+    PYTHONDONTWRITEBYTECODE is dropped: an installed manifestlint has .pyc files (pip compiles
+    at install), but with it set every call from src/ recompiles ~50 modules (~50 ms here)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, bytes]:
+    """(wall seconds, exit code, stdout) of one subprocess; stderr is dropped."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        return wall, proc.returncode, out.read()
+
+
+def peak_rss_kib(cmd: list[str], env: dict[str, str] | None = None) -> int | None:
+    """Peak RSS of one call, from GNU time (`/usr/bin/time -f %M`).
+
+    Not from wait4/RUSAGE_CHILDREN: Python spawns with vfork, and Linux carries the parent's
+    high-water RSS into the exec'd child's ru_maxrss, so a child of this (large) benchmark
+    process would report the benchmark's own peak. GNU time is a tiny parent."""
+    gnu_time = "/usr/bin/time"
+    if not os.access(gnu_time, os.X_OK):
+        return None
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        subprocess.run(
+            [gnu_time, "-f", "%M", "-o", rss.name, *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        text = Path(rss.name).read_text().strip().splitlines()
+    return int(text[-1]) if text and text[-1].isdigit() else None
+
+
+def cmd_job(cmd: list[str], env: dict[str, str] | None = None) -> tuple[Callable[[], float], dict[str, Any]]:
+    """A timed job for `interleave` running `cmd`, and the dict it fills: the command, its peak
+    RSS (one untimed warm-up call under GNU time, so the page cache and .pyc files are hot for
+    everybody), and the exit code and stdout of the last timed call."""
+    info: dict[str, Any] = {"cmd": cmd, "peak_rss_kib": peak_rss_kib(cmd, env)}
+
+    def job() -> float:
+        wall, info["exit_code"], info["_stdout"] = run_once(cmd, env)
+        info["stdout_bytes"] = len(info["_stdout"])
+        return wall
+
+    return job, info
+
+
+def call_job(fn: Callable[[], object]) -> Callable[[], float]:
+    """A timed job for `interleave` calling `fn` in-process (after one untimed warm-up call)."""
+    fn()
+
+    def job() -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    return job
+
+
+def interleave(jobs: dict[str, Callable[[], float]], runs: dict[str, int]) -> dict[str, list[float]]:
+    """Run the jobs round-robin (A B C, A B C, ...) and return each job's wall times.
+
+    Round-robin, not A A A then B B B: a burst of load from another process then hits every
+    job of the round alike, so per-round ratios (see `paired`) stay meaningful on a busy machine."""
+    samples: dict[str, list[float]] = {name: [] for name in jobs}
+    for i in range(max(runs.values())):
+        for name, job in jobs.items():
+            if i < runs[name]:
+                samples[name].append(job())
+    return samples
+
+
+def summary(walls: list[float], **extra: Any) -> dict[str, Any]:
+    return {"median_s": statistics.median(walls), "runs_s": walls, **extra}
+
+
+def paired(num: list[float], den: list[float]) -> float:
+    """Median of the per-round ratios num[i] / den[i] (rounds both ran in)."""
+    return statistics.median(a / b for a, b in zip(num, den, strict=False))
+
+
+def traced_peak(fn: Callable[[], object]) -> int:
+    """Peak bytes allocated through Python's allocators during one call (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def ours(*args: str) -> list[str]:
+    return [PY, "-m", "manifestlint", "lint", *args]
+
+
+def findings_count(stdout: bytes) -> int | None:
+    try:
+        return len(json.loads(stdout)["findings"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def mib(kib: int | None) -> str:
+    return "n/a" if kib is None else f"{kib / 1024:,.0f} MiB"
+
+
+# ---------------------------------------------------------------- 1. startup
+
+
+def importtime_top(cmd: list[str], env: dict[str, str], top: int = 10) -> dict[str, list[list[Any]]]:
+    """Top imports by cumulative and by self time (microseconds) from `python -X importtime`,
+    to show what a one-file call should import lazily.
+
+    -X importtime only sees `import` statements: modules loaded with importlib.import_module
+    (the rule packs, by load_registry) are missing, hence the phase timings next to it."""
+    proc = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]], capture_output=True, text=True, env=env, check=False
+    )
+    rows = []
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if m:
+            rows.append((int(m[1]), int(m[2]), len(m[3]) // 2, m[4]))
+    return {
+        "cumulative": [
+            [name, cum, self_us] for self_us, cum, _, name in sorted(rows, key=lambda r: -r[1])[:top]
+        ],
+        "self": [[name, cum, self_us] for self_us, cum, _, name in sorted(rows, key=lambda r: -r[0])[:top]],
+        "total_us": sum(r[0] for r in rows),
+    }
+
+
+PHASES_SNIPPET = """
+import json, sys, time
+t0 = time.perf_counter()
+import manifestlint.cli
+t1 = time.perf_counter()
+from manifestlint.registry import load_registry
+registry = load_registry()
+t2 = time.perf_counter()
+from pathlib import Path
+from manifestlint.config import load_config
+from manifestlint.engine import lint
+config = load_config(None, Path.cwd(), registry)
+lint([sys.argv[1]], registry, config, Path.cwd())
+t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+"""
+
+
+def startup_phases(small_file: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
+    """Median seconds of each phase of a one-file call, measured inside fresh interpreters:
+    importing the CLI, load_registry() (rule modules + metadata YAML), config + lint."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [PY, "-c", PHASES_SNIPPET, str(small_file)], capture_output=True, text=True, env=env, check=True
+        ).stdout
+        samples.append(json.loads(out.strip().splitlines()[-1]))
+    names = ("import_cli", "load_registry", "config_and_lint")
+    return {name: statistics.median(s[i] for s in samples) for i, name in enumerate(names)}
+
+
+def bench_startup(small_file: Path, runs: int) -> dict[str, Any]:
+    """One-file call (what pre-commit does) against a bare interpreter start."""
+    env = child_env()
+    result: dict[str, Any] = {"file": str(small_file)}
+    # startup is ~100 ms and jittery: take at least 10 samples
+    n = max(runs * 2, 10)
+    jobs: dict[str, Callable[[], float]] = {}
+    infos: dict[str, dict[str, Any]] = {}
+    jobs["python_c_pass"], infos["python_c_pass"] = cmd_job([PY, "-c", "pass"], env)
+    jobs["python_m_manifestlint"], infos["python_m_manifestlint"] = cmd_job(
+        ours("--exit-zero", str(small_file)), env
+    )
+    script = shutil.which("manifestlint") or (
+        str(Path(PY).parent / "manifestlint") if (Path(PY).parent / "manifestlint").exists() else None
+    )
+    if script:
+        jobs["console_script"], infos["console_script"] = cmd_job(
+            [script, "lint", "--exit-zero", str(small_file)], env
+        )
+    else:
+        result["console_script"] = None
+        result["console_script_skipped"] = (
+            "no `manifestlint` console script on PATH or next to the interpreter"
+        )
+    samples = interleave(jobs, dict.fromkeys(jobs, n))
+    for name, walls in samples.items():
+        result[name] = summary(walls, **infos[name])
+        if name != "python_c_pass":
+            result[name]["ratio"] = paired(walls, samples["python_c_pass"])
+    result["phases_s"] = startup_phases(small_file, n, env)
+    result["importtime"] = importtime_top(ours("--exit-zero", str(small_file)), env)
+    return result
+
+
+def print_startup(r: dict[str, Any]) -> None:
+    print("\n== 1. Startup: one small Kubernetes file (target <= 6x `python -c pass`)")
+    bare = r["python_c_pass"]
+    print(
+        f"  python -c pass                : {ms(bare['median_s']):>9}   peak RSS {mib(bare['peak_rss_kib'])}"
+    )
+    m = r["python_m_manifestlint"]
+    print(
+        f"  python -m manifestlint lint   : {ms(m['median_s']):>9}   {m['ratio']:.1f}x   "
+        f"peak RSS {mib(m['peak_rss_kib'])}   {verdict(m['ratio'] <= 6)}"
+    )
+    if r["console_script"]:
+        c = r["console_script"]
+        print(
+            f"  manifestlint lint (script)    : {ms(c['median_s']):>9}   {c['ratio']:.1f}x   "
+            f"{verdict(c['ratio'] <= 6)}"
+        )
+    else:
+        print(f"  console script: skipped ({r['console_script_skipped']})")
+    ph = r["phases_s"]
+    print(
+        "  phases (median, in a fresh interpreter): "
+        + ", ".join(f"{name} {ms(sec)}" for name, sec in ph.items())
+        + f"; interpreter start ~{ms(bare['median_s'])}"
+    )
+    it = r["importtime"]
+    print(
+        f"  -X importtime: {it['total_us'] / 1000:.0f} ms of imports in total "
+        "(rule packs loaded by importlib.import_module not included); top 10 cumulative:"
+    )
+    for name, cum, self_us in it["cumulative"]:
+        print(f"    {cum / 1000:7.1f} ms cumulative  {self_us / 1000:6.1f} ms self  {name}")
+    print("  top 10 by self time:")
+    for name, _cum, self_us in it["self"]:
+        print(f"    {self_us / 1000:7.1f} ms self  {name}")
+
+
+# ---------------------------------------------------------------- 2. floor
+
+
+def bench_floor(big_file: Path, runs: int) -> dict[str, Any]:
+    """Compose with the C loader (the floor) vs our in-process lint vs the whole CLI."""
+    from ruamel.yaml.cyaml import CBaseLoader
+
+    from manifestlint.config import Config
+    from manifestlint.engine import lint
+    from manifestlint.registry import load_registry
+
+    def compose() -> int:
+        loader = CBaseLoader(big_file.read_text(encoding="utf-8"))
+        n = 0
+        try:
+            while loader.check_node():
+                loader.get_node()
+                n += 1
+        finally:
+            loader.dispose()
+        return n
+
+    def compose_keep() -> list[object]:
+        # lint keeps every document for the cross-file index: the fair memory baseline
+        loader = CBaseLoader(big_file.read_text(encoding="utf-8"))
+        try:
+            nodes = []
+            while loader.check_node():
+                nodes.append(loader.get_node())
+            return nodes
+        finally:
+            loader.dispose()
+
+    def compose_nogc() -> int:
+        # lint() pauses the cyclic GC for its run; the floor must run under the same rule
+        gc.disable()
+        try:
+            return compose()
+        finally:
+            gc.enable()
+
+    registry = load_registry()
+    cwd = big_file.parent
+
+    def lint_all() -> object:
+        return lint([str(big_file)], registry, Config(), cwd, use_context=False)
+
+    def lint_foundation() -> object:
+        # only the engine's own rules: read, parse, model, classify, index, suppress, sort
+        return lint([str(big_file)], registry, Config(select=["manifestlint-"]), cwd, use_context=False)
+
+    docs = compose()
+    findings = len(lint_all().findings)  # type: ignore[attr-defined]
+    r: dict[str, Any] = {"file": str(big_file), "bytes": big_file.stat().st_size, "documents": docs}
+    r["findings"] = findings
+    cli_job, cli_info = cmd_job(ours("-f", "json", "--exit-zero", "--no-context", str(big_file)), child_env())
+    samples = interleave(
+        {
+            "compose": call_job(compose_nogc),
+            "compose_gc_on": call_job(compose),
+            "lint_foundation": call_job(lint_foundation),
+            "lint_all_rules": call_job(lint_all),
+            "cli": cli_job,
+        },
+        dict.fromkeys(("compose", "compose_gc_on", "lint_foundation", "lint_all_rules", "cli"), runs),
+    )
+    for name, walls in samples.items():
+        r[name] = summary(walls, ratio=paired(walls, samples["compose"]))
+    r["cli"].update(cli_info)
+    r["tracemalloc_peak"] = {
+        "compose": traced_peak(compose_nogc),
+        "compose_keep_all": traced_peak(compose_keep),
+        "lint_all_rules": traced_peak(lint_all),
+    }
+    r["compose_rss_kib"] = peak_rss_kib(
+        [
+            PY,
+            "-c",
+            "import sys; from ruamel.yaml.cyaml import CBaseLoader as L; l = L(open(sys.argv[1]).read())\n"
+            "while l.check_node(): l.get_node()",
+            str(big_file),
+        ]
+    )
+    return r
+
+
+def print_floor(r: dict[str, Any]) -> None:
+    print(
+        f"\n== 2. C-speed floor: {r['documents']:,} Kubernetes documents, {r['bytes']:,} bytes "
+        f"({r['findings']} findings)"
+    )
+    floor = r["compose"]["median_s"]
+    print("  (ratio = median of per-round ratios to the floor; lint() pauses the GC, so the floor does too)")
+    print(f"  CBaseLoader compose (GC off)     : {ms(floor):>9}   1.00x  (the floor)")
+    print(
+        f"  CBaseLoader compose (GC on)      : {ms(r['compose_gc_on']['median_s']):>9}   "
+        f"{r['compose_gc_on']['ratio']:.2f}x"
+    )
+    f = r["lint_foundation"]
+    print(
+        f"  engine.lint, foundation only     : {ms(f['median_s']):>9}   {f['ratio']:.2f}x  "
+        f"{verdict(f['ratio'] <= 2)} (<= 2x)"
+    )
+    a = r["lint_all_rules"]
+    print(
+        f"  engine.lint, all rules           : {ms(a['median_s']):>9}   {a['ratio']:.2f}x  "
+        f"{verdict(a['ratio'] <= 2.5)} (<= 2.5x)"
+    )
+    c = r["cli"]
+    print(
+        f"  CLI subprocess (-f json)         : {ms(c['median_s']):>9}   {c['ratio']:.2f}x  "
+        f"{verdict(c['ratio'] <= 2.5)} (<= 2.5x)   peak RSS {mib(c['peak_rss_kib'])}"
+    )
+    t = r["tracemalloc_peak"]
+    print(
+        f"  memory (tracemalloc peak): compose streaming {t['compose'] / 2**20:.1f} MiB, "
+        f"compose keeping all nodes {t['compose_keep_all'] / 2**20:.1f} MiB, "
+        f"lint {t['lint_all_rules'] / 2**20:.1f} MiB "
+        f"({t['lint_all_rules'] / t['compose_keep_all']:.1f}x kept)"
+    )
+    print(
+        f"  memory (peak RSS): compose-only process {mib(r['compose_rss_kib'])}, CLI {mib(c['peak_rss_kib'])}"
+    )
+
+
+# ---------------------------------------------------------------- 3. peers
+
+
+def corpus_sets(corpus: Path) -> dict[str, list[str]]:
+    """The file sets each peer gets, from the corpus tree and INDEX.tsv kinds."""
+    dockerfiles = sorted(
+        str(p)
+        for p in corpus.rglob("*")
+        if p.is_file() and (p.name.startswith("Dockerfile") or p.name.endswith(".Dockerfile"))
+    )
+    kinds: dict[str, list[str]] = {}
+    index = corpus / "INDEX.tsv"
+    if index.exists():
+        for line in index.read_text(encoding="utf-8").splitlines()[1:]:
+            parts = line.split("\t")
+            if len(parts) >= 2:
+                kinds.setdefault(parts[1], []).append(str(corpus / parts[0]))
+    return {
+        "dockerfile": dockerfiles,
+        "k8s": sorted(
+            str(p)
+            for d in K8S_DIRS
+            for p in (corpus / d).rglob("*")
+            if p.suffix in (".yaml", ".yml") and p.is_file()
+        ),
+        "prometheus-rules": sorted(kinds.get("prometheus-rules", [])),
+        "alertmanager": sorted(kinds.get("alertmanager", [])),
+    }
+
+
+def peer_binary(name: str, *extra: str) -> str | None:
+    """A peer from PATH, next to our interpreter, or one of the given absolute paths."""
+    for candidate in (shutil.which(name), str(Path(PY).parent / name), *extra):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def bench_peers(corpus: Path, runs: int, peer_runs: int) -> list[dict[str, Any]]:
+    """One call over the whole set per tool; each peer, then ours, on the same files in the same run."""
+    sets = corpus_sets(corpus)
+    env = child_env()
+    hadolint = peer_binary("hadolint")
+    checkov = peer_binary("checkov", "/opt/checkov/bin/checkov", "/opt/checkov-bench/bin/checkov")
+    promtool = peer_binary("promtool")
+    amtool = peer_binary("amtool")
+    tasks: list[tuple[str, str, int, list[str] | None, list[str], str]] = [
+        (
+            "Dockerfiles",
+            "hadolint",
+            len(sets["dockerfile"]),
+            [hadolint, "--no-fail", "-f", "json", *sets["dockerfile"]] if hadolint else None,
+            ours("-f", "json", "--exit-zero", *sets["dockerfile"]),
+            "x faster, target >= 2",
+        ),
+        (
+            "Kubernetes yaml",
+            "checkov",
+            len(sets["k8s"]),
+            # -f with every file, not several -d: checkov 3.3.30 scans only the first -d folder
+            # (and prints its report once per -d)
+            [
+                checkov,
+                "--skip-download",
+                "--quiet",
+                "--compact",
+                "-o",
+                "json",
+                "--framework",
+                "kubernetes",
+                "-f",
+                *sets["k8s"],
+            ]
+            if checkov
+            else None,
+            ours("-f", "json", "--exit-zero", *sets["k8s"]),
+            "x faster, target >= 15",
+        ),
+        (
+            "Prometheus rules",
+            "promtool",
+            len(sets["prometheus-rules"]),
+            [promtool, "check", "rules", *sets["prometheus-rules"]] if promtool else None,
+            ours("-f", "json", "--exit-zero", "--type", "prometheus-rules", *sets["prometheus-rules"]),
+            "x faster",
+        ),
+        (
+            "Alertmanager configs",
+            "amtool",
+            len(sets["alertmanager"]),
+            [amtool, "check-config", *sets["alertmanager"]] if amtool else None,
+            ours("-f", "json", "--exit-zero", "--type", "alertmanager", *sets["alertmanager"]),
+            "x faster",
+        ),
+    ]
+    rows = []
+    for task, peer, nfiles, peer_cmd, our_cmd, target in tasks:
+        row: dict[str, Any] = {"task": task, "peer": peer, "files": nfiles, "target": target}
+        if not nfiles:
+            row["skipped"] = "no such files in the corpus"
+        elif peer_cmd is None:
+            row["skipped"] = f"{peer} not installed"
+        else:
+            print(f"  {task}: {peer} x{peer_runs}, manifestlint x{runs} ...", flush=True)
+            peer_job, peer_info = cmd_job(peer_cmd, env)
+            our_job, our_info = cmd_job(our_cmd, env)
+            samples = interleave({"peer": peer_job, "ours": our_job}, {"peer": peer_runs, "ours": runs})
+            row["peer_result"] = summary(samples["peer"], **peer_info)
+            row["ours_result"] = summary(samples["ours"], **our_info)
+            row["ours_result"]["findings"] = findings_count(our_info["_stdout"])
+            row["ratio"] = row["peer_result"]["median_s"] / row["ours_result"]["median_s"]
+        rows.append(row)
+    return rows
+
+
+def print_peers(rows: list[dict[str, Any]]) -> None:
+    print("\n== 3. Peers, one call over the whole set each (ratio = peer median / ours median)")
+    header = (
+        f"  {'task':<21} {'peer':<9} {'files':>5} {'peer median':>12} {'ours median':>12} {'ratio':>7}  "
+        f"{'peer RSS':>9} {'ours RSS':>9}"
+    )
+    print(header)
+    for row in rows:
+        if "skipped" in row:
+            print(f"  {row['task']:<21} {row['peer']:<9} {row['files']:>5}  skipped: {row['skipped']}")
+            continue
+        p, o = row["peer_result"], row["ours_result"]
+        print(
+            f"  {row['task']:<21} {row['peer']:<9} {row['files']:>5} "
+            f"{ms(p['median_s']):>12} {ms(o['median_s']):>12} {row['ratio']:>6.1f}x  "
+            f"{mib(p['peak_rss_kib']):>9} {mib(o['peak_rss_kib']):>9}   ({row['target']})"
+        )
+
+
+# ---------------------------------------------------------------- main
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISS"
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def strip_private(obj: Any) -> Any:
+    """Drop captured stdout (keys starting with '_') before writing JSON."""
+    if isinstance(obj, dict):
+        return {k: strip_private(v) for k, v in obj.items() if not k.startswith("_")}
+    if isinstance(obj, list):
+        return [strip_private(v) for v in obj]
+    return obj
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="manifestlint speed benchmark (see the module docstring).")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement of ours (median)")
+    parser.add_argument("--peer-runs", type=int, default=3, help="runs per peer measurement (median)")
+    parser.add_argument("--docs", type=int, default=2000, help="documents in the generated Kubernetes file")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--quick", action="store_true", help="1 run, no peers: a smoke test")
+    parser.add_argument("--no-peers", action="store_true", help="skip the peer comparison")
+    args = parser.parse_args()
+    runs = 1 if args.quick else args.runs
+    info = machine()
+    print(
+        f"manifestlint bench  {info['date']}  nproc={info['nproc']}  cpu={info['cpu']}  "
+        f"python {info['python']}"
+    )
+    print(f"interpreter: {PY}   runs={runs} peer-runs={args.peer_runs}")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (a busy machine inflates every figure)")
+    report: dict[str, Any] = {"machine": info, "runs": runs, "peer_runs": args.peer_runs}
+    report["loadavg_start"] = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="manifestlint-bench-") as tmp:
+        big = Path(tmp) / "k8s-2000.yaml"
+        big.write_text(generate(args.docs), encoding="utf-8")
+        small = Path(tmp) / "deployment.yaml"
+        small.write_text(deployment(0, random.Random(3)) + "\n", encoding="utf-8")  # one realistic Deployment
+
+        report["startup"] = bench_startup(small, runs)
+        print_startup(report["startup"])
+
+        report["floor"] = bench_floor(big, runs)
+        print_floor(report["floor"])
+
+    corpus = corpus_dir()
+    if args.quick or args.no_peers:
+        report["peers"] = "skipped (--quick/--no-peers)"
+    elif corpus is None:
+        report["peers"] = "skipped (no corpus: set MANIFESTLINT_CORPUS)"
+        print("\n== 3. Peers: skipped, no corpus found (set MANIFESTLINT_CORPUS)")
+    else:
+        print(f"\n== 3. Peers on {corpus}")
+        report["corpus"] = str(corpus)
+        report["peers"] = bench_peers(corpus, runs, args.peer_runs)
+        print_peers(report["peers"])
+
+    report["loadavg_end"] = os.getloadavg()[0]
+    print(f"\nload average at end: {report['loadavg_end']:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(strip_private(report), indent=2) + "\n", encoding="utf-8")
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
