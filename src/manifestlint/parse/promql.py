@@ -522,9 +522,8 @@ class _Parser:
                         problem = regex_error(value)
                         if problem:
                             raise PromQLError(f"error parsing regexp: {problem}", val_tok.pos)
-                    if label == "__name__" and op == "=":
-                        if name and name != value:
-                            raise PromQLError("metric name must not be set twice", lab.pos)
+                    if label == "__name__" and op == "=" and name and name != value:
+                        raise PromQLError("metric name must not be set twice", lab.pos)
                     matchers.append((str(label), op, value))
                 if self.is_op(","):
                     self.next()

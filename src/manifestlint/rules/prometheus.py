@@ -190,8 +190,8 @@ def _check_rule(doc: YamlDoc, entry: YMap, legacy: bool) -> Iterator[Finding]:
         record = entry["record"]
         if isinstance(record, str):
             if "{" in record or "}" in record:
-                yield doc_hit(doc, entry.value_span("record"),
-                              f"braces present in the recording rule name; should it be in expr?: {record}")  # fmt: skip
+                message = f"braces present in the recording rule name; should it be in expr?: {record}"
+                yield doc_hit(doc, entry.value_span("record"), message)
             elif not _names_valid(record, legacy, metric=True):
                 yield doc_hit(doc, entry.value_span("record"), f"invalid recording rule name: {record}")
     yield from _check_labels(doc, entry, "labels", legacy, "label")
@@ -425,9 +425,9 @@ def value_in_label(groups: RuleGroups, ctx) -> Iterator[Finding]:
 def _has_condition(node: promql.Node) -> bool:
     """Whether an alert expression filters its result (comparison, absent, set operation)."""
     for sub in node.walk():
-        if sub.kind == "binary" and (sub.name in promql.COMPARISONS or sub.name in promql.SET_OPS):
-            if not sub.bool_modifier:
-                return True
+        filters = sub.name in promql.COMPARISONS or sub.name in promql.SET_OPS
+        if sub.kind == "binary" and filters and not sub.bool_modifier:
+            return True
         if sub.kind == "call" and sub.name in ("absent", "absent_over_time", "vector"):
             return True
         if sub.kind == "aggregate" and sub.name in ("topk", "bottomk", "limitk"):
@@ -482,12 +482,11 @@ def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
         anchor = entry.value_span("for") if "for" in entry else entry.value_span("alert")
         low = duration_seconds(min_for.get(severity))
         high = duration_seconds(max_for.get(severity))
+        what = f"alert {entry['alert']!r} ({label} {severity}): 'for' is {entry.get('for', 'unset')}"
         if low is not None and current < low:
-            yield doc_hit(groups.doc, anchor, f"alert {entry['alert']!r} ({label} {severity}): 'for' is "
-                          f"{entry.get('for', 'unset')}, below the policy minimum {min_for[severity]}")  # fmt: skip
+            yield doc_hit(groups.doc, anchor, f"{what}, below the policy minimum {min_for[severity]}")
         if high is not None and current > high:
-            yield doc_hit(groups.doc, anchor, f"alert {entry['alert']!r} ({label} {severity}): 'for' is "
-                          f"{entry.get('for')}, above the policy maximum {max_for[severity]}")  # fmt: skip
+            yield doc_hit(groups.doc, anchor, f"{what}, above the policy maximum {max_for[severity]}")
 
 
 def _alert_span(entry: YMap) -> Span:
