@@ -139,7 +139,7 @@ def _names_valid(name: str, legacy: bool, metric: bool = False) -> bool:
 @rule("prometheus-invalid-rule", "prometheus-rules")
 def invalid_rule(groups: RuleGroups, ctx) -> Iterator[Finding]:
     doc = groups.doc
-    legacy = str(ctx.options.get("name_validation", "utf-8")).lower() == "legacy"
+    legacy = str(ctx.options.get("name-validation", "utf-8")).lower() == "legacy"
     container = groups.container
     if "groups" in container and not isinstance(groups.groups, (YList, type(None))):
         yield doc_hit(doc, container.where("groups"), "'groups' must be a list of rule groups")
@@ -458,9 +458,9 @@ def alert_without_condition(groups: RuleGroups, ctx) -> Iterator[Finding]:
 @rule("prometheus-threshold-policy", "prometheus-rules")
 def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
     label = str(ctx.options.get("label", "severity"))
-    allowed = [str(s) for s in ctx.options.get("allowed_severities") or []]
-    min_for = {str(k): v for k, v in (ctx.options.get("min_for") or {}).items()}
-    max_for = {str(k): v for k, v in (ctx.options.get("max_for") or {}).items()}
+    allowed = [str(s) for s in ctx.options.get("allowed-severities") or []]
+    min_for = {str(k): v for k, v in (ctx.options.get("min-for") or {}).items()}
+    max_for = {str(k): v for k, v in (ctx.options.get("max-for") or {}).items()}
     for _group, entry in iter_alerts(groups):
         labels = _labels_of(entry)
         if labels is None or label not in labels or not isinstance(labels[label], (str, int)):
