@@ -235,14 +235,34 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+
+
 def _unquote(raw: str, pos: int) -> str:
+    """A PromQL string literal's value (Go escapes); raw strings in backticks are literal."""
     if raw[0] == "`":
         return raw[1:-1]
-    body = raw[1:-1]
-    try:
-        return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
-    except UnicodeDecodeError:
-        raise PromQLError(f"invalid escape sequence in string {raw}", pos) from None
+    body, out, i = raw[1:-1], [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = body[i + 1 : i + 2]
+        width = {"x": 2, "u": 4, "U": 8}.get(nxt)
+        if nxt in _ESCAPES or nxt == raw[0]:
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+        elif width and re.fullmatch(r"[0-9a-fA-F]{%d}" % width, body[i + 2 : i + 2 + width]):
+            out.append(chr(int(body[i + 2 : i + 2 + width], 16)))
+            i += 2 + width
+        elif re.fullmatch(r"[0-7]{3}", body[i + 1 : i + 4]):
+            out.append(chr(int(body[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            raise PromQLError(f"unknown escape sequence {body[i : i + 2]!r}", pos + 1 + i)
+    return "".join(out)
 
 
 def regex_error(pattern: str) -> str | None:
