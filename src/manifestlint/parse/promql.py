@@ -254,7 +254,7 @@ def _unquote(raw: str, pos: int) -> str:
         if nxt in _ESCAPES or nxt == raw[0]:
             out.append(_ESCAPES.get(nxt, nxt))
             i += 2
-        elif width and re.fullmatch(r"[0-9a-fA-F]{%d}" % width, body[i + 2 : i + 2 + width]):
+        elif width and re.fullmatch(f"[0-9a-fA-F]{{{width}}}", body[i + 2 : i + 2 + width]):
             out.append(chr(int(body[i + 2 : i + 2 + width], 16)))
             i += 2 + width
         elif re.fullmatch(r"[0-7]{3}", body[i + 1 : i + 4]):
