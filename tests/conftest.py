@@ -75,6 +75,12 @@ def expectations(path: Path) -> set[tuple[int, str, int | None]]:
     return out
 
 
+def load_plain_yaml_file(path: Path):
+    from manifestlint.parse.yaml import load_plain_yaml
+
+    return load_plain_yaml(path.read_text(encoding="utf-8"))
+
+
 def run_file(
     path: Path, enable: set[str] = frozenset(), config: Config | None = None, **kwargs
 ) -> LintResult:

@@ -20,8 +20,14 @@ YAML_SUFFIXES = (".yaml", ".yml", ".json")
 RULE_GROUP_KEYS = frozenset({"name", "interval", "rules", "limit", "query_offset", "labels"})
 
 
+# `Dockerfile.*` is a Dockerfile variant, except documentation and editor leftovers beside it.
+_NOT_DOCKERFILE_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".html", ".orig", ".rej", ".swp", ".bak")
+
+
 def is_dockerfile_name(name: str) -> bool:
     lower = name.lower()
+    if lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
+        return False
     return (
         lower in ("dockerfile", "containerfile")
         or lower.startswith(("dockerfile.", "containerfile."))
@@ -50,7 +56,9 @@ def yaml_hint_by_name(path: str) -> str:
 
 
 def _is_rule_groups(groups: Any) -> bool:
-    if not (isinstance(groups, YList) and groups and all(isinstance(g, dict) and "name" in g for g in groups)):
+    if not isinstance(groups, YList) or not groups:
+        return False
+    if not all(isinstance(g, dict) and "name" in g for g in groups):
         return False
     return any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups)
 

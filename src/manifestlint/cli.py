@@ -72,10 +72,16 @@ def main() -> None:
     show_default=True,
     help="SARIF runAutomationDetails.id (GitHub's analysis category).",
 )
+@click.option(
+    "--diff-base",
+    metavar="REF",
+    help="Only files changed since the merge base with REF, and only "
+    "findings on changed lines (pull-request review).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
-    kubernetes_version, no_context, sarif_category, quiet,
+    kubernetes_version, no_context, sarif_category, diff_base, quiet,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     from manifestlint.config import ConfigError, check_selectors, load_config
@@ -100,7 +106,14 @@ def lint(
         stdin = None
         if "-" in paths:
             stdin = (stdin_filename, sys.stdin.read())
-        result = run_lint(list(paths), registry, config, cwd, forced_type, stdin, use_context=not no_context)
+        targets, changed = list(paths), None
+        if diff_base:
+            targets, changed = _changed_targets(diff_base, paths, cwd)
+        result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context=not no_context)
+        if changed is not None:
+            result.findings = [
+                f for f in result.findings if f.span.line in changed.get((cwd / f.path).resolve(), ())
+            ]
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from None
     except FileNotFoundError as exc:
@@ -132,6 +145,23 @@ def lint(
         sys.exit(0)
     level = Severity.parse(threshold)
     sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+def _changed_targets(base: str, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], dict[Path, set[int]]]:
+    """Changed, lintable files below the given paths, and their changed lines."""
+    from manifestlint.classify import file_type_by_name
+    from manifestlint.gitdiff import DiffError, changed_lines
+
+    try:
+        changed = changed_lines(base, cwd)
+    except DiffError as exc:
+        raise UsageFailure(f"--diff-base {base}: {exc}") from None
+    roots = [(cwd / p).resolve() for p in paths if p != "-"]
+    targets = [
+        str(path) for path in sorted(changed)
+        if file_type_by_name(path.name) and any(path == r or r in path.parents for r in roots)
+    ]  # fmt: skip
+    return targets, changed
 
 
 @main.command("rules")

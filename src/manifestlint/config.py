@@ -7,7 +7,6 @@ is a `ConfigError` whose one-line message names the key; the CLI exits 2 with it
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +85,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _validate_schema(data: dict[str, Any], path: Path) -> None:
+    import json
+
     import jsonschema
 
     schema = json.loads((data_dir("schemas") / "config.schema.json").read_text(encoding="utf-8"))

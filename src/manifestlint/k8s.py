@@ -6,15 +6,18 @@ checkov's four-level hierarchy): a rule asks for the pod spec or iterates contai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from manifestlint.model import YamlDoc, YList, YMap
 
 WORKLOAD_KINDS = frozenset(
     {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
-     "CronJob", "PodTemplate"}
+     "CronJob", "PodTemplate",
+     "Rollout"}  # Argo Rollouts: a Deployment replacement with the same spec.template
 )  # fmt: skip
 # Kinds whose pods are expected to run to completion (no probes, no PDB, no replicas).
 BATCH_KINDS = frozenset({"Job", "CronJob"})
@@ -40,8 +43,21 @@ _EMPTY = YMap()
 _EMPTY.knodes, _EMPTY.vnodes, _EMPTY.node, _EMPTY.line0 = {}, {}, None, 0
 
 
+# The engine runs every rule on one document before the next, and most Kubernetes rules start
+# with pod_template(doc): remember the last answer (holding the doc keeps its identity valid).
+_LAST: list[Any] = [None, None]
+
+
 def pod_template(doc: YamlDoc) -> PodTemplate | None:
     """The pod template of a workload object; None for other kinds or malformed objects."""
+    if _LAST[0] is doc:
+        return _LAST[1]
+    found = _pod_template(doc)
+    _LAST[0], _LAST[1] = doc, found
+    return found
+
+
+def _pod_template(doc: YamlDoc) -> PodTemplate | None:
     root = doc.root
     kind = root.get("kind")
     if kind not in WORKLOAD_KINDS:
@@ -155,3 +171,50 @@ def selector_matches(selector: Any, labels: Any) -> bool:
         if op == "DoesNotExist" and present:
             return False
     return True
+
+
+# ---------------------------------------------------------------- quantities and images
+
+_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?\Z")
+_SUFFIX = {
+    "": Fraction(1), "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000),
+    "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9), "T": Fraction(10**12),
+    "P": Fraction(10**15), "E": Fraction(10**18),
+    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40),
+    "Pi": Fraction(2**50), "Ei": Fraction(2**60),
+}  # fmt: skip
+
+
+def parse_quantity(value: Any) -> Fraction | None:
+    """A Kubernetes resource quantity (`500m`, `1.5Gi`, `2e3`, `1`) as an exact number.
+
+    None when Kubernetes would not accept it (the API server rejects the object)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(repr(value)) if value == value and abs(value) != float("inf") else None
+    match = _QUANTITY.match(str(value).strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    number, suffix = match.group(1), match.group(2) or ""
+    if suffix[:1] in ("e", "E") and len(suffix) > 1 and suffix[1] != "i":
+        return Fraction(number) * Fraction(10) ** int(suffix[1:])
+    return Fraction(number) * _SUFFIX[suffix]
+
+
+def image_tag(image: str) -> tuple[str | None, str | None]:
+    """(tag, digest) of an image reference; a registry `host:port` is not a tag.
+
+    `localhost:5000/app` -> (None, None); `app:1.2@sha256:…` -> ('1.2', 'sha256:…')."""
+    ref, _, digest = image.partition("@")
+    last = ref.rsplit("/", 1)[-1]
+    _, colon, tag = last.partition(":")
+    return (tag if colon else None), (digest or None)
+
+
+def is_windows_pod(spec: YMap) -> bool:
+    """`spec.os.name: windows`: Linux-only securityContext fields do not apply (and are rejected)."""
+    os_ = spec.get("os")
+    return isinstance(os_, dict) and os_.get("name") == "windows"

@@ -130,14 +130,16 @@ def load_registry() -> Registry:
 
     for module in sorted(pkgutil.iter_modules(pack.__path__), key=lambda m: m.name):
         importlib.import_module(f"{pack.__name__}.{module.name}")
-    from manifestlint.parse.yaml import load_plain_yaml
+    from manifestlint.parse.yaml import parse_stream
 
     registry = Registry()
     for meta_file in sorted(data_dir("rules").glob("*.yaml")):
-        try:
-            records = load_plain_yaml(meta_file.read_text(encoding="utf-8")) or []
-        except Exception as exc:
-            raise ValueError(f"{meta_file}: {exc}") from None
+        # Our own C-composed reader: 3x faster than a safe load, and startup is a feature.
+        docs, errors, duplicates = parse_stream(meta_file.read_text(encoding="utf-8"), str(meta_file))
+        if errors or duplicates:
+            problem = errors[0].message if errors else duplicates[0][1]
+            raise ValueError(f"{meta_file}: {problem}")
+        records = docs[0].root if docs and docs[0].root else []
         for rec in records:
             rule_id = rec["id"]
             scope, func = _FUNCS.get(rule_id, ("", None))

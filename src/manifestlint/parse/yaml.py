@@ -74,6 +74,7 @@ class YamlError:
     span: Span
     message: str
     chunk: str  # the text of the failing document, for classifying it
+    refused: bool = False  # valid YAML we refuse to expand (too deep, alias bomb)
 
 
 class _TooLarge(Exception):
@@ -205,6 +206,7 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
                         ),
                         "document expands beyond 1,000,000 values through aliases (alias bomb?); not linted",
                         "",
+                        refused=True,
                     )
                 )
                 continue
@@ -212,7 +214,10 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
                 span = node_span(node, line0)
                 errors.append(
                     YamlError(
-                        Span(span.line, span.col, span.line, span.col + 1), "nesting too deep; not linted", ""
+                        Span(span.line, span.col, span.line, span.col + 1),
+                        "nesting too deep; not linted",
+                        "",
+                        refused=True,
                     )
                 )
                 continue
@@ -228,8 +233,11 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
         # libyaml notices it only where parsing gives up, often lines later.
         opens = context_mark is not None and any(w in context for w in ("flow", "quoted", "block scalar"))
         mark = context_mark if opens else problem_mark or context_mark
-        line = (mark.line if mark is not None else 0) + line0 + 1
-        col = (mark.column if mark is not None else 0) + 1
+        line = mark.line if mark is not None else 0
+        col = mark.column if mark is not None else 0
+        if "flow" in context and problem_mark is not None:
+            line, col = _unclosed_bracket(text, problem_mark.line, problem_mark.column) or (line, col)
+        line, col = line + line0 + 1, col + 1
         message = f"{context} {problem}" if context.startswith("while") else str(problem)
         if opens and problem_mark is not None:
             message += f" (noticed at line {problem_mark.line + line0 + 1})"
@@ -237,6 +245,30 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
         return False
     finally:
         loader.dispose()
+
+
+def _unclosed_bracket(text: str, line: int, col: int) -> tuple[int, int] | None:
+    """(line, column), 0-based, of the innermost `[` or `{` still open at (line, col).
+
+    libyaml reports an unterminated flow collection where it gives up (often the next
+    document marker); the reader needs the bracket that was never closed. Quotes and
+    comments are skipped approximately, which is enough to point at the right bracket."""
+    stack: list[tuple[int, int]] = []
+    for number, row in enumerate(text.split("\n")[: line + 1]):
+        quote = ""
+        limit = col if number == line else len(row)
+        for index, char in enumerate(row[:limit]):
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "#" and (index == 0 or row[index - 1] in " \t"):
+                break
+            elif char in "[{":
+                stack.append((number, index))
+            elif char in "]}" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
 
 
 def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], list[tuple[Span, str]]]:
@@ -249,7 +281,9 @@ def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], 
     duplicates: list[tuple[Span, str]] = []
     if _nesting_bound(text) > MAX_NESTING:
         errors.append(
-            YamlError(Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", "")
+            YamlError(
+                Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", "", refused=True
+            )
         )
         return docs, errors, duplicates
     values: list[tuple[Any, Span]] = []

@@ -1,1 +1,859 @@
-"""Cross-object Kubernetes rules (availability, isolation, wiring) over the project index."""
+"""Cross-object Kubernetes rules (availability, isolation, wiring) over the project index.
+
+The index holds every object of the project (files the user did not name included), so a
+PDB, NetworkPolicy or Service in another file counts. Findings are yielded only for
+objects in reported files (`index.reported`), checked first because it is cheap.
+
+Namespaces: an object without `metadata.namespace` is applied to whatever namespace
+`kubectl -n` / kustomize / Helm choose, so it is *compatible* with every namespace here
+(`_ns_compatible`). That errs towards silence: a Deployment without a namespace is covered
+by a PDB in `prod`, and a Service without a namespace is not dangling because of it.
+
+Pods: besides built-in workloads (and OpenShift DeploymentConfig, Argo Rollouts and other
+objects with a `spec.template`), custom resources whose operator creates pods count as pod
+sources with the labels we can know (prometheus-operator's Prometheus / Alertmanager /
+ThanosRuler, anything with `spec.podMetadata.labels`), so a Service or NetworkPolicy that
+selects operator-made pods is not called dangling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from manifestlint.index import Index
+from manifestlint.k8s import PodTemplate, containers, name_anchor, name_of, pod_template, selector_matches
+from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
+from manifestlint.registry import rule
+
+# Kinds with `spec.replicas` whose pods are long-running replicas of one another.
+REPLICATED_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig", "Rollout"}
+)
+# Kinds the availability rules (single replica, PDB, anti-affinity) look at.
+# (Argo Rollouts replace Deployments and keep their spec.replicas / spec.template.)
+AVAILABILITY_KINDS = frozenset({"Deployment", "StatefulSet", "DeploymentConfig", "Rollout"})
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+# Annotations that mean TLS is terminated by the load balancer the Ingress controller creates.
+LB_TLS_ANNOTATIONS = (
+    "alb.ingress.kubernetes.io/certificate-arn",
+    "ingress.gcp.kubernetes.io/pre-shared-cert",
+    "networking.gke.io/managed-certificates",
+    "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
+    "kubernetes.io/ingress.allow-http",  # GCE: "false" means HTTPS only (checked below)
+)
+# prometheus-operator kinds and the label key the operator puts on their pods.
+OPERATOR_POD_LABELS = {
+    "Prometheus": "prometheus",
+    "Alertmanager": "alertmanager",
+    "ThanosRuler": "thanos-ruler",
+}
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _ns(doc: YamlDoc) -> str:
+    meta = doc.root.get("metadata")
+    ns = meta.get("namespace") if isinstance(meta, dict) else None
+    return str(ns) if ns else ""
+
+
+def _ns_compatible(a: str, b: str) -> bool:
+    """Same namespace, or one of them unset (decided at apply time)."""
+    return not a or not b or a == b
+
+
+def _int(value: Any) -> int | None:
+    """An integer as Kubernetes reads it (bools are not ints here)."""
+    return value if type(value) is int else None
+
+
+def _spec(doc: YamlDoc) -> YMap | None:
+    spec = doc.root.get("spec")
+    return spec if isinstance(spec, YMap) else None
+
+
+def _spec_anchor(doc: YamlDoc) -> Span:
+    """The `spec` key (a missing field of the spec), else the object's name."""
+    return doc.root.key_span("spec") if isinstance(doc.root.get("spec"), YMap) else name_anchor(doc)
+
+
+def _describe(doc: YamlDoc) -> str:
+    ns = _ns(doc)
+    return f"{doc.root.get('kind')} {ns + '/' if ns else ''}{name_of(doc)}"
+
+
+def _template(doc: YamlDoc) -> PodTemplate | None:
+    """The pod template of built-in workloads, and of any other kind with `spec.template.spec`
+    (OpenShift DeploymentConfig, Argo Rollout, ...)."""
+    tpl = pod_template(doc)
+    if tpl is not None or doc.root.get("kind") in ("CronJob", "PodTemplate"):
+        return tpl
+    holder = doc.root.path_get("spec", "template")
+    if isinstance(holder, YMap) and isinstance(holder.get("spec"), YMap):
+        meta = holder.get("metadata")
+        empty = YMap()  # no metadata: an empty mapping standing where the template stands
+        empty.knodes, empty.vnodes, empty.node, empty.line0 = {}, {}, holder.node, holder.line0
+        return PodTemplate(
+            doc, str(doc.root.get("kind")), meta if isinstance(meta, YMap) else empty, holder["spec"], holder
+        )
+    return None
+
+
+@dataclass(slots=True)
+class PodSource:
+    """Something in the project that makes pods: its labels, and its pod spec when we know it."""
+
+    doc: YamlDoc
+    ns: str
+    labels: dict[str, Any]
+    template: PodTemplate | None  # None: made by an operator, containers unknown
+
+
+def _pod_sources(doc: YamlDoc) -> PodSource | None:
+    tpl = _template(doc)
+    if tpl is not None:
+        return PodSource(doc, _ns(doc), dict(tpl.labels), tpl)
+    kind = doc.root.get("kind")
+    spec = _spec(doc)
+    if spec is None:
+        return None
+    for path in (
+        ("template", "metadata", "labels"),
+        ("jobTemplate", "spec", "template", "metadata", "labels"),
+    ):
+        found = spec.path_get(*path)
+        if isinstance(found, dict) and found:  # a template without a pod spec (a partial manifest)
+            return PodSource(doc, _ns(doc), dict(found), None)
+    labels: dict[str, Any] = {}
+    for path in (("podMetadata", "labels"), ("podTemplate", "metadata", "labels")):
+        found = spec.path_get(*path)
+        if isinstance(found, dict):
+            labels.update(found)
+    if kind in OPERATOR_POD_LABELS and "monitoring.coreos.com" in str(doc.root.get("apiVersion")):
+        name = name_of(doc)
+        labels.setdefault(OPERATOR_POD_LABELS[kind], name)
+        labels.setdefault("app.kubernetes.io/name", kind.lower() if kind != "ThanosRuler" else "thanos-ruler")
+        labels.setdefault("app.kubernetes.io/instance", name)
+        labels.setdefault("app.kubernetes.io/managed-by", "prometheus-operator")
+        labels.setdefault("operator.prometheus.io/name", name)
+    elif not labels:
+        return None
+    return PodSource(doc, _ns(doc), labels, None)
+
+
+def _workload_labels(doc: YamlDoc) -> dict[str, Any]:
+    """Pod labels of a workload; its selector's matchLabels when the template has none
+    (a partial manifest: what the workload manages is what its selector selects)."""
+    tpl = _template(doc)
+    if tpl is not None and tpl.labels:
+        return dict(tpl.labels)
+    selector = doc.root.path_get("spec", "selector")
+    if isinstance(selector, dict):
+        match = selector.get("matchLabels") if "matchLabels" in selector else selector
+        if isinstance(match, dict):
+            return dict(match)
+    return {}
+
+
+@dataclass(slots=True)
+class Project:
+    """Per-run lookups built once from the index and shared by every rule of this module."""
+
+    pods: list[PodSource] = field(default_factory=list)
+    # (target kind, target name) -> [(scaler namespace, scaler doc, min replicas, max replicas)]
+    scalers: dict[tuple[str, str], list[tuple[str, YamlDoc, int, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # (label key, value) -> pods carrying it: selectors look up candidates instead of scanning
+    by_label: dict[tuple[str, str], list[PodSource]] = field(default_factory=lambda: defaultdict(list))
+    namespaces: set[str] = field(default_factory=set)
+
+    def add_pods(self, source: PodSource) -> None:
+        self.pods.append(source)
+        self.namespaces.add(source.ns)
+        for key, value in source.labels.items():
+            self.by_label[(str(key), str(value))].append(source)
+
+    def matching(self, ns: str, selector: Any) -> list[PodSource]:
+        """Pods in a namespace compatible with `ns` that a selector (LabelSelector or plain
+        map) selects."""
+        if not isinstance(selector, dict):
+            return []
+        match = (
+            selector.get("matchLabels")
+            if ("matchLabels" in selector or "matchExpressions" in selector)
+            else selector
+        )
+        candidates = self.pods
+        if isinstance(match, dict) and match:
+            key, value = next(iter(match.items()))
+            candidates = self.by_label.get((str(key), str(value)), [])
+        return [p for p in candidates if _ns_compatible(p.ns, ns) and selector_matches(selector, p.labels)]
+
+    def deploys_into(self, ns: str) -> bool:
+        """Whether the project itself runs pods in namespace `ns` (so a selector there that
+        matches none of them is a mistake, not pods deployed from another repository)."""
+        return bool(self.pods) and (not ns or "" in self.namespaces or ns in self.namespaces)
+
+    def scalers_of(self, doc: YamlDoc) -> list[tuple[YamlDoc, int, int]]:
+        ns = _ns(doc)
+        found = self.scalers.get((str(doc.root.get("kind")), name_of(doc)), ())
+        return [(s, lo, hi) for sns, s, lo, hi in found if _ns_compatible(sns, ns)]
+
+    def replicas(self, doc: YamlDoc) -> int | None:
+        """The fewest replicas the workload runs with: an autoscaler's minimum when one
+        targets it, else `spec.replicas` (default 1). None when not a literal integer."""
+        scaled = self.scalers_of(doc)
+        if scaled:
+            return min(lo for _, lo, _ in scaled)
+        spec = _spec(doc)
+        if spec is None or "replicas" not in spec:
+            return 1
+        return _int(spec["replicas"])
+
+    def max_replicas(self, doc: YamlDoc) -> int | None:
+        scaled = self.scalers_of(doc)
+        if scaled:
+            return max(hi for _, _, hi in scaled)
+        return self.replicas(doc)
+
+
+_CACHE: dict[int, tuple[Index, Project]] = {}
+
+
+def project(index: Index) -> Project:
+    """The Project for this index (built once per run, shared by the rules below)."""
+    cached = _CACHE.get(id(index))
+    if cached is not None and cached[0] is index:
+        return cached[1]
+    proj = Project()
+    for doc in index.objects:
+        root = doc.root
+        kind = root.get("kind")
+        if kind == "HorizontalPodAutoscaler" or (
+            kind == "ScaledObject" and "keda.sh" in str(root.get("apiVersion"))
+        ):
+            spec = _spec(doc)
+            ref = spec.get("scaleTargetRef") if spec is not None else None
+            if not isinstance(ref, dict) or not ref.get("name"):
+                continue
+            if kind == "ScaledObject":
+                lo, hi = _int(spec.get("minReplicaCount", 0)), _int(spec.get("maxReplicaCount", 100))
+                target_kind = str(ref.get("kind") or "Deployment")
+            else:
+                lo, hi = _int(spec.get("minReplicas", 1)), _int(spec.get("maxReplicas"))
+                target_kind = str(ref.get("kind") or "")
+            if lo is None:
+                continue
+            proj.scalers[(target_kind, str(ref["name"]))].append(
+                (_ns(doc), doc, lo, hi if hi is not None else lo)
+            )
+            continue
+        source = _pod_sources(doc)
+        if source is not None:
+            proj.add_pods(source)
+    _CACHE.clear()
+    _CACHE[id(index)] = (index, proj)
+    return proj
+
+
+def _reported(index: Index, *kinds: str) -> Iterator[YamlDoc]:
+    for doc in index.of_kind(*kinds):
+        if index.reported(doc) and isinstance(doc.root, YMap):
+            yield doc
+
+
+def _selector(value: Any) -> Any:
+    """A LabelSelector field: null or missing selects nothing (None), `{}` selects all."""
+    return value if isinstance(value, dict) else None
+
+
+# ------------------------------------------------------------------------------ availability
+
+
+@rule("k8s-single-replica", "project")
+def single_replica(index: Index, ctx) -> Iterator[Finding]:
+    minimum = int(ctx.options.get("min-replicas", 2))
+    proj = project(index)
+    for doc in _reported(index, *AVAILABILITY_KINDS):
+        spec = _spec(doc)
+        if spec is None:
+            continue
+        if proj.scalers_of(doc):
+            continue  # the autoscaler decides; k8s-hpa-min-replicas checks its minReplicas
+        kind = doc.root.get("kind")
+        if "replicas" in spec:
+            replicas = _int(spec["replicas"])
+            if replicas is None or replicas == 0 or replicas >= minimum:
+                continue  # templated, or scaled to zero on purpose
+            risk = "one node drain or crash is an outage" if replicas == 1 else "too few to survive a drain"
+            yield doc_hit(
+                doc,
+                spec.value_span("replicas"),
+                f"replicas: {replicas} ({risk}); run at least {minimum}, or target the {kind} with an "
+                f"autoscaler whose minReplicas is at least {minimum}",
+            )
+        elif minimum > 1:
+            yield doc_hit(
+                doc,
+                doc.root.key_span("spec"),
+                f"spec.replicas is not set, so the {kind} runs a single replica (set at least {minimum}, "
+                "or target it with an autoscaler)",
+            )
+
+
+@rule("k8s-missing-pdb", "project")
+def missing_pdb(index: Index, ctx) -> Iterator[Finding]:
+    proj = project(index)
+    pdbs = index.of_kind("PodDisruptionBudget")
+    for doc in _reported(index, *AVAILABILITY_KINDS):
+        most = proj.max_replicas(doc)
+        if most is None or most < 2:
+            continue
+        ns, labels = _ns(doc), _workload_labels(doc)
+        if not labels:
+            continue  # no labels: nothing a PDB could select (k8s-selector-template-mismatch reports it)
+        if any(
+            _ns_compatible(_ns(p), ns)
+            and selector_matches(_selector(p.root.path_get("spec", "selector")), labels)
+            for p in pdbs
+        ):
+            continue
+        yield doc_hit(
+            doc,
+            name_anchor(doc),
+            f"no PodDisruptionBudget selects the pods of {_describe(doc)}: a node drain may evict all "
+            f"{most} replicas at once",
+        )
+
+
+def _percent(value: Any) -> float | None:
+    if isinstance(value, str) and value.endswith("%"):
+        try:
+            return float(value[:-1])
+        except ValueError:
+            return None
+    return None
+
+
+@rule("k8s-pdb-blocks-eviction", "project")
+def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
+    proj = project(index)
+    for doc in _reported(index, "PodDisruptionBudget"):
+        spec = _spec(doc)
+        if spec is None:
+            continue
+        if "maxUnavailable" in spec:
+            value = spec["maxUnavailable"]
+            if _int(value) == 0 or _percent(value) == 0 or value == "0":
+                yield doc_hit(
+                    doc,
+                    spec.value_span("maxUnavailable"),
+                    f"maxUnavailable: {value} allows no voluntary disruption: node drains and "
+                    "cluster upgrades hang on these pods",
+                )
+            continue
+        if "minAvailable" not in spec:
+            continue
+        value = spec["minAvailable"]
+        pct = _percent(value)
+        if pct is not None and pct >= 100:
+            yield doc_hit(
+                doc,
+                spec.value_span("minAvailable"),
+                f"minAvailable: {value} allows no voluntary disruption: node drains and cluster "
+                "upgrades hang on these pods",
+            )
+            continue
+        wanted, selector = _int(value), _selector(spec.get("selector"))
+        if selector is None or (wanted is None and pct is None):
+            continue
+        blocked = []
+        for other in index.of_kind(*REPLICATED_KINDS):
+            if not _ns_compatible(_ns(other), _ns(doc)) or not selector_matches(
+                selector, _workload_labels(other)
+            ):
+                continue
+            replicas = proj.replicas(other)
+            if not replicas:
+                continue
+            # Kubernetes rounds a percentage of minAvailable up (67% of 3 is 3)
+            needed = wanted if wanted is not None else math.ceil(replicas * pct / 100 - 1e-9)
+            if needed >= replicas:
+                blocked.append(f"{_describe(other)} ({replicas} replica{'s' if replicas > 1 else ''})")
+        if blocked:
+            yield doc_hit(
+                doc,
+                spec.value_span("minAvailable"),
+                f"minAvailable: {value} is not below the replicas of {', '.join(blocked)}: no pod "
+                "may be evicted, so node drains hang",
+            )
+
+
+@rule("k8s-hpa-target-missing", "project")
+def hpa_target_missing(index: Index, ctx) -> Iterator[Finding]:
+    for doc in _reported(index, "HorizontalPodAutoscaler", "ScaledObject"):
+        ref = doc.root.path_get("spec", "scaleTargetRef")
+        if not isinstance(ref, YMap):
+            continue
+        name = ref.get("name")
+        kind = ref.get("kind") or ("Deployment" if doc.root.get("kind") == "ScaledObject" else None)
+        if not name or not kind:
+            continue
+        ns = _ns(doc)
+        if any(name_of(o) == str(name) and _ns_compatible(_ns(o), ns) for o in index.of_kind(str(kind))):
+            continue
+        where = f" in namespace {ns}" if ns else ""
+        yield doc_hit(
+            doc,
+            ref.value_span("name"),
+            f"scaleTargetRef names {kind} {name}, which is not defined in the project{where}: "
+            "the autoscaler scales nothing",
+        )
+
+
+@rule("k8s-hpa-min-replicas", "kubernetes")
+def hpa_min_replicas(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    if doc.root.get("kind") != "HorizontalPodAutoscaler":
+        return
+    minimum = int(ctx.options.get("min-replicas", 2))
+    spec = _spec(doc)
+    if spec is None:
+        return
+    if "minReplicas" not in spec:
+        if minimum > 1:
+            yield doc_hit(
+                doc,
+                doc.root.key_span("spec"),
+                f"minReplicas is not set (default 1): the autoscaler may scale down to a single "
+                f"replica (set minReplicas: {minimum} or more)",
+            )
+        return
+    value = _int(spec["minReplicas"])
+    if value is not None and value < minimum:
+        yield doc_hit(
+            doc,
+            spec.value_span("minReplicas"),
+            f"minReplicas: {value}; at low load a single failure or drain leaves too few replicas "
+            f"(use at least {minimum})",
+        )
+
+
+def _term_covers(term: Any, labels: dict[str, Any], ns: str) -> bool:
+    """Whether a PodAffinityTerm repels this workload's own pods."""
+    if not isinstance(term, dict) or not term.get("topologyKey"):
+        return False
+    if not selector_matches(_selector(term.get("labelSelector")), labels):
+        return False
+    namespaces = term.get("namespaces")
+    if isinstance(namespaces, list) and namespaces and ns and "namespaceSelector" not in term:
+        return ns in [str(n) for n in namespaces]
+    return True
+
+
+@rule("k8s-missing-anti-affinity", "project")
+def missing_anti_affinity(index: Index, ctx) -> Iterator[Finding]:
+    proj = project(index)
+    for doc in _reported(index, *AVAILABILITY_KINDS):
+        replicas = proj.replicas(doc)
+        tpl = _template(doc)
+        if replicas is None or replicas < 2 or tpl is None:
+            continue
+        spec, labels, ns = tpl.spec, dict(tpl.labels), _ns(doc)
+        spread = spec.get("topologySpreadConstraints")
+        if isinstance(spread, list) and any(
+            isinstance(c, dict)
+            and ("labelSelector" not in c or selector_matches(_selector(c["labelSelector"]), labels))
+            for c in spread
+        ):
+            continue
+        affinity = spec.get("affinity")
+        anti = affinity.get("podAntiAffinity") if isinstance(affinity, YMap) else None
+        if isinstance(anti, YMap):
+            terms = list(anti.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
+            terms += [
+                p.get("podAffinityTerm")
+                for p in anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+                if isinstance(p, dict)
+            ]
+            if any(_term_covers(t, labels, ns) for t in terms):
+                continue
+            yield doc_hit(
+                doc,
+                affinity.key_span("podAntiAffinity"),
+                f"podAntiAffinity does not select this workload's own pods"
+                f"{' in namespace ' + ns if ns else ''} (labelSelector, namespaces): "
+                f"its {replicas} replicas may still share one node",
+            )
+            continue
+        where = spec.key_span("affinity") if isinstance(affinity, YMap) else tpl.holder.key_span("spec")
+        yield doc_hit(
+            doc,
+            where,
+            f"{replicas} replicas without podAntiAffinity or topologySpreadConstraints: the scheduler "
+            "may put all of them on one node or zone",
+        )
+
+
+@rule("k8s-selector-template-mismatch", "kubernetes")
+def selector_template_mismatch(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    kind = doc.root.get("kind")
+    if kind not in (
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "DeploymentConfig",
+    ):
+        return
+    spec = _spec(doc)
+    tpl = _template(doc)
+    if spec is None or tpl is None:
+        return
+    labels = tpl.labels
+    selector = spec.get("selector")
+    plain_map = kind in ("ReplicationController", "DeploymentConfig")  # selector is a plain map there
+    if selector is None or selector == {}:
+        if plain_map:
+            return  # defaults to the template's labels
+        where = spec.key_span("selector") if "selector" in spec else doc.root.key_span("spec")
+        yield doc_hit(doc, where, f"{kind} has no (or an empty) spec.selector: the API server rejects it")
+        return
+    if not isinstance(selector, YMap):
+        return
+    if plain_map and ("matchLabels" not in selector and "matchExpressions" not in selector):
+        match = selector
+    else:
+        match = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), YMap) else None
+    if selector_matches(selector, labels):
+        return
+    where = (
+        selector.key_span("matchLabels")
+        if "matchLabels" in selector
+        else doc.root.path_get("spec").key_span("selector")
+    )
+    if isinstance(match, YMap):
+        for key, value in match.items():
+            if key not in labels or str(labels[key]) != str(value):
+                where = match.value_span(key)
+                break
+    shown = ", ".join(f"{k}={v}" for k, v in labels.items()) or "no labels"
+    yield doc_hit(
+        doc,
+        where,
+        f"spec.selector does not match the pod template's labels ({shown}): the API server rejects "
+        "the object",
+    )
+
+
+# ------------------------------------------------------------------------------ isolation
+
+
+def _policies(index: Index) -> list[YamlDoc]:
+    return [p for p in index.of_kind("NetworkPolicy") if isinstance(p.root, YMap)]
+
+
+def _policy_selector(policy: YamlDoc) -> Any:
+    spec = _spec(policy)
+    if spec is None:
+        return {}
+    value = spec.get("podSelector")
+    return value if isinstance(value, dict) else {}  # missing or null: all pods of the namespace
+
+
+@rule("k8s-missing-network-policy", "project")
+def missing_network_policy(index: Index, ctx) -> Iterator[Finding]:
+    mode = str(ctx.options.get("when", "project"))
+    policies = _policies(index)
+    if mode == "project" and not policies:
+        return
+    proj = project(index)
+    for source in proj.pods:
+        doc = source.doc
+        if not index.reported(doc) or source.template is None:
+            continue
+        in_ns = [p for p in policies if _ns_compatible(_ns(p), source.ns)]
+        if mode == "namespace" and not in_ns:
+            continue
+        if any(selector_matches(_policy_selector(p), source.labels) for p in in_ns):
+            continue
+        where = f" of namespace {source.ns}" if source.ns else ""
+        yield doc_hit(
+            doc,
+            name_anchor(doc),
+            f"no NetworkPolicy{where} selects the pods of {_describe(doc)}: they accept traffic from "
+            "every pod in the cluster",
+        )
+
+
+@rule("k8s-network-policy-selects-nothing", "project")
+def network_policy_selects_nothing(index: Index, ctx) -> Iterator[Finding]:
+    proj = project(index)
+    for doc in _reported(index, "NetworkPolicy"):
+        spec = _spec(doc)
+        selector = _policy_selector(doc)
+        if spec is None or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            continue  # an empty podSelector selects every pod of the namespace
+        if not proj.deploys_into(_ns(doc)):
+            continue  # the namespace's pods are deployed from elsewhere (a policy-only repository)
+        if proj.matching(_ns(doc), selector):
+            continue
+        yield doc_hit(
+            doc,
+            spec.key_span("podSelector"),
+            f"podSelector matches no pods of the project{' in namespace ' + _ns(doc) if _ns(doc) else ''}: "
+            "the policy protects nothing (a typo in a label?)",
+        )
+
+
+@rule("k8s-namespace-missing-quota", "project")
+def namespace_missing_quota(index: Index, ctx) -> Iterator[Finding]:
+    covered = {_ns(d) for d in index.of_kind("ResourceQuota", "LimitRange")}
+    for doc in _reported(index, "Namespace"):
+        name = name_of(doc)
+        if not name or name in SYSTEM_NAMESPACES or name in covered:
+            continue
+        yield doc_hit(
+            doc,
+            name_anchor(doc),
+            f"namespace {name} has neither a ResourceQuota nor a LimitRange: one workload can take the "
+            "cluster's capacity and pods without requests get no defaults",
+        )
+
+
+@rule("k8s-namespace-missing-pod-security", "kubernetes")
+def namespace_missing_pod_security(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    if doc.root.get("kind") != "Namespace":
+        return
+    meta = doc.root.get("metadata")
+    if not isinstance(meta, YMap) or str(meta.get("name")) in SYSTEM_NAMESPACES:
+        return
+    labels = meta.get("labels")
+    key = "pod-security.kubernetes.io/enforce"
+    if isinstance(labels, YMap) and key in labels:
+        value = labels[key]
+        if str(value) not in POD_SECURITY_LEVELS:
+            yield doc_hit(
+                doc,
+                labels.value_span(key),
+                f"{key}: {value} is not a Pod Security level ({', '.join(POD_SECURITY_LEVELS)}): the "
+                "admission controller rejects the namespace",
+            )
+        return
+    where = meta.key_span("labels") if isinstance(labels, YMap) else name_anchor(doc)
+    yield doc_hit(
+        doc,
+        where,
+        f"namespace has no {key} label: Pod Security admission enforces nothing, so privileged pods "
+        "are admitted (label it baseline or restricted)",
+    )
+
+
+# ------------------------------------------------------------------------------ wiring
+
+
+def _service_selector(doc: YamlDoc) -> dict | None:
+    """A Service's selector; None when absent, empty, or not plain labels (a template)."""
+    spec = _spec(doc)
+    selector = spec.get("selector") if spec is not None else None
+    if not isinstance(selector, dict) or not selector:
+        return None
+    if any(isinstance(v, (dict, list)) or v is None for v in selector.values()):
+        return None  # `cell: {{cell}}`: an unrendered template, not a selector
+    return selector
+
+
+def _matched_pods(proj: Project, doc: YamlDoc, selector: dict) -> list[PodSource]:
+    return [p for p in proj.matching(_ns(doc), selector) if p.labels]
+
+
+@rule("k8s-service-selector-mismatch", "project")
+def service_selector_mismatch(index: Index, ctx) -> Iterator[Finding]:
+    proj = project(index)
+    for doc in _reported(index, "Service"):
+        selector = _service_selector(doc)
+        if selector is None or not proj.deploys_into(_ns(doc)) or _matched_pods(proj, doc, selector):
+            continue  # no selector, pods deployed from elsewhere, or matched
+        spec = doc.root["spec"]
+        shown = ", ".join(f"{k}={v}" for k, v in selector.items())
+        yield doc_hit(
+            doc,
+            spec.key_span("selector"),
+            f"selector ({shown}) matches no pod template of the project"
+            f"{' in namespace ' + _ns(doc) if _ns(doc) else ''}: the Service has no endpoints",
+        )
+
+
+def _container_ports(tpl: PodTemplate) -> tuple[set[int], set[str], bool]:
+    """(numbers, names, every app container declares its ports)."""
+    numbers: set[int] = set()
+    names: set[str] = set()
+    complete = True
+    for container, fld in containers(tpl.spec):
+        ports = container.get("ports")
+        if not isinstance(ports, list) or not ports:
+            if fld == "containers":
+                complete = False
+            continue
+        for port in ports:
+            if isinstance(port, dict):
+                if _int(port.get("containerPort")) is not None:
+                    numbers.add(port["containerPort"])
+                if port.get("name"):
+                    names.add(str(port["name"]))
+    return numbers, names, complete
+
+
+@rule("k8s-service-target-port-mismatch", "project")
+def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
+    numeric = bool(ctx.options.get("numeric", False))
+    proj = project(index)
+    for doc in _reported(index, "Service"):
+        selector = _service_selector(doc)
+        ports = doc.root.path_get("spec", "ports")
+        if selector is None or not isinstance(ports, YList):
+            continue
+        pods = _matched_pods(proj, doc, selector)
+        if not pods or any(p.template is None for p in pods):
+            continue  # dangling (another rule) or made by an operator: containers unknown
+        exposed = [_container_ports(p.template) for p in pods]
+        for entry in ports:
+            if not isinstance(entry, YMap):
+                continue
+            if "targetPort" in entry:
+                target, where = entry["targetPort"], entry.value_span("targetPort")
+            elif "port" in entry:
+                target, where = entry["port"], entry.value_span("port")
+            else:
+                continue
+            if isinstance(target, str) and target.isdigit():
+                target = int(target)
+            if _int(target) is not None:
+                if not numeric or not all(complete for _, _, complete in exposed):
+                    continue  # containerPort is informational; undeclared ports may still listen
+                if any(target in numbers for numbers, _, _ in exposed):
+                    continue
+                implicit = "" if "targetPort" in entry else " (targetPort defaults to port)"
+                yield doc_hit(
+                    doc,
+                    where,
+                    f"targetPort {target}{implicit} is not a containerPort of the selected pods "
+                    f"({_pods_text(pods)}): connections are refused",
+                )
+            elif isinstance(target, str) and target:
+                if any(target in names for _, names, _ in exposed):
+                    continue
+                yield doc_hit(
+                    doc,
+                    where,
+                    f"targetPort {target!r} names no container port of the selected pods "
+                    f"({_pods_text(pods)}): the Service gets no endpoints for this port",
+                )
+
+
+def _pods_text(pods: list[PodSource]) -> str:
+    names = sorted({_describe(p.doc) for p in pods})
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _ingress_backends(doc: YamlDoc) -> Iterator[YMap]:
+    spec = _spec(doc)
+    if spec is None:
+        return
+    for key in ("defaultBackend", "backend"):
+        if isinstance(spec.get(key), YMap):
+            yield spec[key]
+    rules = spec.get("rules")
+    for item in rules if isinstance(rules, list) else ():
+        paths = item.path_get("http", "paths") if isinstance(item, YMap) else None
+        for path in paths if isinstance(paths, list) else ():
+            if isinstance(path, YMap) and isinstance(path.get("backend"), YMap):
+                yield path["backend"]
+
+
+@rule("k8s-ingress-backend-missing", "project")
+def ingress_backend_missing(index: Index, ctx) -> Iterator[Finding]:
+    services: dict[str, list[YamlDoc]] = defaultdict(list)
+    for svc in index.of_kind("Service"):
+        services[name_of(svc)].append(svc)
+    for doc in _reported(index, "Ingress"):
+        ns = _ns(doc)
+        for backend in _ingress_backends(doc):
+            service = backend.get("service")
+            if isinstance(service, YMap):  # networking.k8s.io/v1
+                name, name_at = service.get("name"), service
+                port_map = service.get("port")
+                port, port_at, port_key = None, None, ""
+                if isinstance(port_map, YMap):
+                    for port_key in ("number", "name"):
+                        if port_key in port_map:
+                            port, port_at = port_map[port_key], port_map
+                            break
+            elif "serviceName" in backend:  # extensions/v1beta1, networking.k8s.io/v1beta1
+                name, name_at = backend.get("serviceName"), backend
+                port, port_at, port_key = backend.get("servicePort"), backend, "servicePort"
+            else:
+                continue  # a resource backend
+            if not name:
+                continue
+            name_key = "name" if name_at is service else "serviceName"
+            found = [s for s in services.get(str(name), ()) if _ns_compatible(_ns(s), ns)]
+            if not found:
+                yield doc_hit(
+                    doc,
+                    name_at.value_span(name_key),
+                    f"backend Service {name} is not defined in the project"
+                    f"{' in namespace ' + ns if ns else ''}: requests get 503",
+                )
+                continue
+            if port is None or port_at is None:
+                continue
+            if isinstance(port, str) and port.isdigit():
+                port = int(port)
+            declared = [
+                p for s in found for p in (s.root.path_get("spec", "ports") or []) if isinstance(p, dict)
+            ]
+            if _int(port) is not None:
+                ok = any(_int(p.get("port")) == port for p in declared)
+            else:
+                ok = any(str(p.get("name")) == str(port) for p in declared if p.get("name"))
+            if not ok:
+                yield doc_hit(
+                    doc,
+                    port_at.value_span(port_key),
+                    f"Service {name} has no port {port!r}"
+                    f" (it has: {', '.join(_port_text(p) for p in declared) or 'none'}): requests get 503",
+                )
+
+
+def _port_text(port: dict) -> str:
+    return f"{port.get('name')}/{port.get('port')}" if port.get("name") else str(port.get("port"))
+
+
+@rule("k8s-ingress-without-tls", "kubernetes")
+def ingress_without_tls(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    if doc.root.get("kind") != "Ingress":
+        return
+    spec = _spec(doc)
+    if spec is None or spec.get("tls"):
+        return
+    annotations = doc.root.path_get("metadata", "annotations")
+    if isinstance(annotations, dict):
+        if any(annotations.get(a) for a in LB_TLS_ANNOTATIONS[:-1]):
+            return
+        if str(annotations.get("kubernetes.io/ingress.allow-http")).lower() == "false":
+            return
+    where = spec.key_span("tls") if "tls" in spec else doc.root.key_span("spec")
+    yield doc_hit(
+        doc,
+        where,
+        "Ingress has no tls section: traffic from clients reaches it as plain HTTP (add tls with a "
+        "certificate Secret, e.g. from cert-manager)",
+    )

@@ -1,0 +1,225 @@
+"""The command line as users and CI see it: exit codes, formats, config, selection."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES
+
+from manifestlint import __version__
+from manifestlint.cli import main
+
+BAD_POD = FIXTURES / "rules" / "k8s-run-as-root" / "bad.yaml"
+SHOWN = os.path.relpath(BAD_POD)  # paths are shown relative to the working directory
+CLEAN = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n"
+
+
+def run(*args: str, cwd: Path | None = None, stdin: str | None = None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, list(args), input=stdin)
+    with runner.isolated_filesystem(temp_dir=cwd):
+        return runner.invoke(main, list(args), input=stdin)
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(CLEAN)
+    assert run("lint", str(tmp_path / "ok.yaml")).exit_code == 0
+    assert run("lint", str(BAD_POD)).exit_code == 1
+    assert run("lint", str(BAD_POD), "--exit-zero").exit_code == 0
+    assert run("lint", str(BAD_POD), "--fail-on", "none").exit_code == 0
+    only_warnings = FIXTURES / "rules" / "k8s-missing-liveness-probe" / "bad.yaml"
+    assert run("lint", str(only_warnings), "--select", "k8s-missing-liveness-probe").exit_code == 1
+    assert (
+        run(
+            "lint", str(only_warnings), "--select", "k8s-missing-liveness-probe", "--fail-on", "error"
+        ).exit_code
+        == 0
+    )
+
+
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
+    for args in (
+        ["lint", "no/such/file.yaml"],
+        ["lint", str(BAD_POD), "--select", "k8s-no-such-rule"],
+        ["lint", str(BAD_POD), "--kubernetes-version", "banana"],
+        ["explain", "nope"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("rules:\n  k8s-no-such-rule: off\n", "rules.k8s-no-such-rule: unknown rule id"),
+        ("rules:\n  k8s-run-as-root: loud\n", "rules.k8s-run-as-root"),
+        ("fail-on: sometimes\n", "fail-on"),
+        ("colour: blue\n", "'colour' was unexpected"),
+        ("rules:\n  k8s-missing-resource-limits:\n    options: {cpu: 1}\n", "options.cpu: unknown option"),
+        ("rules: [\n", "invalid YAML"),
+    ],
+)
+def test_bad_config_is_exit_2_naming_the_key(tmp_path: Path, config: str, message: str) -> None:
+    cfg = tmp_path / ".manifestlint.yaml"
+    cfg.write_text(config)
+    result = run("lint", "--config", str(cfg), str(BAD_POD))
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_config_found_upward_and_in_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "pod.yaml").write_text(BAD_POD.read_text())
+    (tmp_path / ".manifestlint.yaml").write_text("ignore: [k8s]\n")
+    runner = CliRunner()
+    old = os.getcwd()
+    try:
+        os.chdir(tmp_path / "sub")
+        assert runner.invoke(main, ["lint", "../pod.yaml"]).exit_code == 0
+        (tmp_path / ".manifestlint.yaml").unlink()
+        (tmp_path / "pyproject.toml").write_text('[tool.manifestlint]\nignore = ["k8s"]\n')
+        assert runner.invoke(main, ["lint", "../pod.yaml"]).exit_code == 0
+        (tmp_path / "pyproject.toml").write_text('[tool.manifestlint]\nfail-on = "error"\n')
+        assert runner.invoke(main, ["lint", "../pod.yaml"]).exit_code == 1
+    finally:
+        os.chdir(old)
+
+
+def test_severity_override_and_default_off_rules(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("rules:\n  k8s-run-as-root: note\n")
+    result = run("lint", "-c", str(cfg), "--select", "k8s-run-as-root", "-f", "json", str(BAD_POD))
+    findings = json.loads(result.output)["findings"]
+    assert findings and {f["severity"] for f in findings} == {"note"}
+    assert result.exit_code == 0  # notes are below the default fail-on (warning)
+
+
+def test_text_format_is_path_line_col_severity_rule_message() -> None:
+    result = run("lint", str(BAD_POD), "--select", "k8s-run-as-root", "-q")
+    first = result.output.splitlines()[0]
+    assert first == (
+        f"{SHOWN}:14:11: error k8s-run-as-root container 'no-context' may run as root: "
+        "set securityContext.runAsNonRoot: true or a non-zero runAsUser"
+    )
+    assert "\033[" not in result.output  # no colour when not a terminal
+
+
+def test_json_and_github_formats_and_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = run("lint", str(BAD_POD), "--select", "k8s-run-as-root", "-f", "json", "-o", str(out))
+    assert result.exit_code == 1 and result.output == ""
+    data = json.loads(out.read_text())
+    assert [(f["line"], f["column"]) for f in data["findings"]] == [
+        (14, 11),
+        (19, 24),
+        (23, 27),
+        (26, 11),
+        (40, 27),
+    ]
+    assert data["files"] == [SHOWN]
+    gh = run("lint", str(BAD_POD), "--select", "k8s-run-as-root", "-f", "github").output.splitlines()
+    assert gh[0].startswith(
+        f"::error file={SHOWN},line=14,col=11,endLine=14,endColumn=15,title=k8s-run-as-root::"
+    )
+    assert "%3A" not in gh[0].split("::", 2)[2]  # message data keeps ':' (only properties escape it)
+
+
+def test_stdin_with_filename_and_type() -> None:
+    result = run(
+        "lint",
+        "-",
+        "--stdin-filename",
+        "deploy/pod.yaml",
+        "--select",
+        "k8s-run-as-root",
+        stdin=BAD_POD.read_text(),
+    )
+    assert result.exit_code == 1 and result.output.startswith("deploy/pod.yaml:14:11:")
+    docker = run(
+        "lint",
+        "-",
+        "--stdin-filename",
+        "Dockerfile",
+        "--select",
+        "docker-root-user",
+        stdin="FROM alpine:3.20\n",
+    )
+    assert "Dockerfile:1:1: error docker-root-user" in docker.output
+    forced = run("lint", "-", "--type", "alertmanager", stdin="BAD\n")
+    assert "alertmanager-invalid-yaml" in forced.output and forced.exit_code == 1
+
+
+def test_rules_explain_version() -> None:
+    table = run("rules").output
+    assert "k8s-run-as-root" in table and "docker-root-user" in table
+    page = run("explain", "k8s-run-as-root").output
+    assert page.startswith("# k8s-run-as-root") and "## Why is this bad?" in page
+    assert __version__ in run("--version").output
+    listed = json.loads(run("rules", "--format", "json").output)
+    assert {r["id"] for r in listed} >= {"k8s-run-as-root", "manifestlint-unknown-rule"}
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "ok.yaml").write_text(CLEAN)
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "manifestlint", "lint", "ok.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "0 finding(s)" in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_diff_base_reports_only_changed_lines(tmp_path: Path, monkeypatch) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q", "-b", "main")
+    (tmp_path / "old.yaml").write_text(BAD_POD.read_text())
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER app\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    git("checkout", "-q", "-b", "feature")
+    text = BAD_POD.read_text().replace(
+        "image: nginx:1.27\n        - name: explicit-root",
+        "image: nginx:1.27\n        - name: added\n          image: a:1\n        - name: explicit-root",
+    )
+    (tmp_path / "old.yaml").write_text(text)
+    (tmp_path / "new.yaml").write_text(BAD_POD.read_text())  # untracked: every line is new
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main, ["lint", ".", "--diff-base", "main", "-f", "json", "--select", "k8s-run-as-root"]
+    )
+    found = sorted((f["path"], f["line"]) for f in json.loads(result.output)["findings"])
+    assert found == [
+        ("new.yaml", 14),
+        ("new.yaml", 19),
+        ("new.yaml", 23),
+        ("new.yaml", 26),
+        ("new.yaml", 40),
+        ("old.yaml", 16),
+    ]
+    assert result.exit_code == 1
+    bad = CliRunner().invoke(main, ["lint", ".", "--diff-base", "no-such-ref"])
+    assert bad.exit_code == 2 and "--diff-base no-such-ref" in bad.output

@@ -1,0 +1,50 @@
+"""Unit tests for the helpers behind the per-object Kubernetes rules."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from manifestlint.k8s import image_tag, parse_quantity
+from manifestlint.rules.k8s_workload import _DEPRECATED_APIS, secret_like_name
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("500m", Fraction(1, 2)), ("1", 1), (1, 1), (0.5, Fraction(1, 2)), ("1.5Gi", 3 * 2**29),
+    ("1G", 10**9), ("1k", 1000), ("2e3", 2000), ("1e-3", Fraction(1, 1000)), ("1E", 10**18),
+    ("1Ei", 2**60), (".5", Fraction(1, 2)), ("100n", Fraction(1, 10**7)),
+])  # fmt: skip
+def test_quantities_parse_exactly(text, value) -> None:
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["1K", "abc", "", "2e3m", "1Gib", True, None, "1 Gi"])
+def test_invalid_quantities(text) -> None:
+    assert parse_quantity(text) is None
+
+
+@pytest.mark.parametrize(("image", "tag", "digest"), [
+    ("nginx", None, None), ("nginx:latest", "latest", None), ("localhost:5000/app", None, None),
+    ("localhost:5000/app:1.2", "1.2", None), ("a/b@sha256:ab", None, "sha256:ab"),
+    ("a:1@sha256:ab", "1", "sha256:ab"), ("registry.io:443/team/app:v2", "v2", None),
+])  # fmt: skip
+def test_image_tags(image, tag, digest) -> None:
+    assert image_tag(image) == (tag, digest)
+
+
+@pytest.mark.parametrize(("name", "secret"), [
+    ("DB_PASSWORD", True), ("apiKey", True), ("SECRET_BLAH", True), ("GITHUB_TOKEN", True),
+    ("AWS_SECRET_ACCESS_KEY", True), ("jwtSecret", True), ("REDIS_PASS", True),
+    ("SECRET_NAME", False), ("TOKEN_TTL", False), ("PWD", False), ("PASSWORD_FILE", False),
+    ("AWS_ACCESS_KEY_ID", False), ("CACHE_KEY", False), ("TOKENIZER_MODEL", False),
+])  # fmt: skip
+def test_secret_like_names(name, secret) -> None:
+    assert secret_like_name(name) is secret
+
+
+def test_api_table_rows_are_consistent() -> None:
+    for (api, kind), (deprecated, removed, replacement) in _DEPRECATED_APIS.items():
+        assert "/" in api or api == "v1", api
+        assert kind[0].isupper() and replacement
+        assert removed is None or removed > deprecated, (api, kind)

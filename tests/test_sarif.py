@@ -1,0 +1,131 @@
+"""SARIF output validates against the OASIS schema and GitHub's copy, and is what code
+scanning needs: every rule that ran, explicit levels, full regions, %SRCROOT% uris,
+artifacts, and fingerprints that survive unrelated edits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import FIXTURES, ROOT
+
+from manifestlint.config import Config
+from manifestlint.engine import lint
+from manifestlint.output import sarif
+from manifestlint.registry import load_registry
+
+SCHEMAS = ["sarif-schema-2.1.0.json", "github-sarif-schema-2.1.0.json"]
+
+
+def validate(log: dict) -> None:
+    for name in SCHEMAS:
+        schema = json.loads((ROOT / "schemas" / name).read_text())
+        validator = jsonschema.validators.validator_for(schema)(
+            schema, format_checker=jsonschema.FormatChecker()
+        )
+        errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(log)]
+        assert errors == [], f"{name}: {errors[:5]}"
+
+
+def sarif_for(paths: list[str], cwd: Path) -> dict:
+    result = lint(paths, load_registry(), Config(), cwd, use_context=False)
+    return json.loads(sarif.render(result, cwd))
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()  # the repository root that uris are relative to
+    (tmp_path / "deploy dir").mkdir()
+    (tmp_path / "deploy dir" / "pod.yaml").write_text(
+        (FIXTURES / "rules" / "k8s-run-as-root" / "bad.yaml").read_text()
+    )
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nRUN apk add curl\n")
+    (tmp_path / "ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    return tmp_path
+
+
+def test_valid_against_both_schemas(project: Path) -> None:
+    log = sarif_for([str(project)], project)
+    validate(log)
+    run = log["runs"][0]
+    assert log["version"] == "2.1.0" and len(log["runs"]) == 1
+    assert run["tool"]["driver"]["name"] == "manifestlint"
+    assert run["automationDetails"]["id"] == "manifestlint/"
+    assert run["columnKind"] == "unicodeCodePoints"
+
+
+def test_rules_results_and_artifacts(project: Path) -> None:
+    run = sarif_for([str(project)], project)["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    ids = [r["id"] for r in rules]
+    assert ids == sorted(ids) and len(ids) == len([r for r in load_registry() if r.enabled])
+    for rule in rules:
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"] and rule["help"]["text"]
+        assert rule["help"]["markdown"] and rule["helpUri"].startswith("https://")
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+        assert 0 < len(rule["properties"]["tags"]) <= 10
+        if "security-severity" in rule["properties"]:
+            assert 0 < float(rule["properties"]["security-severity"]) <= 10
+            assert isinstance(rule["properties"]["security-severity"], str)
+    results = run["results"]
+    assert results
+    for res in results:
+        assert res["level"] in ("error", "warning", "note")
+        assert ids[res["ruleIndex"]] == res["ruleId"]
+        loc = res["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert set(loc["region"]) == {"startLine", "startColumn", "endLine", "endColumn"}
+        assert res["partialFingerprints"]["manifestlint/v1"]
+    uris = {res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in results}
+    assert uris == {"deploy%20dir/pod.yaml", "Dockerfile"}  # repo-relative and percent-encoded
+    artifacts = {a["location"]["uri"] for a in run["artifacts"]}
+    assert artifacts == {"deploy%20dir/pod.yaml", "Dockerfile", "ok.yaml"}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.resolve().as_uri() + "/"
+    first = next(r for r in results if r["ruleId"] == "k8s-run-as-root")
+    assert first["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 14, "startColumn": 11, "endLine": 14, "endColumn": 15,
+    }  # fmt: skip
+
+
+def test_clean_run_still_has_results_array(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    log = sarif_for([str(tmp_path)], tmp_path)
+    validate(log)
+    assert log["runs"][0]["results"] == []
+
+
+def test_parse_failures_are_results(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Service\nspec: {ports: [80\n")
+    log = sarif_for([str(tmp_path)], tmp_path)
+    validate(log)
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["k8s-syntax-error"]
+
+
+def test_fingerprints_survive_unrelated_edits(project: Path) -> None:
+    before = sarif_for([str(project)], project)["runs"][0]["results"]
+    pod = project / "deploy dir" / "pod.yaml"
+    pod.write_text("# a comment added above everything\n\n" + pod.read_text())
+    after = sarif_for([str(project)], project)["runs"][0]["results"]
+    key = lambda r: r["partialFingerprints"]["manifestlint/v1"]  # noqa: E731
+    assert sorted(map(key, before)) == sorted(map(key, after))
+    assert len(set(map(key, after))) == len(after)  # unique within the run
+    moved = {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in after} - {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in before
+    }
+    assert moved  # the lines did move
+
+
+def test_cli_writes_sarif_file(project: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from manifestlint.cli import main
+
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["lint", ".", "--format", "sarif", "--output", "out.sarif",
+                                       "--sarif-category", "manifestlint/k8s"])  # fmt: skip
+    assert result.exit_code == 1
+    log = json.loads((project / "out.sarif").read_text())
+    validate(log)
+    assert log["runs"][0]["automationDetails"]["id"] == "manifestlint/k8s"

@@ -1,0 +1,83 @@
+"""The YAML layer: types as Kubernetes reads them, exact spans, and hostile input."""
+
+from __future__ import annotations
+
+import time
+
+from manifestlint.model import Span, YList, YMap
+from manifestlint.parse.yaml import MAX_NESTING, parse_stream, resolve_plain
+
+
+def test_plain_scalars_resolve_like_go_yaml_v2() -> None:
+    assert resolve_plain("yes") is True and resolve_plain("Off") is False and resolve_plain("y") is True
+    assert resolve_plain("0777") == 0o777 and resolve_plain("0x1F") == 31 and resolve_plain("1_000") == 1000
+    assert (
+        resolve_plain("1.5") == 1.5
+        and resolve_plain("1e3") == 1000.0
+        and resolve_plain(".inf") == float("inf")
+    )
+    assert resolve_plain("~") is None and resolve_plain("null") is None
+    assert resolve_plain("1.2.3") == "1.2.3" and resolve_plain("-") == "-" and resolve_plain("v1") == "v1"
+
+
+def test_quoted_scalars_stay_strings() -> None:
+    docs, errors, _ = parse_stream("a: \"true\"\nb: true\nc: '0777'\nd: 0777\ne:\n", "x.yaml")
+    root = docs[0].root
+    assert root == {"a": "true", "b": True, "c": "0777", "d": 511, "e": None}
+    assert not errors
+
+
+def test_spans_are_one_based_and_end_exclusive() -> None:
+    text = "kind: Pod\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n"
+    root = parse_stream(text, "x.yaml")[0][0].root
+    assert root.key_span("kind") == Span(1, 1, 1, 5)
+    assert root.value_span("kind") == Span(1, 7, 1, 10)
+    container = root["spec"]["containers"][0]
+    assert isinstance(container, YMap) and isinstance(root["spec"]["containers"], YList)
+    assert container.value_span("image") == Span(5, 14, 5, 24)
+    assert container.start() == Span(4, 7, 4, 11)
+    assert root["spec"]["containers"].item_span(0).line == 4
+
+
+def test_a_broken_document_hides_nothing_else() -> None:
+    text = "a: 1\n---\nb: [1,\n---\nc: 3\n---\nd: {e: 4}\n"
+    docs, errors, _ = parse_stream(text, "x.yaml")
+    assert [d.root for d in docs] == [{"a": 1}, {"c": 3}, {"d": {"e": 4}}]
+    assert [d.span.line for d in docs] == [1, 5, 7]
+    assert docs[2].root["d"].value_span("e") == Span(7, 8, 7, 9)  # line offset kept after the retry
+    assert len(errors) == 1 and errors[0].span.line == 3 and errors[0].span.col == 4  # the unclosed '['
+
+
+def test_duplicate_keys_are_reported_and_last_wins() -> None:
+    docs, _, duplicates = parse_stream("a: 1\nb: 2\na: 3\n", "x.yaml")
+    assert docs[0].root["a"] == 3
+    assert duplicates == [(Span(3, 1, 3, 2), "duplicate key 'a'")]
+
+
+def test_merge_keys_fill_missing_keys_only() -> None:
+    text = "base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  x: 9\n"
+    root = parse_stream(text, "x.yaml")[0][0].root
+    assert root["c"] == {"x": 9, "y": 2}
+    assert root["c"].value_span("y") == Span(1, 20, 1, 21)  # where the merged value was written
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    started = time.perf_counter()
+    docs, errors, _ = parse_stream("\n".join(lines) + "\n", "bomb.yaml")
+    assert time.perf_counter() - started < 5
+    assert not docs and errors[0].refused and "alias" in errors[0].message
+
+
+def test_deep_nesting_is_refused_without_crashing() -> None:
+    docs, errors, _ = parse_stream("[" * (MAX_NESTING * 100), "deep.yaml")
+    assert not docs and errors[0].refused and "nesting" in errors[0].message
+    docs, errors, _ = parse_stream("a:\n" + "".join(" " * i + "- \n" for i in range(1, 3000)), "deep2.yaml")
+    assert errors and errors[0].refused
+
+
+def test_tags_never_construct_objects() -> None:
+    text = "a: !!python/object/apply:os.system ['echo pwned']\nb: !Ref thing\nc: !!binary aGVsbG8=\n"
+    root = parse_stream(text, "x.yaml")[0][0].root
+    assert root["a"] == ["echo pwned"] and root["b"] == "thing" and root["c"] == "aGVsbG8="
