@@ -22,6 +22,7 @@ TOP_KEYS = {
 ROUTE_KEYS = {
     "receiver", "group_by", "match", "match_re", "matchers", "mute_time_intervals",
     "active_time_intervals", "continue", "routes", "group_wait", "group_interval", "repeat_interval",
+    "labels",  # newest Alertmanager (doc/examples/route_labels.yml)
 }  # fmt: skip
 INHIBIT_KEYS = {
     "source_match", "source_match_re", "source_matchers", "target_match", "target_match_re",
