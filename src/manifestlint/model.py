@@ -148,6 +148,7 @@ class YamlDoc:
     root: Any  # YMap / YList / scalar
     span: Span
     kind: str = ""  # 'kubernetes', 'alertmanager', 'prometheus-rules' or '' (unrecognised)
+    text: str = ""  # the whole source (shared, not copied): for positions inside scalars
 
     @property
     def ident(self) -> str:

@@ -681,27 +681,22 @@ def check(text: str) -> PromQLError | None:
 # walk disagrees with the value, the caller falls back to the value's own span.
 
 
-def _read_lines(path: str) -> list[str] | None:
-    cached = _LINES.get(path)
-    if cached is None and path not in _LINES:
-        try:
-            with open(path, encoding="utf-8-sig") as handle:
-                cached = handle.read().splitlines()
-        except (OSError, UnicodeDecodeError):
-            cached = None
-        if len(_LINES) > 64:
-            _LINES.clear()
-        _LINES[path] = cached
-    return cached
+def _split_lines(text: str) -> list[str] | None:
+    """The source's lines, split once per file (rules ask for many scalars of one file)."""
+    if not text:
+        return None
+    if _LINES[0] is not text:
+        _LINES[:] = [text, text.splitlines()]
+    return _LINES[1]
 
 
-_LINES: dict[str, list[str] | None] = {}
+_LINES: list = [None, None]
 
 
-def value_positions(path: str, node, value: str, line0: int = 0) -> list[tuple[int, int]] | None:
+def value_positions(text: str, node, value: str, line0: int = 0) -> list[tuple[int, int]] | None:
     """(line, column), 1-based, of every character of the scalar `value` composed from
-    `node` in the file at `path`; None when the source cannot be walked."""
-    lines = _read_lines(path)
+    `node` in the source `text`; None when the source cannot be walked."""
+    lines = _split_lines(text)
     line = node.start_mark.line + line0
     col = node.start_mark.column
     if lines is None or line >= len(lines) or not _looks_like(lines[line][col:], node, value):

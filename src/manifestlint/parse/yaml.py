@@ -296,7 +296,7 @@ def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], 
             chunk = text[start:end]
             _compose(chunk, text.count("\n", 0, start), values, errors, duplicates)
     for index, (value, span) in enumerate(values):
-        docs.append(YamlDoc(path=path, index=index, root=value, span=span))
+        docs.append(YamlDoc(path=path, index=index, root=value, span=span, text=text))
     return docs, errors, duplicates
 
 

@@ -89,7 +89,7 @@ def inside(doc: YamlDoc, mapping: YMap, key: Any, offset: int, width: int = 1) -
     if node is None or not isinstance(value, (str, int, float)):
         return mapping.value_span(key)
     text = str(value)
-    positions = promql.value_positions(doc.path, node, text, mapping.line0)
+    positions = promql.value_positions(doc.text, node, text, mapping.line0)
     if not positions:
         return mapping.value_span(key)
     offset = max(0, min(offset, len(text)))
