@@ -102,7 +102,9 @@ def expand_lists(docs: list[YamlDoc]) -> list[YamlDoc]:
         ):
             for i, item in enumerate(items):
                 kind = document_kind(item)
-                out.append(YamlDoc(doc.path, doc.index * 10_000 + i + 1, item, items.item_span(i), kind, doc.text))
+                out.append(
+                    YamlDoc(doc.path, doc.index * 10_000 + i + 1, item, items.item_span(i), kind, doc.text)
+                )
             continue
         out.append(doc)
     return out
