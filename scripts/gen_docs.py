@@ -9,10 +9,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from manifestlint.docs import fixture_examples, rule_page, rules_table  # noqa: E402
-from manifestlint.registry import load_registry  # noqa: E402
+from manifestlint.registry import COMPILED, compiled_metadata, data_dir, load_registry  # noqa: E402
 
 
 def main() -> None:
+    rules_dir = data_dir("rules")
+    (rules_dir / COMPILED).write_text(compiled_metadata(rules_dir), encoding="utf-8")
     registry = load_registry()
     out = ROOT / "docs" / "rules"
     out.mkdir(parents=True, exist_ok=True)

@@ -41,3 +41,11 @@ def test_doc_page_is_generated(rule) -> None:
     expected = rule_page(rule, fixture_examples(rule.id, FIXTURES / "rules"))
     assert page.exists(), "run scripts/gen_docs.py"
     assert page.read_text(encoding="utf-8") == expected, "docs are stale: run scripts/gen_docs.py"
+
+
+def test_compiled_metadata_is_current() -> None:
+    from manifestlint.registry import COMPILED, compiled_metadata
+
+    folder = ROOT / "rules"
+    current = (folder / COMPILED).read_text(encoding="utf-8")
+    assert current == compiled_metadata(folder), "rules/compiled.json is stale: run scripts/gen_docs.py"

@@ -17,7 +17,7 @@ from typing import Any
 
 from manifestlint.classify import chunk_kind, document_kind, expand_lists, rule_groups, yaml_hint_by_name
 from manifestlint.config import Config, selector_matches
-from manifestlint.discover import Source, discover, display_path, git_root, walk_folder
+from manifestlint.discover import Source, discover, display_path, excluded, git_root, walk_folder
 from manifestlint.index import Index
 from manifestlint.model import FILE_START, Finding, Severity, Span, YamlDoc
 from manifestlint.registry import Registry, Rule
@@ -247,15 +247,15 @@ def _run_rule(rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding]) ->
 # ---------------------------------------------------------------------------- the run
 
 
-def project_root(config: Config, sources: list[Source], cwd: Path, paths: list[str]) -> Path:
+def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
+    """The folder whose manifests form the context set: the config file's folder, else the
+    git root. None outside both: then the context is just the named paths (walking an
+    arbitrary parent folder could read a whole home directory)."""
     if config.root is not None:
         return config.root
     named = [p for p in paths if p != "-"]
     first = (cwd / named[0]).resolve() if named else cwd
-    root = git_root(first if first.is_dir() else first.parent)
-    if root is not None:
-        return root
-    return first if first.is_dir() else first.parent
+    return git_root(first if first.is_dir() else first.parent)
 
 
 def _context_files(root: Path, report: set[Path], config: Config) -> list[Source]:
@@ -263,6 +263,8 @@ def _context_files(root: Path, report: set[Path], config: Config) -> list[Source
     out = []
     for file in walk_folder(root):
         if file in report or not file.name.lower().endswith((".yaml", ".yml")):
+            continue
+        if excluded(file, config.exclude, root):
             continue
         out.append(Source(file.as_posix(), file, "yaml"))
     return out
@@ -300,9 +302,8 @@ def _lint(
     use_context: bool,
 ) -> LintResult:
     rules = active_rules(registry, config)
-    root = config.root
-    sources = discover([p for p in paths if p != "-"], cwd, forced_type, config.exclude, root)
-    root = project_root(config, sources, cwd, paths)
+    sources = discover([p for p in paths if p != "-"], cwd, forced_type, config.exclude, config.root)
+    root = project_root(config, cwd, paths)
     parsed: list[ParsedFile] = [_read_source(s, registry) for s in sources]
     if stdin is not None:
         name, text = stdin
@@ -313,7 +314,7 @@ def _lint(
     for pf in parsed:
         index.add(pf.docs)
     project_rules = [r for r in rules if r.scope == "project"]
-    if use_context and project_rules and index.objects:
+    if use_context and root is not None and project_rules and index.objects:
         report_abs = {s.abspath for s in sources}
         for source in _context_files(root, report_abs, config):
             try:
@@ -339,7 +340,7 @@ def _lint(
     findings = [f for f in findings if f.rule in enabled_ids]
     findings.sort(key=Finding.sort_key)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
-    return LintResult(findings, artifacts, rules, root)
+    return LintResult(findings, artifacts, rules, root or cwd)
 
 
 def _is_dockerfile(name: str) -> bool:
