@@ -81,3 +81,34 @@ def test_context_set_sees_other_files_but_reports_only_named_ones(tmp_path: Path
     # With context the PDB in another file counts; without it, the Deployment has none.
     assert missing == ([] if use_context else [("deploy.yaml", "Deployment web")])
     assert all(f.path == "deploy.yaml" for f in result.findings)  # other.yaml is context, never reported
+
+
+def test_packs_load_on_demand(tmp_path: Path) -> None:
+    """A Dockerfile-only run (the common pre-commit call) imports neither the YAML parser nor
+    the Kubernetes, Istio or PromQL packs: start-up time is a feature."""
+    import subprocess
+    import sys
+
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER app\n")
+    probe = (
+        "import sys\nfrom manifestlint.cli import main\nsys.argv = ['manifestlint', 'lint', 'Dockerfile']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('manifestlint.rules.', 'manifestlint.parse.', 'ruamel'))))"
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
+    )
+    loaded = proc.stdout.strip().splitlines()[-1]
+    assert "manifestlint.rules.docker" in loaded and "manifestlint.parse.dockerfile" in loaded
+    for lazy in (
+        "manifestlint.rules.istio",
+        "manifestlint.rules.k8s_workload",
+        "manifestlint.parse.promql",
+        "ruamel",
+    ):
+        assert lazy not in loaded, loaded

@@ -325,6 +325,8 @@ def _lint(
                 continue
             index.add(_read_source(source, registry).docs)
 
+    rules = _with_functions(rules, registry, parsed, index)
+    project_rules = [r for r in rules if r.scope == "project" and r.func is not None]
     contexts = {r.id: RuleContext(r, {**r.defaults(), **_opts(config, r)}, config, index) for r in rules}
     findings: list[Finding] = []
     for pf in parsed:
@@ -341,6 +343,22 @@ def _lint(
     findings.sort(key=Finding.sort_key)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
     return LintResult(findings, artifacts, rules, root or cwd)
+
+
+def _with_functions(
+    rules: list[Rule], registry: Registry, parsed: list[ParsedFile], index: Index
+) -> list[Rule]:
+    """Attach check functions for the scopes this run needs: packs load only on demand."""
+    needed = {"project"} if index.objects or index.alertmanager or index.rule_groups else set()
+    for pf in parsed:
+        if pf.dockerfile is not None:
+            needed.add("dockerfile")
+        needed.update(doc.kind for doc in pf.docs)
+    if index.rule_groups:
+        needed.add("prometheus-rules")
+    return [
+        replace(r, func=registry.function(r)) if r.func is None and r.scope in needed else r for r in rules
+    ]
 
 
 def _is_dockerfile(name: str) -> bool:
