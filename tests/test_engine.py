@@ -93,7 +93,8 @@ def test_packs_load_on_demand(tmp_path: Path) -> None:
     probe = (
         "import sys\nfrom manifestlint.cli import main\nsys.argv = ['manifestlint', 'lint', 'Dockerfile']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('manifestlint.rules.', 'manifestlint.parse.', 'ruamel'))))"
+        "prefixes = ('manifestlint.rules.', 'manifestlint.parse.', 'ruamel')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(prefixes)))"
     )
     src = Path(__file__).resolve().parents[1] / "src"
     proc = subprocess.run(
