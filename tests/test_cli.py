@@ -223,3 +223,11 @@ def test_diff_base_reports_only_changed_lines(tmp_path: Path, monkeypatch) -> No
     assert result.exit_code == 1
     bad = CliRunner().invoke(main, ["lint", ".", "--diff-base", "no-such-ref"])
     assert bad.exit_code == 2 and "--diff-base no-such-ref" in bad.output
+
+
+def test_json_report_parses_when_empty_and_full(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(CLEAN)
+    empty = json.loads(run("lint", str(tmp_path / "ok.yaml"), "-f", "json").output)
+    assert empty["findings"] == [] and empty["tool"] == "manifestlint"
+    full = json.loads(run("lint", str(BAD_POD), "-f", "json").output)
+    assert len(full["findings"]) > 5 and all(f["fingerprint"] for f in full["findings"])
