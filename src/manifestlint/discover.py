@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +48,8 @@ def git_root(start: Path) -> Path | None:
 
 def _git_files(folder: Path) -> list[Path] | None:
     """Tracked and untracked-but-not-ignored files below `folder`, or None without git."""
+    import subprocess  # only folder walks inside a git work tree need it
+
     try:
         out = subprocess.run(
             ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
