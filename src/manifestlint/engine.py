@@ -19,7 +19,7 @@ from manifestlint.classify import chunk_kind, document_kind, expand_lists, rule_
 from manifestlint.config import Config, selector_matches
 from manifestlint.discover import Source, discover, display_path, excluded, git_root, walk_folder
 from manifestlint.index import Index
-from manifestlint.model import FILE_START, Finding, Severity, Span, YamlDoc
+from manifestlint.model import FILE_START, Finding, Severity, Span, YamlDoc, YMap
 from manifestlint.registry import Registry, Rule
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -162,6 +162,7 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
             continue
         doc.kind = forced or document_kind(doc.root)
     docs = [doc for doc in expand_lists(docs) if not _unrendered(doc)]
+    docs += _embedded_configs(docs, parsed, registry)
     kinds = {doc.kind for doc in docs if doc.kind}
     file_kind = forced or (kinds.pop() if len(kinds) == 1 else "kubernetes" if "kubernetes" in kinds else "")
     file_kind = file_kind or yaml_hint_by_name(path)
@@ -192,6 +193,54 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
             )
     if parsed.docs or parsed.findings:
         parsed.file_type = file_kind or "kubernetes"
+
+
+# Where Kubernetes objects carry whole configuration files as text.
+_EMBEDDING_FIELDS = {"Secret": "stringData", "ConfigMap": "data"}
+_EMBEDDED_KINDS = ("alertmanager", "prometheus-rules")
+
+
+def _embedded_configs(docs: list[YamlDoc], parsed: ParsedFile, registry: Registry) -> list[YamlDoc]:
+    """Alertmanager configs and rule files kept in a Secret's stringData or a ConfigMap's data
+    (kube-prometheus' `alertmanager.yaml: |`), linted with their real positions.
+
+    The literal block's lines are parsed where they stand: the text before them is replaced
+    by blank lines, so every line and column libyaml reports is already the file's own."""
+    from manifestlint.parse.yaml import parse_stream
+
+    out: list[YamlDoc] = []
+    lines: list[str] | None = None
+    for doc in docs:
+        field = _EMBEDDING_FIELDS.get(doc.root.get("kind")) if doc.kind == "kubernetes" else None
+        data = doc.root.get(field) if field else None
+        if not isinstance(data, YMap):
+            continue
+        for key, value in data.items():
+            node = data.vnodes.get(key)
+            if not (isinstance(key, str) and key.endswith((".yaml", ".yml")) and isinstance(value, str)):
+                continue
+            if node is None or not str(node.style or "").startswith("|"):
+                continue  # only literal blocks keep the file's line structure
+            lines = lines if lines is not None else parsed.text.split("\n")
+            first, stop = node.start_mark.line + data.line0 + 1, node.end_mark.line + data.line0
+            stop += 1 if node.end_mark.column else 0  # a block ending at EOF ends mid-line
+            chunk = "\n" * first + "\n".join(lines[first:stop]) + "\n"
+            sub_docs, errors, _ = parse_stream(chunk, doc.path)
+            hint = yaml_hint_by_name(key)
+            for sub in sub_docs:
+                kind = document_kind(sub.root)
+                if kind in _EMBEDDED_KINDS:
+                    sub.kind, sub.text, sub.index = kind, parsed.text, doc.index * 10_000 + 5_000 + len(out)
+                    out.append(sub)
+            for error in errors:
+                kind = chunk_kind(error.chunk) or hint
+                if kind in _EMBEDDED_KINDS and not error.refused:
+                    parsed.findings.append(
+                        _engine_finding(
+                            SYNTAX_RULE[kind], doc.path, error.span, f"{key}: {error.message}", registry
+                        )
+                    )
+    return out
 
 
 def _unrendered(doc: YamlDoc) -> bool:
