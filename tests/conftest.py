@@ -89,3 +89,12 @@ def run_file(
     for rule_id in enable:
         config.rules.setdefault(rule_id, RuleSetting(enabled=True))
     return lint([str(path)], registry, config, path.parent, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _restore_gc():
+    """The CLI pauses the cyclic GC for its (short-lived) process; tests run many CLIs in one."""
+    import gc
+
+    yield
+    gc.enable()

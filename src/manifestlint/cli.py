@@ -84,6 +84,12 @@ def lint(
     kubernetes_version, no_context, sarif_category, diff_base, quiet,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
+    import gc
+
+    # A short-lived process: with the cyclic collector left on, scanning the parsed model after
+    # the lint and again at interpreter exit cost more than the lint itself (0.8 s on 2,000
+    # documents). Reference counting still frees everything that matters.
+    gc.disable()
     from manifestlint.config import ConfigError, check_selectors, load_config
     from manifestlint.discover import PathNotFound
     from manifestlint.engine import lint as run_lint

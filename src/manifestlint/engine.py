@@ -377,10 +377,11 @@ def _lint(
     rules = _with_functions(rules, registry, parsed, index)
     project_rules = [r for r in rules if r.scope == "project" and r.func is not None]
     contexts = {r.id: RuleContext(r, {**r.defaults(), **_opts(config, r)}, config, index) for r in rules}
+    dispatch = _Dispatch([r for r in rules if r.func is not None])
     findings: list[Finding] = []
     for pf in parsed:
         findings.extend(pf.findings)
-        findings.extend(_lint_file(pf, rules, contexts))
+        findings.extend(_lint_file(pf, dispatch, contexts))
     project_findings: list[Finding] = []
     for rule in project_rules:
         _run_rule(rule, index, contexts[rule.id], project_findings)
@@ -421,23 +422,38 @@ def _opts(config: Config, rule: Rule) -> dict[str, Any]:
     return setting.options if setting is not None else {}
 
 
-def _lint_file(pf: ParsedFile, rules: list[Rule], contexts: dict[str, RuleContext]) -> list[Finding]:
+class _Dispatch:
+    """Which rules see which subject, worked out once per run (kind lists on first use)."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.by_scope: dict[str, list[Rule]] = {}
+        for rule in rules:
+            self.by_scope.setdefault(rule.scope, []).append(rule)
+        self._by_kind: dict[str, list[Rule]] = {}
+
+    def for_doc(self, doc: YamlDoc) -> list[Rule]:
+        if doc.kind != "kubernetes":  # alertmanager rules take the document; rule files go by groups
+            return self.by_scope.get(doc.kind, []) if doc.kind == "alertmanager" else []
+        kind = str(doc.root.get("kind"))
+        rules = self._by_kind.get(kind)
+        if rules is None:
+            rules = [r for r in self.by_scope.get("kubernetes", ()) if not r.kinds or kind in r.kinds]
+            self._by_kind[kind] = rules
+        return rules
+
+
+def _lint_file(pf: ParsedFile, dispatch: _Dispatch, contexts: dict[str, RuleContext]) -> list[Finding]:
     out: list[Finding] = []
     if pf.dockerfile is not None:
-        for rule in rules:
-            if rule.scope == "dockerfile":
-                _run_rule(rule, pf.dockerfile, contexts[rule.id], out)
+        for rule in dispatch.by_scope.get("dockerfile", ()):
+            _run_rule(rule, pf.dockerfile, contexts[rule.id], out)
         return out
-    by_scope: dict[str, list[Rule]] = {}
-    for rule in rules:
-        by_scope.setdefault(rule.scope, []).append(rule)
     for doc in pf.docs:
-        # kubernetes and alertmanager rules take the document; rule-file rules take its groups
-        for rule in by_scope.get(doc.kind, ()) if doc.kind != "prometheus-rules" else ():
+        for rule in dispatch.for_doc(doc):
             _run_rule(rule, doc, contexts[rule.id], out)
         groups = rule_groups(doc)
         if groups is not None:
-            for rule in by_scope.get("prometheus-rules", ()):
+            for rule in dispatch.by_scope.get("prometheus-rules", ()):
                 _run_rule(rule, groups, contexts[rule.id], out)
     return out
 

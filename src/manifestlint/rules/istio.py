@@ -155,7 +155,7 @@ def anchor(mapping: YMap, key: str) -> Span:
 # ------------------------------------------------------------------------------ mTLS
 
 
-@rule("istio-mtls-permissive", "kubernetes")
+@rule("istio-mtls-permissive", "kubernetes", kinds=("PeerAuthentication",))
 def mtls_permissive(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "PeerAuthentication")
     if spec is None:
@@ -174,7 +174,7 @@ def mtls_permissive(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 )
 
 
-@rule("istio-mtls-disabled", "kubernetes")
+@rule("istio-mtls-disabled", "kubernetes", kinds=("DestinationRule", "PeerAuthentication"))
 def mtls_disabled(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "PeerAuthentication")
     if spec is not None:
@@ -206,7 +206,7 @@ def mtls_disabled(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("istio-dr-tls-no-server-verification", "kubernetes")
+@rule("istio-dr-tls-no-server-verification", "kubernetes", kinds=("DestinationRule",))
 def dr_tls_no_verification(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "DestinationRule")
     if spec is None:
@@ -236,7 +236,7 @@ def dr_tls_no_verification(doc: YamlDoc, ctx) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------ authorization
 
 
-@rule("istio-authz-allow-all", "kubernetes")
+@rule("istio-authz-allow-all", "kubernetes", kinds=("AuthorizationPolicy",))
 def authz_allow_all(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "AuthorizationPolicy")
     if spec is None or not is_allow(spec):
@@ -254,7 +254,7 @@ def authz_allow_all(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("istio-authz-deny-without-rules", "kubernetes")
+@rule("istio-authz-deny-without-rules", "kubernetes", kinds=("AuthorizationPolicy",))
 def authz_deny_without_rules(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "AuthorizationPolicy")
     if spec is None or str(spec.get("action") or "") != "DENY":
@@ -267,7 +267,7 @@ def authz_deny_without_rules(doc: YamlDoc, ctx) -> Iterator[Finding]:
 _NEGATIVE = ("notPrincipals", "notNamespaces", "notRequestPrincipals", "notIpBlocks", "notRemoteIpBlocks")
 
 
-@rule("istio-authz-negative-match", "kubernetes")
+@rule("istio-authz-negative-match", "kubernetes", kinds=("AuthorizationPolicy",))
 def authz_negative_match(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "AuthorizationPolicy")
     if spec is None or not is_allow(spec):
@@ -304,7 +304,7 @@ def _server_hosts(server: YMap) -> list[str]:
     return [str(h).split("/", 1)[-1] for h in hosts] if isinstance(hosts, YList) else []
 
 
-@rule("istio-gateway-without-tls", "kubernetes")
+@rule("istio-gateway-without-tls", "kubernetes", kinds=("Gateway",))
 def gateway_without_tls(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "Gateway")
     if spec is None:
@@ -332,7 +332,7 @@ def gateway_without_tls(doc: YamlDoc, ctx) -> Iterator[Finding]:
 _WEAK_TLS = {"TLS_AUTO", "TLSV1_0", "TLSV1_1"}
 
 
-@rule("istio-gateway-weak-tls", "kubernetes")
+@rule("istio-gateway-weak-tls", "kubernetes", kinds=("Gateway",))
 def gateway_weak_tls(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "Gateway")
     if spec is None:
@@ -365,7 +365,7 @@ def gateway_weak_tls(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("istio-gateway-wildcard-host", "kubernetes")
+@rule("istio-gateway-wildcard-host", "kubernetes", kinds=("Gateway",))
 def gateway_wildcard_host(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "Gateway")
     if spec is None:
@@ -386,7 +386,7 @@ def gateway_wildcard_host(doc: YamlDoc, ctx) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------ virtual services
 
 
-@rule("istio-vs-missing-timeout", "kubernetes")
+@rule("istio-vs-missing-timeout", "kubernetes", kinds=("VirtualService",))
 def vs_missing_timeout(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "VirtualService")
     if spec is None:
@@ -403,7 +403,7 @@ def vs_missing_timeout(doc: YamlDoc, ctx) -> Iterator[Finding]:
         )
 
 
-@rule("istio-vs-retry-policy", "kubernetes")
+@rule("istio-vs-retry-policy", "kubernetes", kinds=("VirtualService",))
 def vs_retry_policy(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "VirtualService")
     if spec is None:
@@ -443,7 +443,7 @@ def vs_retry_policy(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("istio-vs-weights-not-100", "kubernetes")
+@rule("istio-vs-weights-not-100", "kubernetes", kinds=("VirtualService",))
 def vs_weights(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "VirtualService")
     if spec is None:
@@ -482,7 +482,7 @@ def _has_circuit_breaking(policy: Any) -> bool:
     )
 
 
-@rule("istio-dr-missing-circuit-breaker", "kubernetes")
+@rule("istio-dr-missing-circuit-breaker", "kubernetes", kinds=("DestinationRule",))
 def dr_missing_circuit_breaker(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = istio_spec(doc, "DestinationRule")
     if spec is None or "host" not in spec:

@@ -14,6 +14,7 @@ from typing import Any
 
 from manifestlint.k8s import (
     BATCH_KINDS,
+    WORKLOAD_KINDS,
     PodTemplate,
     container_label,
     containers,
@@ -41,7 +42,7 @@ def container_anchor(container: YMap, *keys: str) -> Span:
     return anchor
 
 
-@rule("k8s-run-as-root", "kubernetes")
+@rule("k8s-run-as-root", "kubernetes", kinds=WORKLOAD_KINDS)
 def run_as_root(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -76,7 +77,7 @@ def run_as_root(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("k8s-missing-resource-limits", "kubernetes")
+@rule("k8s-missing-resource-limits", "kubernetes", kinds=WORKLOAD_KINDS)
 def missing_limits(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -102,12 +103,12 @@ def _missing_probe(doc: YamlDoc, probe: str) -> Iterator[Finding]:
             yield doc_hit(doc, container.start(), f"container {container_label(container)!r} has no {probe}")
 
 
-@rule("k8s-missing-liveness-probe", "kubernetes")
+@rule("k8s-missing-liveness-probe", "kubernetes", kinds=WORKLOAD_KINDS)
 def missing_liveness(doc: YamlDoc, ctx) -> Iterator[Finding]:
     yield from _missing_probe(doc, "livenessProbe")
 
 
-@rule("k8s-missing-readiness-probe", "kubernetes")
+@rule("k8s-missing-readiness-probe", "kubernetes", kinds=WORKLOAD_KINDS)
 def missing_readiness(doc: YamlDoc, ctx) -> Iterator[Finding]:
     yield from _missing_probe(doc, "readinessProbe")
 
@@ -154,7 +155,7 @@ def _linux_pod(doc: YamlDoc) -> PodTemplate | None:
 # ---------------------------------------------------------------- security context
 
 
-@rule("k8s-privileged-container", "kubernetes")
+@rule("k8s-privileged-container", "kubernetes", kinds=WORKLOAD_KINDS)
 def privileged_container(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -170,7 +171,7 @@ def privileged_container(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("k8s-privilege-escalation-allowed", "kubernetes")
+@rule("k8s-privilege-escalation-allowed", "kubernetes", kinds=WORKLOAD_KINDS)
 def privilege_escalation(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = _linux_pod(doc)
     if pod is None:
@@ -213,7 +214,7 @@ def privilege_escalation(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("k8s-writable-root-filesystem", "kubernetes")
+@rule("k8s-writable-root-filesystem", "kubernetes", kinds=WORKLOAD_KINDS)
 def writable_root_filesystem(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = _linux_pod(doc)
     if pod is None:
@@ -239,7 +240,7 @@ def writable_root_filesystem(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("k8s-capabilities-not-dropped", "kubernetes")
+@rule("k8s-capabilities-not-dropped", "kubernetes", kinds=WORKLOAD_KINDS)
 def capabilities_not_dropped(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = _linux_pod(doc)
     if pod is None:
@@ -256,7 +257,7 @@ def capabilities_not_dropped(doc: YamlDoc, ctx) -> Iterator[Finding]:
         )
 
 
-@rule("k8s-dangerous-capabilities", "kubernetes")
+@rule("k8s-dangerous-capabilities", "kubernetes", kinds=WORKLOAD_KINDS)
 def dangerous_capabilities(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = _linux_pod(doc)
     if pod is None:
@@ -277,7 +278,7 @@ def dangerous_capabilities(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 )
 
 
-@rule("k8s-seccomp-unconfined", "kubernetes")
+@rule("k8s-seccomp-unconfined", "kubernetes", kinds=WORKLOAD_KINDS)
 def seccomp_unconfined(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = _linux_pod(doc)
     if pod is None:
@@ -321,7 +322,7 @@ def seccomp_unconfined(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("k8s-seccomp-profile-missing", "kubernetes")
+@rule("k8s-seccomp-profile-missing", "kubernetes", kinds=WORKLOAD_KINDS)
 def seccomp_profile_missing(doc: YamlDoc, ctx) -> Iterator[Finding]:
     """No profile at pod or container level: the runtime default is Unconfined unless every
     node's kubelet runs with --seccomp-default, which the manifest cannot show."""
@@ -350,7 +351,7 @@ _HOST_NAMESPACES = {
 }
 
 
-@rule("k8s-host-namespace", "kubernetes")
+@rule("k8s-host-namespace", "kubernetes", kinds=WORKLOAD_KINDS)
 def host_namespace(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -372,7 +373,7 @@ def _under(path: str, prefixes: list[str]) -> str | None:
     return None
 
 
-@rule("k8s-host-path-mount", "kubernetes")
+@rule("k8s-host-path-mount", "kubernetes", kinds=WORKLOAD_KINDS)
 def host_path_mount(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -413,7 +414,7 @@ def host_path_mount(doc: YamlDoc, ctx) -> Iterator[Finding]:
         )
 
 
-@rule("k8s-host-port", "kubernetes")
+@rule("k8s-host-port", "kubernetes", kinds=WORKLOAD_KINDS)
 def host_port(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -431,7 +432,7 @@ def host_port(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 )
 
 
-@rule("k8s-service-account-token-automount", "kubernetes")
+@rule("k8s-service-account-token-automount", "kubernetes", kinds=WORKLOAD_KINDS)
 def service_account_token(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None or "automountServiceAccountToken" in pod.spec:
@@ -487,7 +488,7 @@ def _is_reference(value: str) -> bool:
     return "$(" in value or "${" in value or "{{" in value
 
 
-@rule("k8s-secret-in-env", "kubernetes")
+@rule("k8s-secret-in-env", "kubernetes", kinds=WORKLOAD_KINDS)
 def secret_in_env(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -520,7 +521,7 @@ def secret_in_env(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 )
 
 
-@rule("k8s-duplicate-env", "kubernetes")
+@rule("k8s-duplicate-env", "kubernetes", kinds=WORKLOAD_KINDS)
 def duplicate_env(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -548,7 +549,7 @@ def duplicate_env(doc: YamlDoc, ctx) -> Iterator[Finding]:
 # ---------------------------------------------------------------- resources
 
 
-@rule("k8s-missing-resource-requests", "kubernetes")
+@rule("k8s-missing-resource-requests", "kubernetes", kinds=WORKLOAD_KINDS)
 def missing_requests(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -570,7 +571,7 @@ def missing_requests(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("k8s-requests-exceed-limits", "kubernetes")
+@rule("k8s-requests-exceed-limits", "kubernetes", kinds=WORKLOAD_KINDS)
 def requests_exceed_limits(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -607,7 +608,7 @@ def _handler(probe: Any) -> tuple[str, Any] | None:
     return None
 
 
-@rule("k8s-identical-probes", "kubernetes")
+@rule("k8s-identical-probes", "kubernetes", kinds=WORKLOAD_KINDS)
 def identical_probes(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -624,7 +625,7 @@ def identical_probes(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
-@rule("k8s-probe-port-not-exposed", "kubernetes")
+@rule("k8s-probe-port-not-exposed", "kubernetes", kinds=WORKLOAD_KINDS)
 def probe_port_not_exposed(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
@@ -686,7 +687,7 @@ def probe_port_not_exposed(doc: YamlDoc, ctx) -> Iterator[Finding]:
 # ---------------------------------------------------------------- images
 
 
-@rule("k8s-image-latest-tag", "kubernetes")
+@rule("k8s-image-latest-tag", "kubernetes", kinds=WORKLOAD_KINDS)
 def image_latest_tag(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
