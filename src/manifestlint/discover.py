@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,26 +93,41 @@ def excluded(path: Path, patterns: list[str], root: Path | None) -> bool:
                for c in candidates for pat in patterns)  # fmt: skip
 
 
+def file_key(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode): one stat call identifies a file however it was named (symlinks,
+    `./a` vs `a`), where resolving every path component cost a syscall per component."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def discover(
     paths: list[str], cwd: Path, forced_type: str | None, exclude: list[str], root: Path | None
 ) -> list[Source]:
     """The report set, deduplicated, in a deterministic order."""
-    seen: dict[Path, Source] = {}
+    seen: dict[tuple[int, int], Source] = {}
     for raw in paths:
-        path = (cwd / raw).resolve() if not Path(raw).is_absolute() else Path(raw).resolve()
-        if path.is_dir():
-            for file in walk_folder(path):
-                if _is_helm_template(file) or excluded(file, exclude, root) or not file.is_file():
+        absolute = Path(os.path.normpath(os.path.join(cwd, raw)))
+        try:
+            st = os.stat(absolute)
+        except OSError:
+            raise PathNotFound(raw) from None
+        if stat.S_ISDIR(st.st_mode):
+            for file in walk_folder(absolute.resolve()):
+                if _is_helm_template(file) or excluded(file, exclude, root):
                     continue
                 ftype = forced_type or file_type_by_name(file.name)
-                if ftype:
-                    resolved = file.resolve()
-                    seen.setdefault(resolved, Source(display_path(file, cwd), resolved, ftype))
-        elif path.exists():
-            if excluded(path, exclude, root):
-                continue
-            ftype = forced_type or file_type_by_name(path.name) or "yaml"
-            seen.setdefault(path, Source(display_path(Path(os.path.abspath(cwd / raw)), cwd), path, ftype))
-        else:
-            raise PathNotFound(raw)
+                if not ftype:
+                    continue
+                try:
+                    fst = os.stat(file)
+                except OSError:
+                    continue
+                if stat.S_ISREG(fst.st_mode):
+                    seen.setdefault((fst.st_dev, fst.st_ino), Source(display_path(file, cwd), file, ftype))
+        elif not excluded(absolute, exclude, root):
+            ftype = forced_type or file_type_by_name(absolute.name) or "yaml"
+            seen.setdefault((st.st_dev, st.st_ino), Source(display_path(absolute, cwd), absolute, ftype))
     return list(seen.values())

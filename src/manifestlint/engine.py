@@ -17,7 +17,7 @@ from typing import Any
 
 from manifestlint.classify import chunk_kind, document_kind, expand_lists, rule_groups, yaml_hint_by_name
 from manifestlint.config import Config, selector_matches
-from manifestlint.discover import Source, discover, display_path, excluded, git_root, walk_folder
+from manifestlint.discover import Source, discover, display_path, excluded, file_key, git_root, walk_folder
 from manifestlint.index import Index
 from manifestlint.model import FILE_START, Finding, Severity, Span, YamlDoc, YMap
 from manifestlint.registry import Registry, Rule
@@ -307,13 +307,13 @@ def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
     return git_root(first if first.is_dir() else first.parent)
 
 
-def _context_files(root: Path, report: set[Path], config: Config) -> list[Source]:
+def _context_files(root: Path, report: set, config: Config) -> list[Source]:
     """YAML manifests under the project root that the user did not name (context only)."""
     out = []
     for file in walk_folder(root):
-        if file in report or not file.name.lower().endswith((".yaml", ".yml")):
+        if not file.name.lower().endswith((".yaml", ".yml")) or excluded(file, config.exclude, root):
             continue
-        if excluded(file, config.exclude, root):
+        if file_key(file) in report:
             continue
         out.append(Source(file.as_posix(), file, "yaml"))
     return out
@@ -364,8 +364,8 @@ def _lint(
         index.add(pf.docs)
     project_rules = [r for r in rules if r.scope == "project"]
     if use_context and root is not None and project_rules and index.objects:
-        report_abs = {s.abspath for s in sources}
-        for source in _context_files(root, report_abs, config):
+        report_keys = {file_key(s.abspath) for s in sources}
+        for source in _context_files(root, report_keys, config):
             try:
                 head = source.abspath.read_bytes()
             except OSError:

@@ -659,9 +659,28 @@ def _matches_empty(op: str, value: str) -> bool:
     return hit if op == "=~" else not hit
 
 
+_PARSED: dict[str, Node | PromQLError] = {}
+
+
 def parse(text: str) -> Node:
-    """The AST of `text`; raises PromQLError with the offending token's offset."""
-    return _Parser(text).parse()
+    """The AST of `text`; raises PromQLError with the offending token's offset.
+
+    Results are memoised per expression: several rules read the same expression, and rule
+    files repeat expressions across alerts. The tree is never modified by its readers."""
+    result = _PARSED.get(text)
+    if result is None:
+        try:
+            result = _Parser(text).parse()
+        except PromQLError as exc:
+            result = exc
+        except RecursionError:
+            result = PromQLError("expression nests too deeply", 0)
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        _PARSED[text] = result
+    if isinstance(result, PromQLError):
+        raise result.with_traceback(None)
+    return result
 
 
 def check(text: str) -> PromQLError | None:
@@ -669,16 +688,14 @@ def check(text: str) -> PromQLError | None:
         parse(text)
     except PromQLError as exc:
         return exc
-    except RecursionError:
-        return PromQLError("expression nests too deeply", 0)
     return None
 
 
 # ---------------------------------------------------------------- offsets back into the YAML source
 # A scalar's value is not its source text (quotes, escapes, folding, block indentation), so
-# an offset into the value is mapped by walking the source the way the YAML scanner does.
-# The file is re-read by path (documents do not carry their text); when that fails, or the
-# walk disagrees with the value, the caller falls back to the value's own span.
+# an offset into the value is mapped by walking the source (the document's text) the way the
+# YAML scanner does; when the walk disagrees with the value, the caller falls back to the
+# value's own span.
 
 
 def _split_lines(text: str) -> list[str] | None:
