@@ -192,5 +192,26 @@ def explain(rule_id: str) -> None:
     click.echo(docs.rule_page(registry.get(rule_id)), nl=False)
 
 
+def entry() -> None:
+    """The console script and `python -m manifestlint`: the click group, then a hard exit.
+
+    Tearing down the interpreter frees the whole parsed model object by object (100 ms on
+    the 500-file Kubernetes corpus); a linter has nothing left to clean up once its report
+    is flushed. Tests call `main` and keep the normal exit."""
+    import os
+
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

@@ -164,6 +164,8 @@ _OPS = sorted(
     ["==", "!=", ">=", "<=", "=~", "!~", "+", "-", "*", "/", "%", "^", ">", "<", "=", ",", "(", ")",
      "{", "}", "[", "]", ":", "@"], key=len, reverse=True,
 )  # fmt: skip
+_OP = re.compile("|".join(re.escape(op) for op in _OPS))
+_SPACE = re.compile(r"\s+")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
@@ -178,7 +180,7 @@ def tokenize(text: str) -> list[Token]:
     while i < n:
         c = text[i]
         if c.isspace():
-            i += 1
+            i = _SPACE.match(text, i).end()
             continue
         if c == "#":
             j = text.find("\n", i)
@@ -223,14 +225,13 @@ def tokenize(text: str) -> list[Token]:
                 out.append(Token("ident", word, i))
             i = match.end()
             continue
-        for op in _OPS:
-            if text.startswith(op, i):
-                brackets += (op == "[") - (op == "]")
-                out.append(Token("op", op, i))
-                i += len(op)
-                break
-        else:
+        op_match = _OP.match(text, i)  # longest operator first: _OPS is sorted by length
+        if op_match is None:
             raise PromQLError(f"unexpected character: {c!r}", i)
+        op = op_match.group()
+        brackets += (op == "[") - (op == "]")
+        out.append(Token("op", op, i))
+        i += len(op)
     out.append(Token("eof", "", n))
     return out
 
