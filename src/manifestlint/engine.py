@@ -398,17 +398,34 @@ def _lint(
 def _with_functions(
     rules: list[Rule], registry: Registry, parsed: list[ParsedFile], index: Index
 ) -> list[Rule]:
-    """Attach check functions for the scopes this run needs: packs load only on demand."""
-    needed = {"project"} if index.objects or index.alertmanager or index.rule_groups else set()
+    """Attach check functions for what this run can judge: a pack is imported only when a
+    file it can report on is present (a one-file call pays for one or two packs)."""
+    needed = set()
+    kinds: set[str] = set()
     for pf in parsed:
         if pf.dockerfile is not None:
             needed.add("dockerfile")
-        needed.update(doc.kind for doc in pf.docs)
+        for doc in pf.docs:
+            needed.add(doc.kind)
+            if doc.kind == "kubernetes":
+                kinds.add(str(doc.root.get("kind")))
     if index.rule_groups:
         needed.add("prometheus-rules")
-    return [
-        replace(r, func=registry.function(r)) if r.func is None and r.scope in needed else r for r in rules
-    ]
+    project_domains = {
+        "k8s": bool(index.objects),
+        "istio": any("istio.io" in str(doc.root.get("apiVersion")) for doc in index.objects),
+        "prometheus": bool(index.rule_groups),
+        "alertmanager": bool(index.alertmanager),
+    }
+
+    def wanted(rule: Rule) -> bool:
+        if rule.scope == "project":
+            return project_domains.get(rule.domain, True)
+        if rule.scope == "kubernetes" and rule.kinds:
+            return not kinds.isdisjoint(rule.kinds)
+        return rule.scope in needed
+
+    return [replace(r, func=registry.function(r)) if r.func is None and wanted(r) else r for r in rules]
 
 
 def _is_dockerfile(name: str) -> bool:
@@ -459,14 +476,14 @@ def _lint_file(pf: ParsedFile, dispatch: _Dispatch, contexts: dict[str, RuleCont
 
 
 def _suppress(findings: list[Finding], parsed: list[ParsedFile], registry: Registry) -> list[Finding]:
-    from manifestlint.suppress import dockerfile_suppressions, yaml_suppressions
-
     known = registry.__contains__
     by_path: dict[str, Any] = {}
     extra: list[Finding] = []
     for pf in parsed:
         if not pf.text or "manifestlint" not in pf.text:
             continue
+        from manifestlint.suppress import dockerfile_suppressions, yaml_suppressions
+
         lines = pf.text.splitlines()
         if pf.dockerfile is not None:
             spans = [ins.span for ins in pf.dockerfile.instructions]
