@@ -53,8 +53,23 @@ def _scripts(instr: Instruction) -> list[tuple[str, SpanFn]]:
     return out
 
 
+_COMMANDS: dict[str, list[tuple[str, list[Word]]]] = {}
+
+
 def _commands(text: str) -> list[tuple[str, list[Word]]]:
-    """Simple commands of a shell snippet: (operator before it, words)."""
+    """Simple commands of a shell snippet: (operator before it, words).
+
+    Memoised: some twenty rules read the same RUN scripts, and tokenizing dominated the pack's
+    time. Callers only read the result."""
+    cached = _COMMANDS.get(text)
+    if cached is None:
+        if len(_COMMANDS) >= 4096:
+            _COMMANDS.clear()
+        cached = _COMMANDS[text] = _tokenize_commands(text)
+    return cached
+
+
+def _tokenize_commands(text: str) -> list[tuple[str, list[Word]]]:
     result: list[tuple[str, list[Word]]] = []
     words: list[Word] = []
     op = ""
