@@ -113,3 +113,24 @@ def test_packs_load_on_demand(tmp_path: Path) -> None:
         "ruamel",
     ):
         assert lazy not in loaded, loaded
+
+
+def test_test_data_is_never_context(tmp_path: Path) -> None:
+    """A PDB under tests/fixtures must not satisfy a real Deployment's missing-PDB check."""
+    from manifestlint.config import load_config
+
+    (tmp_path / ".manifestlint.yaml").write_text("select: [k8s-missing-pdb]\n")
+    (tmp_path / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n"
+        "  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: a, image: 'a:1'}]}\n"
+    )
+    fixtures = tmp_path / "tests" / "fixtures"
+    fixtures.mkdir(parents=True)
+    (fixtures / "pdb.yaml").write_text(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+        "spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\n"
+    )
+    registry = reg.load_registry()
+    result = lint(["deploy.yaml"], registry, load_config(None, tmp_path, registry), tmp_path)
+    assert [(f.path, f.rule) for f in result.findings] == [("deploy.yaml", "k8s-missing-pdb")]

@@ -307,13 +307,18 @@ def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
     return git_root(first if first.is_dir() else first.parent)
 
 
+# Test data is not part of what a project deploys: a PDB or Gateway in a test fixture must
+# neither satisfy nor contradict the real manifests (named explicitly, such files are linted).
+CONTEXT_SKIP_DIRS = frozenset({"test", "tests", "testdata", "fixtures", "__fixtures__"})
+
+
 def _context_files(root: Path, report: set, config: Config) -> list[Source]:
     """YAML manifests under the project root that the user did not name (context only)."""
     out = []
     for file in walk_folder(root):
         if not file.name.lower().endswith((".yaml", ".yml")) or excluded(file, config.exclude, root):
             continue
-        if file_key(file) in report:
+        if CONTEXT_SKIP_DIRS.intersection(file.relative_to(root).parts[:-1]) or file_key(file) in report:
             continue
         out.append(Source(file.as_posix(), file, "yaml"))
     return out
