@@ -457,7 +457,12 @@ HTTP_SECRETS = [("basic_auth", "password"), ("authorization", "credentials"), ("
 
 
 def _literal(value: Any) -> bool:
-    return isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip() != ""
+    """A value written in the file. `{{ … }}` and `${…}` are placeholders, not secrets: nothing
+    expands them in Alertmanager's configuration (alertmanager-invalid-url reports them in URLs)."""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return False
+    text = str(value).strip()
+    return text != "" and "{{" not in text and "${" not in text
 
 
 def _http_secrets(doc: YamlDoc, holder: YMap, where: str) -> Iterator[Finding]:
@@ -500,6 +505,57 @@ def secret_in_config(doc: YamlDoc, ctx) -> Iterator[Finding]:
                     f"{name}: {secret} is a secret written in the file; use {secret}_file",
                 )
         yield from _http_secrets(doc, cfg, name)
+
+
+# Fields Alertmanager decodes into its URL / SecretURL types, which accept only http(s) URLs
+# with a host ("unsupported scheme \"\" for URL"). pushover's `url` and sns' `api_url` are
+# plain strings, and `<secret>` is the placeholder a SecretURL prints itself as.
+URL_KEYS_GLOBAL = frozenset(
+    {"slack_api_url", "pagerduty_url", "opsgenie_api_url", "wechat_api_url", "victorops_api_url",
+     "telegram_api_url", "webex_api_url", "rocketchat_api_url"}
+)  # fmt: skip
+URL_KEYS_CONFIG = frozenset({"api_url", "url", "webhook_url"})
+_PLAIN_STRING_URLS = frozenset({("pushover_configs", "url"), ("sns_configs", "api_url")})
+
+
+def _url_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or value == "<secret>":
+        return None if isinstance(value, str) else "is not a string"
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        return f"is not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f'has unsupported scheme "{parts.scheme}" (Alertmanager accepts http and https)'
+    if not parts.netloc:
+        return "has no host"
+    return None
+
+
+@rule("alertmanager-invalid-url", "alertmanager")
+def invalid_url(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    """URLs are parsed when the configuration loads: a template such as `{{ .SlackAPIURL }}`
+    or an environment placeholder is not expanded, so the whole file is refused."""
+    root = doc.root
+    glob = _global(root)
+    for key in sorted(URL_KEYS_GLOBAL & set(glob)):
+        problem = _url_problem(glob[key])
+        if problem:
+            yield doc_hit(
+                doc, glob.value_span(key), f"global.{key} {problem}: Alertmanager refuses to load this"
+            )
+    for receiver, key, cfg in _integrations(root):
+        for field in sorted(URL_KEYS_CONFIG & set(cfg)):
+            problem = None if (key, field) in _PLAIN_STRING_URLS else _url_problem(cfg[field])
+            if problem:
+                yield doc_hit(
+                    doc,
+                    cfg.value_span(field),
+                    f"receiver {receiver.get('name')!r}: {key}.{field} {problem}: "
+                    "Alertmanager refuses to load this",
+                )
 
 
 @rule("alertmanager-missing-inhibit-rules", "alertmanager")
