@@ -129,3 +129,21 @@ def test_cli_writes_sarif_file(project: Path, monkeypatch) -> None:
     log = json.loads((project / "out.sarif").read_text())
     validate(log)
     assert log["runs"][0]["automationDetails"]["id"] == "manifestlint/k8s"
+
+
+def test_uris_are_relative_outside_a_repository(tmp_path: Path, monkeypatch) -> None:
+    """Linting a folder elsewhere (no git, no config): uris are relative to that folder."""
+    project = tmp_path / "elsewhere" / "app"
+    (project / "k8s").mkdir(parents=True)
+    (project / "k8s" / "pod.yaml").write_text(
+        (FIXTURES / "rules" / "k8s-run-as-root" / "bad.yaml").read_text()
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    log = sarif_for([str(project)], work)
+    validate(log)
+    run = log["runs"][0]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert uris == {"k8s/pod.yaml"}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.resolve().as_uri() + "/"

@@ -8,6 +8,7 @@ Bad input never stops a run: unreadable files and syntax errors become findings.
 from __future__ import annotations
 
 import gc
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -312,6 +313,18 @@ def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
 CONTEXT_SKIP_DIRS = frozenset({"test", "tests", "testdata", "fixtures", "__fixtures__"})
 
 
+def _source_root(paths: list[str], cwd: Path) -> Path:
+    """What SARIF uris are relative to outside a repository: the folder given (or the named
+    file's folder), else the working directory; never an absolute uri under %SRCROOT%."""
+    import os
+
+    named = [os.path.abspath(cwd / p) for p in paths if p != "-"]
+    if not named:
+        return cwd
+    common = os.path.commonpath(named)
+    return Path(common if os.path.isdir(common) else os.path.dirname(common))
+
+
 def _context_files(root: Path, report: set, config: Config) -> list[Source]:
     """YAML manifests under the project root that the user did not name (context only)."""
     out = []
@@ -397,7 +410,7 @@ def _lint(
     findings = [f for f in findings if f.rule in enabled_ids]
     findings.sort(key=Finding.sort_key)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
-    return LintResult(findings, artifacts, rules, root or cwd)
+    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd))
 
 
 def _with_functions(
