@@ -316,8 +316,6 @@ CONTEXT_SKIP_DIRS = frozenset({"test", "tests", "testdata", "fixtures", "__fixtu
 def _source_root(paths: list[str], cwd: Path) -> Path:
     """What SARIF uris are relative to outside a repository: the folder given (or the named
     file's folder), else the working directory; never an absolute uri under %SRCROOT%."""
-    import os
-
     named = [os.path.abspath(cwd / p) for p in paths if p != "-"]
     if not named:
         return cwd
