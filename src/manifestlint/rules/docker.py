@@ -143,6 +143,12 @@ def _has_opt(words: list[Word], *options: str) -> bool:
 # --------------------------------------------------------------------------------- stage helpers
 
 
+def _stage_label(df: Dockerfile, instr: Instruction, outside: str = "") -> str:
+    """The stage an instruction belongs to; instructions before any FROM (a broken file, or
+    global ARGs) belong to none."""
+    return df.stages[instr.stage].label if 0 <= instr.stage < len(df.stages) else outside
+
+
 def _chain(df: Dockerfile) -> list[Stage]:
     """The final stage and the stages it is built FROM, final first."""
     chain: list[Stage] = []
@@ -322,7 +328,7 @@ def secret_in_env(df: Dockerfile, ctx) -> Iterator[Finding]:
                 continue
             if re.fullmatch(r"\$\{?[A-Za-z_][A-Za-z0-9_]*(:?-)?\}?", value.strip()):
                 continue  # only a reference to another variable
-            stage = df.stages[instr.stage].label if instr.stage >= 0 else "global"
+            stage = _stage_label(df, instr, "global")
             yield hit(
                 df.path,
                 instr.span_of(offset, len(key)),
@@ -359,7 +365,7 @@ def add_instead_of_copy(df: Dockerfile, ctx) -> Iterator[Finding]:
             instr.keyword_span,
             "ADD of local files: use COPY (ADD also fetches URLs and unpacks archives; "
             "COPY says plainly that it only copies)",
-            df.stages[instr.stage].label if instr.stage >= 0 else "",
+            _stage_label(df, instr),
         )
 
 
@@ -377,7 +383,7 @@ def add_remote_url(df: Dockerfile, ctx) -> Iterator[Finding]:
                     instr.span_of(offset, len(src)),
                     "ADD downloads a remote file without verifying it; add --checksum=sha256:… "
                     "or download and verify it in a RUN",
-                    df.stages[instr.stage].label if instr.stage >= 0 else "",
+                    _stage_label(df, instr),
                 )
 
 
@@ -402,7 +408,7 @@ def apt_no_install_recommends(df: Dockerfile, ctx) -> Iterator[Finding]:
                 df.path,
                 _word_span(words, i, span_fn, j),
                 f"{prog} install without --no-install-recommends pulls in optional packages",
-                df.stages[instr.stage].label,
+                _stage_label(df, instr),
             )
 
 
@@ -430,7 +436,7 @@ def apt_lists_not_cleaned(df: Dockerfile, ctx) -> Iterator[Finding]:
                 df.path,
                 _word_span(words, i, span_fn, _subcommand(words, i)[1]),
                 "apt lists are left in the image: end this RUN with `rm -rf /var/lib/apt/lists/*`",
-                df.stages[instr.stage].label,
+                _stage_label(df, instr),
             )
             break
 
@@ -447,7 +453,7 @@ def apt_upgrade(df: Dockerfile, ctx) -> Iterator[Finding]:
                     df.path,
                     _word_span(words, i, span_fn, j),
                     f"{prog} {sub} makes the build unreproducible; update the base image instead",
-                    df.stages[instr.stage].label,
+                    _stage_label(df, instr),
                 )
 
 
@@ -479,7 +485,7 @@ def pip_no_cache_dir(df: Dockerfile, ctx) -> Iterator[Finding]:
                 df.path,
                 _word_span(words, i, span_fn, j),
                 "pip install keeps its download cache in the image; add --no-cache-dir",
-                df.stages[instr.stage].label,
+                _stage_label(df, instr),
             )
 
 
@@ -500,7 +506,7 @@ def apk_no_cache(df: Dockerfile, ctx) -> Iterator[Finding]:
                 df.path,
                 _word_span(words, i, span_fn, j),
                 f"apk {sub} without --no-cache leaves the package index in the image",
-                df.stages[instr.stage].label,
+                _stage_label(df, instr),
             )
 
 
@@ -523,7 +529,7 @@ def _rpm_clean(manager: str):
                     df.path,
                     _word_span(words, i, span_fn, j),
                     f"{prog} {sub} without `{prog} clean all` in the same RUN leaves its cache in the image",
-                    df.stages[instr.stage].label,
+                    _stage_label(df, instr),
                 )
                 break
 
@@ -552,7 +558,7 @@ def curl_pipe_shell(df: Dockerfile, ctx) -> Iterator[Finding]:
                         span_fn(start, end - start),
                         f"a downloaded script is piped into {shell} without verification; download, "
                         "check a checksum or signature, then run it",
-                        df.stages[instr.stage].label,
+                        _stage_label(df, instr),
                     )
 
 
@@ -570,7 +576,7 @@ def sudo(df: Dockerfile, ctx) -> Iterator[Finding]:
                             _word_span(words, k, span_fn),
                             "sudo in a Dockerfile: RUN already runs as root; switch with USER, or use "
                             "gosu/su-exec in the entrypoint",
-                            df.stages[instr.stage].label,
+                            _stage_label(df, instr),
                         )
                     break
 
@@ -588,7 +594,7 @@ def _bad_mode(mode: str) -> bool:
 @rule("docker-chmod-777", "dockerfile")
 def chmod_777(df: Dockerfile, ctx) -> Iterator[Finding]:
     for instr in df.instructions:
-        label = df.stages[instr.stage].label if instr.stage >= 0 else ""
+        label = _stage_label(df, instr)
         for mode in instr.flags.get("chmod", []):
             if _bad_mode(mode):
                 off = instr.flag_offsets["chmod"]
@@ -791,7 +797,7 @@ def cd_in_run(df: Dockerfile, ctx) -> Iterator[Finding]:
                 df.path,
                 _word_span(words, i, span_fn, min(i + 1, len(words) - 1)),
                 "RUN starts with cd: set the directory with WORKDIR instead",
-                df.stages[instr.stage].label,
+                _stage_label(df, instr),
             )
 
 
@@ -808,7 +814,7 @@ def relative_workdir(df: Dockerfile, ctx) -> Iterator[Finding]:
             df.path,
             instr.span_of(instr.body_start, len(raw)),
             f"WORKDIR {path!r} is relative to the previous WORKDIR; use an absolute path",
-            df.stages[instr.stage].label,
+            _stage_label(df, instr),
         )
 
 
@@ -868,7 +874,7 @@ def maintainer_deprecated(df: Dockerfile, ctx) -> Iterator[Finding]:
                 df.path,
                 instr.keyword_span,
                 'MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors="…"',
-                df.stages[instr.stage].label if instr.stage >= 0 else "",
+                _stage_label(df, instr),
             )
 
 
@@ -895,5 +901,5 @@ def expose_invalid_port(df: Dockerfile, ctx) -> Iterator[Finding]:
                     df.path,
                     instr.span_of(instr.body_start + m.start(), len(word)),
                     f"EXPOSE {word!r} is not a port (0-65535, optionally /tcp, /udp or /sctp)",
-                    df.stages[instr.stage].label if instr.stage >= 0 else "",
+                    _stage_label(df, instr),
                 )
