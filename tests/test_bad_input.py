@@ -78,6 +78,7 @@ def test_odd_dockerfiles_never_raise(tmp_path: Path) -> None:
         "\\\n\\\n",
         "FROM a\n\x00\x01",
         "FROM a AS",
+        "RUN apt-get update && apt-get install -y curl\n",  # instructions before any FROM (found by fuzzing)
     ]
     for i, text in enumerate(cases):
         path = tmp_path / f"case{i}.Dockerfile"

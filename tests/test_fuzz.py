@@ -53,7 +53,7 @@ def mutate(text: str, rng: random.Random) -> str:
         return text[:pos] + text[pos + rng.randrange(1, 8) :]
     lines = text.splitlines(keepends=True)
     i = rng.randrange(len(lines))
-    return "".join(lines[:i] + [" " * rng.randrange(1, 6) + lines[i]] + lines[i + 1 :])
+    return "".join([*lines[:i], " " * rng.randrange(1, 6) + lines[i], *lines[i + 1 :]])
 
 
 @pytest.mark.parametrize("seed", range(4))
