@@ -147,3 +147,9 @@ def test_uris_are_relative_outside_a_repository(tmp_path: Path, monkeypatch) -> 
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
     assert uris == {"k8s/pod.yaml"}
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.resolve().as_uri() + "/"
+
+
+def test_github_limits_are_announced() -> None:
+    assert sarif.limits_warning(4_999) is None
+    assert "displays only the 5,000" in sarif.limits_warning(6_182)
+    assert "rejects runs over 25,000" in sarif.limits_warning(25_001)

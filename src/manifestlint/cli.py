@@ -130,6 +130,9 @@ def lint(
         from manifestlint.output import sarif
 
         text = sarif.render(result, cwd, sarif_category)
+        warning = sarif.limits_warning(len(result.findings))
+        if warning:
+            click.echo(f"manifestlint: warning: {warning}", err=True)
     elif fmt == "json":
         from manifestlint.output import json as json_out
 

@@ -49,6 +49,19 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
+GITHUB_SHOWN, GITHUB_MAX = 5_000, 25_000  # results per run code scanning displays / accepts
+
+
+def limits_warning(results: int) -> str | None:
+    """What GitHub code scanning will do with a run this large, when it is not 'show it all'."""
+    if results > GITHUB_MAX:
+        return (f"{results:,} results: GitHub code scanning rejects runs over {GITHUB_MAX:,}; "
+                "narrow with --select / --ignore or --fail-on")  # fmt: skip
+    if results > GITHUB_SHOWN:
+        return f"{results:,} results: GitHub code scanning displays only the {GITHUB_SHOWN:,} most severe"
+    return None
+
+
 def rule_help_markdown(rule: Rule) -> str:
     lines = [
         f"**{rule.title}**",
