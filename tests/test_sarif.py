@@ -31,7 +31,7 @@ def validate(log: dict) -> None:
 
 def sarif_for(paths: list[str], cwd: Path) -> dict:
     result = lint(paths, load_registry(), Config(), cwd, use_context=False)
-    return json.loads(sarif.render(result, cwd))
+    return json.loads(sarif.render(result))
 
 
 @pytest.fixture()

@@ -129,7 +129,7 @@ def lint(
     if fmt == "sarif":
         from manifestlint.output import sarif
 
-        text = sarif.render(result, cwd, sarif_category)
+        text = sarif.render(result, sarif_category)
         warning = sarif.limits_warning(len(result.findings))
         if warning:
             click.echo(f"manifestlint: warning: {warning}", err=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,21 @@ class LintResult:
     artifacts: list[str]  # every analysed file (display paths)
     rules: list[Rule]  # every rule that ran
     root: Path  # what SARIF uris are relative to
+    cwd: Path  # what display paths are relative to
+
+    def relative(self, path: str) -> str:
+        """A display path as a root-relative POSIX path (SARIF uris, fingerprints, baselines)."""
+        absolute = Path(os.path.abspath(self.cwd / path))
+        try:
+            return absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            try:
+                return absolute.resolve().relative_to(self.root).as_posix()
+            except ValueError:
+                return Path(path).as_posix()
+
+    def fingerprints(self) -> list[str]:
+        return fingerprints(self.findings, self.relative)
 
 
 # ---------------------------------------------------------------------------- rule selection
@@ -197,7 +212,7 @@ def _lint(
     findings = [f for f in findings if f.rule in enabled_ids]
     findings.sort(key=Finding.sort_key)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
-    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd))
+    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd)
 
 
 def _with_functions(
@@ -304,20 +319,21 @@ def _suppress(findings: list[Finding], parsed: list[ParsedFile], registry: Regis
     return kept + extra
 
 
-def fingerprint(finding: Finding) -> str:
-    """Stable under unrelated edits: rule, file, object identity and message, not the line."""
-    import hashlib  # only the json and sarif formats need fingerprints
+def fingerprint(finding: Finding, path: str | None = None) -> str:
+    """Stable under unrelated edits: rule, file (root-relative when given), object identity and
+    message — not the line, so a comment added above a finding keeps its fingerprint."""
+    import hashlib  # only the json and sarif formats and baselines need fingerprints
 
-    key = "|".join((finding.rule, finding.path, finding.obj, finding.message))
+    key = "|".join((finding.rule, finding.path if path is None else path, finding.obj, finding.message))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def fingerprints(findings: Iterable[Finding]) -> list[str]:
+def fingerprints(findings: Iterable[Finding], relative: Callable[[str], str] | None = None) -> list[str]:
     """One fingerprint per finding; repeated identical keys get an occurrence suffix."""
     seen: dict[str, int] = {}
     out = []
     for finding in findings:
-        base = fingerprint(finding)
+        base = fingerprint(finding, relative(finding.path) if relative else None)
         count = seen.get(base, 0)
         seen[base] = count + 1
         out.append(base if count == 0 else f"{base}:{count}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from manifestlint import __version__
-from manifestlint.engine import LintResult, fingerprints
+from manifestlint.engine import LintResult
 
 
 def render(result: LintResult) -> str:
@@ -22,7 +22,7 @@ def render(result: LintResult) -> str:
             "object": f.obj,
             "fingerprint": fp,
         }
-        for f, fp in zip(result.findings, fingerprints(result.findings), strict=True)
+        for f, fp in zip(result.findings, result.fingerprints(), strict=True)
     ]
     # One compact document through the C encoder: `indent=` switches json to its pure-Python
     # encoder, and one dumps call per finding rebuilt an encoder each time (pipe to `jq` to read).

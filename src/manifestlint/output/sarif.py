@@ -10,7 +10,6 @@ explicit level, repo-relative `%SRCROOT%` uris, full regions and stable fingerpr
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ import attr
 import sarif_om as om
 
 from manifestlint import __version__
-from manifestlint.engine import LintResult, fingerprints
+from manifestlint.engine import LintResult
 from manifestlint.model import Severity
 from manifestlint.registry import Rule
 
@@ -102,23 +101,14 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
     )
 
 
-def _uri(path: str, root: Path, cwd: Path) -> str:
-    absolute = (cwd / path).resolve()
-    try:
-        rel = absolute.relative_to(root).as_posix()
-    except ValueError:
-        rel = Path(path).as_posix()
-    return quote(rel)
-
-
-def render(result: LintResult, cwd: Path, category: str = "manifestlint/") -> str:
+def render(result: LintResult, category: str = "manifestlint/") -> str:
     rules = sorted(result.rules, key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
     uris = {
-        path: _uri(path, result.root, cwd) for path in {*result.artifacts, *(f.path for f in result.findings)}
+        path: quote(result.relative(path)) for path in {*result.artifacts, *(f.path for f in result.findings)}
     }
     results = []
-    for finding, fp in zip(result.findings, fingerprints(result.findings), strict=True):
+    for finding, fp in zip(result.findings, result.fingerprints(), strict=True):
         s = finding.span
         loc = om.Location(
             physical_location=om.PhysicalLocation(
