@@ -231,3 +231,31 @@ def test_json_report_parses_when_empty_and_full(tmp_path: Path) -> None:
     assert empty["findings"] == [] and empty["tool"] == "manifestlint"
     full = json.loads(run("lint", str(BAD_POD), "-f", "json").output)
     assert len(full["findings"]) > 5 and all(f["fingerprint"] for f in full["findings"])
+
+
+def test_baseline_hides_known_findings_and_shows_new_ones(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deploy.yaml").write_text(BAD_POD.read_text())
+    written = run("lint", "deploy.yaml", "--write-baseline", "baseline.json")
+    assert written.exit_code == 0 and "recorded" in written.stderr
+    recorded = int(written.stderr.split("recorded ")[1].split()[0])
+    assert recorded > 10
+    assert run("lint", "deploy.yaml", "--baseline", "baseline.json").exit_code == 0
+    # Unrelated edits move every finding down: still hidden.
+    (tmp_path / "deploy.yaml").write_text("# moved\n\n" + BAD_POD.read_text())
+    moved = run("lint", "deploy.yaml", "--baseline", "baseline.json", "-q")
+    assert moved.stdout.strip() == "" and moved.exit_code == 0
+    assert f"{recorded} finding(s) hidden by the baseline" in moved.stderr
+    # A new problem (a new container) is reported, the known ones stay hidden.
+    text = BAD_POD.read_text().replace(
+        "        - name: explicit-root",
+        "        - name: newcomer\n          image: x:1\n        - name: explicit-root",
+    )
+    (tmp_path / "deploy.yaml").write_text(text)
+    result = run("lint", "deploy.yaml", "--baseline", "baseline.json", "-f", "json")
+    findings = json.loads(result.stdout)["findings"]
+    assert findings and all("newcomer" in f["message"] for f in findings)
+    assert result.exit_code == 1
+    (tmp_path / "bad.json").write_text("{}")
+    bad = run("lint", "deploy.yaml", "--baseline", "bad.json")
+    assert bad.exit_code == 2 and "not a manifestlint baseline" in bad.output

@@ -78,10 +78,16 @@ def main() -> None:
     help="Only files changed since the merge base with REF, and only "
     "findings on changed lines (pull-request review).",
 )
+@click.option(
+    "--baseline", type=click.Path(dir_okay=False), help="Hide findings recorded in this baseline file."
+)
+@click.option(
+    "--write-baseline", type=click.Path(dir_okay=False), help="Record every current finding here and exit 0."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
-    kubernetes_version, no_context, sarif_category, diff_base, quiet,
+    kubernetes_version, no_context, sarif_category, diff_base, baseline, write_baseline, quiet,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     import gc
@@ -121,6 +127,23 @@ def lint(
             result.findings = [
                 f for f in result.findings if f.span.line in changed.get((cwd / f.path).resolve(), ())
             ]
+        if write_baseline:
+            from manifestlint.baseline import write
+
+            write(Path(write_baseline), result.fingerprints())
+            click.echo(
+                f"manifestlint: recorded {len(result.findings)} finding(s) in {write_baseline}", err=True
+            )
+            sys.exit(0)
+        if baseline:
+            from manifestlint.baseline import BaselineError, hide
+
+            try:
+                result.findings, hidden = hide(Path(baseline), result.findings, result.fingerprints())
+            except BaselineError as exc:
+                raise UsageFailure(str(exc)) from None
+            if hidden:
+                click.echo(f"manifestlint: {hidden} finding(s) hidden by the baseline {baseline}", err=True)
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from None
     except PathNotFound as exc:
