@@ -54,7 +54,8 @@ class LintResult:
                 return Path(path).as_posix()
 
     def fingerprints(self) -> list[str]:
-        return fingerprints(self.findings, self.relative)
+        paths = {path: self.relative(path) for path in {f.path for f in self.findings}}  # once per file
+        return fingerprints(self.findings, paths.__getitem__)
 
 
 # ---------------------------------------------------------------------------- rule selection
