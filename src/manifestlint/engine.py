@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from manifestlint.classify import rule_groups
+from manifestlint.classify import is_dockerfile_name, rule_groups
 from manifestlint.config import Config, selector_matches
 from manifestlint.discover import Source, discover, excluded, file_key, git_root, walk_folder
 from manifestlint.index import Index
@@ -177,7 +177,7 @@ def _lint(
     parsed: list[ParsedFile] = [read_source(s, registry) for s in sources]
     if stdin is not None:
         name, text = stdin
-        ftype = forced_type or ("dockerfile" if name and _is_dockerfile(name) else "yaml")
+        ftype = forced_type or ("dockerfile" if name and is_dockerfile_name(Path(name).name) else "yaml")
         parsed.append(read_source(Source(name, cwd / name, ftype), registry, stdin_text=text))
 
     index = Index(report_paths={p.source.path for p in parsed})
@@ -247,12 +247,6 @@ def _with_functions(
         return rule.scope in needed
 
     return [replace(r, func=registry.function(r)) if r.func is None and wanted(r) else r for r in rules]
-
-
-def _is_dockerfile(name: str) -> bool:
-    from manifestlint.classify import is_dockerfile_name
-
-    return is_dockerfile_name(Path(name).name)
 
 
 def _opts(config: Config, rule: Rule) -> dict[str, Any]:

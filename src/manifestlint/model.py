@@ -132,13 +132,6 @@ class YList(list):
         return node_span(self.node, self.line0)
 
 
-def span_of(node: Any) -> Span | None:
-    """The span of a collection value (None for plain scalars, which carry no span)."""
-    if isinstance(node, (YMap, YList)):
-        return node.span
-    return None
-
-
 @dataclass(slots=True)
 class YamlDoc:
     """One YAML document of a stream, as its consuming program would read it."""

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from manifestlint.index import Index
-from manifestlint.k8s import PodTemplate, containers, name_anchor, name_of, pod_template, selector_matches
+from manifestlint.k8s import (
+    PodTemplate,
+    containers,
+    name_anchor,
+    name_of,
+    namespace_of,
+    pod_template,
+    selector_matches,
+)
 from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.registry import rule
 
@@ -58,9 +66,8 @@ OPERATOR_POD_LABELS = {
 
 
 def _ns(doc: YamlDoc) -> str:
-    meta = doc.root.get("metadata")
-    ns = meta.get("namespace") if isinstance(meta, dict) else None
-    return str(ns) if ns else ""
+    """The object's namespace, '' when unset (decided at apply time: see _ns_compatible)."""
+    return namespace_of(doc, "")
 
 
 def _ns_compatible(a: str, b: str) -> bool:
@@ -418,7 +425,7 @@ def hpa_target_missing(index: Index, ctx) -> Iterator[Finding]:
         )
 
 
-@rule("k8s-hpa-min-replicas", "kubernetes")
+@rule("k8s-hpa-min-replicas", "kubernetes", kinds=("HorizontalPodAutoscaler",))
 def hpa_min_replicas(doc: YamlDoc, ctx) -> Iterator[Finding]:
     if doc.root.get("kind") != "HorizontalPodAutoscaler":
         return
@@ -501,17 +508,15 @@ def missing_anti_affinity(index: Index, ctx) -> Iterator[Finding]:
         )
 
 
-@rule("k8s-selector-template-mismatch", "kubernetes")
+_SELECTOR_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"}
+)
+
+
+@rule("k8s-selector-template-mismatch", "kubernetes", kinds=_SELECTOR_KINDS)
 def selector_template_mismatch(doc: YamlDoc, ctx) -> Iterator[Finding]:
     kind = doc.root.get("kind")
-    if kind not in (
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "ReplicationController",
-        "DeploymentConfig",
-    ):
+    if kind not in _SELECTOR_KINDS:
         return
     spec = _spec(doc)
     tpl = _template(doc)
@@ -628,7 +633,7 @@ def namespace_missing_quota(index: Index, ctx) -> Iterator[Finding]:
         )
 
 
-@rule("k8s-namespace-missing-pod-security", "kubernetes")
+@rule("k8s-namespace-missing-pod-security", "kubernetes", kinds=("Namespace",))
 def namespace_missing_pod_security(doc: YamlDoc, ctx) -> Iterator[Finding]:
     if doc.root.get("kind") != "Namespace":
         return
@@ -837,7 +842,7 @@ def _port_text(port: dict) -> str:
     return f"{port.get('name')}/{port.get('port')}" if port.get("name") else str(port.get("port"))
 
 
-@rule("k8s-ingress-without-tls", "kubernetes")
+@rule("k8s-ingress-without-tls", "kubernetes", kinds=("Ingress",))
 def ingress_without_tls(doc: YamlDoc, ctx) -> Iterator[Finding]:
     if doc.root.get("kind") != "Ingress":
         return
