@@ -115,6 +115,8 @@ def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
 
 # Test data is not part of what a project deploys: a PDB or Gateway in a test fixture must
 # neither satisfy nor contradict the real manifests (named explicitly, such files are linted).
+# Context files are parsed only when they may hold an object, a rule file or a route.
+CONTEXT_MARKERS = (b"kind:", b"groups:", b"route:")
 CONTEXT_SKIP_DIRS = frozenset({"test", "tests", "testdata", "fixtures", "__fixtures__"})
 
 
@@ -187,13 +189,7 @@ def _lint(
     if use_context and root is not None and project_rules and index.objects:
         report_keys = {file_key(s.abspath) for s in sources}
         for source in _context_files(root, report_keys, config):
-            try:
-                head = source.abspath.read_bytes()
-            except OSError:
-                continue
-            if b"kind:" not in head and b"groups:" not in head and b"route:" not in head:
-                continue
-            index.add(read_source(source, registry).docs)
+            index.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
 
     rules = _with_functions(rules, registry, parsed, index)
     project_rules = [r for r in rules if r.scope == "project" and r.func is not None]

@@ -61,7 +61,11 @@ def _engine_finding(
     return Finding(rule, registry.get(rule).severity, path, span, message, "", doc)
 
 
-def read_source(source: Source, registry: Registry, stdin_text: str | None = None) -> ParsedFile:
+def read_source(
+    source: Source, registry: Registry, stdin_text: str | None = None, markers: tuple[bytes, ...] = ()
+) -> ParsedFile:
+    """Read, decode and parse one file. With `markers`, a file containing none of them is
+    left unparsed (context files: one read, and the size limit still applies)."""
     parsed = ParsedFile(source)
     if stdin_text is not None:
         text: str | None = stdin_text
@@ -90,6 +94,8 @@ def read_source(source: Source, registry: Registry, stdin_text: str | None = Non
                     registry,
                 )
             )
+            return parsed
+        if markers and not any(marker in data for marker in markers):
             return parsed
         text, problem = decode(data)
         if text is None:
