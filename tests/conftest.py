@@ -26,7 +26,7 @@ def corpus_dir() -> Path | None:
     ]
     for cand in candidates:
         if cand and Path(cand).is_dir():
-            return Path(cand)
+            return Path(cand).resolve()  # a symlinked corpus must not turn display paths absolute
     return None
 
 
