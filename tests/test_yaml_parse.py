@@ -81,3 +81,13 @@ def test_tags_never_construct_objects() -> None:
     text = "a: !!python/object/apply:os.system ['echo pwned']\nb: !Ref thing\nc: !!binary aGVsbG8=\n"
     root = parse_stream(text, "x.yaml")[0][0].root
     assert root["a"] == ["echo pwned"] and root["b"] == "thing" and root["c"] == "aGVsbG8="
+
+
+def test_colon_inside_flow_scalar_is_valid_as_go_yaml_reads_it() -> None:
+    """libyaml refuses `[host:8080/ready]`; go-yaml v2 (kubectl) and YAML 1.2 accept it. Seen
+    in bank-of-anthos' Prometheus probes (a ServiceMonitor's `params`): six false syntax errors."""
+    text = "kind: ServiceMonitor\nspec:\n  params:\n    target: [balancereader:8080/ready]\n---\nb: [\n"
+    docs, errors, _ = parse_stream(text, "x.yaml")
+    assert docs[0].root["spec"]["params"]["target"] == ["balancereader:8080/ready"]
+    assert docs[0].root["spec"]["params"].value_span("target") == Span(4, 13, 4, 39)
+    assert [(e.span.line, e.span.col) for e in errors] == [(6, 4)]  # the real error is still reported

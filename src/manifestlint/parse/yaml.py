@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -184,15 +185,38 @@ def _nesting_bound(text: str) -> int:
     return bound
 
 
-def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplicates: list) -> bool:
-    """Compose every document of `text`; False when libyaml raised (docs so far kept)."""
+# libyaml (as bundled with ruamel.yaml.clib) refuses `[host:8080/path]`: a `:` inside a flow
+# plain scalar. go-yaml v2 (what kubectl and the API server read with) and YAML 1.2 accept
+# it, so a document libyaml refuses for this reason alone is composed again by ruamel's pure
+# Python composer (same node types and marks; slower, but only for these rare documents).
+_LIBYAML_ONLY_ERROR = "found unexpected ':'"
+
+
+def _nodes(text: str, pure: bool) -> Iterator[Any]:
+    """The composed documents of `text`: libyaml's C composer, or ruamel's pure one."""
+    if pure:
+        from ruamel.yaml import YAML
+
+        yield from YAML(typ="base", pure=True).compose_all(text)
+        return
     from ruamel.yaml.cyaml import CBaseLoader
 
     loader = CBaseLoader(text)
-    anchors = "&" in text
     try:
         while loader.check_node():
-            node = loader.get_node()
+            yield loader.get_node()
+    finally:
+        loader.dispose()
+
+
+def _compose(
+    text: str, line0: int, docs: list, errors: list[YamlError], duplicates: list, pure: bool = False
+) -> bool:
+    """Compose every document of `text`; False when the composer raised (docs so far kept)."""
+    anchors = "&" in text
+    kept = len(docs), len(errors), len(duplicates)
+    try:
+        for node in _nodes(text, pure):
             if node is None:
                 continue
             conv = _Converter(line0, anchors)
@@ -225,6 +249,9 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
             duplicates.extend(conv.duplicates)
         return True
     except Exception as exc:  # libyaml's scanner/parser/composer errors
+        if not pure and _LIBYAML_ONLY_ERROR in str(exc):
+            del docs[kept[0] :], errors[kept[1] :], duplicates[kept[2] :]
+            return _compose(text, line0, docs, errors, duplicates, pure=True)
         problem_mark = getattr(exc, "problem_mark", None)
         context_mark = getattr(exc, "context_mark", None)
         context = getattr(exc, "context", None) or ""
@@ -243,8 +270,6 @@ def _compose(text: str, line0: int, docs: list, errors: list[YamlError], duplica
             message += f" (noticed at line {problem_mark.line + line0 + 1})"
         errors.append(YamlError(Span(line, col, line, col + 1), f"YAML syntax error: {message}", text))
         return False
-    finally:
-        loader.dispose()
 
 
 def _unclosed_bracket(text: str, line: int, col: int) -> tuple[int, int] | None:
