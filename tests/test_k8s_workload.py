@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from manifestlint.k8s import image_tag, parse_quantity
 from manifestlint.rules.k8s_workload import _DEPRECATED_APIS, secret_like_name
@@ -48,3 +50,20 @@ def test_api_table_rows_are_consistent() -> None:
         assert "/" in api or api == "v1", api
         assert kind[0].isupper() and replacement
         assert removed is None or removed > deprecated, (api, kind)
+
+
+def _messages(text: str, rule: str) -> list[str]:
+    from manifestlint.config import Config
+    from manifestlint.engine import lint
+    from manifestlint.registry import load_registry
+
+    result = lint(["-"], load_registry(), Config(), Path.cwd(), stdin=("pod.yaml", text), use_context=False)
+    return [f.message for f in result.findings if f.rule == rule]
+
+
+def test_capabilities_dropped_one_by_one_are_named_not_called_defaults() -> None:
+    text = (FIXTURES / "rules" / "k8s-capabilities-not-dropped" / "bad-one-by-one.yaml").read_text()
+    some, every = _messages(text, "k8s-capabilities-not-dropped")
+    assert "drops only MKNOD, NET_RAW" in some and "keeps the runtime's other default" in some
+    assert "CHOWN" in some and "keeps the runtime's default capabilities" not in some
+    assert "drops every default capability one by one" in every and "drop: [ALL]" in every

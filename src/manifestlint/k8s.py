@@ -218,3 +218,20 @@ def is_windows_pod(spec: YMap) -> bool:
     """`spec.os.name: windows`: Linux-only securityContext fields do not apply (and are rejected)."""
     os_ = spec.get("os")
     return isinstance(os_, dict) and os_.get("name") == "windows"
+
+
+# The objects the API server creates for itself: the `kubernetes` Service of the `default`
+# namespace (no selector; its Endpoints and EndpointSlice list the API server's addresses).
+# They appear in cluster dumps and `kubectl get -o yaml` exports; nobody authors or moves them.
+_API_SERVER_OBJECTS = frozenset({"Service", "Endpoints", "EndpointSlice"})
+
+
+def is_api_server_object(doc: YamlDoc) -> bool:
+    """`default/kubernetes` Service, Endpoints or EndpointSlice: owned by the API server."""
+    root = doc.root
+    if root.get("kind") not in _API_SERVER_OBJECTS or namespace_of(doc) != "default":
+        return False
+    if root.get("kind") == "EndpointSlice":
+        labels = root.path_get("metadata", "labels")
+        return isinstance(labels, dict) and labels.get("kubernetes.io/service-name") == "kubernetes"
+    return name_of(doc) == "kubernetes"

@@ -354,8 +354,8 @@ def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
     proj = project(index)
     for doc in _reported(index, "PodDisruptionBudget"):
         spec = _spec(doc)
-        if spec is None:
-            continue
+        if spec is None or ("maxUnavailable" in spec and "minAvailable" in spec):
+            continue  # rejected by the API server (k8s-pdb-min-and-max)
         if "maxUnavailable" in spec:
             value = spec["maxUnavailable"]
             if _int(value) == 0 or _percent(value) == 0 or value == "0":
@@ -401,6 +401,22 @@ def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
                 f"minAvailable: {value} is not below the replicas of {', '.join(blocked)}: no pod "
                 "may be evicted, so node drains hang",
             )
+
+
+@rule("k8s-pdb-min-and-max", "kubernetes", kinds=("PodDisruptionBudget",))
+def pdb_min_and_max(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    """Both fields set: policy validation refuses the object ("minAvailable and maxUnavailable
+    cannot be both set"). Reported at whichever of the two is written second."""
+    spec = _spec(doc)
+    if spec is None or "minAvailable" not in spec or "maxUnavailable" not in spec:
+        return
+    first, second = sorted(("minAvailable", "maxUnavailable"), key=lambda k: spec.key_span(k)[:2])
+    yield doc_hit(
+        doc,
+        spec.key_span(second),
+        f"{second} and {first} are both set: the API server rejects the PodDisruptionBudget "
+        "(keep one; maxUnavailable: 1 stays right when the replica count changes)",
+    )
 
 
 @rule("k8s-hpa-target-missing", "project")

@@ -20,6 +20,7 @@ from manifestlint.k8s import (
     containers,
     effective,
     image_tag,
+    is_api_server_object,
     is_windows_pod,
     name_anchor,
     namespace_of,
@@ -94,11 +95,36 @@ def missing_limits(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
 
 
+# Sidecars injected or added beside the application whose readiness nobody routes on: a pod is
+# Ready when all its containers are, and a container without a readiness probe counts as ready
+# once started, so the application container's probe is the one that gates traffic. Matched by
+# container name, or by the last components of the image repository.
+SIDECAR_NAMES = frozenset({
+    "istio-proxy", "linkerd-proxy", "cloud-sql-proxy", "cloudsql-proxy", "vault-agent",
+    "consul-dataplane", "consul-connect-envoy-sidecar", "kuma-sidecar", "aws-appmesh-envoy",
+})  # fmt: skip
+SIDECAR_IMAGES = ("istio/proxyv2", "linkerd/proxy", "cloud-sql-proxy", "cloudsql-docker/gce-proxy",
+                  "hashicorp/consul-dataplane", "kumahq/kuma-dp", "aws-appmesh-envoy")  # fmt: skip
+
+
+def is_sidecar(container: YMap) -> bool:
+    """A well-known proxy or agent sidecar (istio-proxy, linkerd-proxy, cloud-sql-proxy, ...)."""
+    if str(container.get("name") or "") in SIDECAR_NAMES:
+        return True
+    image = container.get("image")
+    if not isinstance(image, str):
+        return False
+    head, slash, last = image.strip().partition("@")[0].rpartition("/")
+    return (head + slash + last.partition(":")[0]).endswith(SIDECAR_IMAGES)  # without tag or digest
+
+
 def _missing_probe(doc: YamlDoc, probe: str) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None or pod.kind in BATCH_KINDS:
         return
     for container, _field in containers(pod.spec, init=False):
+        if probe == "readinessProbe" and is_sidecar(container):
+            continue
         if not isinstance(container.get(probe), YMap):
             yield doc_hit(doc, container.start(), f"container {container_label(container)!r} has no {probe}")
 
@@ -133,6 +159,13 @@ def _cap_name(value: Any) -> str:
     """Capability names as the runtime reads them: case-insensitive, `CAP_` prefix optional."""
     text = str(value).strip().upper()
     return text[4:] if text.startswith("CAP_") else text
+
+
+# The capabilities containerd and Docker (moby) grant a container by default.
+DEFAULT_CAPABILITIES = (
+    "NET_RAW", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+    "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "MKNOD", "AUDIT_WRITE", "SETFCAP",
+)  # fmt: skip
 
 
 def _added_capability(container: YMap, wanted: str) -> tuple[YList, int] | None:
@@ -247,14 +280,23 @@ def capabilities_not_dropped(doc: YamlDoc, ctx) -> Iterator[Finding]:
         return
     for container, field in containers(pod.spec):
         drop = container.path_get("securityContext", "capabilities", "drop")
-        if isinstance(drop, list) and any(_cap_name(cap) == "ALL" for cap in drop):
+        dropped = {_cap_name(cap) for cap in drop} if isinstance(drop, list) else set()
+        if "ALL" in dropped:
             continue
-        yield doc_hit(
-            doc,
-            container_anchor(container, "securityContext", "capabilities", "drop"),
-            f"{_what(container, field)} keeps the runtime's default capabilities (NET_RAW, CHOWN, "
-            "SETUID…): add securityContext.capabilities.drop: [ALL]",
-        )
+        what = _what(container, field)
+        kept = [cap for cap in DEFAULT_CAPABILITIES if cap not in dropped]
+        if not dropped:
+            message = (f"{what} keeps the runtime's default capabilities (NET_RAW, CHOWN, SETUID…): "
+                       "add securityContext.capabilities.drop: [ALL]")  # fmt: skip
+        elif kept:
+            shown = ", ".join(kept[:4]) + ("…" if len(kept) > 4 else "")
+            message = (f"{what} drops only {', '.join(sorted(dropped))}: it keeps the runtime's other "
+                       f"default capabilities ({shown}); drop ALL and add back what it needs")  # fmt: skip
+        else:
+            message = (f"{what} drops every default capability one by one, which leaves none, but Pod "
+                       "Security 'restricted' admission only accepts drop: [ALL] (and a runtime with a "
+                       "wider default set keeps the rest)")  # fmt: skip
+        yield doc_hit(doc, container_anchor(container, "securityContext", "capabilities", "drop"), message)
 
 
 @rule("k8s-dangerous-capabilities", "kubernetes", kinds=WORKLOAD_KINDS)
@@ -615,7 +657,9 @@ def identical_probes(doc: YamlDoc, ctx) -> Iterator[Finding]:
         return
     for container, field in containers(pod.spec):
         liveness = _handler(container.get("livenessProbe"))
-        if liveness is not None and liveness == _handler(container.get("readinessProbe")):
+        if liveness is None or liveness[0] == "tcpSocket":
+            continue  # a TCP connect only asks "is the port open?", a fair question for both
+        if liveness == _handler(container.get("readinessProbe")):
             yield doc_hit(
                 doc,
                 container.key_span("livenessProbe"),
@@ -788,8 +832,8 @@ def _api_status(doc: YamlDoc, ctx) -> tuple[str, str, _V, _V | None, str, _V] | 
     root = doc.root
     api, kind = root.get("apiVersion"), root.get("kind")
     entry = _DEPRECATED_APIS.get((str(api), str(kind)))
-    if entry is None or "apiVersion" not in root:
-        return None
+    if entry is None or "apiVersion" not in root or is_api_server_object(doc):
+        return None  # the API server writes its own Endpoints; nobody can migrate them
     return str(api), str(kind), *entry, target_version(ctx)
 
 
@@ -855,6 +899,8 @@ def default_namespace(doc: YamlDoc, ctx) -> Iterator[Finding]:
             or not isinstance(meta, YMap)):  # fmt: skip
         return
     namespace = meta.get("namespace")
+    if is_api_server_object(doc):
+        return  # default/kubernetes belongs to the API server (a cluster export, not a placement)
     if namespace == "default":
         yield doc_hit(
             doc,

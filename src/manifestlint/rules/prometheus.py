@@ -393,7 +393,7 @@ def _annotation_rule(groups: RuleGroups, names: list[str], what: str) -> Iterato
 
 @rule("prometheus-alert-missing-summary", "prometheus-rules")
 def alert_missing_summary(groups: RuleGroups, ctx) -> Iterator[Finding]:
-    names = list(ctx.options.get("annotations") or ["summary", "description"])
+    names = list(ctx.options.get("annotations") or ["summary", "description", "message"])
     yield from _annotation_rule(groups, names, "the notification says nothing beyond the alert name")
 
 
