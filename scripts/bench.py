@@ -37,6 +37,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _corpus import corpus_dir as find_corpus
+
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 sys.path.insert(0, str(SRC))
@@ -60,15 +62,8 @@ K8S_DIRS = [  # corpus folders that hold mostly Kubernetes / Istio manifests (th
 
 
 def corpus_dir() -> Path | None:
-    """$MANIFESTLINT_CORPUS, else <repo>/../shared/corpus, else /work/shared/corpus."""
-    for candidate in (
-        os.environ.get("MANIFESTLINT_CORPUS"),
-        REPO.parent / "shared" / "corpus",
-        "/work/shared/corpus",
-    ):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+    """$MANIFESTLINT_CORPUS when set, else <repo>/../shared/corpus."""
+    return find_corpus()
 
 
 def child_env() -> dict[str, str]:

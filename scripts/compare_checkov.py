@@ -28,10 +28,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from _corpus import corpus_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("MANIFESTLINT_CORPUS", ROOT.parent / "shared" / "corpus"))
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
+CORPUS = corpus_dir() or ROOT.parent / "shared" / "corpus"
 DEFAULT_DIRS = ["freeagentics/k8s", "kube-prometheus/manifests", "kubernetes-examples", "istio/samples"]
 
 # checkov check ids -> the manifestlint rule that checks the same thing (per object).

@@ -22,6 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from _corpus import corpus_dir as find_corpus
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
@@ -53,14 +55,9 @@ PAIRS = {  # hadolint codes -> our rule
 
 
 def corpus_dir(arg: str | None) -> Path:
-    for candidate in (
-        arg,
-        os.environ.get("MANIFESTLINT_CORPUS"),
-        REPO.parent / "shared" / "corpus",
-        "/work/shared/corpus",
-    ):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
+    found = find_corpus(arg)
+    if found is not None:
+        return found
     sys.exit("no corpus found: pass --corpus or set MANIFESTLINT_CORPUS")
 
 

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from _corpus import corpus_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -87,7 +89,7 @@ def table(title: str, files: list[Path], corpus: Path, peer: list[str], forced: 
 
 
 def main() -> int:
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/corpus")
+    corpus = corpus_dir(sys.argv[1] if len(sys.argv) > 1 else None) or Path("corpus-not-found")
     if not shutil.which("promtool") or not shutil.which("amtool"):
         print(
             "promtool/amtool not found: apt-get install prometheus prometheus-alertmanager", file=sys.stderr

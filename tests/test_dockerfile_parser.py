@@ -5,11 +5,10 @@ Every case asserts positions (line and column): exact spans are the point of the
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import pytest
+from conftest import corpus_dir
 
 from manifestlint.model import Span
 from manifestlint.parse.dockerfile import parse_dockerfile
@@ -281,21 +280,8 @@ def test_fuzz_never_raises():
     assert parse("\\").errors and parse("\\\n\\\n").errors
 
 
-def _corpus() -> Path | None:
-    env = os.environ.get("MANIFESTLINT_CORPUS")
-    repo = Path(__file__).resolve().parents[1]
-    for candidate in (
-        Path(env) if env else None,
-        repo.parent / "shared" / "corpus",
-        Path("/work/shared/corpus"),
-    ):
-        if candidate is not None and candidate.is_dir():
-            return candidate
-    return None
-
-
 def test_corpus_dockerfiles_parse_cleanly():
-    root = _corpus()
+    root = corpus_dir()
     if root is None:
         pytest.skip("no corpus: set MANIFESTLINT_CORPUS or place it at <repo>/../shared/corpus")
     files = [
