@@ -40,6 +40,8 @@ def test_image_tags(image, tag, digest) -> None:
     ("AWS_SECRET_ACCESS_KEY", True), ("jwtSecret", True), ("REDIS_PASS", True),
     ("SECRET_NAME", False), ("TOKEN_TTL", False), ("PWD", False), ("PASSWORD_FILE", False),
     ("AWS_ACCESS_KEY_ID", False), ("CACHE_KEY", False), ("TOKENIZER_MODEL", False),
+    ("OCI_CLI_KEY_CONTENT", True), ("AZURE_BATCH_KEY", True), ("PUBLIC_KEY_CONTENT", False),
+    ("RECAPTCHA_SITE_KEY", False), ("STRIPE_PUBLISHABLE_KEY", False),
 ])  # fmt: skip
 def test_secret_like_names(name, secret) -> None:
     assert secret_like_name(name) is secret
@@ -67,3 +69,11 @@ def test_capabilities_dropped_one_by_one_are_named_not_called_defaults() -> None
     assert "drops only MKNOD, NET_RAW" in some and "keeps the runtime's other default" in some
     assert "CHOWN" in some and "keeps the runtime's default capabilities" not in some
     assert "drops every default capability one by one" in every and "drop: [ALL]" in every
+
+
+def test_host_path_message_names_what_the_mount_holds() -> None:
+    text = (FIXTURES / "rules" / "k8s-host-path-mount" / "bad-contains.yaml").read_text()
+    messages = _messages(text, "k8s-host-path-mount")
+    var = next(m for m in messages if "'var'" in m)
+    assert "which holds /var/lib/kubelet" in var and "(writable by container 'agent')" in var
+    assert any("'var-run'" in m and "/var/run/docker.sock" in m for m in messages)
