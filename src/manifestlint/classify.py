@@ -63,6 +63,52 @@ def _is_rule_groups(groups: Any) -> bool:
     return any("rules" in g for g in groups) or all(set(g) <= RULE_GROUP_KEYS for g in groups)
 
 
+# Grafana's alerting provisioning files (`apiVersion: 1`, `groups:` of `orgId`/`folder` groups
+# whose rules carry `uid`/`title`/`condition`/`data`) look like Prometheus rule files at a
+# glance; reading them as such gave 118 false errors on opentelemetry-demo (issue 7).
+GRAFANA_GROUP_KEYS = frozenset({"orgId", "folder"})
+GRAFANA_RULE_KEYS = frozenset({"uid", "title", "condition", "data", "noDataState", "execErrState",
+                               "dashboardUid", "panelId", "isPaused", "notification_settings"})  # fmt: skip
+# Grafana's other provisioning files (datasources, dashboard providers, contact points,
+# notification policies, templates, mute timings) share the `apiVersion: 1` header.
+GRAFANA_PROVISIONING_KEYS = frozenset({"datasources", "deleteDatasources", "providers", "contactPoints",
+                                       "deleteContactPoints", "policies", "resetPolicies", "templates",
+                                       "deleteTemplates", "muteTimes", "deleteMuteTimes", "deleteRules",
+                                       "apps", "notifiers", "delete_notifiers"})  # fmt: skip
+
+
+def _grafana_alerting(root: YMap) -> bool:
+    groups = root.get("groups")
+    if "apiVersion" in root:  # a Prometheus rule file has no apiVersion (rulefmt rejects it)
+        return True
+    if not isinstance(groups, YList):
+        return False
+    for group in groups:
+        if not isinstance(group, dict):
+            continue
+        if GRAFANA_GROUP_KEYS & set(group):
+            return True
+        rules = group.get("rules")
+        for entry in rules if isinstance(rules, list) else ():
+            if isinstance(entry, dict) and "expr" not in entry and GRAFANA_RULE_KEYS & set(entry):
+                return True
+    return False
+
+
+def lookalike(root: Any) -> str:
+    """What a well-known file that resembles ours (but is not) is, for the verbose listing;
+    '' when it is nothing we know."""
+    if not isinstance(root, YMap) or isinstance(root.get("kind"), str):
+        return ""
+    if "groups" in root and _grafana_alerting(root):
+        return (
+            "Grafana alerting provisioning (apiVersion and orgId/folder/uid/data), not a Prometheus rule file"
+        )
+    if root.get("apiVersion") in (1, "1") and GRAFANA_PROVISIONING_KEYS & set(root):
+        return "Grafana provisioning file, not ours to lint"
+    return ""
+
+
 def document_kind(root: Any) -> str:
     """'kubernetes', 'alertmanager', 'prometheus-rules' or '' for one YAML document."""
     if not isinstance(root, YMap):
@@ -70,7 +116,7 @@ def document_kind(root: Any) -> str:
     if isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str):
         return "kubernetes"
     if _is_rule_groups(root.get("groups")):
-        return "prometheus-rules"
+        return "" if _grafana_alerting(root) else "prometheus-rules"
     if isinstance(root.get("route"), dict) or (
         isinstance(root.get("receivers"), list) and ("global" in root or "inhibit_rules" in root)
     ):

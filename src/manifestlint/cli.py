@@ -85,9 +85,12 @@ def main() -> None:
     "--write-baseline", type=click.Path(dir_okay=False), help="Record every current finding here and exit 0."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="List every file linted or skipped, and why, on standard error."
+)
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
-    kubernetes_version, no_context, sarif_category, diff_base, baseline, write_baseline, quiet,
+    kubernetes_version, no_context, sarif_category, diff_base, baseline, write_baseline, quiet, verbose,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     import gc
@@ -123,6 +126,7 @@ def lint(
         if diff_base:
             targets, changed = _changed_targets(diff_base, paths, cwd)
         result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context=not no_context)
+        _explain_listing(result.listing, verbose, quiet)
         if changed is not None:
             result.findings = [
                 f for f in result.findings if f.span.line in changed.get((cwd / f.path).resolve(), ())
@@ -178,6 +182,26 @@ def lint(
         sys.exit(0)
     level = Severity.parse(threshold)
     sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+def _explain_listing(listing: list, verbose: bool, quiet: bool) -> None:
+    """With -v, every file linted or skipped and why; without it, a hint when nothing at all
+    was linted (a folder of test data or chart templates must not pass silently)."""
+    from manifestlint.listing import LINTED, render, summary
+
+    if verbose:
+        for line in render(listing):
+            click.echo(f"manifestlint: {line}", err=True)
+        click.echo(f"manifestlint: {summary(listing)}", err=True)
+    elif not quiet and not any(entry.action == LINTED for entry in listing):
+        hint = "; rerun with -v to see why" if listing else ""
+        click.echo(f"manifestlint: no file was linted: {summary(listing)}{hint}", err=True)
+        if any(entry.role.name == "test-data" for entry in listing):
+            click.echo(
+                "manifestlint: test-data folders are skipped in folder walks; name the files, "
+                "or set `include-test-data: true` in .manifestlint.yaml",
+                err=True,
+            )
 
 
 def _changed_targets(base: str, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], dict[Path, set[int]]]:

@@ -38,6 +38,7 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     fail_on: str = "warning"
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    include_test_data: bool = False  # lint test-data folders found by directory walks
 
     @property
     def root(self) -> Path | None:
@@ -129,6 +130,7 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     config.exclude = list(data.get("exclude") or [])
     config.fail_on = data.get("fail-on", config.fail_on)
     config.kubernetes_version = str(data.get("kubernetes-version", config.kubernetes_version))
+    config.include_test_data = bool(data.get("include-test-data", False))
     check_selectors(config.select + config.ignore, registry, f"{path}: select/ignore")
     return config
 

@@ -1,8 +1,11 @@
 """Which files to lint (the report set) and which to read for context (the project).
 
-Directories are walked recursively, skipping VCS, dependency and vendored folders and Helm
-`templates/` (Go templates are not YAML); inside a git work tree `.gitignore` is honoured by
-asking git itself. Files named explicitly are always linted.
+Directories are walked recursively, skipping VCS, dependency and vendored folders, test-data
+folders (`test/`, `testdata/`, `fixtures/`...: project/roles.py; `include-test-data: true` lints
+them) and Helm chart templates (Go templates are not YAML); inside a git work tree `.gitignore`
+is honoured by asking git itself. Files named explicitly are linted, except Helm chart
+templates, which are never manifests (pre-commit names them one by one). Every file skipped
+for a reason of ours is recorded for the verbose listing.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import re
 import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from manifestlint.classify import file_type_by_name
+from manifestlint.listing import SKIPPED, Entry
+from manifestlint.project.roles import EXCLUDED, Role, helm_template, in_test_data
 
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv", "__pycache__",
@@ -61,8 +67,42 @@ def _git_files(folder: Path) -> list[Path] | None:
     return [folder / name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
 
 
-def _is_helm_template(path: Path) -> bool:
-    return path.parent.name == "templates" and (path.parent.parent / "Chart.yaml").exists()
+_EXCLUDED = Role(EXCLUDED, "matches an exclude pattern")
+
+
+class ChartFolders:
+    """`is_chart` for project/roles.py with one stat per folder and run (a chart's templates
+    folder holds dozens of files)."""
+
+    def __init__(self, cwd: Path | None = None) -> None:
+        self._known: dict[PurePosixPath, bool] = {}
+        self._cwd = PurePosixPath(cwd.as_posix()) if cwd is not None else None
+
+    def __call__(self, folder: PurePosixPath) -> bool:
+        known = self._known.get(folder)
+        if known is None:
+            known = self._known[folder] = os.path.isfile(os.path.join(folder, "Chart.yaml"))
+        return known
+
+    def template_role(self, path: Path) -> Role | None:
+        return helm_template(PurePosixPath(path.as_posix()), self, self._cwd)
+
+
+# `alert.rules` (dockprom), `node.rules`: Prometheus rule files without a YAML suffix. Only a
+# file whose text has a top-level `groups:` is taken (udev and audit `.rules` files are not).
+_RULE_FILE_SUFFIXES = (".rules",)
+_GROUPS_LINE = re.compile(rb"^groups[ \t]*:", re.M)
+
+
+def _rule_file_by_content(path: Path) -> str | None:
+    if not path.name.lower().endswith(_RULE_FILE_SUFFIXES):
+        return None
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return None
+    return "yaml" if _GROUPS_LINE.search(head) else None
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -104,10 +144,19 @@ def file_key(path: str | Path) -> tuple[int, int] | None:
 
 
 def discover(
-    paths: list[str], cwd: Path, forced_type: str | None, exclude: list[str], root: Path | None
+    paths: list[str],
+    cwd: Path,
+    forced_type: str | None,
+    exclude: list[str],
+    root: Path | None,
+    include_test_data: bool = False,
+    listing: list[Entry] | None = None,
 ) -> list[Source]:
-    """The report set, deduplicated, in a deterministic order."""
+    """The report set, deduplicated, in a deterministic order. Files skipped for a reason of
+    ours (test data, chart templates, excludes) are appended to `listing` when given."""
     seen: dict[tuple[int, int], Source] = {}
+    charts = ChartFolders(cwd)
+    skipped: list[Entry] = listing if listing is not None else []
     for raw in paths:
         absolute = Path(os.path.normpath(os.path.join(cwd, raw)))
         try:
@@ -115,10 +164,22 @@ def discover(
         except OSError:
             raise PathNotFound(raw) from None
         if stat.S_ISDIR(st.st_mode):
-            for file in walk_folder(absolute.resolve()):
-                if _is_helm_template(file) or excluded(file, exclude, root):
-                    continue
+            walked = absolute.resolve()
+            for file in walk_folder(walked):
                 ftype = forced_type or file_type_by_name(file.name)
+                if not ftype and not file.name.lower().endswith(_RULE_FILE_SUFFIXES):
+                    continue
+                shown = display_path(file, cwd)
+                role = charts.template_role(file)
+                if role is None and not include_test_data:
+                    role = in_test_data(PurePosixPath(file.relative_to(walked).as_posix()))
+                if role is not None:
+                    skipped.append(Entry(shown, SKIPPED, role))
+                    continue
+                if excluded(file, exclude, root):
+                    skipped.append(Entry(shown, SKIPPED, _EXCLUDED))
+                    continue
+                ftype = ftype or _rule_file_by_content(file)
                 if not ftype:
                     continue
                 try:
@@ -126,8 +187,15 @@ def discover(
                 except OSError:
                     continue
                 if stat.S_ISREG(fst.st_mode):
-                    seen.setdefault((fst.st_dev, fst.st_ino), Source(display_path(file, cwd), file, ftype))
-        elif not excluded(absolute, exclude, root):
-            ftype = forced_type or file_type_by_name(absolute.name) or "yaml"
-            seen.setdefault((st.st_dev, st.st_ino), Source(display_path(absolute, cwd), absolute, ftype))
+                    seen.setdefault((fst.st_dev, fst.st_ino), Source(shown, file, ftype))
+        else:
+            shown = display_path(absolute, cwd)
+            role = charts.template_role(absolute)
+            if role is not None:  # never a manifest, also when named
+                skipped.append(Entry(shown, SKIPPED, role))
+            elif excluded(absolute, exclude, root):
+                skipped.append(Entry(shown, SKIPPED, _EXCLUDED))
+            else:
+                ftype = forced_type or file_type_by_name(absolute.name) or "yaml"
+                seen.setdefault((st.st_dev, st.st_ino), Source(shown, absolute, ftype))
     return list(seen.values())

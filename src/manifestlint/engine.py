@@ -11,16 +11,18 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from manifestlint.classify import is_dockerfile_name, rule_groups
 from manifestlint.config import Config, selector_matches
-from manifestlint.discover import Source, discover, excluded, file_key, git_root, walk_folder
+from manifestlint.discover import ChartFolders, Source, discover, excluded, file_key, git_root, walk_folder
 from manifestlint.index import Index
+from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
+from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, in_test_data
 from manifestlint.registry import Registry, Rule
 
 
@@ -41,6 +43,7 @@ class LintResult:
     rules: list[Rule]  # every rule that ran
     root: Path  # what SARIF uris are relative to
     cwd: Path  # what display paths are relative to
+    listing: list[Entry] = field(default_factory=list)  # every file linted or skipped, and why
 
     def relative(self, path: str) -> str:
         """A display path as a root-relative POSIX path (SARIF uris, fingerprints, baselines)."""
@@ -114,10 +117,11 @@ def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
 
 
 # Test data is not part of what a project deploys: a PDB or Gateway in a test fixture must
-# neither satisfy nor contradict the real manifests (named explicitly, such files are linted).
+# neither satisfy nor contradict the real manifests. Test-data files are never read as context,
+# and named (or walked with `include-test-data`), they are linted within their own realm: the
+# outermost test-data folder (project/roles.py). Helm chart templates are never context either.
 # Context files are parsed only when they may hold an object, a rule file or a route.
 CONTEXT_MARKERS = (b"kind:", b"groups:", b"route:")
-CONTEXT_SKIP_DIRS = frozenset({"test", "tests", "testdata", "fixtures", "__fixtures__"})
 
 
 def _source_root(paths: list[str], cwd: Path) -> Path:
@@ -131,15 +135,32 @@ def _source_root(paths: list[str], cwd: Path) -> Path:
 
 
 def _context_files(root: Path, report: set, config: Config) -> list[Source]:
-    """YAML manifests under the project root that the user did not name (context only)."""
+    """YAML manifests under the project root that the user did not name (context only):
+    never test data, never Helm chart templates."""
     out = []
+    charts = ChartFolders()
     for file in walk_folder(root):
         if not file.name.lower().endswith((".yaml", ".yml")) or excluded(file, config.exclude, root):
             continue
-        if CONTEXT_SKIP_DIRS.intersection(file.relative_to(root).parts[:-1]) or file_key(file) in report:
+        if in_test_data(PurePosixPath(file.relative_to(root).as_posix())) or file_key(file) in report:
+            continue
+        if charts.template_role(file) is not None:
             continue
         out.append(Source(file.as_posix(), file, "yaml"))
     return out
+
+
+def realm_role(path: Path, base: Path) -> Role:
+    """The role deciding which files a report file may be combined with: test data (below
+    `base`, the project root) is confined to its test-data folder."""
+    try:
+        relative = path.relative_to(base)
+    except ValueError:
+        try:
+            relative = path.resolve().relative_to(base)
+        except (ValueError, OSError):
+            return PLAIN  # outside the project: no folder of it says test data
+    return in_test_data(PurePosixPath(relative.as_posix())) or PLAIN
 
 
 def lint(
@@ -174,7 +195,11 @@ def _lint(
     use_context: bool,
 ) -> LintResult:
     rules = active_rules(registry, config)
-    sources = discover([p for p in paths if p != "-"], cwd, forced_type, config.exclude, config.root)
+    listing: list[Entry] = []
+    sources = discover(
+        [p for p in paths if p != "-"], cwd, forced_type, config.exclude, config.root,
+        include_test_data=config.include_test_data, listing=listing,
+    )  # fmt: skip
     root = project_root(config, cwd, paths)
     parsed: list[ParsedFile] = [read_source(s, registry) for s in sources]
     if stdin is not None:
@@ -182,38 +207,64 @@ def _lint(
         ftype = forced_type or ("dockerfile" if name and is_dockerfile_name(Path(name).name) else "yaml")
         parsed.append(read_source(Source(name, cwd / name, ftype), registry, stdin_text=text))
 
-    index = Index(report_paths={p.source.path for p in parsed})
+    # One index per realm: deployable files (with the project's context files) and, apart,
+    # each test-data folder's named files. Rules only ever see the index of their file's realm.
+    base = root or _source_root(paths, cwd)
+    roles = {id(pf): realm_role(pf.source.abspath, base) for pf in parsed}
+    indexes: dict[str, Index] = {}
     for pf in parsed:
+        index = indexes.setdefault(roles[id(pf)].realm, Index())
+        index.report_paths.add(pf.source.path)
         index.add(pf.docs)
+    main_index = indexes.setdefault("", Index())
     project_rules = [r for r in rules if r.scope == "project"]
-    if use_context and root is not None and project_rules and index.objects:
+    if use_context and root is not None and project_rules and main_index.objects:
         report_keys = {file_key(s.abspath) for s in sources}
         for source in _context_files(root, report_keys, config):
-            index.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
+            main_index.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
 
-    rules = _with_functions(rules, registry, parsed, index)
+    rules = _with_functions(rules, registry, parsed, list(indexes.values()))
     project_rules = [r for r in rules if r.scope == "project" and r.func is not None]
-    contexts = {r.id: RuleContext(r, {**r.defaults(), **_opts(config, r)}, config, index) for r in rules}
+    options = {r.id: {**r.defaults(), **_opts(config, r)} for r in rules}
+    contexts = {
+        realm: {r.id: RuleContext(r, options[r.id], config, index) for r in rules}
+        for realm, index in indexes.items()
+    }
     dispatch = _Dispatch([r for r in rules if r.func is not None])
     findings: list[Finding] = []
     for pf in parsed:
         findings.extend(pf.findings)
-        findings.extend(_lint_file(pf, dispatch, contexts))
-    project_findings: list[Finding] = []
-    for rule in project_rules:
-        _run_rule(rule, index, contexts[rule.id], project_findings)
-    findings.extend(f for f in project_findings if f.path in index.report_paths)
+        findings.extend(_lint_file(pf, dispatch, contexts[roles[id(pf)].realm]))
+    for realm, index in indexes.items():
+        project_findings: list[Finding] = []
+        for rule in project_rules:
+            _run_rule(rule, index, contexts[realm][rule.id], project_findings)
+        findings.extend(f for f in project_findings if f.path in index.report_paths)
 
     findings = _suppress(findings, parsed, registry)
     enabled_ids = {r.id for r in rules}
     findings = [f for f in findings if f.rule in enabled_ids]
     findings.sort(key=Finding.sort_key)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
-    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd)
+    listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
+    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd, listing)
+
+
+_UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
+
+
+def _listed(pf: ParsedFile, role: Role) -> Entry:
+    """A parsed file's listing entry: its content role (a template, a look-alike) wins over
+    its path role; a file with findings but no type was unreadable or broken."""
+    if pf.role is not None:
+        return Entry(pf.source.path, SKIPPED, pf.role)
+    if pf.file_type or pf.findings:
+        return Entry(pf.source.path, LINTED, role, pf.file_type or "unreadable or broken input")
+    return Entry(pf.source.path, SKIPPED, role if not role.deployable else _UNRECOGNISED)
 
 
 def _with_functions(
-    rules: list[Rule], registry: Registry, parsed: list[ParsedFile], index: Index
+    rules: list[Rule], registry: Registry, parsed: list[ParsedFile], indexes: list[Index]
 ) -> list[Rule]:
     """Attach check functions for what this run can judge: a pack is imported only when a
     file it can report on is present (a one-file call pays for one or two packs)."""
@@ -226,13 +277,14 @@ def _with_functions(
             needed.add(doc.kind)
             if doc.kind == "kubernetes":
                 kinds.add(str(doc.root.get("kind")))
-    if index.rule_groups:
+    if any(index.rule_groups for index in indexes):
         needed.add("prometheus-rules")
+    objects = [doc for index in indexes for doc in index.objects]
     project_domains = {
-        "k8s": bool(index.objects),
-        "istio": any("istio.io" in str(doc.root.get("apiVersion")) for doc in index.objects),
-        "prometheus": bool(index.rule_groups),
-        "alertmanager": bool(index.alertmanager),
+        "k8s": bool(objects),
+        "istio": any("istio.io" in str(doc.root.get("apiVersion")) for doc in objects),
+        "prometheus": any(index.rule_groups for index in indexes),
+        "alertmanager": any(index.alertmanager for index in indexes),
     }
 
     def wanted(rule: Rule) -> bool:

@@ -11,15 +11,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from manifestlint.classify import chunk_kind, document_kind, expand_lists, yaml_hint_by_name
+from manifestlint.classify import chunk_kind, document_kind, expand_lists, lookalike, yaml_hint_by_name
 from manifestlint.discover import Source
-from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YMap
+from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YList, YMap
+from manifestlint.project.roles import LOOKALIKE, TEMPLATE, Role
 from manifestlint.registry import Registry
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 # A template action opening a line or standing unquoted as a value: Helm/Go templates.
 _GO_TEMPLATE = re.compile(r"^\s*\{\{|:[ \t]+\{\{", re.M)
+# Helm's vocabulary inside an action: `.Values.x`, `.Release.Name`, `include "chart.labels"`.
+# Alertmanager (`template "x" .`), Prometheus (`$labels`) and Grafana (`{{pod}}`) templates
+# inside strings are those tools' own syntax and say nothing about the manifest.
+_HELM_ACTION = re.compile(
+    r"\{\{-?[^}]*?(?:\.Values\b|\.Release\.|\.Chart\.|\.Capabilities\.|\.Files\.|\binclude\s+\")"
+)
+_COMPLEX_KEY = "<complex key at line "  # parse/yaml.py's name for a mapping used as a key
+TEMPLATE_RULE = "manifestlint-unrendered-template"
 
 _TYPE_NAMES = {"YList": "sequence", "str": "string", "NoneType": "empty document"}
 
@@ -40,6 +49,7 @@ class ParsedFile:
     docs: list[YamlDoc] = field(default_factory=list)
     dockerfile: Any = None
     findings: list[Finding] = field(default_factory=list)  # parse problems (rule ids already set)
+    role: Role | None = None  # decided by the content: a template, a look-alike (for the listing)
 
 
 def decode(data: bytes) -> tuple[str | None, str]:
@@ -143,10 +153,29 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
             )
             continue
         doc.kind = forced or document_kind(doc.root)
-    docs = [doc for doc in expand_lists(docs) if not _unrendered(doc)]
-    docs += _embedded_configs(docs, parsed, registry)
+    docs = expand_lists(docs)
     kinds = {doc.kind for doc in docs if doc.kind}
     file_kind = forced or (kinds.pop() if len(kinds) == 1 else "kubernetes" if "kubernetes" in kinds else "")
+    if file_kind in ("", "kubernetes") and "{{" in parsed.text:
+        evidence = _template_evidence(docs, errors, parsed.text)
+        if evidence is not None:
+            span, what = evidence
+            parsed.role = Role(TEMPLATE, f"unrendered template syntax {what} at line {span.line}")
+            parsed.findings.append(
+                _engine_finding(
+                    TEMPLATE_RULE,
+                    path,
+                    span,
+                    f"{what} is template syntax: this file is a template, not a manifest, and was not "
+                    "linted; lint its rendered output instead (e.g. `helm template . | manifestlint lint -`)",
+                    registry,
+                )
+            )
+            return
+    if not kinds and not forced:
+        known = next(filter(None, (lookalike(doc.root) for doc in docs)), "")
+        parsed.role = Role(LOOKALIKE, known) if known else None
+    docs += _embedded_configs(docs, parsed, registry)
     file_kind = file_kind or yaml_hint_by_name(path)
     parsed.docs = [doc for doc in docs if doc.kind]
     for error in errors:
@@ -225,10 +254,77 @@ def _embedded_configs(docs: list[YamlDoc], parsed: ParsedFile, registry: Registr
     return out
 
 
-def _unrendered(doc: YamlDoc) -> bool:
-    """A Kubernetes object whose name is still a template placeholder (`{{cell}}-vtctld`) is a
-    template, not a manifest: its real values are unknown, so it is not linted."""
-    if doc.kind != "kubernetes":
-        return False
-    meta = doc.root.get("metadata")
-    return isinstance(meta, dict) and "{{" in str(meta.get("name", ""))
+def _template_evidence(docs: list[YamlDoc], errors: list[Any], text: str) -> tuple[Span, str] | None:
+    """Where a YAML file shows it is still a Go/Helm template, and what shows it, or None.
+
+    Evidence, first in the file wins: a syntax error inside a template action (`{{- if }}`
+    lines), a value parsed as a mapping used as a key (`replicas: {{ .Values.n }}` is YAML for
+    `{{...}: null}`), a Kubernetes string value using Helm's vocabulary (`"{{ .Values.image }}"`)
+    and an object whose name is a placeholder (`{{cell}}-vtctld`)."""
+    found: list[tuple[Span, str]] = []
+    for error in errors:
+        match = None if error.refused else _GO_TEMPLATE.search(error.chunk)
+        if match is not None:
+            found.append(_action_at(text, error, match))
+            break
+    for doc in docs:
+        found.extend(_template_in(doc))
+        if found:
+            break
+    return min(found, key=lambda item: (item[0].line, item[0].col)) if found else None
+
+
+def _action_at(text: str, error: Any, match: re.Match[str]) -> tuple[Span, str]:
+    """The template action that broke the YAML: its own line and column when the failing
+    chunk can be found in the file, else where the parser gave up."""
+    start = text.find(error.chunk) if error.chunk else -1
+    if start < 0:
+        return error.span, "a template action"
+    offset = start + match.start() + match.group(0).index("{{")
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    action = _action_text(text, offset)
+    return Span(line, col, line, col + len(action)), repr(_short(action))
+
+
+def _action_text(text: str, offset: int) -> str:
+    """The `{{ ... }}` starting at `offset`, up to the end of its line."""
+    eol = text.find("\n", offset)
+    eol = len(text) if eol < 0 else eol
+    end = text.find("}}", offset, eol)
+    return text[offset : end + 2] if end >= 0 else text[offset:eol]
+
+
+def _short(action: str) -> str:
+    return action if len(action) <= 40 else action[:37] + "..."
+
+
+def _template_in(doc: YamlDoc) -> list[tuple[Span, str]]:
+    """Every piece of template evidence in one document (the caller takes the first)."""
+    root = doc.root
+    if not isinstance(root, (YMap, YList)):
+        return []
+    found: list[tuple[Span, str]] = []
+    kubernetes = doc.kind == "kubernetes"
+    meta = root.get("metadata") if isinstance(root, YMap) else None
+    if kubernetes and isinstance(meta, YMap) and "{{" in str(meta.get("name", "")):
+        found.append((meta.value_span("name"), f"the name {meta.get('name')!r}"))
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, YMap):
+            for key, value in node.items():
+                if isinstance(key, str) and key.startswith(_COMPLEX_KEY):
+                    span = node.span
+                    line = doc.text.split("\n", span.line)[span.line - 1] if doc.text else ""
+                    action = _action_text(line, span.col - 1) if line[span.col - 1 :].startswith("{{") else ""
+                    found.append((span, repr(_short(action)) if action else "'{{ ... }}'"))
+                elif kubernetes and isinstance(value, str) and "{{" in value:
+                    match = _HELM_ACTION.search(value)
+                    if match:
+                        found.append((node.value_span(key), repr(match.group(0) + " ... }}")))
+                if isinstance(value, (YMap, YList)):
+                    stack.append(value)
+        elif isinstance(node, YList):
+            stack.extend(item for item in node if isinstance(item, (YMap, YList)))
+    return found

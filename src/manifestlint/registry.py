@@ -127,6 +127,7 @@ ENGINE_RULES = frozenset(
         "manifestlint-yaml-syntax",
         "manifestlint-unknown-rule",
         "manifestlint-internal-error",
+        "manifestlint-unrendered-template",
         "docker-syntax-error",
         "k8s-syntax-error",
         "alertmanager-invalid-yaml",
