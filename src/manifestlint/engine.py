@@ -254,12 +254,15 @@ _UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertma
 
 
 def _listed(pf: ParsedFile, role: Role) -> Entry:
-    """A parsed file's listing entry: its content role (a template, a look-alike) wins over
-    its path role; a file with findings but no type was unreadable or broken."""
+    """A parsed file's listing entry. A role decided from the content (`ParsedFile.role`: a
+    template, a look-alike; the project model may set `kustomize-patch` there) wins over the
+    path's role; a file with findings but no type was unreadable or broken."""
+    if pf.file_type:
+        return Entry(pf.source.path, LINTED, pf.role or role, pf.file_type)
     if pf.role is not None:
         return Entry(pf.source.path, SKIPPED, pf.role)
-    if pf.file_type or pf.findings:
-        return Entry(pf.source.path, LINTED, role, pf.file_type or "unreadable or broken input")
+    if pf.findings:
+        return Entry(pf.source.path, LINTED, role, "unreadable or broken input")
     return Entry(pf.source.path, SKIPPED, role if not role.deployable else _UNRECOGNISED)
 
 

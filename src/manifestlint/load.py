@@ -49,7 +49,9 @@ class ParsedFile:
     docs: list[YamlDoc] = field(default_factory=list)
     dockerfile: Any = None
     findings: list[Finding] = field(default_factory=list)  # parse problems (rule ids already set)
-    role: Role | None = None  # decided by the content: a template, a look-alike (for the listing)
+    # A role decided by the content (a template, a look-alike) or by the project model (a
+    # kustomize patch); None: the path's role (project/roles.py) stands. For the listing.
+    role: Role | None = None
 
 
 def decode(data: bytes) -> tuple[str | None, str]:
