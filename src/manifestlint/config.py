@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from manifestlint.alerts.policy import Policy, default_policy, parse_policy
 from manifestlint.model import Severity
 from manifestlint.registry import Registry, data_dir
 
@@ -39,6 +40,7 @@ class Config:
     fail_on: str = "warning"
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     include_test_data: bool = False  # lint test-data folders found by directory walks
+    alert_policy: Policy = field(default_factory=default_policy)
 
     @property
     def root(self) -> Path | None:
@@ -131,6 +133,10 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     config.fail_on = data.get("fail-on", config.fail_on)
     config.kubernetes_version = str(data.get("kubernetes-version", config.kubernetes_version))
     config.include_test_data = bool(data.get("include-test-data", False))
+    try:
+        config.alert_policy = parse_policy(data.get("alert-policy"))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     check_selectors(config.select + config.ignore, registry, f"{path}: select/ignore")
     return config
 

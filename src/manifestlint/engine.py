@@ -213,12 +213,12 @@ def _lint(
     roles = {id(pf): realm_role(pf.source.abspath, base) for pf in parsed}
     indexes: dict[str, Index] = {}
     for pf in parsed:
-        index = indexes.setdefault(roles[id(pf)].realm, Index())
+        index = indexes.setdefault(roles[id(pf)].realm, Index(base=str(cwd)))
         index.report_paths.add(pf.source.path)
         index.add(pf.docs)
-    main_index = indexes.setdefault("", Index())
+    main_index = indexes.setdefault("", Index(base=str(cwd)))
     project_rules = [r for r in rules if r.scope == "project"]
-    if use_context and root is not None and project_rules and main_index.objects:
+    if use_context and root is not None and project_rules and (main_index.objects or main_index.rule_groups):
         report_keys = {file_key(s.abspath) for s in sources}
         for source in _context_files(root, report_keys, config):
             main_index.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)

@@ -22,6 +22,7 @@ class Index:
     alertmanager: list[YamlDoc] = field(default_factory=list)
     rule_groups: list[RuleGroups] = field(default_factory=list)
     report_paths: set[str] = field(default_factory=set)
+    base: str = ""  # the folder display paths are relative to (rules that order files by path)
     _by_kind: dict[str, list[YamlDoc]] = field(default_factory=lambda: defaultdict(list))
     _by_key: dict[tuple[str, str, str], YamlDoc] = field(default_factory=dict)
 
@@ -46,6 +47,13 @@ class Index:
 
     def get(self, kind: str, namespace: str, name: str) -> YamlDoc | None:
         return self._by_key.get((kind, namespace, name))
+
+    def sort_path(self, path: str) -> str:
+        """A file's absolute path: the same whether it was named (relative) or found as
+        context, so "the first file in path order" does not depend on what was named."""
+        import os
+
+        return os.path.normpath(os.path.join(self.base, path))
 
     def reported(self, doc: YamlDoc) -> bool:
         """Whether findings on `doc` will be shown (it is in a file the user named)."""

@@ -42,8 +42,9 @@ class Node:
     pos: int
     name: str = ""  # function / aggregation / metric name, binary operator
     children: list[Node] = field(default_factory=list)
-    value: object = None  # number value, range seconds, matchers list
+    value: object = None  # number value, range seconds, matchers list, aggregation grouping
     bool_modifier: bool = False
+    without: bool = False  # aggregation grouping is `without (...)`, not `by (...)`
 
     def walk(self):
         yield self
@@ -598,8 +599,9 @@ class _Parser:
         tok = self.next()
         name = tok.text.lower()
         grouping: list[str] | None = None
+        without = False
         if self.tok.kind == "ident" and self.tok.text.lower() in ("by", "without"):
-            self.next()
+            without = self.next().text.lower() == "without"
             grouping = self.label_list("grouping")
         if not self.is_op("("):
             raise self.unexpected("aggregation", '"("')
@@ -608,7 +610,7 @@ class _Parser:
         if self.tok.kind == "ident" and self.tok.text.lower() in ("by", "without"):
             if grouping is not None:
                 raise PromQLError("aggregation can only have one grouping", self.tok.pos)
-            self.next()
+            without = self.next().text.lower() == "without"
             grouping = self.label_list("grouping")
         param = AGGREGATORS[name]
         wanted = 2 if param else 1
@@ -624,6 +626,7 @@ class _Parser:
             )
         node = Node("aggregate", VECTOR, tok.pos, name, args)
         node.value = grouping
+        node.without = without
         return node
 
 
