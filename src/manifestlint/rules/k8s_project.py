@@ -34,6 +34,13 @@ from manifestlint.k8s import (
     pod_template,
     selector_matches,
 )
+from manifestlint.k8s_netpol import (
+    POLICY_KINDS,
+    ingress_policies,
+    is_cluster_wide,
+    is_kubernetes_policy,
+    is_policy,
+)
 from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.registry import rule
 
@@ -168,6 +175,45 @@ def _workload_labels(doc: YamlDoc) -> dict[str, Any]:
     return {}
 
 
+# Labels a controller puts on the pods it creates, which no pod template shows: selecting them
+# is legitimate (a Service per StatefulSet member selects statefulset.kubernetes.io/pod-name).
+_CONTROLLER_LABELS = frozenset({
+    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index", "controller-revision-hash",
+    "pod-template-hash", "job-name", "batch.kubernetes.io/job-name", "controller-uid",
+    "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-completion-index",
+})  # fmt: skip
+
+
+def _split_controller_labels(selector: dict) -> tuple[dict, dict]:
+    """(the selector without controller-added keys, {key: value} of those keys)."""
+    labelled = "matchLabels" in selector or "matchExpressions" in selector
+    match = selector.get("matchLabels") if labelled else selector
+    if not isinstance(match, dict) or _CONTROLLER_LABELS.isdisjoint(str(k) for k in match):
+        return selector, {}
+    added = {str(k): v for k, v in match.items() if str(k) in _CONTROLLER_LABELS}
+    rest = {k: v for k, v in match.items() if str(k) not in _CONTROLLER_LABELS}
+    return ({**selector, "matchLabels": rest} if labelled else rest), added
+
+
+def _controller_label_matches(source: PodSource, key: str, value: Any) -> bool:
+    """Whether the controller of `source` gives its pods `key: value` (a template that sets
+    the label itself is compared as written)."""
+    if key in source.labels:
+        return str(source.labels[key]) == str(value)
+    kind, name, text = source.doc.root.get("kind"), name_of(source.doc), str(value)
+    if key == "statefulset.kubernetes.io/pod-name":
+        return kind == "StatefulSet" and text.startswith(name + "-") and text[len(name) + 1 :].isdigit()
+    if key == "apps.kubernetes.io/pod-index":
+        return kind == "StatefulSet" and text.isdigit()
+    if key == "controller-revision-hash":
+        return kind in ("StatefulSet", "DaemonSet")
+    if key == "pod-template-hash":
+        return kind in ("Deployment", "ReplicaSet", "Rollout")
+    if key in ("job-name", "batch.kubernetes.io/job-name"):
+        return (kind == "Job" and text == name) or (kind == "CronJob" and text.startswith(name + "-"))
+    return kind in ("Job", "CronJob")  # controller-uid, completion index
+
+
 @dataclass(slots=True)
 class Project:
     """Per-run lookups built once from the index and shared by every rule of this module."""
@@ -187,11 +233,12 @@ class Project:
         for key, value in source.labels.items():
             self.by_label[(str(key), str(value))].append(source)
 
-    def matching(self, ns: str, selector: Any) -> list[PodSource]:
-        """Pods in a namespace compatible with `ns` that a selector (LabelSelector or plain
-        map) selects."""
+    def matching(self, ns: str | None, selector: Any) -> list[PodSource]:
+        """Pods in a namespace compatible with `ns` (any namespace when None) that a selector
+        (LabelSelector or plain map) selects, counting the labels controllers add."""
         if not isinstance(selector, dict):
             return []
+        selector, added = _split_controller_labels(selector)
         match = (
             selector.get("matchLabels")
             if ("matchLabels" in selector or "matchExpressions" in selector)
@@ -201,7 +248,18 @@ class Project:
         if isinstance(match, dict) and match:
             key, value = next(iter(match.items()))
             candidates = self.by_label.get((str(key), str(value)), [])
-        return [p for p in candidates if _ns_compatible(p.ns, ns) and selector_matches(selector, p.labels)]
+        return [
+            p for p in candidates
+            if (ns is None or _ns_compatible(p.ns, ns)) and selector_matches(selector, p.labels)
+            and all(_controller_label_matches(p, key, value) for key, value in added.items())
+        ]  # fmt: skip
+
+    def elsewhere(self, ns: str, selector: Any) -> list[PodSource]:
+        """Pods in another, explicitly named namespace that the selector would select: a Service
+        or NetworkPolicy only ever selects pods of its own namespace."""
+        if not ns:
+            return []
+        return [p for p in self.matching(None, selector) if p.ns and p.ns != ns]
 
     def deploys_into(self, ns: str) -> bool:
         """Whether the project itself runs pods in namespace `ns` (so a selector there that
@@ -529,9 +587,69 @@ _SELECTOR_KINDS = frozenset(
 )
 
 
-@rule("k8s-selector-template-mismatch", "kubernetes", kinds=_SELECTOR_KINDS)
+_JOB_LABELS = ("job-name", "batch.kubernetes.io/job-name")
+
+
+def _job_selector(doc: YamlDoc) -> Iterator[Finding]:
+    """Jobs (and CronJobs' job templates): without `manualSelector: true` Kubernetes generates
+    the selector (controller-uid, job-name) and rejects any other ("`selector` not
+    auto-generated"); with it, the selector is required and must match the template labels."""
+    kind = doc.root.get("kind")
+    spec = doc.root.path_get("spec", "jobTemplate", "spec") if kind == "CronJob" else _spec(doc)
+    if not isinstance(spec, YMap):
+        return
+    labels = spec.path_get("template", "metadata", "labels")
+    labels = labels if isinstance(labels, dict) else {}
+    selector = spec.get("selector")
+    if spec.get("manualSelector") is True:
+        if not isinstance(selector, YMap) or not selector:
+            where = spec.key_span("selector") if "selector" in spec else spec.key_span("manualSelector")
+            yield doc_hit(
+                doc, where, f"manualSelector: true without a spec.selector: the API server rejects the {kind}"
+            )
+        elif not selector_matches(selector, labels):
+            shown = ", ".join(f"{k}={v}" for k, v in labels.items()) or "no labels"
+            yield doc_hit(
+                doc,
+                _mismatch_anchor(spec, selector, labels),
+                f"spec.selector does not match the pod template's labels ({shown}): the API server "
+                f"rejects the {kind}",
+            )
+        return
+    if not isinstance(selector, YMap) or not selector:
+        return
+    match = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), YMap) else YMap()
+    generated = (
+        kind == "Job"
+        and not selector.get("matchExpressions")
+        and all(key in _JOB_LABELS and str(value) == name_of(doc) for key, value in match.items())
+    )
+    if generated:
+        return  # exactly what Kubernetes would generate (job-name of this Job)
+    yield doc_hit(
+        doc,
+        spec.key_span("selector"),
+        f"spec.selector is set without manualSelector: true: Kubernetes generates a {kind}'s selector "
+        'and rejects any other ("`selector` not auto-generated"); remove it',
+    )
+
+
+def _mismatch_anchor(spec: YMap, selector: YMap, labels: dict) -> Span:
+    """The first matchLabels value that the labels do not carry, else the selector key."""
+    match = selector.get("matchLabels")
+    if isinstance(match, YMap):
+        for key, value in match.items():
+            if key not in labels or str(labels[key]) != str(value):
+                return match.value_span(key)
+    return spec.key_span("selector")
+
+
+@rule("k8s-selector-template-mismatch", "kubernetes", kinds=_SELECTOR_KINDS | {"Job", "CronJob"})
 def selector_template_mismatch(doc: YamlDoc, ctx) -> Iterator[Finding]:
     kind = doc.root.get("kind")
+    if kind in ("Job", "CronJob"):
+        yield from _job_selector(doc)
+        return
     if kind not in _SELECTOR_KINDS:
         return
     spec = _spec(doc)
@@ -578,7 +696,8 @@ def selector_template_mismatch(doc: YamlDoc, ctx) -> Iterator[Finding]:
 
 
 def _policies(index: Index) -> list[YamlDoc]:
-    return [p for p in index.of_kind("NetworkPolicy") if isinstance(p.root, YMap)]
+    """Kubernetes NetworkPolicies (not Calico's kind of the same name)."""
+    return [p for p in index.of_kind("NetworkPolicy") if isinstance(p.root, YMap) and is_kubernetes_policy(p)]
 
 
 def _policy_selector(policy: YamlDoc) -> Any:
@@ -592,25 +711,27 @@ def _policy_selector(policy: YamlDoc) -> Any:
 @rule("k8s-missing-network-policy", "project")
 def missing_network_policy(index: Index, ctx) -> Iterator[Finding]:
     mode = str(ctx.options.get("when", "project"))
-    policies = _policies(index)
-    if mode == "project" and not policies:
-        return
+    every = [p for p in index.of_kind(*POLICY_KINDS) if isinstance(p.root, YMap) and is_policy(p)]
+    if mode == "project" and not every:
+        return  # the project manages no network policy (of any API, in any direction)
+    isolating = ingress_policies(every)
     proj = project(index)
     for source in proj.pods:
         doc = source.doc
         if not index.reported(doc) or source.template is None:
             continue
-        in_ns = [p for p in policies if _ns_compatible(_ns(p), source.ns)]
-        if mode == "namespace" and not in_ns:
+        if mode == "namespace" and not any(
+            is_cluster_wide(p) or _ns_compatible(_ns(p), source.ns) for p in every
+        ):
             continue
-        if any(selector_matches(_policy_selector(p), source.labels) for p in in_ns):
+        if any(p.applies_to(source.labels, source.ns, _ns_compatible) for p in isolating):
             continue
         where = f" of namespace {source.ns}" if source.ns else ""
         yield doc_hit(
             doc,
             name_anchor(doc),
-            f"no NetworkPolicy{where} selects the pods of {_describe(doc)}: they accept traffic from "
-            "every pod in the cluster",
+            f"no NetworkPolicy{where} isolates the pods of {_describe(doc)} for ingress (egress-only "
+            "policies do not): they accept traffic from every pod in the cluster",
         )
 
 
@@ -622,10 +743,20 @@ def network_policy_selects_nothing(index: Index, ctx) -> Iterator[Finding]:
         selector = _policy_selector(doc)
         if spec is None or not (selector.get("matchLabels") or selector.get("matchExpressions")):
             continue  # an empty podSelector selects every pod of the namespace
+        if not is_kubernetes_policy(doc) or proj.matching(_ns(doc), selector):
+            continue  # Calico's NetworkPolicy has no podSelector; or it selects pods
+        elsewhere = proj.elsewhere(_ns(doc), selector)
+        if elsewhere:
+            yield doc_hit(
+                doc,
+                spec.key_span("podSelector"),
+                f"podSelector matches pods only in {_other_namespaces(elsewhere)} "
+                f"({_pods_text(elsewhere)}): a NetworkPolicy selects pods of its own namespace "
+                f"({_ns(doc)}), so it protects nothing",
+            )
+            continue
         if not proj.deploys_into(_ns(doc)):
             continue  # the namespace's pods are deployed from elsewhere (a policy-only repository)
-        if proj.matching(_ns(doc), selector):
-            continue
         yield doc_hit(
             doc,
             spec.key_span("podSelector"),
@@ -700,10 +831,22 @@ def service_selector_mismatch(index: Index, ctx) -> Iterator[Finding]:
     proj = project(index)
     for doc in _reported(index, "Service"):
         selector = _service_selector(doc)
-        if selector is None or not proj.deploys_into(_ns(doc)) or _matched_pods(proj, doc, selector):
-            continue  # no selector, pods deployed from elsewhere, or matched
+        if selector is None or _matched_pods(proj, doc, selector):
+            continue  # no selector (endpoints managed by hand), or matched
         spec = doc.root["spec"]
         shown = ", ".join(f"{k}={v}" for k, v in selector.items())
+        elsewhere = [p for p in proj.elsewhere(_ns(doc), selector) if p.labels]
+        if elsewhere:
+            yield doc_hit(
+                doc,
+                spec.key_span("selector"),
+                f"selector ({shown}) matches pods only in {_other_namespaces(elsewhere)} "
+                f"({_pods_text(elsewhere)}): a Service selects pods of its own namespace "
+                f"({_ns(doc)}), so it has no endpoints",
+            )
+            continue
+        if not proj.deploys_into(_ns(doc)):
+            continue  # the namespace's pods are deployed from elsewhere
         yield doc_hit(
             doc,
             spec.key_span("selector"),
@@ -777,6 +920,11 @@ def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
                     f"targetPort {target!r} names no container port of the selected pods "
                     f"({_pods_text(pods)}): the Service gets no endpoints for this port",
                 )
+
+
+def _other_namespaces(pods: list[PodSource]) -> str:
+    names = sorted({p.ns for p in pods})
+    return ("namespace " if len(names) == 1 else "namespaces ") + ", ".join(names)
 
 
 def _pods_text(pods: list[PodSource]) -> str:
