@@ -120,8 +120,10 @@ def lint(
                 raise ConfigError(f"--kubernetes-version: expected 1.N, got {kubernetes_version!r}")
             config.kubernetes_version = kubernetes_version
         stdin = None
-        if "-" in paths:
-            stdin = (stdin_filename, sys.stdin.read())
+        if "-" in paths:  # bytes, bounded: decoded and size-checked like any file
+            from manifestlint.safeio import MAX_FILE_BYTES
+
+            stdin = (stdin_filename, sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
         targets, changed = list(paths), None
         if diff_base:
             targets, changed = _changed_targets(diff_base, paths, cwd)

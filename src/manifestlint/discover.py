@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from manifestlint.classify import file_type_by_name
 from manifestlint.listing import SKIPPED, Entry
 from manifestlint.project.roles import EXCLUDED, Role, helm_template, in_test_data
+from manifestlint.safeio import Unreadable, not_regular, os_reason, outside, read_regular
 
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv", "__pycache__",
@@ -37,6 +38,7 @@ class Source:
     path: str  # as displayed: relative to the cwd when below it
     abspath: Path
     file_type: str  # 'dockerfile', 'yaml', or a forced type
+    problem: str = ""  # why it is not read (a FIFO, a device, a link leaving the tree...): a finding
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -98,25 +100,32 @@ def _rule_file_by_content(path: Path) -> str | None:
     if not path.name.lower().endswith(_RULE_FILE_SUFFIXES):
         return None
     try:
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError:
+        head = read_regular(path)[:65536]
+    except Unreadable:
         return None
     return "yaml" if _GROUPS_LINE.search(head) else None
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, problems: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """Every file below `folder`; symlinked folders are not entered (as git does), and folders
+    that cannot be listed are added to `problems` instead of vanishing."""
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+
+    def unlistable(exc: OSError) -> None:
+        if problems is not None and exc.filename:
+            reason = os_reason(exc, exc.filename).removesuffix("; not linted")
+            problems.append((Path(exc.filename), f"folder not listed ({reason}); its files are not linted"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unlistable):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         found.extend(Path(dirpath) / name for name in sorted(filenames))
     return found
 
 
-def walk_folder(folder: Path) -> list[Path]:
+def walk_folder(folder: Path, problems: list[tuple[Path, str]] | None = None) -> list[Path]:
     files = _git_files(folder) if git_root(folder) else None
     if files is None:
-        files = _walk(folder)
+        files = _walk(folder, problems)
     else:
         files = [f for f in files if not (SKIP_DIRS & set(f.relative_to(folder).parts[:-1]))]
     return sorted(files)
@@ -153,19 +162,33 @@ def discover(
     listing: list[Entry] | None = None,
 ) -> list[Source]:
     """The report set, deduplicated, in a deterministic order. Files skipped for a reason of
-    ours (test data, chart templates, excludes) are appended to `listing` when given."""
-    seen: dict[tuple[int, int], Source] = {}
+    ours (test data, chart templates, excludes) are appended to `listing` when given.
+
+    Only regular files are read, and symlinks are followed only while they stay inside the
+    project (the configuration's folder or the git work tree, else the folder walked or the
+    named file's folder). Every lintable path that is not read — a FIFO, a device, a link
+    loop or a link leaving the tree, an unlistable folder, an over-long path — is kept as a
+    Source with a `problem`, which the loader reports: nothing is skipped in silence."""
+    seen: dict[object, Source] = {}
     charts = ChartFolders(cwd)
     skipped: list[Entry] = listing if listing is not None else []
     for raw in paths:
         absolute = Path(os.path.normpath(os.path.join(cwd, raw)))
         try:
             st = os.stat(absolute)
-        except OSError:
-            raise PathNotFound(raw) from None
+        except OSError as exc:
+            if not os.path.lexists(absolute):
+                raise PathNotFound(raw) from None
+            problem = os_reason(exc, absolute)
+            seen.setdefault(
+                absolute, Source(display_path(absolute, cwd), absolute, forced_type or "yaml", problem)
+            )
+            continue
         if stat.S_ISDIR(st.st_mode):
             walked = absolute.resolve()
-            for file in walk_folder(walked):
+            boundary = _boundary(walked, root)
+            problems: list[tuple[Path, str]] = []
+            for file in walk_folder(walked, problems):
                 ftype = forced_type or file_type_by_name(file.name)
                 if not ftype and not file.name.lower().endswith(_RULE_FILE_SUFFIXES):
                     continue
@@ -182,12 +205,11 @@ def discover(
                 ftype = ftype or _rule_file_by_content(file)
                 if not ftype:
                     continue
-                try:
-                    fst = os.stat(file)
-                except OSError:
-                    continue
-                if stat.S_ISREG(fst.st_mode):
-                    seen.setdefault((fst.st_dev, fst.st_ino), Source(shown, file, ftype))
+                key, problem = _check(file, boundary)
+                seen.setdefault(key, Source(shown, file, ftype, problem))
+            for where, problem in problems:
+                if not excluded(where, exclude, root):
+                    seen.setdefault(where, Source(display_path(where, cwd), where, "yaml", problem))
         else:
             shown = display_path(absolute, cwd)
             role = charts.template_role(absolute)
@@ -197,5 +219,29 @@ def discover(
                 skipped.append(Entry(shown, SKIPPED, _EXCLUDED))
             else:
                 ftype = forced_type or file_type_by_name(absolute.name) or "yaml"
-                seen.setdefault((st.st_dev, st.st_ino), Source(shown, absolute, ftype))
+                key, problem = _check(absolute, _boundary(absolute.parent, root))
+                seen.setdefault(key, Source(shown, absolute, ftype, problem))
     return list(seen.values())
+
+
+def _boundary(folder: Path, root: Path | None) -> Path:
+    """The tree symlinks may point into: the project (configuration folder, else git work
+    tree) holding `folder`, else `folder` itself."""
+    for candidate in (root, git_root(folder)):
+        if candidate is not None and outside(folder, candidate) is None:
+            return candidate
+    return folder
+
+
+def _check(path: Path, boundary: Path) -> tuple[object, str]:
+    """(deduplication key, problem) for a file to lint: '' when it can be read."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return path, os_reason(exc, path)
+    if not stat.S_ISREG(st.st_mode):
+        return path, not_regular(st.st_mode)
+    target = outside(path, boundary) if os.path.islink(path) else None
+    if target is not None:
+        return path, f"symbolic link to {target}, outside {boundary}; not followed"
+    return (st.st_dev, st.st_ino), ""

@@ -169,10 +169,10 @@ def lint(
     config: Config,
     cwd: Path,
     forced_type: str | None = None,
-    stdin: tuple[str, str] | None = None,
+    stdin: tuple[str, str | bytes] | None = None,
     use_context: bool = True,
 ) -> LintResult:
-    """Lint `paths` (and stdin as (display name, text)); see the module docstring.
+    """Lint `paths` (and stdin as (display name, text or bytes)); see the module docstring.
 
     The cyclic garbage collector is paused for the run: parsing allocates hundreds of
     thousands of small acyclic objects, and generation scans tripled the parse time."""
@@ -191,7 +191,7 @@ def _lint(
     config: Config,
     cwd: Path,
     forced_type: str | None,
-    stdin: tuple[str, str] | None,
+    stdin: tuple[str, str | bytes] | None,
     use_context: bool,
 ) -> LintResult:
     rules = active_rules(registry, config)

@@ -16,8 +16,7 @@ from manifestlint.discover import Source
 from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YList, YMap
 from manifestlint.project.roles import LOOKALIKE, TEMPLATE, Role
 from manifestlint.registry import Registry
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
+from manifestlint.safeio import MAX_FILE_BYTES, Unreadable, read_regular
 
 # A template action opening a line or standing unquoted as a value: Helm/Go templates.
 _GO_TEMPLATE = re.compile(r"^\s*\{\{|:[ \t]+\{\{", re.M)
@@ -74,47 +73,41 @@ def _engine_finding(
 
 
 def read_source(
-    source: Source, registry: Registry, stdin_text: str | None = None, markers: tuple[bytes, ...] = ()
+    source: Source,
+    registry: Registry,
+    stdin_text: str | bytes | None = None,
+    markers: tuple[bytes, ...] = (),
 ) -> ParsedFile:
-    """Read, decode and parse one file. With `markers`, a file containing none of them is
-    left unparsed (context files: one read, and the size limit still applies)."""
+    """Read, decode and parse one file (or standard input's bytes, read by the caller with
+    the same limit). With `markers`, a file containing none of them is left unparsed
+    (context files: one read, and the size limit still applies)."""
     parsed = ParsedFile(source)
-    if stdin_text is not None:
+
+    def unreadable(message: str) -> ParsedFile:
+        parsed.findings.append(
+            _engine_finding("manifestlint-unreadable-file", source.path, FILE_START, message, registry)
+        )
+        return parsed
+
+    if isinstance(stdin_text, str):
         text: str | None = stdin_text
     else:
-        try:
-            size = source.abspath.stat().st_size
-            if size > MAX_FILE_BYTES:
-                parsed.findings.append(
-                    _engine_finding(
-                        "manifestlint-unreadable-file",
-                        source.path,
-                        FILE_START,
-                        f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; not linted",
-                        registry,
-                    )
-                )
+        if stdin_text is not None:
+            data = stdin_text
+            if len(data) > MAX_FILE_BYTES:
+                return unreadable(f"standard input is over the {MAX_FILE_BYTES:,}-byte limit; not linted")
+        else:
+            try:
+                if source.problem:
+                    raise Unreadable(source.problem)
+                data = read_regular(source.abspath, MAX_FILE_BYTES)
+            except Unreadable as exc:
+                return unreadable(str(exc))
+            if markers and not any(marker in data for marker in markers):
                 return parsed
-            data = source.abspath.read_bytes()
-        except OSError as exc:
-            parsed.findings.append(
-                _engine_finding(
-                    "manifestlint-unreadable-file",
-                    source.path,
-                    FILE_START,
-                    f"cannot read: {exc.strerror}",
-                    registry,
-                )
-            )
-            return parsed
-        if markers and not any(marker in data for marker in markers):
-            return parsed
         text, problem = decode(data)
         if text is None:
-            parsed.findings.append(
-                _engine_finding("manifestlint-unreadable-file", source.path, FILE_START, problem, registry)
-            )
-            return parsed
+            return unreadable(problem)
     parsed.text = text
     if source.file_type == "dockerfile":
         _parse_dockerfile(parsed, registry)
