@@ -43,7 +43,13 @@ _SPECIAL_FLOATS = {
     ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
 }  # fmt: skip
 _NUMERIC_START = frozenset("-+.0123456789")
-_DEEP_INDENT = re.compile(rf"^[ \t-]{{{MAX_NESTING // 2},}}", re.M)
+# Lines opening with this many indentation/indicator/property tokens may nest deeply in block
+# style (see _nesting_bound); libyaml breaks lines at LF, CR, NEL, LS and PS.
+_BLOCK_GUARD = 100
+_DEEP_PREFIX = re.compile(
+    r"(?:\A|(?<=[\n\r\x85\u2028\u2029]))(?:[ \t?:-]|[&!][^ \t\n\r\x85\u2028\u2029]*[ \t])"
+    f"{{{_BLOCK_GUARD}}}"
+)
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
 
 
@@ -172,17 +178,60 @@ class _Converter:
 
 
 def _nesting_bound(text: str) -> int:
-    """A cheap upper bound on nesting depth (flow brackets plus block indentation)."""
-    bound = 0
-    if text.count("[") + text.count("{") > MAX_NESTING // 2:
-        depth = 0
-        for ch in re.findall(r"[\[\]{}]", text):
-            depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
-            bound = max(bound, depth)
-    if len(text) > MAX_NESTING:
-        indents = _DEEP_INDENT.findall(text)
-        bound += max((len(i) for i in indents), default=0)
-    return bound
+    """A cheap, sound upper bound on the nesting depth libyaml's composer would reach.
+
+    Flow collections nest only through `[` and `{`, so their count bounds flow depth (quotes
+    are not trusted: a `]` inside a string must never lower the estimate). Block nesting
+    needs, per level, either an indicator (`- `, `? `, `: `) on the deepest line or a column
+    of indentation, and at most two levels share a column (a sequence as a mapping's value),
+    so twice the longest run of indentation, indicators, anchors and tags opening a line
+    bounds it. Line breaks are libyaml's: CR, NEL and the Unicode separators count too."""
+    flow = text.count("[") + text.count("{")
+    if flow > MAX_NESTING or _DEEP_PREFIX.search(text) is not None:
+        return MAX_NESTING + 1  # no cheap bound: the event parser measures
+    return flow + 2 * _BLOCK_GUARD + 2
+
+
+def _event_depth(text: str, limit: int) -> int:
+    """The real nesting depth from libyaml's event parser (which keeps its own stack and never
+    recurses), stopping as soon as it passes `limit`. Slower than composing, so it runs only
+    when the cheap bound cannot rule a crash out. Syntax errors end the count: the composer
+    stops at the same event."""
+    from ruamel.yaml.cyaml import CBaseLoader
+    from ruamel.yaml.events import (
+        MappingEndEvent,
+        MappingStartEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+    )
+
+    loader = CBaseLoader(text)
+    depth = deepest = 0
+    try:
+        while True:
+            kind = type(loader.get_event())
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if deepest > limit:
+                        break
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+            elif kind is StreamEndEvent:
+                break
+    except Exception:  # a syntax error: the composer never gets deeper than this either
+        pass
+    finally:
+        loader.dispose()
+    return deepest
+
+
+def too_deep(text: str) -> bool:
+    """True when composing `text` would nest deeper than MAX_NESTING (and could overflow
+    libyaml's recursive composer, killing the process with SIGSEGV)."""
+    return _nesting_bound(text) > MAX_NESTING and _event_depth(text, MAX_NESTING) > MAX_NESTING
 
 
 # libyaml (as bundled with ruamel.yaml.clib) refuses `[host:8080/path]`: a `:` inside a flow
@@ -304,7 +353,7 @@ def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], 
     docs: list[YamlDoc] = []
     errors: list[YamlError] = []
     duplicates: list[tuple[Span, str]] = []
-    if _nesting_bound(text) > MAX_NESTING:
+    if too_deep(text):
         errors.append(
             YamlError(
                 Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", "", refused=True

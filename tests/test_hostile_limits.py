@@ -1,0 +1,80 @@
+"""Hostile input through the real command line: no crash, no hang, no blow-up.
+
+Every case runs `manifestlint lint` in a subprocess with a timeout (a SIGSEGV or a hang in
+the process is exactly what these tests exist to catch; an in-process call would die with
+the test runner or never return) and checks the exit code and the findings in JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: a:1\n"
+)
+
+
+def lint(*args: str | Path, timeout: float = 60, cwd: Path | None = None) -> tuple[int, list[dict], str]:
+    """(exit code, JSON findings, stderr) of `manifestlint lint -f json ARGS` in a subprocess."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "manifestlint", "lint", "-f", "json", *map(str, args)],
+        capture_output=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        check=False,
+    )
+    assert proc.returncode in (0, 1), (proc.returncode, proc.stderr.decode(errors="replace")[-2000:])
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode(errors="replace")[-2000:]
+    return proc.returncode, json.loads(proc.stdout)["findings"], proc.stderr.decode(errors="replace")
+
+
+def rules_at(findings: list[dict], path: str) -> list[tuple[int, str]]:
+    return [(f["line"], f["rule"]) for f in findings if f["path"].endswith(path)]
+
+
+# ------------------------------------------------------------------------------------- nesting
+
+DEEP = 40_000  # 80 KB of indicators: far past libyaml's recursion limit on an 8 MB stack
+NESTINGS = {
+    "explicit-keys": "? " * DEEP + "a\n",
+    "compact-sequences": "- " * DEEP + "a\n",
+    "explicit-values": "? a\n" + ": " * DEEP + "b\n",
+    "flow-sequences": "[" * DEEP + "]" * DEEP + "\n",
+    "flow-mappings": "{a: " * DEEP + "b" + "}" * DEEP + "\n",
+    "quoted-closers": '[ "]" ' * DEEP + "\n",  # a `]` inside a string must not hide the depth
+    "block-indentation": "".join(" " * i + "a:\n" for i in range(3000)) + " " * 3000 + "b\n",
+    "cr-line-breaks": "".join(" " * i + "a:\r" for i in range(3000)) + " " * 3000 + "b\r",
+    "unicode-line-breaks": "".join(" " * i + "a:\u2028" for i in range(3000)) + " " * 3000 + "b\n",
+    "sequence-in-mapping": "".join(" " * i + "a:\n" + " " * i + "-\n" for i in range(2000)),
+    "tagged": "- !!seq " * DEEP + "a\n",
+    "mixed": "- ? [{a: " * 5000 + "b\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NESTINGS))
+def test_every_way_of_nesting_costs_only_its_own_finding(name: str, tmp_path: Path) -> None:
+    (tmp_path / "deep.yaml").write_text(NESTINGS[name], newline="")
+    (tmp_path / "pod.yaml").write_text(POD)
+    code, findings, _ = lint(tmp_path)
+    assert code == 1
+    deep = rules_at(findings, "deep.yaml")
+    assert len(deep) == 1 and deep[0][1] in {
+        "manifestlint-unreadable-file",
+        "manifestlint-yaml-syntax",
+        "k8s-syntax-error",
+    }, deep
+    assert (6, "k8s-run-as-root") in rules_at(findings, "pod.yaml")  # the other file is linted
+
+
+def test_moderate_nesting_is_still_parsed(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(
+        POD.replace("image: a:1", "image: a:1\n      args: " + "[" * 50 + "]" * 50)
+    )
+    _, findings, _ = lint(tmp_path / "pod.yaml")
+    assert (6, "k8s-run-as-root") in rules_at(findings, "pod.yaml")
