@@ -46,8 +46,8 @@ _NUMERIC_START = frozenset("-+.0123456789")
 # Lines opening with this many indentation/indicator/property tokens may nest deeply in block
 # style (see _nesting_bound); libyaml breaks lines at LF, CR, NEL, LS and PS.
 _BLOCK_GUARD = 100
-_DEEP_PREFIX = re.compile(
-    r"(?:\A|(?<=[\n\r\x85\u2028\u2029]))(?:[ \t?:-]|[&!][^ \t\n\r\x85\u2028\u2029]*[ \t])"
+_DEEP_PREFIX = re.compile(  # searched in "\n" + text: a literal first character is 2x faster
+    r"[\n\r\x85\u2028\u2029](?:[ \t?:-]|[&!][^ \t\n\r\x85\u2028\u2029]*[ \t])"
     f"{{{_BLOCK_GUARD}}}"
 )
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
@@ -187,7 +187,7 @@ def _nesting_bound(text: str) -> int:
     so twice the longest run of indentation, indicators, anchors and tags opening a line
     bounds it. Line breaks are libyaml's: CR, NEL and the Unicode separators count too."""
     flow = text.count("[") + text.count("{")
-    if flow > MAX_NESTING or _DEEP_PREFIX.search(text) is not None:
+    if flow > MAX_NESTING or _DEEP_PREFIX.search("\n" + text) is not None:
         return MAX_NESTING + 1  # no cheap bound: the event parser measures
     return flow + 2 * _BLOCK_GUARD + 2
 
