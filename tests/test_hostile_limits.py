@@ -1,4 +1,4 @@
-"""Hostile input through the real command line: no crash, no hang, no blow-up.
+"""Hostile input through the real command line (issue 8, hardenB part): no crash, no hang, no blow-up.
 
 Every case runs `manifestlint lint` in a subprocess with a timeout (a SIGSEGV or a hang in
 the process is exactly what these tests exist to catch; an in-process call would die with
