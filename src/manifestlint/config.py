@@ -41,6 +41,11 @@ class Config:
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     include_test_data: bool = False  # lint test-data folders found by directory walks
     alert_policy: Policy = field(default_factory=default_policy)
+    # glob (relative to the config file's folder) -> service|tool|ci|test|dev: the role of the
+    # images those Dockerfiles build (project/images.py decides it from evidence otherwise)
+    roles: dict[str, str] = field(default_factory=dict)
+    # image repository -> the Dockerfile (or its folder) that builds it, relative to the config
+    images: dict[str, str] = field(default_factory=dict)
 
     @property
     def root(self) -> Path | None:
@@ -137,6 +142,8 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
         config.alert_policy = parse_policy(data.get("alert-policy"))
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    config.roles = {str(k): str(v) for k, v in (data.get("roles") or {}).items()}
+    config.images = {str(k): str(v) for k, v in (data.get("images") or {}).items()}
     check_selectors(config.select + config.ignore, registry, f"{path}: select/ignore")
     return config
 

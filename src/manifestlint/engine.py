@@ -22,6 +22,7 @@ from manifestlint.index import Index
 from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
+from manifestlint.project.images import ImageProject
 from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, in_test_data
 from manifestlint.registry import Registry, Rule
 
@@ -34,6 +35,7 @@ class RuleContext:
     options: dict[str, Any]
     config: Config
     index: Index
+    project: Any = None  # project/images.ImageProject: image roles and image <-> Dockerfile links
 
 
 @dataclass(slots=True)
@@ -163,6 +165,17 @@ def realm_role(path: Path, base: Path) -> Role:
     return in_test_data(PurePosixPath(relative.as_posix())) or PLAIN
 
 
+def _project_files(root: Path, config: Config) -> list[Path]:
+    """Every file of the project that may say something about images (build files, Dockerfiles):
+    excluded paths and test data left out, like context manifests."""
+    return [
+        file
+        for file in walk_folder(root)
+        if not in_test_data(PurePosixPath(file.relative_to(root).as_posix()))
+        and not excluded(file, config.exclude, root)
+    ]
+
+
 def lint(
     paths: list[str],
     registry: Registry,
@@ -218,16 +231,38 @@ def _lint(
         index.add(pf.docs)
     main_index = indexes.setdefault("", Index(base=str(cwd)))
     project_rules = [r for r in rules if r.scope == "project"]
+    report_keys = {file_key(s.abspath) for s in sources}
+    context_read = False
     if use_context and root is not None and project_rules and (main_index.objects or main_index.rule_groups):
-        report_keys = {file_key(s.abspath) for s in sources}
+        context_read = True
         for source in _context_files(root, report_keys, config):
             main_index.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
+
+    def project_objects() -> list[YamlDoc]:
+        """Every Kubernetes object of the project, read now if the index has not (a
+        Dockerfile-only run reads the manifests only when a Docker rule needs workloads)."""
+        if context_read or not use_context or root is None:
+            return list(main_index.objects)
+        extra = Index()
+        for source in _context_files(root, report_keys, config):
+            extra.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
+        return main_index.objects + extra.objects
+
+    images = ImageProject(
+        root if use_context else None,
+        cwd,
+        roles=config.roles,
+        images=config.images,
+        config_root=config.root or root,
+        load_objects=project_objects,
+        files=lambda folder: _project_files(folder, config),
+    )
 
     rules = _with_functions(rules, registry, parsed, list(indexes.values()))
     project_rules = [r for r in rules if r.scope == "project" and r.func is not None]
     options = {r.id: {**r.defaults(), **_opts(config, r)} for r in rules}
     contexts = {
-        realm: {r.id: RuleContext(r, options[r.id], config, index) for r in rules}
+        realm: {r.id: RuleContext(r, options[r.id], config, index, images) for r in rules}
         for realm, index in indexes.items()
     }
     dispatch = _Dispatch([r for r in rules if r.func is not None])

@@ -14,13 +14,19 @@ Conventions shared by every rule here:
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import re
 from collections.abc import Callable, Iterator
 
 from manifestlint.model import Finding, Span, hit
 from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage, substitute, unquote
+from manifestlint.project.images import (
+    SERVICE,
+    ImageRole,
+    base_user,
+    final_user,
+    name_role,
+)
 from manifestlint.registry import rule
 
 # --------------------------------------------------------------------------------- shell helpers
@@ -38,7 +44,10 @@ SpanFn = Callable[[int, int], Span]
 
 
 def _scripts(instr: Instruction) -> list[tuple[str, SpanFn]]:
-    """Shell text a RUN executes: its shell-form body and any heredoc fed to a shell."""
+    """Shell text a RUN executes: its shell-form body and any heredoc fed to a shell. An
+    `ONBUILD RUN` trigger is judged like a RUN: it runs in every image built FROM this one."""
+    if instr.keyword == "ONBUILD" and instr.onbuild is not None and instr.onbuild.keyword == "RUN":
+        return _scripts(instr.onbuild)
     if instr.keyword != "RUN" or instr.exec_form is not None:
         return []
     base = instr.body_start
@@ -140,6 +149,11 @@ def _has_opt(words: list[Word], *options: str) -> bool:
     return any(w[0] in options or w[0].split("=", 1)[0] in options for w in words)
 
 
+def _short_flag(words: list[Word], letter: str) -> bool:
+    """A single-letter option, alone or bundled (`-yR`)."""
+    return any(re.fullmatch(rf"-[A-Za-z]*{letter}[A-Za-z]*", w[0]) for w in words)
+
+
 # --------------------------------------------------------------------------------- stage helpers
 
 
@@ -204,6 +218,16 @@ def _external(df: Dockerfile, stage: Stage) -> bool:
     return bool(base) and stage.parent_stage is None and base.lower() != "scratch" and "$" not in base
 
 
+def _role(df: Dockerfile, ctx) -> ImageRole:
+    """The image's role (project/images.py): service, or a tool/CI/test/dev image that the
+    service rules (HEALTHCHECK, root user, build tools, minimal base) do not apply to."""
+    project = getattr(ctx, "project", None)
+    if project is not None:
+        return project.role(df)
+    name = df.path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name_role(name) or ImageRole(SERVICE, "no evidence")
+
+
 # ----------------------------------------------------------------------------------------- rules
 
 
@@ -215,8 +239,8 @@ def _is_root(user: str) -> bool:
 @rule("docker-root-user", "dockerfile")
 def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
     final = df.final_stage
-    if final is None:
-        return
+    if final is None or not _role(df, ctx).service:
+        return  # a GitHub Docker action must run as root; dev, test and tool images may
     last_user: Instruction | None = None
     for instr in _chain_instructions(df):
         if instr.keyword == "USER":
@@ -225,9 +249,9 @@ def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
         base = _chain(df)[-1]
         if base.base_resolved.lower() == "scratch":
             return  # nothing in scratch has a user database; PID 1 runs as 0 — still root
-        patterns = ctx.options.get("non-root-images") or []
-        if any(fnmatch.fnmatch(base.base_resolved, p) for p in patterns):
-            return
+        patterns = tuple(ctx.options.get("non-root-images") or ())
+        if base_user(base.base_resolved, patterns) is not None:
+            return  # the base image sets a non-root USER itself (table in project/images.py)
         yield hit(
             df.path,
             final.from_instr.keyword_span,
@@ -252,10 +276,13 @@ def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
 @rule("docker-missing-healthcheck", "dockerfile")
 def missing_healthcheck(df: Dockerfile, ctx) -> Iterator[Finding]:
     final = df.final_stage
-    if final is None:
-        return
+    if final is None or not _role(df, ctx).service:
+        return  # tool, CI, test and dev images are not long-running services
     if any(i.keyword == "HEALTHCHECK" for i in _chain_instructions(df)):
         return  # `HEALTHCHECK NONE` is an explicit, respected choice
+    project = getattr(ctx, "project", None)
+    if project is not None and project.health_elsewhere(df):
+        return  # Kubernetes probes or a Compose healthcheck watch the containers of this image
     yield hit(
         df.path,
         final.from_instr.keyword_span,
@@ -290,6 +317,25 @@ def unpinned_base_image(df: Dockerfile, ctx) -> Iterator[Finding]:
                 stage.label,
             )
 
+    for instr in df.instructions:
+        if instr.keyword not in ("COPY", "ADD") or "from" not in instr.flags or instr.stage < 0:
+            continue
+        raw = instr.flags["from"][0]
+        ref = substitute(raw, df.global_args)
+        if not ref or "$" in ref or not any(c in ref for c in "/:@") or df.stage_by_ref(ref) is not None:
+            continue  # a bare name is a stage or a typo of one: docker-copy-from-unknown-stage
+        _, tag, digest = _split_image(ref)
+        if digest or (tag is not None and tag != "latest"):
+            continue
+        yield hit(
+            df.path,
+            instr.span_of(instr.flag_offsets["from"], len(raw)),
+            f"{instr.keyword} --from image {ref!r} "
+            + ("uses ':latest'" if tag else "has no tag, which means ':latest'")
+            + "; pin a release tag",
+            _stage_label(df, instr),
+        )
+
 
 @rule("docker-base-image-not-digest-pinned", "dockerfile")
 def base_image_not_digest_pinned(df: Dockerfile, ctx) -> Iterator[Finding]:
@@ -314,6 +360,15 @@ _NOT_SECRET_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _NOT_SECRET_VALUE = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null"})
+# Half of a credential pair despite the `_id` suffix: AWS_ACCESS_KEY_ID and the like.
+_SECRET_ID = re.compile(r"access_?key_?id$", re.IGNORECASE)
+
+
+def _secret_name(key: str) -> bool:
+    name = key.replace("-", "_")
+    if _SECRET_ID.search(name):
+        return True
+    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_SUFFIX.search(name)
 
 
 @rule("docker-secret-in-env", "dockerfile")
@@ -322,7 +377,16 @@ def secret_in_env(df: Dockerfile, ctx) -> Iterator[Finding]:
         if instr.keyword not in ("ENV", "ARG"):
             continue
         for key, value, offset in instr.pairs:
-            if not _SECRET_NAME.search(key.replace("-", "_")) or _NOT_SECRET_SUFFIX.search(key):
+            if not _secret_name(key):
+                continue
+            if instr.keyword == "ARG" and (value is None or not value.strip()):
+                yield hit(
+                    df.path,
+                    instr.span_of(offset, len(key)),
+                    f"ARG {key} takes a secret with --build-arg: its value is recorded in the image "
+                    "history of every RUN that follows (use RUN --mount=type=secret,id=...)",
+                    _stage_label(df, instr, "global"),
+                )
                 continue
             if value is None or not value.strip() or value.lower() in _NOT_SECRET_VALUE:
                 continue
@@ -388,7 +452,7 @@ def add_remote_url(df: Dockerfile, ctx) -> Iterator[Finding]:
 
 
 def _apt(prog: str) -> bool:
-    return prog in ("apt-get", "apt")
+    return prog in ("apt-get", "apt", "aptitude")
 
 
 @rule("docker-apt-no-install-recommends", "dockerfile")
@@ -403,6 +467,8 @@ def apt_no_install_recommends(df: Dockerfile, ctx) -> Iterator[Finding]:
             if _has_opt(words, "--no-install-recommends", "-s", "--simulate", "--dry-run") or any(
                 "install-recommends=" in w[0].lower() for w in words
             ):
+                continue
+            if prog == "aptitude" and (_has_opt(words, "--without-recommends") or _short_flag(words, "R")):
                 continue
             yield hit(
                 df.path,
@@ -448,7 +514,7 @@ def apt_upgrade(df: Dockerfile, ctx) -> Iterator[Finding]:
             if not _apt(prog):
                 continue
             sub, j = _subcommand(words, i)
-            if sub in ("upgrade", "dist-upgrade", "full-upgrade"):
+            if sub in ("upgrade", "dist-upgrade", "full-upgrade", "safe-upgrade"):
                 yield hit(
                     df.path,
                     _word_span(words, i, span_fn, j),
@@ -477,10 +543,14 @@ def pip_no_cache_dir(df: Dockerfile, ctx) -> Iterator[Finding]:
     for instr in _chain_instructions(df):
         if _cache_mounted(instr, "/root/.cache/pip", "/root/.cache"):
             continue
-        for prog, words, i, span_fn, _ in _invocations(instr):
+        for prog, words, i, span_fn, text in _invocations(instr):
             j = _is_pip_install(prog, words, i)
             if j < 0 or _has_opt(words, "--no-cache-dir"):
                 continue
+            if any(w[0].startswith("PIP_NO_CACHE_DIR=") for w in words[:i]):
+                continue  # `PIP_NO_CACHE_DIR=1 pip install ...`
+            if re.search(r"\bexport\s+(\w+=\S*\s+)*PIP_NO_CACHE_DIR=", text[: words[i][1]]):
+                continue  # exported earlier in the same script
             yield hit(
                 df.path,
                 _word_span(words, i, span_fn, j),
@@ -510,20 +580,30 @@ def apk_no_cache(df: Dockerfile, ctx) -> Iterator[Finding]:
             )
 
 
+# Sub-commands (and dnf's aliases) that download metadata and packages into the cache.
+_RPM_FETCH = frozenset(
+    {"install", "in", "update", "up", "upgrade", "upgrade-minimal", "up-min", "update-minimal",
+     "groupinstall", "reinstall", "rei", "localinstall", "distro-sync", "dsync", "downgrade", "dg"}
+)  # fmt: skip
+# dnf4 caches in /var/cache/dnf, dnf5 in /var/cache/libdnf5, microdnf (and yum) in /var/cache/yum.
+_RPM_CACHES = {"yum": ("/var/cache/yum",), "dnf": ("/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum")}
+
+
 def _rpm_clean(manager: str):
     def check(df: Dockerfile, ctx) -> Iterator[Finding]:
-        cache = "/var/cache/yum" if manager == "yum" else "/var/cache/dnf"
-        names = ("yum",) if manager == "yum" else ("dnf", "microdnf", "tdnf")
+        caches = _RPM_CACHES[manager]
+        names = ("yum",) if manager == "yum" else ("dnf", "dnf5", "microdnf", "tdnf")
+        cleaned = "|".join(re.escape(c) for c in caches)
         for instr in _chain_instructions(df):
-            if _cache_mounted(instr, cache):
+            if _cache_mounted(instr, *caches):
                 continue
             for prog, words, i, span_fn, text in _invocations(instr):
                 if prog not in names:
                     continue
                 sub, j = _subcommand(words, i)
-                if sub not in ("install", "update", "upgrade", "groupinstall", "reinstall"):
+                if sub not in _RPM_FETCH:
                     continue
-                if _cleanup_after(text, words[i][1], rf"\b{prog} (-\S+ )*clean\b|{cache}"):
+                if _cleanup_after(text, words[i][1], rf"\b{prog} (-\S+ )*clean\b|{cleaned}"):
                     break
                 yield hit(
                     df.path,
@@ -633,7 +713,10 @@ def shell_form_entrypoint(df: Dockerfile, ctx) -> Iterator[Finding]:
         last.pop("CMD", None)  # a shell-form ENTRYPOINT ignores CMD altogether
     for kw in ("ENTRYPOINT", "CMD"):
         instr = last.get(kw)
-        if instr is None or instr.exec_form is not None or not instr.body.strip():
+        if instr is not None and instr.exec_form is not None:
+            yield from _shell_wrapper(df, instr, final)
+            continue
+        if instr is None or not instr.body.strip():
             continue
         if instr.body.lstrip().startswith(("exec ", "[")):  # `[`: reported as docker-syntax-error
             continue  # `sh -c 'exec app'` replaces the shell, so the app is PID 1
@@ -644,6 +727,37 @@ def shell_form_entrypoint(df: Dockerfile, ctx) -> Iterator[Finding]:
             'use the JSON form ["app", "arg"]',
             final.label,
         )
+
+
+def _shell_wrapper(df: Dockerfile, instr: Instruction, final: Stage) -> Iterator[Finding]:
+    """`["sh", "-c", "app --flag"]` is the shell form written as JSON: the shell is PID 1
+    unless the script `exec`s the app."""
+    argv = instr.exec_form or []
+    if len(argv) < 3 or argv[0].rsplit("/", 1)[-1] not in _SHELLS:
+        return
+    flag = next((k for k in range(1, len(argv) - 1) if re.fullmatch(r"-[a-z]*c[a-z]*", argv[k])), None)
+    if flag is None:
+        return
+    script = argv[flag + 1]
+    for _, words in _commands(script):
+        first = next((w[0] for w in words if not _ASSIGN.match(w[0])), "")
+        if first == "exec":
+            return  # the shell replaces itself with the app
+    at = instr.args.find(json_quote(script))
+    where = instr.span_of(at, len(json_quote(script))) if at >= 0 else instr.keyword_span
+    yield hit(
+        df.path,
+        where,
+        f"{instr.keyword} runs its command through {argv[0]} -c: the shell is PID 1 and does not forward "
+        "SIGTERM; start the script's last command with `exec`, or list the program and its arguments",
+        final.label,
+    )
+
+
+def json_quote(text: str) -> str:
+    import json
+
+    return json.dumps(text)
 
 
 def _repeated(keyword: str):
@@ -683,11 +797,11 @@ _BUILD_TOOLS = frozenset(
         "golang",
         "rust",
         "cargo",
+        "gfortran",
+        "gcc-gfortran",
+        "nasm",
+        "yasm",
     }
-)
-_REMOVAL = re.compile(
-    r"\b(apt-get|apt)\s+(-\S+\s+)*(purge|remove|autoremove)\b|\bapk\s+(-\S+\s+)*del\b|"
-    r"\b(yum|dnf|microdnf)\s+(-\S+\s+)*(remove|erase|autoremove)\b"
 )
 _VALUE_OPTS = frozenset({"-t", "--virtual", "-X", "--repository", "-o", "--target-release", "--setopt"})
 
@@ -705,33 +819,71 @@ def _install_args(words: list[Word], j: int) -> Iterator[int]:
         k += 1
 
 
+_TOOL_VERSIONED = re.compile(r"(gcc|g\+\+|clang|llvm|gfortran|cpp)(-\d+(\.\d+)*)?")
+_INSTALLERS = frozenset({"apt-get", "apt", "aptitude", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper"})
+_REMOVERS = frozenset({"purge", "remove", "autoremove", "del", "erase", "rm"})
+
+
+def _removed_after(text: str, start: int) -> set[str]:
+    """Package names (and apk --virtual groups) a later command of the same script removes.
+    `apt-get autoremove` alone removes nothing that was installed by name."""
+    removed: set[str] = set()
+    for _, words in _commands(text):
+        if not words or words[0][1] <= start:
+            continue
+        i = _program(words)
+        if _prog_name(words, i) not in _INSTALLERS:
+            continue
+        sub, j = _subcommand(words, i)
+        if sub in _REMOVERS:
+            removed.update(words[k][0] for k in _install_args(words, j))
+    return removed
+
+
+def _is_build_tool(name: str, extra: set[str]) -> bool:
+    return (
+        name in _BUILD_TOOLS
+        or name in extra
+        or name.endswith(("-dev", "-devel"))
+        or _TOOL_VERSIONED.fullmatch(name) is not None
+    )
+
+
 @rule("docker-build-tools-in-final-stage", "dockerfile")
 def build_tools_in_final_stage(df: Dockerfile, ctx) -> Iterator[Finding]:
+    """Reads the whole image: the final stage and every stage it is built FROM."""
     final = df.final_stage
-    if final is None:
-        return
+    if final is None or not _role(df, ctx).service:
+        return  # a build, dev or CI image holds its toolchain by design
     extra = set(ctx.options.get("packages") or ())
-    for instr in final.instructions:
+    for instr in _chain_instructions(df):
         for prog, words, i, span_fn, text in _invocations(instr):
-            if prog not in ("apt-get", "apt", "apk", "yum", "dnf", "microdnf"):
+            if prog not in _INSTALLERS:
                 continue
             sub, j = _subcommand(words, i)
-            if sub not in ("install", "add"):
+            if sub not in ("install", "add", "in"):
                 continue
-            if _REMOVAL.search(text, words[i][1]):
-                continue  # installed, used and removed in the same RUN
+            removed = _removed_after(text, words[i][1])
+            virtual = [
+                words[k + 1][0] for k in range(j, len(words) - 1) if words[k][0] in ("-t", "--virtual")
+            ]
+            virtual += [w[0].split("=", 1)[1] for w in words if w[0].startswith("--virtual=")]
+            if any(v in removed for v in virtual):
+                continue  # `apk add --virtual .build-deps ... && apk del .build-deps`
             tools = []
             for k in _install_args(words, j):
                 name = re.split(r"[=<>~]", words[k][0], maxsplit=1)[0]
-                if name in _BUILD_TOOLS or name in extra or name.endswith(("-dev", "-devel")):
+                if _is_build_tool(name, extra) and name not in removed and words[k][0] not in removed:
                     tools.append(k)
             if tools:
                 names = ", ".join(words[k][0] for k in tools[:5]) + (" …" if len(tools) > 5 else "")
+                where = "" if instr.stage == final.index else f" (installed in {_stage_label(df, instr)}, "
+                where += "which the final stage is built FROM)" if where else ""
                 yield hit(
                     df.path,
                     _word_span(words, tools[0], span_fn),
-                    f"build tools in the final image ({names}); build in an earlier stage and COPY "
-                    "only the result",
+                    f"build tools in the final image ({names}){where}; build in an earlier stage and "
+                    "COPY only the result",
                     final.label,
                 )
 
@@ -761,7 +913,7 @@ _FULL_IMAGES = {
 @rule("docker-non-minimal-base", "dockerfile")
 def non_minimal_base(df: Dockerfile, ctx) -> Iterator[Finding]:
     chain = _chain(df)
-    if not chain:
+    if not chain or not _role(df, ctx).service:
         return
     base = chain[-1]
     if not _external(df, base):
@@ -792,13 +944,17 @@ def cd_in_run(df: Dockerfile, ctx) -> Iterator[Finding]:
             continue
         words = commands[0][1]
         i = _program(words)
-        if _prog_name(words, i) == "cd" and len(commands) > 1:
-            yield hit(
-                df.path,
-                _word_span(words, i, span_fn, min(i + 1, len(words) - 1)),
-                "RUN starts with cd: set the directory with WORKDIR instead",
-                _stage_label(df, instr),
-            )
+        if _prog_name(words, i) != "cd":
+            continue
+        only = len(commands) == 1 and len(scripts) == 1
+        yield hit(
+            df.path,
+            _word_span(words, i, span_fn, min(i + 1, len(words) - 1)),
+            "this RUN only changes directory, which has no effect on later instructions: use WORKDIR"
+            if only
+            else "RUN starts with cd: set the directory with WORKDIR instead",
+            _stage_label(df, instr),
+        )
 
 
 @rule("docker-relative-workdir", "dockerfile")
@@ -903,3 +1059,72 @@ def expose_invalid_port(df: Dockerfile, ctx) -> Iterator[Finding]:
                     f"EXPOSE {word!r} is not a port (0-65535, optionally /tcp, /udp or /sctp)",
                     _stage_label(df, instr),
                 )
+
+
+_WINDOWS_BASE = re.compile(r"windows|nanoserver|servercore|ltsc\d{4}", re.IGNORECASE)
+_NON_POSIX_SHELL = re.compile(r"(pwsh|powershell|cmd)(\.exe)?$", re.IGNORECASE)
+_PIPEFAIL_SET = re.compile(r"\bset\b[^;&|\n]*\bpipefail\b|-o\s+pipefail\b")
+_CANNOT_FAIL = frozenset({"echo", "printf", "yes", "true"})
+
+
+@rule("docker-pipefail", "dockerfile")
+def pipefail(df: Dockerfile, ctx) -> Iterator[Finding]:
+    if df.directives.get("escape", ("\\",))[0] == "`":
+        return  # a Windows Dockerfile: cmd / PowerShell
+    # Per stage: does RUN's shell fail on a failed pipe stage (SHELL with -o pipefail), or is
+    # it no POSIX shell at all (PowerShell, cmd)? A stage built FROM another inherits its SHELL.
+    guarded: dict[int, bool] = {}
+    for stage in df.stages:
+        if stage.parent_stage is not None:
+            ok = guarded.get(stage.parent_stage, False)
+        else:
+            ok = bool(_WINDOWS_BASE.search(stage.base_resolved))
+        for instr in stage.instructions:
+            if instr.keyword == "SHELL" and instr.exec_form:
+                argv = instr.exec_form
+                ok = "pipefail" in argv or bool(_NON_POSIX_SHELL.search(argv[0].rsplit("\\", 1)[-1]))
+            elif not ok:
+                yield from _unguarded_pipe(df, stage, instr)
+        guarded[stage.index] = ok
+
+
+def _unguarded_pipe(df: Dockerfile, stage: Stage, instr: Instruction) -> Iterator[Finding]:
+    for text, span_fn in _scripts(instr):
+        for (_, left), (op, right) in itertools.pairwise(_commands(text)):
+            if op != "|" or not left or not right:
+                continue
+            li, ri = _program(left), _program(right)
+            if li >= len(left) or ri >= len(right) or _prog_name(left, li) in _CANNOT_FAIL:
+                continue
+            if _PIPEFAIL_SET.search(text, 0, left[li][1]):
+                break  # `set -o pipefail` earlier in the same script
+            start, end = left[li][1], right[ri][1] + right[ri][2]
+            yield hit(
+                df.path,
+                span_fn(start, end - start),
+                f"`{_prog_name(left, li)} | {_prog_name(right, ri)}`: without pipefail a failure of "
+                f"{_prog_name(left, li)} is ignored and the build goes on; add "
+                'SHELL ["/bin/bash", "-o", "pipefail", "-c"] (or `set -o pipefail` in this RUN)',
+                stage.label,
+            )
+            return  # one finding per RUN
+
+
+@rule("docker-non-numeric-user", "dockerfile")
+def non_numeric_user(df: Dockerfile, ctx) -> Iterator[Finding]:
+    final = df.final_stage
+    if final is None or not _role(df, ctx).service:
+        return
+    if any(_WINDOWS_BASE.search(s.base_resolved) for s in _chain(df)):
+        return  # Windows users (ContainerUser) are names by design
+    user = final_user(df)
+    if user.instr is None or user.user is None or user.root or user.numeric or not user.name:
+        return
+    instr = user.instr
+    yield hit(
+        df.path,
+        instr.span_of(instr.body_start, len(instr.body.rstrip())),
+        f"the final USER {user.user!r} is a name: Kubernetes cannot verify runAsNonRoot for it (the "
+        "kubelet refuses the pod unless runAsUser is set); use the numeric id, e.g. USER 10001:10001",
+        final.label,
+    )

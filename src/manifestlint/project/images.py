@@ -1,0 +1,750 @@
+"""Images in the project model: what role a Dockerfile's image plays, and where it runs.
+
+Two questions the Dockerfile rules cannot answer from the Dockerfile alone (issue 7, causes 7
+and 8):
+
+- **Role.** A Tilt dev image, a protobuf generator, a Cypress runner or a GitHub Action is not
+  a service: it needs no HEALTHCHECK, a Docker action *must* run as root, and a build
+  environment is full of compilers by design. `role()` decides `service | tool | ci | test | dev`
+  from evidence, in this order, and keeps the evidence as one sentence for the verbose
+  listing: the config's `roles:` globs; an `action.yml` with `runs.using: docker` beside the
+  Dockerfile; the file name (`Dockerfile.test`, `.dev`, `.debug`, `.tilt`, `.cypress`...);
+  a folder (`.github/`, `test/`, `hack/`, `tools/`, `.devcontainer/`...); a Tiltfile or a
+  Skaffold debug/dev profile that builds it under a name of its own. The content is no
+  evidence: an image without CMD may be a worker whose command comes from Compose.
+- **Where it runs.** `links()` maps image names to the Dockerfiles that build them from safe,
+  textual evidence only (nothing is executed): the config's `images:` mapping, a Compose
+  service with `build:` and `image:`, Skaffold `build.artifacts`, Tilt `docker_build(...)`
+  calls read as text, and an image whose last path component names the folder of a
+  `Dockerfile`. With it, `health_elsewhere()` finds Kubernetes probes or a Compose healthcheck
+  that make a HEALTHCHECK redundant, and the `k8s-run-as-non-root-image-user` rule finds the
+  USER a pod's image runs as.
+
+Everything is lazy: a Dockerfile-only run reads the project's Compose/Skaffold/Tilt files only
+when a rule asks, and the manifests only when a Dockerfile without HEALTHCHECK needs them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+SERVICE, TOOL, CI, TEST, DEV = "service", "tool", "ci", "test", "dev"
+ROLES = (SERVICE, TOOL, CI, TEST, DEV)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRole:
+    """A Dockerfile's role with the evidence that decided it (one sentence)."""
+
+    name: str
+    evidence: str
+
+    @property
+    def service(self) -> bool:
+        return self.name == SERVICE
+
+
+# ------------------------------------------------------------------------------ role evidence
+
+# Words of a Dockerfile's own name (`Dockerfile.dev-tools`, `test.Dockerfile`, `Dockerfile_ci`).
+NAME_WORDS = {
+    **dict.fromkeys(("test", "tests", "testing", "e2e", "cypress", "playwright", "selenium"), TEST),
+    **dict.fromkeys(("integration-test", "integrationtest", "unittest", "unit"), TEST),
+    **dict.fromkeys(("dev", "devel", "develop", "development", "debug", "tilt", "local"), DEV),
+    **dict.fromkeys(("devcontainer", "devenv", "sandbox"), DEV),
+    **dict.fromkeys(("ci", "action", "actions"), CI),
+    **dict.fromkeys(("tools", "tool", "toolbox", "tooling", "builder", "codegen", "genproto"), TOOL),
+}
+# Folder names between the project root and the Dockerfile.
+FOLDER_WORDS = {
+    **dict.fromkeys((".github", ".gitlab", ".circleci", ".buildkite", ".woodpecker", ".drone"), CI),
+    **dict.fromkeys(("test", "tests", "testing", "e2e", "e2e-tests", "testdata", "fixtures"), TEST),
+    **dict.fromkeys(("integration-tests", "integration-test", "cypress", "playwright"), TEST),
+    **dict.fromkeys((".devcontainer", "devcontainer", "dev", "development"), DEV),
+    **dict.fromkeys(("hack", "tools", "tooling", "scripts", "dev-tools", "devtools", "genproto"), TOOL),
+}
+# Official bases whose image config sets no USER (a shell, a REPL or a toolchain): an image on
+# them without a USER of its own runs as root.
+SHELL_BASES = frozenset(
+    {"alpine", "busybox", "debian", "ubuntu", "fedora", "centos", "rockylinux", "almalinux",
+     "amazonlinux", "archlinux", "opensuse/leap", "opensuse/tumbleweed", "oraclelinux",
+     "python", "node", "golang", "ruby", "perl", "rust", "openjdk", "eclipse-temurin", "amazoncorretto",
+     "maven", "gradle", "buildpack-deps", "bash", "php", "dart", "swift", "elixir", "erlang",
+     "haskell", "julia", "r-base", "clojure", "mcr.microsoft.com/dotnet/sdk", "docker"}
+)  # fmt: skip
+
+_NAME_SPLIT = re.compile(r"[._]|-(?=[a-z])")
+
+
+def name_words(filename: str) -> list[str]:
+    """The words of a Dockerfile name besides `Dockerfile` itself, compound words kept too."""
+    low = filename.lower()
+    words = [w for w in _NAME_SPLIT.split(low) if w and w not in ("dockerfile", "containerfile")]
+    compound = [w for w in re.split(r"[._]", low) if "-" in w]
+    return compound + words
+
+
+def name_role(filename: str) -> ImageRole | None:
+    for word in name_words(filename):
+        role = NAME_WORDS.get(word)
+        if role:
+            return ImageRole(role, f"its file name {filename!r} says {word!r}")
+    return None
+
+
+def folder_role(folders: tuple[str, ...]) -> ImageRole | None:
+    """The innermost folder word wins: `tools/test/Dockerfile` is a test image."""
+    for i in range(len(folders) - 1, -1, -1):
+        role = FOLDER_WORDS.get(folders[i].lower())
+        if role:
+            where = "/".join(folders[: i + 1])
+            return ImageRole(role, f"it lives in the folder {where}/")
+    return None
+
+
+def config_role(relpath: str | None, roles: dict[str, str]) -> ImageRole | None:
+    """The first `roles:` glob of the configuration that matches (relative to its folder)."""
+    if relpath is None:
+        return None
+    for pattern, role in roles.items():
+        if glob_match(relpath, pattern):
+            return ImageRole(role, f"the configuration's roles: {pattern!r} -> {role}")
+    return None
+
+
+def glob_match(relpath: str, pattern: str) -> bool:
+    """fnmatch on the root-relative path (`*` also crosses `/`); a folder pattern matches
+    everything below it (`tools`, `tools/`, `tools/**`)."""
+    pat = pattern.strip().removeprefix("./")
+    return fnmatch.fnmatch(relpath, pat) or fnmatch.fnmatch(relpath, pat.rstrip("/") + "/*")
+
+
+def action_role(folder: Path) -> ImageRole | None:
+    """A GitHub Action (`action.yml`/`action.yaml` with `runs.using: docker`) beside the
+    Dockerfile. GitHub runs Docker actions as root: the workspace is mounted root-owned."""
+    for name in ("action.yml", "action.yaml"):
+        data = _read_yaml(folder / name)
+        if data:
+            runs = data[0].get("runs") if isinstance(data[0], dict) else None
+            if isinstance(runs, dict) and str(runs.get("using", "")).lower() == "docker":
+                return ImageRole(CI, f"{name} beside it is a Docker GitHub Action (runs.using: docker)")
+    return None
+
+
+# ------------------------------------------------------------------------------ image facts
+
+
+def image_chain(df: Any) -> list:
+    """The final stage and the stages it is built FROM, final first."""
+    chain: list = []
+    stage = df.final_stage
+    while stage is not None and stage not in chain:
+        chain.append(stage)
+        stage = df.stages[stage.parent_stage] if stage.parent_stage is not None else None
+    return chain
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """(repository, tag) of an image reference; a registry `host:port` is not a tag."""
+    ref = ref.strip().partition("@")[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        return ref[:colon], ref[colon + 1 :]
+    return ref, None
+
+
+def short_name(ref: str) -> str:
+    """`docker.io/library/python:3.12` -> `python`; other registries keep their path."""
+    name = split_ref(ref)[0].lower()
+    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
+        name = name.removeprefix(prefix)
+    return name.removeprefix("library/")
+
+
+# Base images whose image configuration already sets a non-root USER (documented in
+# rules/docker.yaml and docs): pattern on the short name (and tag) -> the user they set.
+# Numeric users matter for Kubernetes: runAsNonRoot can only be verified for a numeric USER.
+NON_ROOT_BASES: tuple[tuple[str, str], ...] = (
+    ("nginxinc/nginx-unprivileged*", "101"),
+    ("ghcr.io/nginxinc/nginx-unprivileged*", "101"),
+    ("gcr.io/distroless/*:*nonroot*", "65532"),
+    ("*distroless*:*nonroot*", "65532"),
+    ("cgr.dev/chainguard/*", "65532"),
+    ("bitnami/*", "1001"),
+    ("docker.io/bitnami/*", "1001"),
+    ("bitnamisecure/*", "1001"),
+    ("mcr.microsoft.com/dotnet/*:*-chiseled*", "1654"),
+    ("mcr.microsoft.com/dotnet/*:*-distroless*", "1654"),
+    ("registry.access.redhat.com/ubi*/nodejs-*", "1001"),
+    ("registry.access.redhat.com/ubi*/python-*", "1001"),
+    ("registry.access.redhat.com/ubi*/openjdk-*", "185"),
+    ("prom/*", "nobody"),
+    ("quay.io/prometheus/*", "nobody"),
+    ("grafana/grafana*", "472"),
+    ("otel/opentelemetry-collector*", "10001"),
+    ("jaegertracing/*", "10001"),
+    ("docker.elastic.co/elasticsearch/*", "1000"),
+    ("opensearchproject/opensearch*", "1000"),
+    ("quay.io/keycloak/keycloak*", "1000"),
+    ("confluentinc/*", "appuser"),
+    ("apache/kafka*", "appuser"),
+)
+# Root despite the families above (they ship a shell or package manager for building on).
+ROOT_EXCEPTIONS = ("cgr.dev/chainguard/wolfi-base*", "cgr.dev/chainguard/busybox*", "bitnami/minideb*")
+# Official images known to run as root unless the Dockerfile sets USER: an unset USER on them
+# means uid 0 for sure; on any other base it means "whatever the base sets" (unknown).
+ROOT_BASES = SHELL_BASES | frozenset(
+    {"scratch", "gcr.io/distroless/static", "gcr.io/distroless/base", "gcr.io/distroless/cc",
+     "gcr.io/distroless/java", "gcr.io/distroless/python3", "gcr.io/distroless/nodejs",
+     "nginx", "httpd", "caddy", "traefik", "haproxy", "envoyproxy/envoy", "cypress/included",
+     "mcr.microsoft.com/dotnet/aspnet", "mcr.microsoft.com/dotnet/runtime",
+     "mcr.microsoft.com/dotnet/runtime-deps"}
+)  # fmt: skip
+
+
+def base_user(base: str, patterns: tuple[str, ...] = ()) -> str | None:
+    """The user a base image sets, from the table (or `patterns` from the config: those only
+    say "non-root", so they give the name `nonroot`); None when unknown or root."""
+    if "$" in base:
+        return None
+    name, tag = split_ref(base)
+    short = short_name(base)
+    full = f"{short}:{tag}" if tag else short
+    candidates = (full, short, f"{name.lower()}:{tag}" if tag else name.lower(), base)
+    if any(fnmatch.fnmatch(c, p) for c in candidates for p in ROOT_EXCEPTIONS):
+        return None
+    for pattern, user in NON_ROOT_BASES:
+        if any(fnmatch.fnmatch(c, pattern) for c in candidates):
+            return user
+    if any(fnmatch.fnmatch(c, p) for c in candidates for p in patterns):
+        return "nonroot"
+    return None
+
+
+def known_root_base(base: str) -> bool:
+    """An official base known to run as uid 0 unless USER says otherwise."""
+    if "$" in base:
+        return False
+    tag = split_ref(base)[1] or ""
+    short = short_name(base)
+    if "nonroot" in tag:
+        return False
+    return short in ROOT_BASES or short.startswith("gcr.io/distroless/")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUser:
+    """Who the final image runs as: `user` is the USER text (variables resolved when they
+    can be), `instr` the USER instruction that set it (None: inherited from the base), and
+    `from_base` says the base image's table entry decided it."""
+
+    user: str | None  # None: unknown
+    instr: Any = None
+    from_base: bool = False
+
+    @property
+    def name(self) -> str:
+        return (self.user or "").split(":", 1)[0].strip()
+
+    @property
+    def numeric(self) -> bool:
+        return self.name.isdigit()
+
+    @property
+    def root(self) -> bool:
+        return self.name in ("root", "0")
+
+
+def final_user(df: Any, patterns: tuple[str, ...] = ()) -> ImageUser:
+    """The USER the final image runs as. An unset USER is root on a known root base, the
+    table's user on a known non-root base, and unknown otherwise."""
+    from manifestlint.parse.dockerfile import substitute
+
+    chain = image_chain(df)
+    if not chain:
+        return ImageUser(None)
+    values: dict[str, str | None] = dict(df.global_args)
+    last = None
+    for stage in reversed(chain):
+        for instr in stage.instructions:
+            if instr.keyword in ("ARG", "ENV"):
+                for key, value, _ in instr.pairs:
+                    if value is not None or key not in values:
+                        values[key] = value
+            elif instr.keyword == "USER":
+                last = (instr, substitute(instr.body.strip(), values))
+    if last is not None:
+        instr, text = last
+        return ImageUser(None if "$" in text else text, instr)
+    base = chain[-1].base_resolved
+    user = base_user(base, patterns)
+    if user is not None:
+        return ImageUser(user, None, True)
+    return ImageUser("0" if known_root_base(base) else None)
+
+
+# ------------------------------------------------------------------------------ reading files
+
+MAX_SIDE_FILE = 1024 * 1024  # Compose/Skaffold/Tilt/action files larger than this are ignored
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > MAX_SIDE_FILE:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _read_yaml(path: Path) -> list[Any]:
+    """Plain documents of a small YAML file (our bounded composer; never raises)."""
+    text = _read_text(path)
+    if text is None:
+        return []
+    from manifestlint.parse.yaml import parse_stream
+
+    try:
+        docs, _, _ = parse_stream(text, str(path))
+    except Exception:  # a side file we cannot read is no evidence, never a crash
+        return []
+    return [d.root for d in docs]
+
+
+# ------------------------------------------------------------------------------ links
+
+
+def image_key(ref: str) -> str:
+    """How image references are compared: repository without tag/digest, Docker Hub's
+    implicit prefixes dropped, lower case."""
+    return short_name(ref)
+
+
+@dataclass(slots=True)
+class Links:
+    """What the project's build files say about images."""
+
+    by_image: dict[str, set[str]] = field(default_factory=dict)  # image key -> Dockerfile paths
+    compose_health: dict[str, str] = field(default_factory=dict)  # Dockerfile -> evidence
+    compose_built: dict[str, str] = field(default_factory=dict)  # Dockerfile -> evidence
+    dev_only: dict[str, str] = field(default_factory=dict)  # Dockerfile -> evidence
+    evidence: dict[tuple[str, str], str] = field(default_factory=dict)  # (image, Dockerfile) -> why
+
+    def add(self, image: str, dockerfile: Path, why: str) -> None:
+        key, path = image_key(image), _norm(dockerfile)
+        self.by_image.setdefault(key, set()).add(path)
+        self.evidence.setdefault((key, path), why)
+
+
+def _norm(path: Path | str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _interpolate(text: Any, env: dict[str, str]) -> str | None:
+    """Compose-style `${VAR}` / `${VAR:-default}` from the `.env` file; None if unresolved."""
+    if not isinstance(text, str):
+        return None
+    unresolved = False
+
+    def repl(m: re.Match) -> str:
+        nonlocal unresolved
+        name = m.group(1) or m.group(3)
+        if name in env and env[name] != "":
+            return env[name]
+        if m.group(2) is not None:
+            return m.group(2)
+        unresolved = True
+        return ""
+
+    out = _VAR.sub(repl, text)
+    return None if unresolved else out
+
+
+def _dotenv(folder: Path) -> dict[str, str]:
+    text = _read_text(folder / ".env") or ""
+    env = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key.strip()] = value.strip().strip("'\"")
+    return env
+
+
+def compose_links(path: Path, links: Links) -> None:
+    """A Compose service with `build:` builds its image from a Dockerfile; its `image:` names
+    it, and its `healthcheck:` makes a Dockerfile HEALTHCHECK redundant."""
+    folder = path.parent
+    env = _dotenv(folder)
+    for doc in _read_yaml(path):
+        services = doc.get("services") if isinstance(doc, dict) else None
+        if not isinstance(services, dict):
+            continue
+        for name, svc in services.items():
+            if not isinstance(svc, dict) or "build" not in svc:
+                continue
+            build = svc["build"]
+            context, dockerfile = (build, "Dockerfile") if isinstance(build, str) else (None, None)
+            if isinstance(build, dict):
+                context, dockerfile = build.get("context", "."), build.get("dockerfile", "Dockerfile")
+            context = _interpolate(context, env)
+            dockerfile = _interpolate(dockerfile, env)
+            if context is None or dockerfile is None:
+                continue
+            target = (folder / context / dockerfile) if not os.path.isabs(dockerfile) else Path(dockerfile)
+            if not target.is_file():
+                continue
+            links.compose_built.setdefault(
+                _norm(target), f"Compose service {name!r} in {path.name} builds it"
+            )
+            image = _interpolate(svc.get("image"), env)
+            if image:
+                links.add(image, target, f"Compose service {name!r} in {path.name} builds it as {image}")
+            health = svc.get("healthcheck")
+            if isinstance(health, dict) and (health.get("test") or health.get("disable")):
+                links.compose_health.setdefault(
+                    _norm(target), f"Compose service {name!r} in {path.name} has a healthcheck"
+                )
+
+
+_DEBUG_PROFILE = re.compile(r"debug|dev", re.I)
+
+
+def skaffold_links(path: Path, links: Links) -> None:
+    """Skaffold `build.artifacts` (image, context, docker.dockerfile), also in profiles; a
+    Dockerfile that only a debug/dev profile selects is a dev image."""
+    folder = path.parent
+    for doc in _read_yaml(path):
+        if not isinstance(doc, dict) or not str(doc.get("apiVersion", "")).startswith("skaffold/"):
+            continue
+        base_artifacts = _artifacts(doc.get("build"))
+        for image, context, dockerfile in base_artifacts:
+            target = folder / context / dockerfile
+            if target.is_file():
+                links.add(image, target, f"Skaffold artifact {image!r} in {path.name}")
+        for profile in doc.get("profiles") or []:
+            if not isinstance(profile, dict):
+                continue
+            pname = str(profile.get("name", ""))
+            activation = " ".join(
+                str(a.get("command", "")) for a in profile.get("activation") or [] if isinstance(a, dict)
+            )
+            dev = bool(_DEBUG_PROFILE.search(pname) or _DEBUG_PROFILE.search(activation))
+            for image, context, dockerfile in _artifacts(profile.get("build")):
+                target = folder / context / dockerfile
+                if target.is_file():
+                    links.add(image, target, f"Skaffold profile {pname!r} artifact {image!r} in {path.name}")
+                    if dev:
+                        links.dev_only.setdefault(_norm(target), f"Skaffold profile {pname!r} builds it")
+            for patch in profile.get("patches") or []:
+                if not isinstance(patch, dict) or not isinstance(patch.get("value"), str):
+                    continue
+                m = re.fullmatch(r"/build/artifacts/(\d+)/docker/dockerfile", str(patch.get("path", "")))
+                if m and int(m.group(1)) < len(base_artifacts):
+                    image, context, _ = base_artifacts[int(m.group(1))]
+                    target = folder / context / patch["value"]
+                    if target.is_file():
+                        links.add(image, target, f"Skaffold profile {pname!r} patches artifact {image!r}")
+                        if dev:
+                            links.dev_only.setdefault(
+                                _norm(target), f"only the Skaffold {pname!r} profile builds it"
+                            )
+
+
+def _artifacts(build: Any) -> list[tuple[str, str, str]]:
+    out = []
+    if not isinstance(build, dict):
+        return out
+    for art in build.get("artifacts") or []:
+        if not isinstance(art, dict) or not isinstance(art.get("image"), str):
+            continue
+        docker = art.get("docker") if isinstance(art.get("docker"), dict) else {}
+        if "docker" not in art and any(k in art for k in ("jib", "bazel", "ko", "buildpacks", "custom")):
+            continue
+        dockerfile = docker.get("dockerfile") or "Dockerfile"
+        out.append((art["image"], str(art.get("context") or "."), str(dockerfile)))
+    return out
+
+
+_TILT_CALL = re.compile(r"\b(docker_build|docker_build_with_restart)\s*\(")
+_STRING = re.compile(r"""(?:(\w+)\s*=\s*)?(['"])((?:\\.|(?!\2).)*)\2""")
+
+
+def tilt_links(path: Path, links: Links) -> None:
+    """`docker_build('img', 'ctx', dockerfile='...')` calls of a Tiltfile, read as text (never
+    executed): string literals only. Tilt is a dev loop: a Dockerfile it builds under a name of
+    its own (`Dockerfile.tilt`) is a dev image; the default `Dockerfile` is the service's."""
+    text = _read_text(path)
+    if not text or "docker_build" not in text:
+        return
+    folder = path.parent
+    for m in _TILT_CALL.finditer(text):
+        args = _call_args(text, m.end())
+        positional = [value for key, value in args if key is None]
+        named = {key: value for key, value in args if key is not None}
+        if not positional:
+            continue
+        image = positional[0]
+        context = named.get("context", positional[1] if len(positional) > 1 else None)
+        if context is None:
+            continue
+        dockerfile = named.get("dockerfile")
+        target = folder / (dockerfile if dockerfile else Path(context) / "Dockerfile")
+        if not target.is_file():
+            continue
+        links.add(image, target, f"{path.name} docker_build({image!r}, {context!r})")
+        if dockerfile and PurePosixPath(dockerfile).name not in ("Dockerfile", "Containerfile"):
+            links.dev_only.setdefault(_norm(target), f"{path.name} builds it for Tilt's dev loop")
+
+
+def _call_args(text: str, start: int) -> list[tuple[str | None, str]]:
+    """String-literal arguments of a call whose `(` ends at `start`, up to its `)`; arguments
+    that are not plain string literals are skipped (we never evaluate Starlark)."""
+    depth, i, end = 1, start, min(len(text), start + 4000)
+    while i < end and depth:
+        ch = text[i]
+        if ch in "'\"":
+            close = text.find(ch, i + 1)
+            i = close if close > 0 else end
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        i += 1
+    body = text[start : i - 1]
+    out = []
+    for part in _split_top(body):
+        m = _STRING.fullmatch(part.strip())
+        if m:
+            out.append((m.group(1), m.group(3)))
+    return out
+
+
+def _split_top(body: str) -> list[str]:
+    parts, depth, quote, cur = [], 0, "", []
+    for ch in body:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _is_compose(name: str) -> bool:
+    low = name.lower()
+    return (low.startswith(("docker-compose", "compose")) and low.endswith((".yml", ".yaml"))) or low in (
+        "compose.yml",
+        "compose.yaml",
+    )
+
+
+def _is_skaffold(name: str) -> bool:
+    low = name.lower()
+    return low.startswith("skaffold") and low.endswith((".yml", ".yaml"))
+
+
+def _is_tiltfile(name: str) -> bool:
+    return name == "Tiltfile" or name.endswith(".tiltfile") or name.startswith("Tiltfile.")
+
+
+def _is_dockerfile(name: str) -> bool:
+    low = name.lower()
+    return low in ("dockerfile", "containerfile")
+
+
+# ------------------------------------------------------------------------------ the project
+
+
+@dataclass(slots=True)
+class Workload:
+    """One container of a pod template that runs an image."""
+
+    doc: Any  # YamlDoc
+    template: Any  # k8s.PodTemplate
+    container: Any  # YMap
+    image: str
+
+    @property
+    def probed(self) -> bool:
+        return any(
+            isinstance(self.container.get(p), dict)
+            for p in ("livenessProbe", "readinessProbe", "startupProbe")
+        )
+
+
+class ImageProject:
+    """Lazy image facts of one run: roles, image <-> Dockerfile links, workloads.
+
+    `root` is the project root (None with --no-context or outside a project: then only the
+    Dockerfile's own path and content count); `config_root` is the folder the config's
+    `roles:` and `images:` globs are relative to; `load_objects` returns every Kubernetes
+    document of the project (the engine reads the context files only when asked)."""
+
+    def __init__(
+        self,
+        root: Path | None,
+        cwd: Path,
+        roles: dict[str, str] | None = None,
+        images: dict[str, str] | None = None,
+        config_root: Path | None = None,
+        load_objects: Callable[[], list] | None = None,
+        files: Callable[[Path], list[Path]] | None = None,
+    ) -> None:
+        self.root = root
+        self.cwd = cwd
+        self.roles = roles or {}
+        self.images = images or {}
+        self.config_root = config_root or root
+        self._load_objects = load_objects or (lambda: [])
+        self._files = files
+        self._role_cache: dict[str, ImageRole] = {}
+        self._links: Links | None = None
+        self._workloads: dict[str, list[Workload]] | None = None
+        self._all_files: list[Path] | None = None
+
+    # -- roles
+
+    def abspath(self, df_path: str) -> Path:
+        return Path(_norm(self.cwd / df_path))
+
+    def _rel(self, path: Path, base: Path | None) -> str | None:
+        if base is None:
+            return None
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            try:
+                return path.resolve().relative_to(base.resolve()).as_posix()
+            except ValueError:
+                return None
+
+    def role(self, df: Any) -> ImageRole:
+        """The role of the image a parsed Dockerfile builds, with its evidence."""
+        cached = self._role_cache.get(df.path)
+        if cached is None:
+            cached = self._role_cache[df.path] = self._decide(df)
+        return cached
+
+    def _decide(self, df: Any) -> ImageRole:
+        path = self.abspath(df.path)
+        found = config_role(self._rel(path, self.config_root), self.roles)
+        if found:
+            return found
+        found = action_role(path.parent) or name_role(path.name)
+        if found:
+            return found
+        rel = self._rel(path, self.root)
+        folders = PurePosixPath(rel).parts[:-1] if rel else PurePosixPath(df.path).parts[:-1]
+        found = folder_role(tuple(p for p in folders if p not in ("..", ".")))
+        if found:
+            return found
+        key = _norm(path)
+        dev = self.links().dev_only.get(key)
+        if dev and key not in self.links().compose_built:  # Compose runs it as a service
+            return ImageRole(DEV, dev)
+        return ImageRole(SERVICE, "no tool, test, CI or dev evidence")
+
+    # -- links
+
+    def files(self) -> list[Path]:
+        if self._all_files is None:
+            self._all_files = self._files(self.root) if (self._files and self.root) else []
+        return self._all_files
+
+    def links(self) -> Links:
+        if self._links is None:
+            links = Links()
+            base = self.config_root or self.cwd
+            for image, dockerfile in self.images.items():
+                target = base / str(dockerfile)
+                if target.is_dir():
+                    target = target / "Dockerfile"
+                links.add(str(image), target, f"the configuration's images: {image} -> {dockerfile}")
+            for file in self.files():
+                name = file.name
+                if _is_compose(name):
+                    compose_links(file, links)
+                elif _is_skaffold(name):
+                    skaffold_links(file, links)
+                elif _is_tiltfile(name):
+                    tilt_links(file, links)
+            self._links = links
+        return self._links
+
+    def dockerfiles_for(self, image: str) -> list[tuple[str, str]]:
+        """(Dockerfile path, evidence) for an image reference: explicit links first; else the
+        `Dockerfile` whose folder the image's last path component names (images with a
+        registry or organisation only: `redis:7` is Docker Hub's redis, not ./redis)."""
+        key = image_key(image)
+        links = self.links()
+        if key in links.by_image:
+            return sorted((p, links.evidence[(key, p)]) for p in links.by_image[key])
+        if "/" not in key or "$" in key or "{{" in key:
+            return []
+        last = key.rsplit("/", 1)[-1]
+        matches = [
+            f
+            for f in self.files()
+            if _is_dockerfile(f.name) and f.parent.name.lower() == last and f.parent != self.root
+        ]
+        if len(matches) == 1:
+            return [(_norm(matches[0]), f"the image's last path component names its folder {last}/")]
+        return []
+
+    def workloads(self) -> dict[str, list[Workload]]:
+        """Dockerfile path -> the containers that run its image (any kind of pod template)."""
+        if self._workloads is None:
+            from manifestlint.k8s import containers, pod_template
+
+            found: dict[str, list[Workload]] = {}
+            for doc in self._load_objects():
+                template = pod_template(doc)
+                if template is None:
+                    continue
+                for container, _ in containers(template.spec, init=False):
+                    image = container.get("image")
+                    if not isinstance(image, str) or not image:
+                        continue
+                    for path, _ in self.dockerfiles_for(image):
+                        found.setdefault(path, []).append(Workload(doc, template, container, image))
+            self._workloads = found
+        return self._workloads
+
+    def health_elsewhere(self, df: Any) -> str | None:
+        """Evidence that something else health-checks this image: a Compose healthcheck, or
+        Kubernetes probes on a container that runs it."""
+        path = _norm(self.abspath(df.path))
+        compose = self.links().compose_health.get(path)
+        if compose:
+            return compose
+        for work in self.workloads().get(path, ()):
+            if work.probed:
+                return f"{work.doc.ident} runs it ({work.image}) with probes"
+        return None
+
+
+def iter_roles(project: ImageProject, dockerfiles: list) -> Iterator[tuple[str, ImageRole]]:
+    """(display path, role) of parsed Dockerfiles: what the verbose listing shows."""
+    for df in dockerfiles:
+        yield df.path, project.role(df)
