@@ -286,3 +286,26 @@ def test_missing_golden_alert_is_batch_independent(tmp_path: Path, named: list[s
             ("a-rules.yaml", 1, f"no alert of the project watches {what}")
             for what in ("CPU", "error-rate", "latency")
         ]
+
+
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        ("increase(app_errors_total[5m]) > 0", "increase()"),
+        ("changes(process_start_time_seconds[15m]) > 2", "changes()"),
+        ("resets(jobs_total[1h]) > 0", "resets()"),
+        ('absent(up{job="api"})', "absent()"),
+        ("count_over_time(auth_failure_event[10m]) > 20", "count_over_time()"),
+        ("mysql_global_status_uptime < 60", "restart detector (uptime)"),
+        ("sysUpTime / 100 < 300", "restart detector (uptime)"),
+        ("time() - pg_postmaster_start_time_seconds < 60", "restart detector (time since start)"),
+        ("increase(app_errors_total[5m]) > 0 and queue_depth > 100", None),
+        ("rate(app_errors_total[5m]) > 0.1", None),
+        ("node_uptime_seconds > 3600", None),
+        ("up == 0", None),
+    ],
+)
+def test_event_style(expr: str, reason: str | None) -> None:
+    from manifestlint.alerts.events import event_style
+
+    assert event_style(expr) == reason

@@ -342,9 +342,14 @@ def invalid_template(groups: RuleGroups, ctx) -> Iterator[Finding]:
 
 @rule("prometheus-alert-missing-for", "prometheus-rules")
 def alert_missing_for(groups: RuleGroups, ctx) -> Iterator[Finding]:
+    from manifestlint.alerts.events import event_style
+
     for _group, entry in iter_alerts(groups):
         if _CONSTANT_EXPR.match(str(entry.get("expr", ""))):
             continue  # always-firing heartbeats (Watchdog) by design
+        no_for = "for" not in entry or duration_seconds(entry["for"]) == 0
+        if no_for and event_style(str(entry.get("expr"))):
+            continue  # the window is in the expression (increase(), changes(), uptime < 60, absent())
         if "for" not in entry:
             yield doc_hit(
                 groups.doc,
