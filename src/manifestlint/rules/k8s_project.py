@@ -41,6 +41,7 @@ from manifestlint.k8s_netpol import (
     is_kubernetes_policy,
     is_policy,
 )
+from manifestlint.k8s_singleton import singleton_evidence
 from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.registry import rule
 
@@ -353,8 +354,10 @@ def single_replica(index: Index, ctx) -> Iterator[Finding]:
         if proj.scalers_of(doc):
             continue  # the autoscaler decides; k8s-hpa-min-replicas checks its minReplicas
         kind = doc.root.get("kind")
+        replicas = _int(spec["replicas"]) if "replicas" in spec else 1
+        if replicas is not None and 0 < replicas < minimum and singleton_evidence(doc, _template(doc), index):
+            continue  # one replica by design (a datastore primary, a RWO volume, a load generator)
         if "replicas" in spec:
-            replicas = _int(spec["replicas"])
             if replicas is None or replicas == 0 or replicas >= minimum:
                 continue  # templated, or scaled to zero on purpose
             risk = "one node drain or crash is an outage" if replicas == 1 else "too few to survive a drain"

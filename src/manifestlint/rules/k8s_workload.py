@@ -498,6 +498,8 @@ def service_account_token(doc: YamlDoc, ctx) -> Iterator[Finding]:
     account_doc = ctx.index.get("ServiceAccount", namespace_of(doc), str(account))
     if account_doc is not None and account_doc.root.get("automountServiceAccountToken") is False:
         return
+    if _has_rbac_binding(ctx.index, namespace_of(doc, ""), str(account)):
+        return  # the project grants the account API rights: its pods call the API
     yield doc_hit(
         doc,
         pod.holder.key_span("spec"),
@@ -505,6 +507,40 @@ def service_account_token(doc: YamlDoc, ctx) -> Iterator[Finding]:
         "automountServiceAccountToken: false on the pod spec (or the ServiceAccount) unless they "
         "call the Kubernetes API",
     )
+
+
+def _bound_accounts(binding: YamlDoc) -> Iterator[tuple[str, str]]:
+    """(namespace, name) of the service accounts a RoleBinding/ClusterRoleBinding grants rights
+    to; '*' for a name means every account of the namespace, and for a namespace every one
+    (`system:serviceaccounts` groups). A ServiceAccount subject without a namespace is in the
+    binding's namespace, as the authorizer reads it."""
+    own = namespace_of(binding, "")
+    subjects = binding.root.get("subjects")
+    for subject in subjects if isinstance(subjects, list) else ():
+        if not isinstance(subject, dict):
+            continue
+        kind, name = subject.get("kind"), str(subject.get("name") or "")
+        if kind == "ServiceAccount" and name:
+            yield str(subject.get("namespace") or own), name
+        elif kind == "User" and name.startswith("system:serviceaccount:") and name.count(":") == 3:
+            _, _, ns, account = name.split(":")
+            yield ns, account
+        elif kind == "Group" and name == "system:serviceaccounts":
+            yield "*", "*"
+        elif kind == "Group" and name.startswith("system:serviceaccounts:"):
+            yield name.rsplit(":", 1)[1], "*"
+
+
+def _has_rbac_binding(index, ns: str, account: str) -> bool:
+    """Whether a RoleBinding or ClusterRoleBinding of the project binds this service account
+    (a namespace unset on either side counts as the same: it is decided at apply time)."""
+    for binding in index.of_kind("RoleBinding", "ClusterRoleBinding"):
+        if not isinstance(binding.root, YMap):
+            continue
+        for bound_ns, bound_name in _bound_accounts(binding):
+            if bound_name in ("*", account) and (bound_ns in ("*", "") or not ns or bound_ns == ns):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------- environment

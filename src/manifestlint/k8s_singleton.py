@@ -1,0 +1,90 @@
+"""Workloads that run one replica by design, decided by evidence in the manifests.
+
+`replicas: 2` does not make these more available, it breaks them:
+
+- a single-primary datastore (PostgreSQL, MySQL, MongoDB, Redis, ...): a second replica is a
+  second, independent database (a StatefulSet gives it its own empty volume) or a second
+  process writing the same files; availability needs the datastore's own replication (an
+  operator, a primary/replica pair), which a replica count cannot express;
+- a Deployment whose pods share a ReadWriteOnce claim, or that mounts a claim and uses the
+  `Recreate` strategy: the volume attaches to one node, so a second pod never starts elsewhere
+  (Recreate is how authors say "never two at once");
+- a workload named as the one instance of its role (`*-standalone`, `*-primary`, `*-master`);
+- a load generator (locust, k6, microservices-demo's loadgenerator): it serves nothing, and
+  more copies only multiply the load.
+
+Anything else is not evidence: a web server at one replica is still reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+from manifestlint.index import Index
+from manifestlint.k8s import PodTemplate, containers, name_of, namespace_of
+from manifestlint.model import YamlDoc
+
+# The last component of the image repository of a single-primary datastore.
+DATASTORE_IMAGES = frozenset({
+    "postgres", "postgresql", "postgis", "timescaledb", "mysql", "mariadb", "percona-server", "mongo",
+    "mongodb", "redis", "redis-stack", "redis-stack-server", "valkey", "influxdb", "mssql/server",
+})  # fmt: skip
+# Name words of a workload that is the single instance of its role.
+SINGLE_ROLE_WORDS = frozenset({"standalone", "singleton", "primary", "master"})
+# Load generators: name fragments, and image components.
+LOAD_NAME = re.compile(r"load-?gen|load-generator|traffic-?gen|locust")
+LOAD_IMAGES = frozenset({"locust", "locustio", "k6", "vegeta", "jmeter", "gatling", "artillery", "hey"})
+
+
+def _image_component(image: object) -> str:
+    """`docker.io/library/postgres:16@sha256:…` -> `postgres`; `mcr.microsoft.com/mssql/server`
+    -> `mssql/server` (a bare `server` says nothing)."""
+    if not isinstance(image, str):
+        return ""
+    head, _, last = image.strip().partition("@")[0].rpartition("/")
+    last = last.partition(":")[0].lower()
+    return "mssql/server" if last == "server" and head.lower().endswith("mssql") else last
+
+
+def singleton_evidence(doc: YamlDoc, template: PodTemplate | None, index: Index) -> str | None:
+    """Why this workload runs one replica by design, or None when nothing says so."""
+    name = name_of(doc).lower()
+    kind = doc.root.get("kind")
+    images = (
+        [_image_component(c.get("image")) for c, _ in containers(template.spec, init=False)]
+        if template
+        else []
+    )
+    if LOAD_NAME.search(name) or any(LOAD_NAME.search(i) or i in LOAD_IMAGES for i in images):
+        return "a load generator serves no traffic"
+    datastores = [i for i in images if i in DATASTORE_IMAGES]
+    if datastores:
+        return f"{datastores[0]} is a single-primary datastore: a second replica is a second database"
+    words = set(re.split(r"[-_.]", name))
+    if words & SINGLE_ROLE_WORDS:
+        return f"its name marks the single {sorted(words & SINGLE_ROLE_WORDS)[0]} instance of its role"
+    if kind == "Deployment" and template is not None:
+        claims = _claims(template)
+        strategy = doc.root.path_get("spec", "strategy", "type")
+        if claims and strategy == "Recreate":
+            return "it mounts a volume claim and uses the Recreate strategy (never two pods at once)"
+        for claim in claims:
+            pvc = index.get("PersistentVolumeClaim", namespace_of(doc), claim)
+            modes = pvc.root.path_get("spec", "accessModes") if pvc is not None else None
+            if (
+                isinstance(modes, list)
+                and modes
+                and all(m in ("ReadWriteOnce", "ReadWriteOncePod") for m in modes)
+            ):
+                return f"its pods share the ReadWriteOnce claim {claim} (it attaches to one node)"
+    return None
+
+
+def _claims(template: PodTemplate) -> list[str]:
+    volumes = template.spec.get("volumes")
+    out = []
+    for volume in volumes if isinstance(volumes, list) else ():
+        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+        if isinstance(claim, dict) and claim.get("claimName"):
+            out.append(str(claim["claimName"]))
+    return out
