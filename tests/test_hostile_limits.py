@@ -78,3 +78,93 @@ def test_moderate_nesting_is_still_parsed(tmp_path: Path) -> None:
     )
     _, findings, _ = lint(tmp_path / "pod.yaml")
     assert (6, "k8s-run-as-root") in rules_at(findings, "pod.yaml")
+
+
+# ------------------------------------------------------------------------------ user regexes
+
+CATASTROPHIC = ["(.?){60}X", "(?:x?|y?){40}\\\\b", "(a|aa)*c", "(x+x+)+y"]
+
+
+def _rules_file(pattern: str) -> str:
+    return (
+        "groups:\n- name: g\n  rules:\n"
+        f'  - alert: A\n    expr: up{{severity=~"{pattern}", job="a"}} == 0\n'
+        "    for: 5m\n    labels: {severity: critical}\n"
+        "    annotations: {summary: s, runbook_url: 'https://r'}\n"
+    )
+
+
+def _alertmanager(pattern: str) -> str:
+    return (
+        "route:\n  receiver: r\n  group_by: [alertname]\n  routes:\n  - receiver: r\n"
+        f"    match_re:\n      severity: '{pattern}'\n"
+        f"  - receiver: r\n    matchers: ['severity=~\"{pattern}\"']\n"
+        "receivers:\n- name: r\n"
+    )
+
+
+@pytest.mark.parametrize("pattern", CATASTROPHIC)
+def test_user_regexes_run_in_linear_time(pattern: str, tmp_path: Path) -> None:
+    """Backtracking patterns against the values rules match them with (severities, alert
+    labels): Python's re ran past 60 s on the first; RE2 takes microseconds."""
+    (tmp_path / "rules.yaml").write_text(_rules_file(pattern))
+    (tmp_path / "alertmanager.yml").write_text(_alertmanager(pattern.replace("\\\\", "\\")))
+    code, findings, _ = lint(tmp_path, timeout=30)
+    assert code in (0, 1)
+    assert not [
+        f for f in findings if f["rule"] in ("prometheus-invalid-expr", "alertmanager-invalid-matcher")
+    ]
+
+
+REFUSED_BY_GO = {
+    "lookahead": "a(?=b)",
+    "lookbehind": "(?<=a)b",
+    "backreference": "(a)\\\\1",
+    "possessive": "a*+",
+    "repeat-count": "a{1001}",
+    "any-byte": "\\\\C",
+    "perl-Z": "a\\\\Z",
+}
+ACCEPTED_BY_GO = [
+    "(?P<n>a)",
+    "(?<n>a)",
+    "a\\\\z",
+    "[[:alpha:]]+",
+    "\\\\pL+",
+    "\\\\Qa.b\\\\E",
+    "x{2,1000}",
+    "(?i)crit",
+]
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_BY_GO))
+def test_regex_syntax_go_refuses_is_reported(name: str, tmp_path: Path) -> None:
+    pattern = REFUSED_BY_GO[name]
+    (tmp_path / "rules.yaml").write_text(_rules_file(pattern))
+    (tmp_path / "alertmanager.yml").write_text(_alertmanager(pattern.replace("\\\\", "\\")))
+    _, findings, _ = lint(tmp_path)
+    assert (5, "prometheus-invalid-expr") in rules_at(findings, "rules.yaml")
+    am = rules_at(findings, "alertmanager.yml")
+    assert (7, "alertmanager-invalid-matcher") in am and (9, "alertmanager-invalid-matcher") in am, am
+    message = next(f["message"] for f in findings if f["rule"] == "prometheus-invalid-expr")
+    assert "error parsing regexp" in message
+
+
+@pytest.mark.parametrize("pattern", ACCEPTED_BY_GO)
+def test_regex_syntax_go_accepts_is_quiet(pattern: str, tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(_rules_file(pattern))
+    (tmp_path / "alertmanager.yml").write_text(_alertmanager(pattern.replace("\\\\", "\\")))
+    _, findings, _ = lint(tmp_path)
+    bad = [f for f in findings if f["rule"] in ("prometheus-invalid-expr", "alertmanager-invalid-matcher")]
+    assert not bad, bad
+
+
+def test_regex_routing_still_matches(tmp_path: Path) -> None:
+    """A route whose match_re covers `critical` satisfies alertmanager-no-critical-route (RE2
+    is fully anchored as Alertmanager anchors it: `crit` alone does not)."""
+    (tmp_path / "am.yml").write_text(_alertmanager("crit.*|page"))
+    _, findings, _ = lint(tmp_path / "am.yml")
+    assert "alertmanager-no-critical-route" not in {f["rule"] for f in findings}
+    (tmp_path / "am.yml").write_text(_alertmanager("crit"))
+    _, findings, _ = lint(tmp_path / "am.yml")
+    assert "alertmanager-no-critical-route" in {f["rule"] for f in findings}

@@ -154,9 +154,10 @@ def _label_ok(matchers: list[tuple[str, str, str]], label: str, value: str) -> b
         if op in ("=", "!="):
             hit = pattern == value
         else:
-            try:
-                hit = re.fullmatch(pattern, value) is not None
-            except re.error:
+            from manifestlint.userregex import full_match
+
+            hit = full_match(pattern, value, "s")  # RE2: linear time, never Python's backtracking
+            if hit is None:
                 return False
         if hit != (op in ("=", "=~")):
             return False

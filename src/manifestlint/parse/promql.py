@@ -268,14 +268,10 @@ def _unquote(raw: str, pos: int) -> str:
 
 
 def regex_error(pattern: str) -> str | None:
-    """Why Go's RE2 would refuse `pattern` (approximated with Python's re), or None."""
-    if re.search(r"\(\?[=!<]|\(\?<[=!]|\\[1-9]", pattern):
-        return "invalid or unsupported Perl syntax"
-    try:
-        re.compile(pattern.replace(r"\z", r"\Z").replace(r"\C", "."))
-    except re.error as exc:
-        return str(exc)
-    return None
+    """Why Go's regexp would refuse `pattern` (checked with RE2, never Python's re), or None."""
+    from manifestlint.userregex import regex_error as re2_error
+
+    return re2_error(pattern)
 
 
 class _Parser:
@@ -541,7 +537,7 @@ class _Parser:
                     val_tok = self.next()
                     value = str(val_tok.value)
                     if op in ("=~", "!~"):
-                        problem = regex_error(value)
+                        problem = regex_error(f"^(?s:{value})$")  # as Prometheus anchors it
                         if problem:
                             raise PromQLError(f"error parsing regexp: {problem}", val_tok.pos)
                     if label == "__name__" and op == "=" and name and name != value:
@@ -656,9 +652,10 @@ def _matches_empty(op: str, value: str) -> bool:
         return value == ""
     if op == "!=":
         return value != ""
-    try:
-        hit = re.fullmatch(value, "") is not None
-    except re.error:
+    from manifestlint.userregex import full_match
+
+    hit = full_match(value, "", "s")
+    if hit is None:
         return False
     return hit if op == "=~" else not hit
 

@@ -659,10 +659,9 @@ def _route_matches(op: str, pattern: str, value: str) -> bool:
     if op == "=":
         return pattern == value
     if op == "=~":
-        try:
-            return re.fullmatch(pattern, value) is not None
-        except re.error:
-            return False
+        from manifestlint.userregex import full_match
+
+        return bool(full_match(pattern, value))
     return False
 
 
