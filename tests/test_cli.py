@@ -78,14 +78,14 @@ def test_bad_config_is_exit_2_naming_the_key(tmp_path: Path, config: str, messag
 def test_config_found_upward_and_in_pyproject(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "pod.yaml").write_text(BAD_POD.read_text())
-    (tmp_path / ".manifestlint.yaml").write_text("ignore: [k8s]\n")
+    (tmp_path / ".manifestlint.yaml").write_text("ignore: [k8s, schema]\n")
     runner = CliRunner()
     old = os.getcwd()
     try:
         os.chdir(tmp_path / "sub")
         assert runner.invoke(main, ["lint", "../pod.yaml"]).exit_code == 0
         (tmp_path / ".manifestlint.yaml").unlink()
-        (tmp_path / "pyproject.toml").write_text('[tool.manifestlint]\nignore = ["k8s"]\n')
+        (tmp_path / "pyproject.toml").write_text('[tool.manifestlint]\nignore = ["k8s", "schema"]\n')
         assert runner.invoke(main, ["lint", "../pod.yaml"]).exit_code == 0
         (tmp_path / "pyproject.toml").write_text('[tool.manifestlint]\nfail-on = "error"\n')
         assert runner.invoke(main, ["lint", "../pod.yaml"]).exit_code == 1

@@ -10,7 +10,7 @@ from manifestlint.registry import load_registry
 
 # Rules no input can trigger on purpose (a rule crashing); tested in test_engine.py instead.
 NO_FIXTURES = {"manifestlint-internal-error"}
-DOMAINS = ("docker-", "k8s-", "istio-", "alertmanager-", "prometheus-", "manifestlint-")
+DOMAINS = ("docker-", "k8s-", "istio-", "alertmanager-", "prometheus-", "schema-", "manifestlint-")
 
 
 def all_rules():

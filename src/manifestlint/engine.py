@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -233,10 +234,24 @@ def _lint(
     project_rules = [r for r in rules if r.scope == "project"]
     report_keys = {file_key(s.abspath) for s in sources}
     context_read = False
-    if use_context and root is not None and project_rules and (main_index.objects or main_index.rule_groups):
+    schema_ids = {r.id for r in rules if r.id.startswith("schema-")}
+    if (
+        use_context
+        and root is not None
+        and (project_rules or schema_ids)
+        and (main_index.objects or main_index.rule_groups)
+    ):
         context_read = True
         for source in _context_files(root, report_keys, config):
             main_index.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
+    if schema_ids:  # before every other rule: typos are corrected in the model
+        from manifestlint.schema.check import prepare
+
+        correct = "schema-unknown-field" in schema_ids
+        for realm, index in indexes.items():
+            if index.objects:  # a realm's CRDs validate that realm's custom resources
+                reported = (doc for pf in parsed if roles[id(pf)].realm == realm for doc in pf.docs)
+                prepare(reported, index.objects, config.kubernetes_version, correct)
 
     def project_objects() -> list[YamlDoc]:
         """Every Kubernetes object of the project, read now if the index has not (a
@@ -275,6 +290,7 @@ def _lint(
         for rule in project_rules:
             _run_rule(rule, index, contexts[realm][rule.id], project_findings)
         findings.extend(f for f in project_findings if f.path in index.report_paths)
+    findings = _one_per_problem(findings)
 
     findings = _suppress(findings, parsed, registry)
     enabled_ids = {r.id for r in rules}
@@ -299,6 +315,45 @@ def _listed(pf: ParsedFile, role: Role) -> Entry:
     if pf.findings:
         return Entry(pf.source.path, LINTED, role, "unreadable or broken input")
     return Entry(pf.source.path, SKIPPED, role if not role.deployable else _UNRECOGNISED)
+
+
+_REQUIRED_FIELD = re.compile(r"required field `([^`]+)`")
+
+
+def _one_per_problem(findings: list[Finding]) -> list[Finding]:
+    """A problem a specific rule already reports is not reported again by a schema rule:
+    `runAsNonRoot: "true"` is k8s-run-as-root's, an unknown field of a rule file is
+    prometheus-invalid-field's, a rule without `expr` prometheus-invalid-rule's (these agree
+    with promtool and amtool). Same place for values and keys; for a missing field, a finding
+    on the same line that names the field."""
+    schema = [f for f in findings if f.rule.startswith("schema-") and f.rule != "schema-unknown-kind"]
+    if not schema:
+        return findings
+    at = {(f.path, f.span.line, f.span.col) for f in findings if not f.rule.startswith("schema-")}
+    refusals = {
+        (f.path, f.span.line, f.span.col): f.message.lower()
+        for f in findings
+        if "-invalid-" in f.rule and not f.rule.startswith("schema-")
+    }
+    on_line: dict[tuple[str, int], list[str]] = {}
+    for f in findings:
+        if not f.rule.startswith("schema-"):
+            on_line.setdefault((f.path, f.span.line), []).append(f.message)
+    drop = set()
+    for f in schema:
+        if f.rule == "schema-missing-required":
+            match = _REQUIRED_FIELD.search(f.message)
+            word = re.compile(rf"\b{re.escape(match.group(1))}\b") if match else None
+            if word and any(word.search(m) for m in on_line.get((f.path, f.span.line), ())):
+                drop.add(id(f))
+            elif match and match.group(1).lower() in refusals.get((f.path, f.span.line, f.span.col), ""):
+                drop.add(id(f))  # prometheus-invalid-rule's "Groupname must not be empty"
+        elif f.rule == "schema-unknown-field":  # a key: often also the anchor of "container has no …"
+            if "not found in type" in refusals.get((f.path, f.span.line, f.span.col), ""):
+                drop.add(id(f))  # alertmanager-/prometheus-invalid-field, worded as amtool/promtool
+        elif (f.path, f.span.line, f.span.col) in at:
+            drop.add(id(f))
+    return [f for f in findings if id(f) not in drop] if drop else findings
 
 
 def _with_functions(

@@ -142,6 +142,7 @@ class YamlDoc:
     span: Span
     kind: str = ""  # 'kubernetes', 'alertmanager', 'prometheus-rules' or '' (unrecognised)
     text: str = ""  # the whole source (shared, not copied): for positions inside scalars
+    schema: dict[str, list[Finding]] | None = None  # schema findings by rule id (schema/check.py)
 
     @property
     def ident(self) -> str:

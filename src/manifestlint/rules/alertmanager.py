@@ -14,6 +14,7 @@ from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.parse.promql import regex_error
 from manifestlint.registry import rule
 from manifestlint.rules.prometheus import duration_seconds
+from manifestlint.schema.validate import suggest
 
 TOP_KEYS = {
     "global", "route", "inhibit_rules", "receivers", "templates", "time_intervals",
@@ -162,7 +163,9 @@ def _unknown(doc: YamlDoc, mapping: Any, allowed: set[str], type_name: str) -> I
     if isinstance(mapping, YMap):
         for key in mapping:
             if key not in allowed:
-                yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}")
+                meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
+                hint = f" (did you mean '{meant}'?)" if meant else ""
+                yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}{hint}")
 
 
 @rule("alertmanager-invalid-field", "alertmanager")

@@ -112,8 +112,8 @@ def invalid_field(groups: RuleGroups, ctx) -> Iterator[Finding]:
     if not _is_cr(groups):
         for key in groups.container:
             if key not in FILE_KEYS:
-                yield doc_hit(doc, groups.container.key_span(key),
-                              f"field {key} not found in type rulefmt.RuleGroups")  # fmt: skip
+                message = f"field {key} not found in type rulefmt.RuleGroups{_hint(key, FILE_KEYS)}"
+                yield doc_hit(doc, groups.container.key_span(key), message)
     allowed = CR_GROUP_KEYS if _is_cr(groups) else GROUP_KEYS
     if not isinstance(groups.groups, YList):
         return
@@ -122,12 +122,27 @@ def invalid_field(groups: RuleGroups, ctx) -> Iterator[Finding]:
             continue
         for key in group:
             if key not in allowed:
-                yield doc_hit(doc, group.key_span(key), f"field {key} not found in type rulefmt.RuleGroup")
+                yield doc_hit(
+                    doc,
+                    group.key_span(key),
+                    f"field {key} not found in type rulefmt.RuleGroup{_hint(key, allowed)}",
+                )
     for _group, entry in iter_rules(groups):
         for key in entry:
             if key not in RULE_KEYS:
-                hint = " (did you mean 'annotations'?)" if key == "annotation" else ""
-                yield doc_hit(doc, entry.key_span(key), f"field {key} not found in type rulefmt.Rule{hint}")
+                yield doc_hit(
+                    doc,
+                    entry.key_span(key),
+                    f"field {key} not found in type rulefmt.Rule{_hint(key, RULE_KEYS)}",
+                )
+
+
+def _hint(key: object, allowed) -> str:
+    """ " (did you mean 'labels'?)" for a likely misspelling (schema/validate.py's suggestion)."""
+    from manifestlint.schema.validate import suggest
+
+    meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
+    return f" (did you mean '{meant}'?)" if meant else ""
 
 
 def _names_valid(name: str, legacy: bool, metric: bool = False) -> bool:

@@ -1,4 +1,5 @@
-"""k8s-invalid-value-type against kube-linter's labelled invalid-target-ports fixture."""
+"""Port values (schema-invalid-value, formerly k8s-invalid-value-type) against kube-linter's labelled
+invalid-target-ports fixture."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from conftest import run_file
 
 def test_kube_linter_invalid_target_ports(corpus: Path) -> None:
     path = corpus / "kube-linter" / "tests" / "checks" / "invalid-target-ports.yaml"
-    found = [(f.span.line, f.message) for f in run_file(path).findings if f.rule == "k8s-invalid-value-type"]
+    found = [(f.span.line, f.message) for f in run_file(path).findings if f.rule == "schema-invalid-value"]
     lines = [line for line, _ in found]
     # kube-linter's four reports: targetPort 123456 and 'n234567890123456' on the Service, port
     # names 'n234567890123456' and '123456' on the Deployment (EXPECTED.tsv: 4 reports).

@@ -1,0 +1,129 @@
+"""The schema pass: runs before every other rule on the reported Kubernetes objects.
+
+Why a pass and not a rule: a misspelt key (`livenessprobe:`) is reported once, at the typo,
+and then corrected in the model (the mapping's key becomes `livenessProbe`, its position
+stays the typo's), so rules that look for the field judge the object as its author meant
+it instead of reporting "no livenessProbe" at the wrong place. The findings are kept on
+the document; the `schema-*` rules (rules/schema.py) hand them to the engine, which stamps
+ids and severities and applies suppression and selection like for any rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from manifestlint.model import Finding, Severity, YamlDoc, YList, YMap
+from manifestlint.schema import validate as v
+
+RULES = {
+    v.UNKNOWN: "schema-unknown-field",
+    v.TYPE: "schema-invalid-type",
+    v.VALUE: "schema-invalid-value",
+    v.REQUIRED: "schema-missing-required",
+}
+UNKNOWN_KIND = "schema-unknown-kind"
+# Documents with apiVersion/kind that tools read and never send to the API server.
+CLIENT_SIDE_GROUPS = frozenset(
+    {
+        "kustomize.config.k8s.io", "config.kubernetes.io", "kind.x-k8s.io", "kubeadm.k8s.io",
+        "kubelet.config.k8s.io", "kubeproxy.config.k8s.io", "apiserver.config.k8s.io", "audit.k8s.io",
+        "skaffold", "ctlptl.dev", "k3d.io", "builtin", "clientcmd.k8s.io",
+    }
+)  # fmt: skip
+
+
+def _span(holder: Any, key: Any, problem: str):
+    if isinstance(holder, YList):
+        return holder.item_span(key)
+    if isinstance(key, YMap):  # a missing field of the object itself, or of a list item
+        root = key
+        return root.key_span("kind") if "kind" in root.knodes else root.start()
+    if problem in (v.UNKNOWN, v.REQUIRED):
+        return holder.key_span(key)
+    return holder.value_span(key)
+
+
+def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Finding]]:
+    """Schema findings of one Kubernetes object (rule id -> findings); applies typo fixes."""
+    root = doc.root
+    api, kind = root.get("apiVersion"), root.get("kind")
+    out: dict[str, list[Finding]] = {}
+    if not isinstance(api, str) or not isinstance(kind, str):
+        return out
+    node, source = catalog.lookup(api, kind)
+    if node is None:
+        note = _unknown_kind(doc, catalog, api, kind)
+        if note is not None:
+            out[UNKNOWN_KIND] = [note]
+        return out
+    walker = v.Walker()
+    walker.mapping(root, node, ())
+    ident = doc.ident if walker.problems else ""
+    for problem, holder, key, message in walker.problems:
+        # A list item that is not a mapping, a key of the wrong type: anchor where we can.
+        span = _span(holder, key, problem) if holder is not None else root.start()
+        if problem == v.UNKNOWN:
+            message = message.replace(v.SOURCE, f" (not in the schema of {source})")
+        out.setdefault(RULES[problem], []).append(
+            Finding("", Severity.WARNING, doc.path, span, message, ident, doc.index)
+        )
+    if correct:
+        for mapping, key, meant in walker.typos:
+            _rename(mapping, key, meant)
+    return out
+
+
+def _rename(mapping: YMap, key: str, meant: str) -> None:
+    """The typo'd key becomes the meant one (its positions stay the typo's)."""
+    if meant in mapping or key not in mapping:
+        return
+    mapping[meant] = mapping.pop(key)
+    mapping.knodes[meant] = mapping.knodes.pop(key)
+    mapping.vnodes[meant] = mapping.vnodes.pop(key)
+
+
+def _unknown_kind(doc: YamlDoc, catalog: Any, api: str, kind: str) -> Finding | None:
+    group = api.rpartition("/")[0]
+    if group in CLIENT_SIDE_GROUPS or group.endswith(".config.k8s.io"):
+        return None
+    root = doc.root
+    served = catalog.served_versions(group, kind)
+    if catalog.builtin(group):
+        from manifestlint.rules.k8s_workload import _DEPRECATED_APIS  # the removed-API table
+
+        if (api, kind) in _DEPRECATED_APIS:
+            return None  # k8s-removed-api / k8s-deprecated-api say it better
+        where = f"Kubernetes {catalog.version}"
+    elif catalog.known_crd_group(group):
+        where = "the CustomResourceDefinitions known (shipped or in the project)"
+    else:
+        message = (
+            f"no schema known for {api} {kind}: not validated (a CustomResourceDefinition for it in the "
+            "project would let manifestlint check it)"
+        )
+        return Finding("", Severity.NOTE, doc.path, root.value_span("kind"), message, doc.ident, doc.index)
+    also = f" (served: {', '.join(served)})" if served else ""
+    message = f"{api} {kind} is not served by {where}{also}"
+    anchor = root.value_span("apiVersion") if served else root.value_span("kind")
+    return Finding("", Severity.NOTE, doc.path, anchor, message, doc.ident, doc.index)
+
+
+def prepare(docs: Iterable[YamlDoc], context: Iterable[YamlDoc], version: str, correct: bool) -> None:
+    """Validate every reported Kubernetes object (`docs`); CRDs among `context` (which
+    includes the reported documents) validate the project's custom resources."""
+    from manifestlint.schema.catalog import Catalog
+
+    catalog = Catalog(version)
+    for doc in context:
+        root = doc.root
+        if root.get("kind") == "CustomResourceDefinition" and str(root.get("apiVersion")).startswith(
+            "apiextensions.k8s.io/"
+        ):
+            catalog.add_crd(root, f"{doc.path}:{doc.span.line}")
+    for doc in docs:
+        if doc.kind == "kubernetes" and isinstance(doc.root, YMap):
+            try:
+                doc.schema = check_doc(doc, catalog, correct)
+            except RecursionError:
+                doc.schema = {}

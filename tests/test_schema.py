@@ -1,0 +1,114 @@
+"""Schema validation: typos reported once at the typo, versions, project CRDs, shipped data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import FIXTURES, run_file
+
+from manifestlint.config import Config
+from manifestlint.registry import data_dir
+from manifestlint.schema.validate import suggest
+
+UNKNOWN = FIXTURES / "rules" / "schema-unknown-field" / "bad.yaml"
+
+
+def _by_line(path: Path, **kwargs) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for f in run_file(path, use_context=False, **kwargs).findings:
+        out.setdefault(f.span.line, set()).add(f.rule)
+    return out
+
+
+def test_misspelt_fields_are_reported_once_at_the_typo() -> None:
+    result = run_file(UNKNOWN, use_context=False)
+    # livenessprobe / resource (the Deployment, lines 3-24) and lables (the PrometheusRule, lines
+    # 66-77) are read as meant: nothing says they are absent.
+    misleading = {
+        "k8s-missing-liveness-probe",
+        "k8s-missing-resource-limits",
+        "k8s-missing-resource-requests",
+        "prometheus-alert-missing-severity",
+    }
+    assert not [
+        f for f in result.findings if f.rule in misleading and (f.span.line <= 24 or 66 <= f.span.line <= 77)
+    ]
+    assert "k8s-missing-resource-limits" in {
+        f.rule for f in result.findings
+    }  # the CronJob's container has none
+    messages = {
+        (f.span.line, f.span.col): f.message for f in result.findings if f.rule == "schema-unknown-field"
+    }
+    assert "did you mean `livenessProbe`?" in messages[(18, 11)]
+    assert "did you mean `resources`?" in messages[(22, 11)]
+    assert "did you mean `successfulJobsHistoryLimit`?" in messages[(32, 3)]
+    assert "did you mean `http`?" in messages[(48, 3)]
+    assert "did you mean `labels`?" in messages[(77, 11)]
+    assert "did you mean `retentionDays`?" in messages[(109, 3)]
+    # the misplaced outlier-detection fields have no near-miss under connectionPool.http
+    assert messages[(63, 9)].startswith("unknown field `consecutiveGatewayErrors` in spec.trafficPolicy")
+
+
+def test_without_the_schema_rule_the_typo_is_not_corrected() -> None:
+    """Ignoring schema-unknown-field must not hide what the other rules then see."""
+    config = Config(ignore=["schema-unknown-field"])
+    rules = {f.rule for f in run_file(UNKNOWN, config=config, use_context=False).findings}
+    assert "k8s-missing-liveness-probe" in rules
+
+
+def test_one_finding_per_problem_with_specific_rules() -> None:
+    """`runAsNonRoot: "true"` is k8s-run-as-root's finding; the schema rule does not repeat it."""
+    lines = _by_line(FIXTURES / "rules" / "k8s-run-as-root" / "bad.yaml")
+    assert "k8s-run-as-root" in lines[23] and "schema-invalid-type" not in lines[23]
+
+
+def test_suggestions() -> None:
+    fields = ["livenessProbe", "readinessProbe", "resources", "name", "image", "ports"]
+    assert suggest("livenessprobe", fields) == "livenessProbe"
+    assert suggest("resource", fields) == "resources"
+    assert suggest("imgae", fields) == "image"  # a swap of neighbours is one edit
+    assert suggest("command", fields) is None
+    assert suggest("nam", ["name", "nat"]) is None  # two equally near: no guess
+
+
+def test_target_version_decides_what_is_served(tmp_path: Path) -> None:
+    doc = tmp_path / "vap.yaml"
+    doc.write_text(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n"
+        "metadata: {name: p}\nspec: {}\n"
+    )
+    old = {
+        f.rule for f in run_file(doc, config=Config(kubernetes_version="1.29"), use_context=False).findings
+    }
+    new = {
+        f.rule for f in run_file(doc, config=Config(kubernetes_version="1.33"), use_context=False).findings
+    }
+    assert "schema-unknown-kind" in old  # GA (admissionregistration.k8s.io/v1) in 1.30
+    assert "schema-unknown-kind" not in new
+
+
+def test_project_crd_in_another_file_validates_custom_resources(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the project root: its CRDs are context
+    crd = (FIXTURES / "rules" / "schema-invalid-value" / "bad.yaml").read_text().split("---\n")
+    (tmp_path / "crd.yaml").write_text(next(part for part in crd if "CustomResourceDefinition" in part))
+    (tmp_path / "backup.yaml").write_text(
+        "apiVersion: example.com/v1\nkind: Backup\nmetadata: {name: b}\nspec:\n  storageClass: cold\n"
+    )
+    found = [(f.rule, f.span.line, f.span.col) for f in run_file(tmp_path / "backup.yaml").findings]
+    assert ("schema-invalid-value", 5, 17) in found
+    alone = [f.rule for f in run_file(tmp_path / "backup.yaml", use_context=False).findings]
+    assert alone == ["schema-unknown-kind"]  # without its CRD: a note, never an error
+
+
+def test_shipped_schemas_record_their_origin() -> None:
+    folder = data_dir("schemas")
+    versions = sorted((folder / "kubernetes").glob("v1.*.json"))
+    assert any(p.name == "v1.33.json" for p in versions)  # the default --kubernetes-version
+    for path in versions:
+        data = json.loads(path.read_text())
+        assert "kubernetes-validate" in data["origin"]["source"] and data["origin"]["sha256"]
+    for source in ("istio", "prometheus-operator"):
+        index = json.loads((folder / source / "index.json").read_text())
+        assert index["origin"]["commit"] and index["origin"]["files"]
+        assert all((folder / source / name).is_file() for name in index["kinds"].values())
