@@ -168,3 +168,60 @@ def test_regex_routing_still_matches(tmp_path: Path) -> None:
     (tmp_path / "am.yml").write_text(_alertmanager("crit"))
     _, findings, _ = lint(tmp_path / "am.yml")
     assert "alertmanager-no-critical-route" in {f["rule"] for f in findings}
+
+
+# ------------------------------------------------------------------------ numbers and quantities
+
+DEPLOY_RESOURCES = """apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a:1
+        resources:
+          requests: {{cpu: {request}}}
+          limits: {{cpu: {limit}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("request_", "limit", "exceeds"),
+    [
+        ('"1e999999999"', '"1"', True),  # capped at 2^63-1 as ParseQuantity caps it
+        ('"1e-999999999"', '"1n"', False),  # rounds up to 1n: equal, not greater
+        ('"1e99999999999"', '"1"', False),  # exponent beyond int32: rejected, not compared
+        ("9" * 5000, "1", True),  # a 5,000-digit integer: a string to go-yaml, still a quantity
+        ('"0.' + "0" * 5000 + '1"', '"1n"', False),
+        ('"1.5Gi"', '"1Gi"', True),
+    ],
+)
+def test_quantities_are_bounded_like_kubernetes(
+    request_: str, limit: str, exceeds: bool, tmp_path: Path
+) -> None:
+    (tmp_path / "d.yaml").write_text(DEPLOY_RESOURCES.format(name="d", request=request_, limit=limit))
+    _, findings, _ = lint(tmp_path, timeout=30)
+    assert ((11, "k8s-requests-exceed-limits") in rules_at(findings, "d.yaml")) is exceeds
+    assert "k8s-syntax-error" not in {f["rule"] for f in findings}
+
+
+@pytest.mark.parametrize("digits", [3600, 4400, 20_000])
+def test_huge_integers_cost_no_finding(digits: int, tmp_path: Path) -> None:
+    """A metadata.name or replica count of thousands of digits: no traceback, no syntax error
+    hiding the file's other findings."""
+    text = DEPLOY_RESOURCES.format(name="1" * digits, request="100m", limit="1")
+    text = text.replace("spec:\n  template", f"spec:\n  replicas: {'7' * digits}\n  template", 1)
+    (tmp_path / "d.yaml").write_text(text)
+    for fmt in ("text", "json", "sarif", "github"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "manifestlint", "lint", "-f", fmt, str(tmp_path)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 1 and b"Traceback" not in proc.stderr, proc.stderr[-2000:]
+    _, findings, _ = lint(tmp_path)
+    rules = {f["rule"] for f in findings}
+    assert "k8s-run-as-root" in rules and not rules & {"k8s-syntax-error", "manifestlint-internal-error"}

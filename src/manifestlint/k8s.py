@@ -185,23 +185,61 @@ _SUFFIX = {
 }  # fmt: skip
 
 
+# Kubernetes stores a quantity as a decimal rounded up to nano units and capped at 2^63-1
+# (resource.ParseQuantity); its exponent must fit an int32. Reproducing that keeps every
+# number we build small, however many digits or how large an exponent the file writes.
+_MAX_QUANTITY = 2**63 - 1
+_NANO = 10**9
+_INT32 = 2**31 - 1
+_SIGNIFICANT = 60  # digits kept before the round-up: far beyond int64 nanos (28 digits)
+
+
 def parse_quantity(value: Any) -> Fraction | None:
-    """A Kubernetes resource quantity (`500m`, `1.5Gi`, `2e3`, `1`) as an exact number.
+    """A Kubernetes resource quantity (`500m`, `1.5Gi`, `2e3`, `1`) as the API server stores it.
 
     None when Kubernetes would not accept it (the API server rejects the object)."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int):
-        return Fraction(value)
     if isinstance(value, float):
-        return Fraction(repr(value)) if value == value and abs(value) != float("inf") else None
-    match = _QUANTITY.match(str(value).strip()) if isinstance(value, str) else None
+        if value != value or abs(value) == float("inf"):
+            return None
+        value = repr(value)
+    if isinstance(value, int):
+        value = str(value) if abs(value) < 10**40 else ("-" if value < 0 else "") + "1" + "0" * 40
+    match = _QUANTITY.match(value.strip()) if isinstance(value, str) else None
     if match is None:
         return None
     number, suffix = match.group(1), match.group(2) or ""
     if suffix[:1] in ("e", "E") and len(suffix) > 1 and suffix[1] != "i":
-        return Fraction(number) * Fraction(10) ** int(suffix[1:])
-    return Fraction(number) * _SUFFIX[suffix]
+        exponent, factor = int(suffix[1:]) if len(suffix) < 14 else _INT32 + 1, Fraction(1)
+        if abs(exponent) > _INT32:
+            return None  # ParseInt(exponent, 10, 32) fails: the API server rejects it
+    else:
+        exponent, factor = 0, _SUFFIX[suffix]
+    sign = -1 if number.startswith("-") else 1
+    whole, _, frac = number.lstrip("+-").partition(".")
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    # value = int(digits) * 10**scale * factor, with len(digits) significant digits
+    scale = exponent - len(frac)
+    magnitude = len(digits) + scale  # value < 10**magnitude * factor
+    if magnitude > 40:
+        return Fraction(sign * _MAX_QUANTITY)
+    if magnitude < -40:
+        return Fraction(sign, _NANO)  # any non-zero amount rounds up to 1n
+    sticky = False
+    if len(digits) > _SIGNIFICANT:
+        sticky = digits[_SIGNIFICANT:].strip("0") != ""
+        scale += len(digits) - _SIGNIFICANT
+        digits = digits[:_SIGNIFICANT]
+    exact = Fraction(int(digits)) * Fraction(10) ** scale * factor
+    nanos = exact * _NANO
+    rounded = -((-nanos.numerator) // nanos.denominator)  # ceiling
+    if sticky and rounded == nanos:
+        rounded += 1
+    amount = min(Fraction(rounded, _NANO), Fraction(_MAX_QUANTITY))
+    return sign * amount
 
 
 def image_tag(image: str) -> tuple[str | None, str | None]:

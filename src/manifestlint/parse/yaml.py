@@ -43,6 +43,9 @@ _SPECIAL_FLOATS = {
     ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
 }  # fmt: skip
 _NUMERIC_START = frozenset("-+.0123456789")
+# go-yaml resolves a number beyond int64/uint64/float64 range as a string; far past that, Python
+# could not even print such an int (its 4,300-digit int/str conversion limit).
+_MAX_NUMBER_TEXT = 4000
 # Lines opening with this many indentation/indicator/property tokens may nest deeply in block
 # style (see _nesting_bound); libyaml breaks lines at LF, CR, NEL, LS and PS.
 _BLOCK_GUARD = 100
@@ -59,7 +62,7 @@ def resolve_plain(text: str) -> Any:
         return None
     if text in _BOOLS:
         return _BOOLS[text]
-    if text[0] not in _NUMERIC_START:
+    if text[0] not in _NUMERIC_START or len(text) > _MAX_NUMBER_TEXT:
         return text
     if _INT.match(text):
         return int(text.replace("_", ""))
