@@ -23,9 +23,13 @@ _UNIT_SECONDS = (31536000, 604800, 86400, 3600, 60, 1, 0.001)
 _LEGACY_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 _LEGACY_METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 
-FILE_KEYS = {"groups"}
+# Rule files of Prometheus-compatible rulers are Prometheus's format plus a few keys, which say
+# which ruler the file is for: not errors (`namespace:` heads a mimirtool/cortextool file;
+# Thanos adds partial_response_strategy, Mimir/Cortex source_tenants and evaluation options).
+FILE_KEYS = {"groups", "namespace"}
 GROUP_KEYS = {"name", "interval", "query_offset", "limit", "rules", "labels"}
 CR_GROUP_KEYS = GROUP_KEYS | {"partial_response_strategy"}
+RULER_GROUP_KEYS = CR_GROUP_KEYS | {"source_tenants", "evaluation_delay", "align_evaluation_time_on_interval"}
 RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"}
 # Variables Prometheus defines before expanding a label or annotation template.
 TEMPLATE_VARS = {"$", "$labels", "$externalLabels", "$externalURL", "$value"}
@@ -114,7 +118,7 @@ def invalid_field(groups: RuleGroups, ctx) -> Iterator[Finding]:
             if key not in FILE_KEYS:
                 message = f"field {key} not found in type rulefmt.RuleGroups{_hint(key, FILE_KEYS)}"
                 yield doc_hit(doc, groups.container.key_span(key), message)
-    allowed = CR_GROUP_KEYS if _is_cr(groups) else GROUP_KEYS
+    allowed = CR_GROUP_KEYS if _is_cr(groups) else RULER_GROUP_KEYS
     if not isinstance(groups.groups, YList):
         return
     for group in groups.groups:
