@@ -199,3 +199,217 @@ def test_stdin_is_bounded_and_decoded(tmp_path: Path) -> None:
     ]
     proc = cli("-f", "json", "-", cwd=tmp_path, stdin=b"kind: \xff\xfe\n")
     assert list(_unreadable(proc).values()) == ["not valid UTF-8 (byte 0xff at offset 6); not linted"]
+
+
+# ---------------------------------------------------------------- no lost report
+
+
+def _many(folder: Path, count: int = 300) -> None:
+    for i in range(count):
+        (folder / f"p{i}.yaml").write_text(DEPLOY.replace("web", f"w{i}"))
+
+
+def _fsize_limit() -> None:
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # the default: a write past the limit kills
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+
+@pytest.mark.parametrize("option", ["-o", "--write-baseline"])
+def test_failed_write_keeps_the_previous_report(tmp_path: Path, option: str) -> None:
+    """A file-size limit hit part-way used to leave a truncated report: now the previous one
+    survives whole and the run exits 2 with one line."""
+    _many(tmp_path)
+    previous = '{"format": "manifestlint-baseline/1", "fingerprints": []}\n'
+    (tmp_path / "r.json").write_text(previous)
+    proc = cli("-f", "json", option, "r.json", ".", cwd=tmp_path, preexec=_fsize_limit)
+    err = no_traceback(proc)
+    assert proc.returncode == 2 and "cannot write" in err and "File too large" in err, err
+    assert (tmp_path / "r.json").read_text() == previous
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".yaml")) == ["r.json"]
+
+
+def test_report_into_a_missing_folder(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    proc = cli("-f", "sarif", "-o", "reports/deep/x.sarif", "a.yaml", cwd=tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    import json
+
+    assert json.loads((tmp_path / "reports/deep/x.sarif").read_text())["version"] == "2.1.0"
+    assert oct((tmp_path / "reports/deep/x.sarif").stat().st_mode & 0o777) != "0o600"
+
+
+def test_write_errors_exit_2_even_with_exit_zero(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    (tmp_path / "file").write_text("")
+    for target in ("/proc/version", "file/x.json"):  # EIO; a folder that is a file
+        proc = cli("--exit-zero", "-o", target, "a.yaml", cwd=tmp_path)
+        err = no_traceback(proc)
+        assert proc.returncode == 2 and len(err.strip().splitlines()) == 1, err
+        assert f"cannot write the report to {target}" in err
+
+
+def test_concurrent_runs_never_corrupt_the_report(tmp_path: Path) -> None:
+    import json
+
+    _many(tmp_path, 150)
+    args = [sys.executable, "-m", "manifestlint", "lint", "-f", "json", "-o", "r.json", "."]
+    for _ in range(3):
+        procs = [subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.DEVNULL) for _ in range(3)]
+        assert [p.wait(TIMEOUT) for p in procs] == [1, 1, 1]
+        assert len(json.loads((tmp_path / "r.json").read_text())["findings"]) >= 150
+
+
+def test_closed_stdout_is_exit_2_without_traceback(tmp_path: Path) -> None:
+    _many(tmp_path, 50)
+    proc = subprocess.run(
+        f'{sys.executable} -m manifestlint lint . | true; echo "rc=${{PIPESTATUS[0]}}"',
+        shell=True,
+        executable="/bin/bash",
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    err = no_traceback(proc)
+    # the pipe may still be open when the report is written (then 1), never a traceback
+    assert proc.stdout.decode().strip() in ("rc=1", "rc=2"), (proc.stdout, err)
+    if "rc=2" in proc.stdout.decode():
+        assert "cannot write the report to standard output" in err
+
+
+# ---------------------------------------------------------------- output cannot inject
+
+
+def _evil_tree(tmp_path: Path) -> str:
+    """A file whose name and values carry ESC, BEL, CR/LF and GitHub workflow commands."""
+    (tmp_path / "x").mkdir()
+    name = "x/::add-mask::\x1b[31mevil\n::error file=a::name.yaml"
+    value = '- name: "web\\r\\n::error file=b::pwned\\u001b]0;title\\u0007 %0A::warning::x"'
+    (tmp_path / name).write_text(DEPLOY.replace("- name: web", value))
+    (tmp_path / "::warning::top.yaml").write_text(DEPLOY)
+    return name
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_output_cannot_inject_commands_or_escapes(tmp_path: Path, fmt: str) -> None:
+    _evil_tree(tmp_path)
+    proc = cli("-f", fmt, "x", "::warning::top.yaml", cwd=tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert not set(out) & (set(range(32)) - {10}) and b"\x7f" not in out, out  # only LF
+    lines = out.decode().splitlines()
+    if fmt == "text":
+        assert all(not line.startswith(("::", "##")) for line in lines), lines
+        assert "x/::add-mask::\\x1b[31mevil\\n::error file=a::name.yaml:6:13: " in out.decode()
+        assert "./::warning::top.yaml:6:13: " in out.decode()
+    else:  # one well-formed command per finding, nothing else
+        assert all(line.startswith(("::error file=", "::warning file=", "::notice file=")) for line in lines)
+        text = out.decode()
+        assert "%0A" not in text.replace("%250A", "") and "%0D" not in text  # LF/CR already escaped
+        assert "'web\\r\\n::error file=b::pwned\\x1b]0;title\\x07 %250A::warning::x'" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_non_utf8_file_names(tmp_path: Path, fmt: str) -> None:
+    """A pull request could break the SARIF upload with a file name that is not UTF-8."""
+    import json
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / os.fsdecode(b"t/\xff\xfe.yaml")).write_text(DEPLOY)
+    proc = cli("-f", fmt, "t", cwd=tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    text = proc.stdout.decode("utf-8")  # valid UTF-8 in every format
+    if fmt == "json":
+        assert {f["path"] for f in json.loads(text)["findings"]} == {"t/\\xff\\xfe.yaml"}
+    elif fmt == "sarif":
+        uris = {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(text)["runs"][0]["results"]
+        }
+        assert uris == {"%FF%FE.yaml"}  # relative to the folder given
+    else:
+        assert "t/\\xff\\xfe.yaml" in text
+    proc = cli("--write-baseline", "b.json", "t", cwd=tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 0
+    proc = cli("--baseline", "b.json", "t", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout  # every finding hidden by its own baseline
+
+
+# ---------------------------------------------------------------- configuration and baseline
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("pyproject.toml", "tool = 5\n# tool.manifestlint\n", "[tool.manifestlint] must be a table"),
+        ("pyproject.toml", "[tool.manifestlint]\nx = " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (".manifestlint.yaml", "exclude: " + "[" * 100_000 + "]" * 100_000, "nesting deeper than"),
+        (
+            ".manifestlint.yaml",
+            "a: &a [x,x,x,x,x,x,x,x,x]\n"
+            + "".join(
+                f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            )
+            + "exclude: *i\n",
+            "alias",
+        ),
+        (".manifestlint.yaml", "exclude:\n" + "  - 'dir/**'\n" * 50_000, "over the limit of 1,000"),
+        (
+            ".manifestlint.yaml",
+            "exclude:\n" + "  - 'dir/**/*.y*ml'\n" * 100_000,
+            "over the 1,048,576-byte limit",
+        ),
+    ],
+)
+def test_hostile_configuration_is_exit_2_one_line(tmp_path: Path, name: str, text: str, message: str) -> None:
+    (tmp_path / name).write_text(text)
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    proc = cli("a.yaml", cwd=tmp_path)
+    err = no_traceback(proc)
+    assert proc.returncode == 2 and len(err.strip().splitlines()) == 1 and message in err, err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": "manifestlint-baseline/1", "fingerprints": [[1], {"a": 2}]}',
+        '{"format": "manifestlint-baseline/1", "fingerprints": {"a": 1}}',
+        "[" * 100_000,
+        "\xff",
+        "",
+    ],
+)
+def test_baseline_of_the_wrong_shape(tmp_path: Path, text: str) -> None:
+    (tmp_path / "b.json").write_text(text, encoding="latin-1")
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    proc = cli("--baseline", "b.json", "a.yaml", cwd=tmp_path)
+    err = no_traceback(proc)
+    assert proc.returncode == 2 and len(err.strip().splitlines()) == 1 and "b.json" in err, err
+
+
+def test_a_crash_is_exit_2_in_one_line_never_1(tmp_path: Path) -> None:
+    """A bug of ours (simulated: the engine raises) must not look like 'findings' (exit 1)."""
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    code = (
+        "import sys, manifestlint.engine as engine\n"
+        "def boom(*args, **kwargs):\n"
+        "    raise RuntimeError('simulated bug')\n"
+        "engine.lint = boom\n"
+        "from manifestlint.cli import entry\n"
+        "sys.argv = ['manifestlint', 'lint', '--exit-zero', 'a.yaml']\n"
+        "entry()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, timeout=TIMEOUT, preexec_fn=_limits
+    )
+    err = no_traceback(proc)
+    assert proc.returncode == 2
+    assert err.strip() == (
+        "manifestlint: internal error: RuntimeError: simulated bug (MANIFESTLINT_DEBUG=1 shows where)"
+    )

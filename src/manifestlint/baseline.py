@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from manifestlint.model import Finding
+from manifestlint.safeio import Unreadable, read_regular
 
 FORMAT = "manifestlint-baseline/1"
 
@@ -21,15 +22,21 @@ class BaselineError(Exception):
 
 
 def write(path: Path, fingerprints: list[str]) -> None:
+    """Atomically (the previous baseline survives a failed write); raises OSError."""
+    from manifestlint.atomic import write_atomic
+
     data = {"format": FORMAT, "fingerprints": sorted(set(fingerprints))}
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
 
 
 def hide(path: Path, findings: list[Finding], fingerprints: list[str]) -> tuple[list[Finding], int]:
     """(findings not in the baseline, how many were hidden)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_regular(path))
+    except Unreadable as exc:
+        reason = str(exc).removesuffix("; not linted").removesuffix("; not read")
+        raise BaselineError(f"{path}: cannot read the baseline: {reason}") from None
+    except (ValueError, RecursionError) as exc:
         raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
     if (
         not isinstance(data, dict)
@@ -37,6 +44,8 @@ def hide(path: Path, findings: list[Finding], fingerprints: list[str]) -> tuple[
         or not isinstance(data.get("fingerprints"), list)
     ):
         raise BaselineError(f"{path}: not a manifestlint baseline (expected format {FORMAT!r})")
+    if not all(isinstance(fp, str) for fp in data["fingerprints"]):
+        raise BaselineError(f"{path}: not a manifestlint baseline (fingerprints must be strings)")
     known = set(data["fingerprints"])
     kept = [f for f, fp in zip(findings, fingerprints, strict=True) if fp not in known]
     return kept, len(findings) - len(kept)

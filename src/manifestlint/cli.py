@@ -1,12 +1,14 @@
 """Command line: `manifestlint lint`, `manifestlint rules`, `manifestlint explain`.
 
-Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or
-configuration error. Heavy modules are imported inside the commands so that a one-file
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage,
+configuration or output error (one line on stderr; also with --exit-zero), or an internal
+error — never 1, which means findings. Heavy modules are imported inside the commands so that a one-file
 pre-commit call starts fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -19,9 +21,15 @@ FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
 
 
 class UsageFailure(click.ClickException):
-    """Exit 2 with a one-line message (click's own usage errors also exit 2)."""
+    """Exit 2 with a one-line message (click's own usage errors also exit 2): usage,
+    configuration and output errors. The message is escaped: it may quote a file name."""
 
     exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        from manifestlint.output import printable
+
+        super().__init__(printable(message))
 
 
 def _registry():
@@ -136,7 +144,10 @@ def lint(
         if write_baseline:
             from manifestlint.baseline import write
 
-            write(Path(write_baseline), result.fingerprints())
+            try:
+                write(Path(write_baseline), result.fingerprints())
+            except OSError as exc:
+                raise UsageFailure(f"cannot write the baseline {write_baseline}: {_reason(exc)}") from None
             click.echo(
                 f"manifestlint: recorded {len(result.findings)} finding(s) in {write_baseline}", err=True
             )
@@ -174,16 +185,49 @@ def lint(
         from manifestlint.output import text as text_out
 
         text = text_out.render(result, colour=output is None and sys.stdout.isatty(), summary=not quiet)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _emit(text.encode("utf-8", "backslashreplace"), output)
 
     threshold = fail_on or config.fail_on
     if exit_zero or threshold == "none":
         sys.exit(0)
     level = Severity.parse(threshold)
     sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _emit(data: bytes, output: str | None) -> None:
+    """The report, whole or not at all: atomically into `output` (manifestlint.atomic), or
+    to standard output. Any failure is exit 2 with one line, whatever --exit-zero says."""
+    if output:
+        from manifestlint.atomic import write_atomic
+
+        try:
+            write_atomic(Path(output), data)
+        except OSError as exc:
+            raise UsageFailure(f"cannot write the report to {output}: {_reason(exc)}") from None
+        return
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except OSError as exc:  # `| head` closed the pipe, a full disk behind a redirection
+        _silence_stdout()
+        raise UsageFailure(f"cannot write the report to standard output: {_reason(exc)}") from None
+
+
+def _silence_stdout() -> None:
+    """Point the closed standard output at /dev/null so that no later flush raises again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _explain_listing(listing: list, verbose: bool, quiet: bool) -> None:
@@ -252,16 +296,38 @@ def entry() -> None:
     is flushed. Tests call `main` and keep the normal exit."""
     import os
 
-    try:
-        main()
+    try:  # not standalone: click would turn a closed pipe or Ctrl-C into exit 1 (findings)
+        main.main(standalone_mode=False)
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Exit as exc:  # --help, --version
+        code = exc.exit_code
+    except (KeyboardInterrupt, EOFError, click.exceptions.Abort):
+        code = 130
+    except Exception as exc:  # a bug of ours: one line and exit 2, never 1 (findings)
+        if os.environ.get("MANIFESTLINT_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        from manifestlint.output import printable
+
+        detail = printable(f"{type(exc).__name__}: {exc}")[:500]
+        sys.stderr.write(f"manifestlint: internal error: {detail} (MANIFESTLINT_DEBUG=1 shows where)\n")
+        code = 2
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
+        code = 2
+    try:
+        sys.stdout.flush()
+    except OSError:
+        _silence_stdout()
+        code = 2 if code in (0, 1, None) else code
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 0)
 
 

@@ -16,6 +16,9 @@ from manifestlint.model import Severity
 from manifestlint.registry import Registry, data_dir
 
 CONFIG_NAMES = (".manifestlint.yaml", ".manifestlint.yml")
+# The configuration is input too (a pull request can change it): bounded like any file.
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_PATTERNS = 1_000  # exclude patterns: each path is matched against all of them (~3 ms per path at worst)
 DEFAULT_KUBERNETES_VERSION = "1.33"
 
 
@@ -59,27 +62,50 @@ def find_config(start: Path) -> Path | None:
             if (folder / name).is_file():
                 return folder / name
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.manifestlint" in pyproject.read_text(
-            encoding="utf-8", errors="replace"
-        ):
+        if pyproject.is_file() and b"tool.manifestlint" in _bytes(pyproject, limit=64 * MAX_CONFIG_BYTES):
             return pyproject
     return None
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _bytes(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
+    from manifestlint.safeio import Unreadable, read_regular
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_regular(path, limit)
+    except Unreadable as exc:
+        raise ConfigError(
+            f"{path}: {str(exc).removesuffix('; not linted').removesuffix('; not read')}"
+        ) from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    is_toml = path.name == "pyproject.toml"
+    try:  # pyproject.toml holds other tools' settings too: only ours is bounded tightly
+        text = _bytes(path, 64 * MAX_CONFIG_BYTES if is_toml else MAX_CONFIG_BYTES).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    if path.name == "pyproject.toml":
+    if is_toml:
         import tomllib
 
         try:
-            return tomllib.loads(text).get("tool", {}).get("manifestlint", {})
+            tool = tomllib.loads(text).get("tool", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    from manifestlint.parse.yaml import load_plain_yaml
+        except RecursionError:
+            raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
+        data = tool.get("manifestlint", {}) if isinstance(tool, dict) else None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.manifestlint] must be a table")
+        return data
+    from manifestlint.parse.yaml import load_plain_yaml, parse_stream
 
+    # Our own parser first: it refuses nesting that would crash libyaml's recursive composer
+    # and documents that expand through aliases (an alias bomb), with a one-line reason.
+    refused = [error for error in parse_stream(text, str(path))[1] if error.refused]
+    if refused:
+        raise ConfigError(
+            f"{path}: line {refused[0].span.line}: {refused[0].message.removesuffix('; not parsed')}"
+        )
     try:
         data = load_plain_yaml(text)
     except Exception as exc:
@@ -135,6 +161,10 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     config.select = list(data.get("select") or [])
     config.ignore = list(data.get("ignore") or [])
     config.exclude = list(data.get("exclude") or [])
+    if len(config.exclude) > MAX_PATTERNS:
+        raise ConfigError(
+            f"{path}: exclude: {len(config.exclude):,} patterns, over the limit of {MAX_PATTERNS:,}"
+        )
     config.fail_on = data.get("fail-on", config.fail_on)
     config.kubernetes_version = str(data.get("kubernetes-version", config.kubernetes_version))
     config.include_test_data = bool(data.get("include-test-data", False))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import os
 import re
 import stat
@@ -138,8 +139,18 @@ def excluded(path: Path, patterns: list[str], root: Path | None) -> bool:
     if root is not None:
         with contextlib.suppress(ValueError):  # not below the root: match the path alone
             candidates.append(path.relative_to(root).as_posix())
-    return any(fnmatch.fnmatch(c, pat) or fnmatch.fnmatch(c, pat.rstrip("/") + "/*")
-               for c in candidates for pat in patterns)  # fmt: skip
+    matcher = _matcher(tuple(patterns))
+    return any(matcher(c) for c in candidates)
+
+
+@functools.lru_cache(maxsize=8)
+def _matcher(patterns: tuple[str, ...]):
+    """One compiled regular expression for every pattern (`pat` or anything below `pat/`):
+    a path is matched once, not once per pattern (10,000 patterns x 1,000 files was 10
+    million fnmatch calls; the configuration allows at most 1,000). fnmatch.translate yields
+    anchored expressions without backtracking blow-ups."""
+    parts = {fnmatch.translate(p) for pat in patterns for p in (pat, pat.rstrip("/") + "/*")}
+    return re.compile("|".join(f"(?:{part})" for part in sorted(parts))).match
 
 
 def file_key(path: str | Path) -> tuple[int, int] | None:

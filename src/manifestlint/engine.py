@@ -461,7 +461,9 @@ def fingerprint(finding: Finding, path: str | None = None) -> str:
     import hashlib  # only the json and sarif formats and baselines need fingerprints
 
     key = "|".join((finding.rule, finding.path if path is None else path, finding.obj, finding.message))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a non-UTF-8 file name (lone surrogates) hashes instead of raising; valid
+    # text hashes exactly as before
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def fingerprints(findings: Iterable[Finding], relative: Callable[[str], str] | None = None) -> list[str]:

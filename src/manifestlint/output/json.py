@@ -6,6 +6,7 @@ import json
 
 from manifestlint import __version__
 from manifestlint.engine import LintResult
+from manifestlint.output import unicode_safe
 
 
 def render(result: LintResult) -> str:
@@ -13,18 +14,19 @@ def render(result: LintResult) -> str:
         {
             "rule": f.rule,
             "severity": f.severity.label,
-            "path": f.path,
+            "path": unicode_safe(f.path),
             "line": f.span.line,
             "column": f.span.col,
             "endLine": f.span.end_line,
             "endColumn": f.span.end_col,
-            "message": f.message,
-            "object": f.obj,
+            "message": unicode_safe(f.message),
+            "object": unicode_safe(f.obj),
             "fingerprint": fp,
         }
         for f, fp in zip(result.findings, result.fingerprints(), strict=True)
     ]
     # One compact document through the C encoder: `indent=` switches json to its pure-Python
     # encoder, and one dumps call per finding rebuilt an encoder each time (pipe to `jq` to read).
-    doc = {"tool": "manifestlint", "version": __version__, "findings": findings, "files": result.artifacts}
+    doc = {"tool": "manifestlint", "version": __version__, "findings": findings,
+           "files": [unicode_safe(p) for p in result.artifacts]}  # fmt: skip
     return json.dumps(doc, ensure_ascii=False) + "\n"

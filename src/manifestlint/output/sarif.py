@@ -19,6 +19,7 @@ import sarif_om as om
 from manifestlint import __version__
 from manifestlint.engine import LintResult
 from manifestlint.model import Severity
+from manifestlint.output import surrogate_bytes, unicode_safe
 from manifestlint.registry import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -105,7 +106,8 @@ def render(result: LintResult, category: str = "manifestlint/") -> str:
     rules = sorted(result.rules, key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
     uris = {
-        path: quote(result.relative(path)) for path in {*result.artifacts, *(f.path for f in result.findings)}
+        path: quote(surrogate_bytes(result.relative(path)))
+        for path in {*result.artifacts, *(f.path for f in result.findings)}
     }
     results = []
     for finding, fp in zip(result.findings, result.fingerprints(), strict=True):
@@ -119,13 +121,15 @@ def render(result: LintResult, category: str = "manifestlint/") -> str:
             )
         )
         if finding.obj:
-            loc.logical_locations = [om.LogicalLocation(fully_qualified_name=finding.obj, kind="object")]
+            loc.logical_locations = [
+                om.LogicalLocation(fully_qualified_name=unicode_safe(finding.obj), kind="object")
+            ]
         results.append(
             om.Result(
                 rule_id=finding.rule,
                 rule_index=rule_index.get(finding.rule, -1),
                 level=_LEVEL[finding.severity],
-                message=om.Message(text=finding.message),
+                message=om.Message(text=unicode_safe(finding.message)),
                 locations=[loc],
                 partial_fingerprints={"manifestlint/v1": fp},
             )
