@@ -77,3 +77,25 @@ def test_host_path_message_names_what_the_mount_holds() -> None:
     var = next(m for m in messages if "'var'" in m)
     assert "which holds /var/lib/kubelet" in var and "(writable by container 'agent')" in var
     assert any("'var-run'" in m and "/var/run/docker.sock" in m for m in messages)
+
+
+def test_images_built_by_skaffold_or_tilt_are_not_untagged(tmp_path: Path) -> None:
+    """The fixture project is copied beside a `.git` (the project root) and its manifest linted
+    with context: exact (line, rule) pairs from its `# expect:` markers."""
+    import shutil
+
+    from conftest import expectations
+
+    from manifestlint.config import Config, RuleSetting
+    from manifestlint.engine import lint
+    from manifestlint.registry import load_registry
+
+    project = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "projects" / "skaffold-images", project)
+    (project / ".git").mkdir()
+    config = Config()
+    config.rules["k8s-image-latest-tag"] = RuleSetting(enabled=True)
+    result = lint(["k8s/app.yaml"], load_registry(), config, project)
+    found = {(f.span.line, f.rule) for f in result.findings if f.rule == "k8s-image-latest-tag"}
+    expected = {(line, rule) for line, rule, _ in expectations(project / "k8s" / "app.yaml")}
+    assert found == expected and len(expected) == 2

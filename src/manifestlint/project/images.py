@@ -336,6 +336,9 @@ class Links:
     compose_built: dict[str, str] = field(default_factory=dict)  # Dockerfile -> evidence
     dev_only: dict[str, str] = field(default_factory=dict)  # Dockerfile -> evidence
     evidence: dict[tuple[str, str], str] = field(default_factory=dict)  # (image, Dockerfile) -> why
+    # image key -> evidence, for every image a Skaffold or Tilt config builds (any builder, with
+    # or without a Dockerfile we can see): the dev tool deploys it under a tag of its own
+    built: dict[str, str] = field(default_factory=dict)
 
     def add(self, image: str, dockerfile: Path, why: str) -> None:
         key, path = image_key(image), _norm(dockerfile)
@@ -428,6 +431,16 @@ def skaffold_links(path: Path, links: Links) -> None:
     for doc in _read_yaml(path):
         if not isinstance(doc, dict) or not str(doc.get("apiVersion", "")).startswith("skaffold/"):
             continue
+        builds = [doc.get("build")] + [
+            p.get("build") for p in doc.get("profiles") or [] if isinstance(p, dict)
+        ]
+        for build in builds:
+            artifacts = build.get("artifacts") if isinstance(build, dict) else None
+            for art in artifacts if isinstance(artifacts, list) else ():
+                if isinstance(art, dict) and isinstance(art.get("image"), str) and art["image"]:
+                    links.built.setdefault(
+                        image_key(art["image"]), f"{path.name} builds it (build.artifacts)"
+                    )
         base_artifacts = _artifacts(doc.get("build"))
         for image, context, dockerfile in base_artifacts:
             target = folder / context / dockerfile
@@ -478,6 +491,7 @@ def _artifacts(build: Any) -> list[tuple[str, str, str]]:
 
 
 _TILT_CALL = re.compile(r"\b(docker_build|docker_build_with_restart)\s*\(")
+_TILT_BUILD = re.compile(r"\b(docker_build|docker_build_with_restart|custom_build)\s*\(")
 _STRING = re.compile(r"""(?:(\w+)\s*=\s*)?(['"])((?:\\.|(?!\2).)*)\2""")
 
 
@@ -486,8 +500,12 @@ def tilt_links(path: Path, links: Links) -> None:
     executed): string literals only. Tilt is a dev loop: a Dockerfile it builds under a name of
     its own (`Dockerfile.tilt`) is a dev image; the default `Dockerfile` is the service's."""
     text = _read_text(path)
-    if not text or "docker_build" not in text:
+    if not text or "_build" not in text:
         return
+    for m in _TILT_BUILD.finditer(text):
+        positional = [value for key, value in _call_args(text, m.end()) if key is None]
+        if positional and positional[0]:
+            links.built.setdefault(image_key(positional[0]), f"{path.name} builds it ({m.group(1)})")
     folder = path.parent
     for m in _TILT_CALL.finditer(text):
         args = _call_args(text, m.end())
@@ -691,6 +709,13 @@ class ImageProject:
                     tilt_links(file, links)
             self._links = links
         return self._links
+
+    def built_by_dev_tool(self, image: str) -> str | None:
+        """Evidence that Skaffold or Tilt builds this image and deploys it under a tag of its
+        own (so an untagged reference in the manifests is a placeholder), else None."""
+        if self.root is None:
+            return None
+        return self.links().built.get(image_key(image))
 
     def dockerfiles_for(self, image: str) -> list[tuple[str, str]]:
         """(Dockerfile path, evidence) for an image reference: explicit links first; else the

@@ -871,6 +871,11 @@ def probe_port_not_exposed(doc: YamlDoc, ctx) -> Iterator[Finding]:
 # ---------------------------------------------------------------- images
 
 
+def _built_by_dev_tool(ctx, image: str) -> bool:
+    project = getattr(ctx, "project", None)
+    return project is not None and project.built_by_dev_tool(image) is not None
+
+
 @rule("k8s-image-latest-tag", "kubernetes", kinds=WORKLOAD_KINDS)
 def image_latest_tag(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
@@ -881,8 +886,8 @@ def image_latest_tag(doc: YamlDoc, ctx) -> Iterator[Finding]:
         if not isinstance(image, str) or not image.strip() or _is_reference(image):
             continue
         tag, digest = image_tag(image.strip())
-        if digest is not None:
-            continue
+        if digest is not None or (tag in (None, "latest") and _built_by_dev_tool(ctx, image.strip())):
+            continue  # pinned, or a Skaffold/Tilt artifact: the tool deploys it with its own tag
         if tag is None:
             yield doc_hit(
                 doc,
