@@ -309,3 +309,22 @@ def test_event_style(expr: str, reason: str | None) -> None:
     from manifestlint.alerts.events import event_style
 
     assert event_style(expr) == reason
+
+
+def test_route_endpoints_follow_alertmanager(tmp_path: Path) -> None:
+    """First matching child wins, `continue` goes on, receivers are inherited, and a route
+    matching on a label the alert does not fix is followed both ways."""
+    from manifestlint.parse.yaml import parse_stream
+    from manifestlint.rules.alertmanager import route_endpoints
+
+    text = (
+        "route:\n  receiver: root\n  routes:\n"
+        '    - matchers: [severity="critical"]\n      continue: true\n      routes:\n'
+        '        - matchers: [team="db"]\n          receiver: db\n'
+        '    - match_re: {severity: "crit.*"}\n      receiver: second\n'
+        '    - matchers: [severity="critical"]\n      receiver: never\n'
+    )
+    docs, _errors, _dups = parse_stream(text, "am.yaml")
+    route = docs[0].root["route"]
+    assert [r for _n, r in route_endpoints(route, {"severity": "critical"})] == ["db", "root", "second"]
+    assert [r for _n, r in route_endpoints(route, {"severity": "warning"})] == ["root"]
