@@ -96,10 +96,11 @@ def _rules_file(pattern: str) -> str:
 
 def _alertmanager(pattern: str) -> str:
     return (
-        "route:\n  receiver: r\n  group_by: [alertname]\n  routes:\n  - receiver: r\n"
+        "route:\n  receiver: r\n  group_by: [alertname]\n  routes:\n  - receiver: pager\n"
         f"    match_re:\n      severity: '{pattern}'\n"
-        f"  - receiver: r\n    matchers: ['severity=~\"{pattern}\"']\n"
-        "receivers:\n- name: r\n"
+        f"  - receiver: pager\n    matchers: ['severity=~\"{pattern}\"']\n"
+        # critical alerts must reach a paging integration (alertmanager-no-critical-route)
+        "receivers:\n- name: r\n- name: pager\n  pagerduty_configs:\n  - routing_key_file: /pd\n"
     )
 
 

@@ -693,10 +693,12 @@ def _matcher_holds(op: str, pattern: str, value: str) -> bool:
     if op in ("=", "!="):
         hit = pattern == value
     else:
-        try:
-            hit = re.fullmatch(pattern, value) is not None
-        except re.error:
+        from manifestlint.userregex import full_match
+
+        matched = full_match(pattern, value)  # RE2, anchored as Alertmanager anchors
+        if matched is None:
             return False
+        hit = matched
     return hit if op in ("=", "=~") else not hit
 
 
@@ -774,8 +776,9 @@ def no_critical_route(doc: YamlDoc, ctx) -> Iterator[Finding]:
     if any(_pages(receivers.get(str(name)), paging, paging_names) for _node, name in endpoints):
         return
     wanted = f"{label}={'|'.join(values)}"
-    root_receiver = next((name for node, name in endpoints if node is route), None)
-    if root_receiver is not None:  # some critical alerts fall through to the root route
+    at_root = [name for node, name in endpoints if node is route]
+    if at_root or not endpoints:  # some critical alerts fall through to the root route
+        root_receiver = at_root[0] if at_root else route.get("receiver")
         yield doc_hit(
             doc,
             route.start(),
