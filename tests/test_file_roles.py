@@ -4,6 +4,9 @@ functions, discovery, the engine and the CLI's verbose listing."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -270,7 +273,31 @@ def test_cli_named_chart_templates_pass_a_pre_commit_batch(monkeypatch) -> None:
     ]
     result = CliRunner().invoke(main, ["lint", "-f", "json", *files])
     assert result.exit_code == 0, result.output
-    import json
-
     found = [(f["path"], f["line"], f["rule"]) for f in json.loads(result.stdout)["findings"]]
     assert found == [("deploy/templated.yaml", 7, "manifestlint-unrendered-template")]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_diff_base_walks_like_a_folder_walk(tmp_path: Path, monkeypatch) -> None:
+    """--diff-base below a folder: changed test data is skipped (unless include-test-data),
+    a changed `alert.rules` is found by its content, a changed chart template never linted."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)  # fmt: skip
+
+    git("init", "-q", "-b", "main")
+    git("commit", "-q", "--allow-empty", "-m", "base")
+    for rel in ("e2e/pod.yaml", "charts/web/templates/deployment.yaml", "monitoring/alert.rules"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text((DISCOVERY / rel).read_text())
+    (tmp_path / "charts/web/Chart.yaml").write_text((DISCOVERY / "charts/web/Chart.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["lint", "-v", "--exit-zero", ".", "--diff-base", "main"])
+    assert result.exit_code == 0, result.output
+    assert "manifestlint: linted monitoring/alert.rules: prometheus-rules" in result.stderr.splitlines()
+    assert "e2e/pod.yaml" not in result.stderr + result.stdout
+    (tmp_path / ".manifestlint.yaml").write_text("include-test-data: true\n")
+    included = CliRunner().invoke(main, ["lint", ".", "--diff-base", "main", "-f", "json"])
+    paths = {f["path"] for f in json.loads(included.stdout)["findings"]}
+    assert "e2e/pod.yaml" in paths and not any(p.startswith("charts/") for p in paths)

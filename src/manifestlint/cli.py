@@ -134,7 +134,7 @@ def lint(
             stdin = (stdin_filename, sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
         targets, changed = list(paths), None
         if diff_base:
-            targets, changed = _changed_targets(diff_base, paths, cwd)
+            targets, changed = _changed_targets(diff_base, paths, cwd, config.include_test_data)
         result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context=not no_context)
         _explain_listing(result.listing, verbose, quiet)
         if changed is not None:
@@ -250,20 +250,34 @@ def _explain_listing(listing: list, verbose: bool, quiet: bool) -> None:
             )
 
 
-def _changed_targets(base: str, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], dict[Path, set[int]]]:
-    """Changed, lintable files below the given paths, and their changed lines."""
+def _changed_targets(
+    base: str, paths: tuple[str, ...], cwd: Path, include_test_data: bool = False
+) -> tuple[list[str], dict[Path, set[int]]]:
+    """Changed, lintable files below the given paths, and their changed lines. Below a folder,
+    the walk's choices apply: `*.rules` by content, test data only with include-test-data."""
+    from pathlib import PurePosixPath
+
     from manifestlint.classify import file_type_by_name
+    from manifestlint.discover import rule_file_by_content
     from manifestlint.gitdiff import DiffError, changed_lines
+    from manifestlint.project.roles import in_test_data
+
+    def wanted(path: Path, root: Path) -> bool:
+        if path == root:
+            return True
+        if root not in path.parents:
+            return False
+        rel = PurePosixPath(path.relative_to(root).as_posix())
+        if not include_test_data and in_test_data(rel):
+            return False
+        return bool(file_type_by_name(path.name) or rule_file_by_content(path))
 
     try:
         changed = changed_lines(base, cwd)
     except DiffError as exc:
         raise UsageFailure(f"--diff-base {base}: {exc}") from None
     roots = [(cwd / p).resolve() for p in paths if p != "-"]
-    targets = [
-        str(path) for path in sorted(changed)
-        if file_type_by_name(path.name) and any(path == r or r in path.parents for r in roots)
-    ]  # fmt: skip
+    targets = [str(path) for path in sorted(changed) if any(wanted(path, r) for r in roots)]
     return targets, changed
 
 

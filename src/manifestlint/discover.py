@@ -97,7 +97,9 @@ _RULE_FILE_SUFFIXES = (".rules",)
 _GROUPS_LINE = re.compile(rb"^groups[ \t]*:", re.M)
 
 
-def _rule_file_by_content(path: Path) -> str | None:
+def rule_file_by_content(path: Path) -> str | None:
+    """'yaml' for a `*.rules` file holding a top-level `groups:`; read only when it is a regular
+    file (never blocks on a FIFO named `x.rules`)."""
     if not path.name.lower().endswith(_RULE_FILE_SUFFIXES):
         return None
     try:
@@ -213,7 +215,7 @@ def discover(
                 if excluded(file, exclude, root):
                     skipped.append(Entry(shown, SKIPPED, _EXCLUDED))
                     continue
-                ftype = ftype or _rule_file_by_content(file)
+                ftype = ftype or rule_file_by_content(file)
                 if not ftype:
                     continue
                 key, problem = _check(file, boundary)
