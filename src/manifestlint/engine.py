@@ -23,6 +23,8 @@ from manifestlint.index import Index
 from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
+from manifestlint.project import context as project_context
+from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.images import ImageProject
 from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, in_test_data
 from manifestlint.registry import Registry, Rule
@@ -47,6 +49,7 @@ class LintResult:
     root: Path  # what SARIF uris are relative to
     cwd: Path  # what display paths are relative to
     listing: list[Entry] = field(default_factory=list)  # every file linted or skipped, and why
+    model: ProjectModel | None = None  # bundles and roles (manifestlint.project)
 
     def relative(self, path: str) -> str:
         """A display path as a root-relative POSIX path (SARIF uris, fingerprints, baselines)."""
@@ -58,6 +61,15 @@ class LintResult:
                 return absolute.resolve().relative_to(self.root).as_posix()
             except ValueError:
                 return Path(path).as_posix()
+
+    def describe(self, path: str) -> list[str]:
+        """What the project model says about a file: its role and its bundles (for a verbose
+        listing); empty when the file plays no part in it (a Dockerfile, a skipped file)."""
+        if self.model is None:
+            return []
+        from manifestlint.project.context import real
+
+        return self.model.describe(real(self.cwd / path))
 
     def fingerprints(self) -> list[str]:
         paths = {path: self.relative(path) for path in {f.path for f in self.findings}}  # once per file
@@ -137,12 +149,24 @@ def _source_root(paths: list[str], cwd: Path) -> Path:
     return Path(common if os.path.isdir(common) else os.path.dirname(common))
 
 
-def _context_files(root: Path, report: set, config: Config) -> list[Source]:
+def _is_test_data(path: Path, root: Path | None) -> bool:
+    """Under a test-data folder of the project (project/roles.py): never context for anything;
+    the project model makes each such file a bundle of its own."""
+    if root is None:
+        return False
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return False
+    return in_test_data(PurePosixPath(relative.as_posix())) is not None
+
+
+def _context_files(root: Path, report: set, config: Config, walked: list[Path] | None = None) -> list[Source]:
     """YAML manifests under the project root that the user did not name (context only):
     never test data, never Helm chart templates."""
     out = []
     charts = ChartFolders()
-    for file in walk_folder(root):
+    for file in walk_folder(root) if walked is None else walked:
         if not file.name.lower().endswith((".yaml", ".yml")) or excluded(file, config.exclude, root):
             continue
         if in_test_data(PurePosixPath(file.relative_to(root).as_posix())) or file_key(file) in report:
@@ -235,15 +259,22 @@ def _lint(
     report_keys = {file_key(s.abspath) for s in sources}
     context_read = False
     schema_ids = {r.id for r in rules if r.id.startswith("schema-")}
+    named_yaml = [pf for pf in parsed if pf.dockerfile is None]
+    context: list[ParsedFile] = []
+    walked: list[Path] = []
+    if root is not None and named_yaml:
+        root = root.resolve()
+        walked = walk_folder(root)
     if (
         use_context
         and root is not None
         and (project_rules or schema_ids)
-        and (main_index.objects or main_index.rule_groups)
+        and any(pf.docs for pf in named_yaml)
     ):
         context_read = True
-        for source in _context_files(root, report_keys, config):
-            main_index.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
+        for source in _context_files(root, report_keys, config, walked):
+            context.append(read_source(source, registry, markers=CONTEXT_MARKERS))
+            main_index.add(context[-1].docs)
     if schema_ids:  # before every other rule: typos are corrected in the model
         from manifestlint.schema.check import prepare
 
@@ -252,6 +283,12 @@ def _lint(
             if index.objects:  # a realm's CRDs validate that realm's custom resources
                 reported = (doc for pf in parsed if roles[id(pf)].realm == realm for doc in pf.docs)
                 prepare(reported, index.objects, config.kubernetes_version, correct)
+    model = _project_model(root, base, named_yaml, context, walked)
+    for pf in named_yaml:
+        path = project_context.real(pf.source.abspath)
+        role = model.role_of(path) if pf.docs else None
+        if role is not None and model.is_partial(path):
+            pf.role = Role(role.role, role.reason)  # shown by the verbose listing
 
     def project_objects() -> list[YamlDoc]:
         """Every Kubernetes object of the project, read now if the index has not (a
@@ -284,12 +321,12 @@ def _lint(
     findings: list[Finding] = []
     for pf in parsed:
         findings.extend(pf.findings)
-        findings.extend(_lint_file(pf, dispatch, contexts[roles[id(pf)].realm]))
-    for realm, index in indexes.items():
-        project_findings: list[Finding] = []
-        for rule in project_rules:
-            _run_rule(rule, index, contexts[realm][rule.id], project_findings)
-        findings.extend(f for f in project_findings if f.path in index.report_paths)
+        findings.extend(_lint_file(pf, dispatch, contexts[roles[id(pf)].realm], model))
+    if project_rules:
+        report_paths = {pf.source.path for pf in parsed}
+        findings.extend(
+            _project_findings(project_rules, contexts[""], model, parsed, context, report_paths, str(cwd))
+        )
     findings = _one_per_problem(findings)
 
     findings = _suppress(findings, parsed, registry)
@@ -298,7 +335,7 @@ def _lint(
     findings.sort(key=Finding.sort_key)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
-    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd, listing)
+    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd, listing, model)
 
 
 _UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
@@ -354,6 +391,63 @@ def _one_per_problem(findings: list[Finding]) -> list[Finding]:
         elif (f.path, f.span.line, f.span.col) in at:
             drop.add(id(f))
     return [f for f in findings if id(f) not in drop] if drop else findings
+
+
+def _project_model(
+    root: Path | None, base: Path, named: list[ParsedFile], context: list[ParsedFile], walked: list[Path]
+) -> ProjectModel:
+    """Bundles and roles of every YAML file read (see manifestlint.project). `base` is the
+    root, or outside a project the named folder: test data is decided below it."""
+    docs: dict[Path, list[YamlDoc]] = {}
+    for pf in (*named, *context):
+        docs[project_context.real(pf.source.abspath)] = pf.docs
+    if root is None and not named:
+        return ProjectModel(None)
+    named_paths = [project_context.real(pf.source.abspath) for pf in named]
+    kustomizations = project_context.kustomization_files(root, walked, named_paths)
+    test_base = project_context.real(base)
+    return project_context.build_model(root, docs, kustomizations, lambda p: _is_test_data(p, test_base))
+
+
+def _project_findings(
+    project_rules: list[Rule],
+    contexts: dict[str, RuleContext],
+    model: ProjectModel,
+    parsed: list[ParsedFile],
+    context: list[ParsedFile],
+    report_paths: set[str],
+    base: str,
+) -> list[Finding]:
+    """Cross-file rules, once per bundle that holds a reported file, each seeing an index of
+    that bundle alone. A finding found in several bundles (a base used by three overlays) is
+    reported once, from the first bundle in the model's stable order."""
+    docs: dict[Path, list[YamlDoc]] = {}
+    for pf in (*parsed, *context):
+        docs[project_context.real(pf.source.abspath)] = pf.docs
+    reported = [project_context.real(pf.source.abspath) for pf in parsed]
+    out: list[Finding] = []
+    seen: set[tuple] = set()
+    for bundle in project_context.bundles_to_run(model, reported):
+        bundle_index, originals = project_context.bundle_index(bundle, docs, report_paths, base)
+        if not bundle_index.report_paths:
+            continue
+        found: list[Finding] = []
+        for rule in project_rules:
+            ctx = contexts[rule.id]
+            scoped = RuleContext(ctx.rule, ctx.options, ctx.config, bundle_index, ctx.project)
+            _run_rule(rule, bundle_index, scoped, found)
+        keys = set()
+        for f in found:
+            if f.path not in bundle_index.report_paths:
+                continue
+            key = (f.rule, f.path, f.doc, f.span)
+            if key in seen:
+                continue
+            keys.add(key)
+            original = originals.get((f.path, f.doc))
+            out.append(replace(f, obj=original.ident) if original is not None else f)
+        seen |= keys
+    return out
 
 
 def _with_functions(
@@ -415,13 +509,23 @@ class _Dispatch:
         return rules
 
 
-def _lint_file(pf: ParsedFile, dispatch: _Dispatch, contexts: dict[str, RuleContext]) -> list[Finding]:
+def _lint_file(
+    pf: ParsedFile, dispatch: _Dispatch, contexts: dict[str, RuleContext], model: ProjectModel
+) -> list[Finding]:
     out: list[Finding] = []
     if pf.dockerfile is not None:
         for rule in dispatch.by_scope.get("dockerfile", ()):
             _run_rule(rule, pf.dockerfile, contexts[rule.id], out)
         return out
-    for doc in pf.docs:
+    path = project_context.real(pf.source.abspath) if pf.docs else None
+    if path is not None and model.is_partial(path):
+        # A kustomize patch or transformer config: a fragment of an object defined elsewhere.
+        # Judged as a whole object it lacks selectors, probes and security contexts that the
+        # base sets; judging only the fields it sets would need every rule to tell "unset"
+        # from "wrong", so per-object rules skip it (its base is judged in full).
+        return out
+    docs = project_context.per_object_views(model, path, pf.docs) if path is not None else pf.docs
+    for doc in docs:
         for rule in dispatch.for_doc(doc):
             _run_rule(rule, doc, contexts[rule.id], out)
         groups = rule_groups(doc)

@@ -159,9 +159,11 @@ def missing_strict_mtls(index: Index, ctx) -> Iterator[Finding]:
         if mode == "STRICT" or mode in ("PERMISSIVE", "DISABLE"):
             continue  # explicit non-STRICT policies are reported by istio-mtls-permissive/-disabled
         namespace = index.get("Namespace", "default", ns) or index.get("Namespace", ns, ns)
-        anchor_doc = namespace if namespace is not None and index.reported(namespace) else None
-        anchor_doc = anchor_doc or next((w.doc for w in works if index.reported(w.doc)), None)
-        if anchor_doc is None:
+        # One stable anchor per namespace, whatever files were named: the Namespace object,
+        # else the namespace's first workload in the bundle's (path-sorted) order. Shown only
+        # when that file is in the report set, so batches never each get their own copy.
+        anchor_doc = namespace if namespace is not None else works[0].doc
+        if not index.reported(anchor_doc):
             continue
         yield doc_hit(
             anchor_doc,

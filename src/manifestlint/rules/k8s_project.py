@@ -4,10 +4,10 @@ The index holds every object of the project (files the user did not name include
 PDB, NetworkPolicy or Service in another file counts. Findings are yielded only for
 objects in reported files (`index.reported`), checked first because it is cheap.
 
-Namespaces: an object without `metadata.namespace` is applied to whatever namespace
-`kubectl -n` / kustomize / Helm choose, so it is *compatible* with every namespace here
-(`_ns_compatible`). That errs towards silence: a Deployment without a namespace is covered
-by a PDB in `prod`, and a Service without a namespace is not dangling because of it.
+The index is one bundle's (manifestlint.project.bundles): objects deployed together, with
+kustomize's namespace and labels applied. Namespaces match exactly (`_ns_compatible`): an
+object the bundle leaves without a namespace lands wherever the bundle is applied, together
+with the bundle's other namespace-less objects, never in every namespace at once.
 
 Pods: besides built-in workloads (and OpenShift DeploymentConfig, Argo Rollouts and other
 objects with a `spec.template`), custom resources whose operator creates pods count as pod
@@ -79,8 +79,11 @@ def _ns(doc: YamlDoc) -> str:
 
 
 def _ns_compatible(a: str, b: str) -> bool:
-    """Same namespace, or one of them unset (decided at apply time)."""
-    return not a or not b or a == b
+    """Same namespace. The index is one bundle's, where an object without a namespace already
+    carries the one its bundle deploys into (kustomize `namespace:`, or the single namespace
+    the bundle names); one that still has none lands wherever the bundle is applied, with the
+    bundle's other namespace-less objects, and is never matched to every namespace."""
+    return a == b
 
 
 def _int(value: Any) -> int | None:
@@ -265,7 +268,7 @@ class Project:
     def deploys_into(self, ns: str) -> bool:
         """Whether the project itself runs pods in namespace `ns` (so a selector there that
         matches none of them is a mistake, not pods deployed from another repository)."""
-        return bool(self.pods) and (not ns or "" in self.namespaces or ns in self.namespaces)
+        return bool(self.pods) and ns in self.namespaces
 
     def scalers_of(self, doc: YamlDoc) -> list[tuple[YamlDoc, int, int]]:
         ns = _ns(doc)

@@ -1,0 +1,332 @@
+"""Bundles: the sets of files that deploy together. Cross-file rules only ever combine objects
+of one bundle, so an HPA of the dev overlay never scales the prod Deployment and two rendered
+copies of one app never "conflict".
+
+How files are grouped (every file under the project root, whatever files were named, so a
+finding never depends on the batch):
+
+1. **Kustomize**: each root kustomization (one no other kustomization references) and the
+   tree below it is one bundle, with its `namespace:` and label transformers. A base used by
+   three overlays is in three bundles. Patches and kustomize's own config files are in no
+   bundle: they are not objects. A kustomization under a test folder still counts as a root
+   (it composes the real base and components), but its own test-data files stay out.
+2. **Test data** (test/, tests/, testdata/, fixtures/ ...): each file is a bundle of its own;
+   test data is never context for anything, also when it is linted itself.
+3. **Folders**, for everything else. A folder is one bundle unless it holds alternatives:
+   - two of its subfolders (or a subfolder and the folder's own files) define the same object
+     (kind, name, compatible namespace; Namespaces aside, which many apps re-declare): they
+     are copies or variants, never applied together;
+   - or two of its subfolders each hold a complete app (a workload, or Prometheus rule groups):
+     sibling apps or catalog entries (`examples/guestbook/`, `examples/cassandra/`, one mixin
+     per folder) are separate deployments.
+   Folders are worked out bottom-up, so a catalog deep down (`dist/rules/<service>/`) splits
+   its ancestors too. The pieces without an app of their own are shared: the folder's own
+   files (`namespace.yaml`, a default-deny policy) join every app below the folder; a sibling
+   subfolder without an app (`policies/`) joins the sibling apps that are whole subfolders,
+   not the entries of a catalog found deeper down. A shared piece that redefines an object of
+   an app piece is a copy (`istio-manifests/` beside the rendered `release/`) and stays a
+   bundle of its own, as does one with no app to join.
+
+Namespaces: inside a bundle an object without `metadata.namespace` lands where the bundle
+deploys — the kustomize `namespace:`; else the one namespace every namespaced object of the
+bundle names, if there is exactly one; else it stays unset and matches only other unset
+objects (never every namespace).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from manifestlint.k8s import name_of, namespace_of, pod_template
+from manifestlint.model import YamlDoc
+from manifestlint.project.kustomize import KustomizeModel, Transform, is_kustomization
+
+# Kinds without a namespace: a namespace transformer leaves them alone.
+CLUSTER_KINDS = frozenset(
+    {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
+     "StorageClass", "PriorityClass", "IngressClass", "RuntimeClass", "APIService", "CSIDriver",
+     "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+     "ValidatingAdmissionPolicyBinding", "ClusterIssuer", "GatewayClass", "Node", "VolumeSnapshotClass",
+     "ClusterPolicy", "ClusterSecretStore", "Kustomization", "Component"}
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class Bundle:
+    """Files deployed together, and what kustomize does to each (None: applied as written)."""
+
+    name: str  # e.g. "kustomize deploy/overlays/prod", "folder release", "file tests/x.yaml"
+    reason: str
+    files: dict[Path, Transform | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Role:
+    role: str  # kustomize-patch / kustomize-config / kustomization / test-data / manifest
+    reason: str
+
+
+@dataclass(slots=True)
+class ProjectModel:
+    root: Path | None
+    bundles: list[Bundle] = field(default_factory=list)
+    roles: dict[Path, Role] = field(default_factory=dict)
+    _of: dict[Path, list[Bundle]] = field(default_factory=lambda: defaultdict(list))
+
+    def index_bundles(self) -> None:
+        self._of.clear()
+        for bundle in self.bundles:
+            for path in bundle.files:
+                self._of[path].append(bundle)
+
+    def bundles_of(self, path: Path) -> list[Bundle]:
+        return list(self._of.get(path, ()))
+
+    def role_of(self, path: Path) -> Role | None:
+        return self.roles.get(path)
+
+    def is_partial(self, path: Path) -> bool:
+        """A patch or kustomize config file: never judged as a complete object."""
+        role = self.roles.get(path)
+        return role is not None and role.role in ("kustomize-patch", "kustomize-config")
+
+    def selector_labels(self, path: Path) -> list[dict[str, str]]:
+        """Labels kustomize adds to selectors and pod templates of this file's objects, one
+        mapping per bundle that deploys it with such labels."""
+        out = []
+        for bundle in self.bundles_of(path):
+            transform = bundle.files.get(path)
+            if transform is not None and transform.selector_labels:
+                out.append(transform.selector_labels)
+        return out
+
+    def describe(self, path: Path) -> list[str]:
+        """Human-readable lines saying what the file is and which bundles it belongs to
+        (for a verbose listing)."""
+        lines = []
+        role = self.roles.get(path)
+        if role is not None:
+            lines.append(f"role: {role.role} ({role.reason})")
+        for bundle in self.bundles_of(path):
+            transform = bundle.files.get(path)
+            extra = ""
+            if transform is not None and transform.namespace:
+                extra = f", namespace {transform.namespace}"
+            lines.append(f"bundle: {bundle.name} ({bundle.reason}{extra})")
+        return lines
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
+
+
+def _is_app(docs: Iterable[YamlDoc]) -> bool:
+    """A complete app: something that runs pods, or alerting rules."""
+    from manifestlint.classify import rule_groups
+
+    for doc in docs:
+        if doc.kind == "kubernetes" and pod_template(doc) is not None:
+            return True
+        if rule_groups(doc) is not None:
+            return True
+    return False
+
+
+def _identities(docs: Iterable[YamlDoc]) -> list[tuple[str, str, str]]:
+    out = []
+    for doc in docs:
+        if doc.kind != "kubernetes" or not isinstance(doc.root, dict):
+            continue
+        kind = str(doc.root.get("kind"))
+        name = name_of(doc)
+        if not name or kind in ("Namespace", "Kustomization", "Component"):
+            continue
+        out.append((kind, name, namespace_of(doc, "")))
+    return out
+
+
+class _Conflicts:
+    """Which files define the same object as another file."""
+
+    def __init__(self, docs: dict[Path, list[YamlDoc]]) -> None:
+        self.by_file: dict[Path, list[tuple[str, str, str]]] = {p: _identities(d) for p, d in docs.items()}
+
+    def between(self, a: Iterable[Path], b: Iterable[Path]) -> bool:
+        seen: dict[tuple[str, str], list[tuple[str, Path]]] = defaultdict(list)
+        for path in a:
+            for kind, name, ns in self.by_file.get(path, ()):
+                seen[(kind, name)].append((ns, path))
+        for path in b:
+            for kind, name, ns in self.by_file.get(path, ()):
+                for other_ns, other in seen.get((kind, name), ()):
+                    if other != path and (not ns or not other_ns or ns == other_ns):
+                        return True
+        return False
+
+    def across(self, groups: list[list[Path]]) -> bool:
+        """Whether two of the groups define the same object (conflicts inside one group are
+        that group's business: two alternative files of one folder cannot be told apart)."""
+        seen: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+        for number, files in enumerate(groups):
+            for path in files:
+                for kind, name, ns in self.by_file.get(path, ()):
+                    for other_ns, other in seen[(kind, name)]:
+                        if other != number and (not ns or not other_ns or ns == other_ns):
+                            return True
+                    seen[(kind, name)].append((ns, number))
+        return False
+
+
+@dataclass(slots=True)
+class _Piece:
+    folder: Path
+    files: list[Path]
+    reason: str
+    app: bool
+
+
+def _piece(folder: Path, files: list[Path], reason: str, docs: dict[Path, list[YamlDoc]]) -> _Piece:
+    return _Piece(folder, list(files), reason, _is_app(d for f in files for d in docs.get(f, ())))
+
+
+def _split(folder: Path, files: list[Path], docs: dict[Path, list[YamlDoc]], conflicts: _Conflicts,
+           depth: int = 0) -> list[_Piece]:  # fmt: skip
+    """The pieces of one folder tree, worked out bottom-up; see the module docstring."""
+    direct = [f for f in files if f.parent == folder]
+    children: dict[str, list[Path]] = defaultdict(list)
+    for f in files:
+        if f.parent != folder:
+            children[f.relative_to(folder).parts[0]].append(f)
+    if not children or depth > 32:
+        return [_piece(folder, files, "folder", docs)]
+    below = {
+        name: _split(folder / name, children[name], docs, conflicts, depth + 1) for name in sorted(children)
+    }
+    whole = {name: pieces[0] for name, pieces in below.items() if len(pieces) == 1}
+    app_children = [name for name, piece in whole.items() if piece.app] + [
+        name for name, pieces in below.items() if len(pieces) > 1
+    ]
+    groups = [direct] + [children[name] for name in sorted(children)]
+    if len(app_children) < 2 and len(whole) == len(below) and not conflicts.across(groups):
+        return [_piece(folder, files, "folder", docs)]
+    # Split: app pieces stay apart. The folder's own files are shared by every app below it;
+    # a sibling subfolder without an app joins the sibling apps that are whole subfolders
+    # (not the entries of a catalog found deeper down). A shared piece that redefines an
+    # object of an app piece is a copy and stays a bundle of its own.
+    pieces = [p for name in sorted(below) for p in below[name]]
+    apps = [p for p in pieces if p.app]
+    siblings = [p for name, p in sorted(whole.items()) if p.app]
+    shared = [(p, siblings) for name, p in sorted(whole.items()) if not p.app]
+    shared += [(p, []) for name, ps in sorted(below.items()) if len(ps) > 1 for p in ps if not p.app]
+    if direct:
+        mine = _piece(folder, direct, "files of the folder", docs)
+        if mine.app:
+            apps.append(mine)
+        else:
+            shared.insert(0, (mine, apps))
+    out = list(apps)
+    for piece, targets in shared:
+        if not targets or any(conflicts.between(t.files, piece.files) for t in targets):
+            if targets:
+                piece.reason = "redefines objects of another folder: an alternative copy"
+            out.append(piece)
+            continue
+        for target in targets:
+            target.files.extend(piece.files)
+    return out
+
+
+def build(
+    root: Path | None,
+    docs: dict[Path, list[YamlDoc]],
+    kustomize: KustomizeModel | None,
+    is_test_data: Callable[[Path], bool],
+) -> ProjectModel:
+    """The bundles and roles of every file in `docs` (absolute paths -> parsed documents)."""
+    model = ProjectModel(root)
+    base = root or Path("/")
+    claimed: set[Path] = set()
+    if kustomize is not None:
+        for path, kust in kustomize.kustomizations.items():
+            model.roles[path] = Role("kustomization", kust.kind)
+            claimed.add(path)
+        for path, kust in sorted(kustomize.kustomizations.items()):
+            for patch in kust.patches:
+                model.roles.setdefault(
+                    patch, Role("kustomize-patch", f"a patch of {_rel(path, base)}: a partial object")
+                )
+                claimed.add(patch)
+            for conf in kust.config:
+                model.roles.setdefault(
+                    conf, Role("kustomize-config", f"read by kustomize for {_rel(path, base)}, not deployed")
+                )
+                claimed.add(conf)
+        for tree in kustomize.trees:
+            name = f"kustomize {_rel(tree.root.folder, base)}"
+            bundle = Bundle(name, f"the tree of {_rel(tree.root.path, base)}")
+            for path, transform in sorted(tree.resources.items()):
+                if is_test_data(path):
+                    continue  # test data is judged alone (below), even when a tree lists it
+                bundle.files[path] = transform
+                claimed.add(path)
+                model.roles.setdefault(path, Role("manifest", f"a resource of {name}"))
+            if bundle.files:
+                model.bundles.append(bundle)
+
+    rest = sorted(p for p in docs if p not in claimed and not is_kustomization(p) and _relevant(docs[p]))
+    outside = []
+    for path in rest:
+        if is_test_data(path):
+            model.roles[path] = Role("test-data", "under a test-data folder: never context")
+            model.bundles.append(
+                Bundle(f"file {_rel(path, base)}", "test data is judged alone", {path: None})
+            )
+        elif root is None or not _inside(path, root):
+            model.bundles.append(Bundle(f"file {_rel(path, base)}", "outside the project root", {path: None}))
+        else:
+            outside.append(path)
+    if outside and root is not None:
+        conflicts = _Conflicts({p: docs[p] for p in outside})
+        for piece in _split(root, outside, docs, conflicts):
+            label = _rel(piece.folder, root)
+            model.bundles.append(
+                Bundle(f"folder {label}", piece.reason, {f: None for f in sorted(piece.files)})
+            )
+    model.index_bundles()
+    return model
+
+
+def _relevant(docs: list[YamlDoc]) -> bool:
+    """A file cross-file rules can use: Kubernetes objects, rule groups, Alertmanager configs."""
+    return any(doc.kind for doc in docs)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def default_namespace(bundle: Bundle, docs: dict[Path, list[YamlDoc]]) -> str:
+    """Where the bundle's namespace-less objects land when no kustomize namespace says: the
+    one namespace its namespaced objects name, if there is exactly one; else ''."""
+    named = set()
+    for path in bundle.files:
+        for doc in docs.get(path, ()):
+            if doc.kind == "kubernetes" and isinstance(doc.root, dict):
+                meta = doc.root.get("metadata")
+                ns = meta.get("namespace") if isinstance(meta, dict) else None
+                if isinstance(ns, str) and ns and doc.root.get("kind") not in CLUSTER_KINDS:
+                    named.add(ns)
+    return next(iter(named)) if len(named) == 1 else ""
+
+
+__all__ = ["Bundle", "ProjectModel", "Role", "build", "default_namespace"]

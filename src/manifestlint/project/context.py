@@ -1,0 +1,122 @@
+"""From the engine's parsed files to the project model, and from a bundle to the index its
+cross-file rules see.
+
+The engine hands over every YAML file it parsed (the named ones and the context files under
+the project root) keyed by absolute path; the kustomizations are read from the root's file
+list. Nothing here depends on which files were named except which bundles are worth running
+(a bundle none of whose files is reported cannot produce a shown finding).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from manifestlint.index import Index
+from manifestlint.model import YamlDoc
+from manifestlint.project import bundles as _bundles
+from manifestlint.project import kustomize as _kustomize
+from manifestlint.project.views import view
+
+
+def real(path: Path) -> Path:
+    """One spelling per file (symbolic links and `..` resolved) to key the model by."""
+    return Path(os.path.realpath(path))
+
+
+def kustomization_files(root: Path | None, walked: Iterable[Path], named: Iterable[Path]) -> list[Path]:
+    """Kustomization files to read: those under the root; without a root, the named ones and
+    those in the named files' own folders (never a walk of an arbitrary parent folder)."""
+    found = [f for f in walked if _kustomize.is_kustomization(f)]
+    if root is None:
+        for path in named:
+            if _kustomize.is_kustomization(path):
+                found.append(path)
+            for name in _kustomize.KUSTOMIZATION_NAMES:
+                candidate = path.parent / name
+                if candidate.is_file():
+                    found.append(candidate)
+    return sorted(set(found))
+
+
+def build_model(
+    root: Path | None,
+    docs: dict[Path, list[YamlDoc]],
+    kustomizations: list[Path],
+    is_test_data: Callable[[Path], bool],
+) -> _bundles.ProjectModel:
+    scan_root = root
+    if scan_root is None:
+        paths = [*docs, *kustomizations]
+        scan_root = Path(os.path.commonpath([p.parent for p in paths])) if paths else None
+    kmodel = None
+    if kustomizations and scan_root is not None:
+        # A kustomization under a test folder is still evidence of what deploys together (the
+        # real base plus components it composes); its own test-data resources stay out.
+        kmodel = _kustomize.build(kustomizations, scan_root)
+    return _bundles.build(scan_root, docs, kmodel, is_test_data)
+
+
+def bundle_index(
+    bundle: _bundles.Bundle, docs: dict[Path, list[YamlDoc]], report_paths: set[str], base: str = ""
+) -> tuple[Index, dict[tuple[str, int], YamlDoc]]:
+    """The index of one bundle, holding each object as the bundle deploys it (views), in a
+    stable order (files sorted by path). Also returns view -> original document by
+    (path, index), so findings carry the identity of the object as written."""
+    index = Index(report_paths=set(), base=base)
+    originals: dict[tuple[str, int], YamlDoc] = {}
+    default_ns = _bundles.default_namespace(bundle, docs)
+    for path, transform in bundle.files.items():
+        file_docs = docs.get(path, ())
+        views = []
+        for doc in file_docs:
+            if doc.path in report_paths:
+                index.report_paths.add(doc.path)
+            kind = doc.root.get("kind") if isinstance(doc.root, dict) else None
+            cluster = kind in _bundles.CLUSTER_KINDS
+            if transform is not None:
+                namespace = transform.namespace or default_ns
+                shown = view(doc, namespace, transform.selector_labels, transform.template_labels, cluster)
+            else:
+                shown = _with_default_ns(doc, default_ns, cluster)
+            originals[(doc.path, doc.index)] = doc
+            views.append(shown)
+        index.add(views)
+    return index, originals
+
+
+def _with_default_ns(doc: YamlDoc, namespace: str, cluster: bool) -> YamlDoc:
+    if not namespace or cluster or doc.kind != "kubernetes" or not isinstance(doc.root, dict):
+        return doc
+    meta = doc.root.get("metadata")
+    if isinstance(meta, dict) and meta.get("namespace"):
+        return doc
+    return view(doc, namespace, {}, {}, cluster)
+
+
+def per_object_views(model: _bundles.ProjectModel, path: Path, file_docs: list[YamlDoc]) -> list[YamlDoc]:
+    """The documents per-object rules judge: with the labels kustomize adds to selectors and pod
+    templates (a base whose Deployment has no selector of its own gets one from commonLabels),
+    taken from the first bundle that adds any. Namespaces are left as written: they differ
+    per overlay, and no per-object rule needs the deployed one."""
+    labels = model.selector_labels(path)
+    if not labels:
+        return file_docs
+    chosen = labels[0]
+    out = []
+    for doc in file_docs:
+        kind = doc.root.get("kind") if isinstance(doc.root, dict) else None
+        out.append(view(doc, "", chosen, {}, kind in _bundles.CLUSTER_KINDS))
+    return out
+
+
+def bundles_to_run(model: _bundles.ProjectModel, reported: Iterable[Path]) -> Iterator[_bundles.Bundle]:
+    """Bundles holding at least one reported file, in the model's (stable) order."""
+    wanted = set(reported)
+    for bundle in model.bundles:
+        if wanted.intersection(bundle.files):
+            yield bundle
+
+
+__all__ = ["build_model", "bundle_index", "bundles_to_run", "kustomization_files", "per_object_views", "real"]

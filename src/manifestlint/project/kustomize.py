@@ -1,0 +1,267 @@
+"""Kustomize trees read by ourselves (no `kustomize` binary): which files a kustomization
+deploys, which it only patches, and the namespace and labels it stamps on its objects.
+
+What we read, per kustomization file (`kustomization.yaml`, `kustomization.yml`, `Kustomization`):
+
+- `resources`, `bases` and `components`: files are deployed objects; folders are other
+  kustomizations, followed recursively. Remote targets (URLs, `github.com/...`), paths leaving
+  the project root and cycles are ignored, never followed.
+- `patches`, `patchesStrategicMerge`, `patchesJson6902` (also inside components): the files
+  they name are PARTIAL objects — a fragment merged into an object defined elsewhere. They are
+  never judged as complete objects and never count as objects for cross-file rules.
+- `transformers`, `generators`, `validators`, `configurations`, `crds`, `replacements`,
+  `openapi`: files read by kustomize itself (a LabelTransformer, a CRD schema), not deployed.
+- `namespace:`: the outermost kustomization that sets it wins (kustomize applies inner
+  kustomizations first); `commonLabels` and `labels` (`includeSelectors: true`) add labels to
+  objects, pod templates and selectors; `labels` with only `includeTemplates: true` adds them to
+  objects and pod templates.
+
+A kustomization that no other kustomization references is a *root*: the tree below it is one
+deployment (a bundle, see bundles.py). Inline patches (`patch: |-`) are not files and need no
+role. Generators' outputs (ConfigMaps) are not modelled: no cross-file rule needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_CONFIG_FIELDS = ("transformers", "generators", "validators", "configurations", "crds", "replacements")
+MAX_KUSTOMIZATION_BYTES = 1024 * 1024
+MAX_DEPTH = 64  # nesting of kustomizations followed from one root
+
+
+def is_kustomization(path: Path) -> bool:
+    return path.name in KUSTOMIZATION_NAMES
+
+
+@dataclass(slots=True)
+class Kustomization:
+    """One kustomization file, its references resolved to absolute paths below the root."""
+
+    path: Path
+    kind: str = "Kustomization"  # or "Component"
+    resources: list[Path] = field(default_factory=list)  # files deployed as objects
+    children: list[Path] = field(default_factory=list)  # kustomization files referenced
+    patches: list[Path] = field(default_factory=list)  # partial objects
+    config: list[Path] = field(default_factory=list)  # files kustomize reads itself
+    namespace: str = ""
+    selector_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, includeSelectors
+    template_labels: dict[str, str] = field(default_factory=dict)  # labels: includeTemplates only
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+@dataclass(slots=True)
+class Transform:
+    """What a kustomize tree does to one resource file's objects."""
+
+    namespace: str = ""  # '' when no kustomization on the way sets one
+    selector_labels: dict[str, str] = field(default_factory=dict)
+    template_labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.namespace or self.selector_labels or self.template_labels)
+
+
+@dataclass(slots=True)
+class Tree:
+    """Everything one root kustomization deploys."""
+
+    root: Kustomization
+    resources: dict[Path, Transform] = field(default_factory=dict)  # file -> its transform
+    patches: set[Path] = field(default_factory=set)
+    config: set[Path] = field(default_factory=set)
+    kustomizations: list[Path] = field(default_factory=list)
+
+
+def _remote(ref: str) -> bool:
+    return "://" in ref or ref.startswith(("github.com/", "git@", "gitlab.com/", "bitbucket.org/"))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _kustomization_in(folder: Path) -> Path | None:
+    for name in KUSTOMIZATION_NAMES:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value if isinstance(v, (str, int, float))] if isinstance(value, list) else []
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if isinstance(v, (str, int, float, bool))}
+
+
+def load(path: Path) -> dict | None:
+    """The kustomization's first YAML document as a mapping; None when unreadable or not one.
+    Read with the bounded parser every input goes through (kustomization files are input)."""
+    from manifestlint.parse.yaml import parse_stream
+
+    try:
+        if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
+            return None
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return None
+    try:
+        docs, _errors, _dups = parse_stream(text, path.as_posix())
+    except Exception:  # a parser failure is a file we cannot read, never a crash
+        return None
+    for doc in docs:
+        if isinstance(doc.root, dict):
+            return doc.root
+    return None
+
+
+def parse(path: Path, root: Path) -> Kustomization:
+    """The kustomization at `path` with every reference that stays below `root` resolved."""
+    data = load(path) or {}
+    kust = Kustomization(path, kind="Component" if data.get("kind") == "Component" else "Kustomization")
+    folder = path.parent
+
+    def resolve(ref: str) -> Path | None:
+        if not ref or _remote(ref):
+            return None
+        target = Path(os.path.normpath(folder / ref))
+        if not _inside(target, root):
+            return None
+        try:  # a symbolic link inside the root may still point outside it
+            real = target.resolve()
+        except (OSError, RuntimeError):
+            return None
+        return target if _inside(real, root.resolve()) else None
+
+    for key in ("resources", "bases", "components"):
+        for ref in _strings(data.get(key)):
+            target = resolve(ref)
+            if target is None:
+                continue
+            if target.is_dir():
+                child = _kustomization_in(target)
+                if child is not None:
+                    kust.children.append(child)
+            elif target.is_file():
+                kust.resources.append(target)
+
+    for key in ("patches", "patchesJson6902"):
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else ():
+            ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
+            target = resolve(str(ref)) if isinstance(ref, str) and "\n" not in ref else None
+            if target is not None and target.is_file():
+                kust.patches.append(target)
+    for ref in _strings(data.get("patchesStrategicMerge")):
+        target = resolve(ref) if "\n" not in ref else None  # else an inline patch
+        if target is not None and target.is_file():
+            kust.patches.append(target)
+
+    for key in _CONFIG_FIELDS:
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else ():
+            ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
+            target = resolve(ref) if isinstance(ref, str) and "\n" not in ref else None
+            if target is not None and target.is_file():
+                kust.config.append(target)
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
+        target = resolve(openapi["path"])
+        if target is not None and target.is_file():
+            kust.config.append(target)
+
+    namespace = data.get("namespace")
+    kust.namespace = str(namespace) if isinstance(namespace, (str, int)) and namespace != "" else ""
+    kust.selector_labels.update(_labels(data.get("commonLabels")))
+    entries = data.get("labels")
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        pairs = _labels(entry.get("pairs"))
+        if entry.get("includeSelectors") is True:
+            kust.selector_labels.update(pairs)
+        elif entry.get("includeTemplates") is True:
+            kust.template_labels.update(pairs)
+    return kust
+
+
+@dataclass(slots=True)
+class KustomizeModel:
+    """Every kustomization under the root, and the tree of each root kustomization."""
+
+    kustomizations: dict[Path, Kustomization] = field(default_factory=dict)
+    trees: list[Tree] = field(default_factory=list)
+
+    def patch_files(self) -> set[Path]:
+        return {p for tree in self.trees for p in tree.patches} | {
+            p for k in self.kustomizations.values() for p in k.patches
+        }
+
+    def config_files(self) -> set[Path]:
+        return {p for k in self.kustomizations.values() for p in k.config}
+
+
+def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) -> KustomizeModel:
+    """Read the kustomizations among `files` (absolute paths below `root`) and the trees of
+    those no other kustomization references. `is_root_candidate` refuses roots (test data)."""
+    model = KustomizeModel()
+    pending = sorted(f for f in files if is_kustomization(f))
+    while pending:  # children outside the walked files (e.g. ignored folders) are read too
+        path = pending.pop()
+        if path in model.kustomizations:
+            continue
+        kust = parse(path, root)
+        model.kustomizations[path] = kust
+        pending.extend(c for c in kust.children if c not in model.kustomizations)
+    referenced = {c for k in model.kustomizations.values() for c in k.children}
+    for path in sorted(model.kustomizations):
+        if path in referenced or not is_root_candidate(path):
+            continue
+        model.trees.append(_tree(model, model.kustomizations[path]))
+    return model
+
+
+def _tree(model: KustomizeModel, root: Kustomization) -> Tree:
+    tree = Tree(root)
+    # (kustomization, namespace set by an outer one, labels from outer ones, depth, path so far)
+    stack: list[tuple[Kustomization, str, dict, dict, int, frozenset]] = [(root, "", {}, {}, 0, frozenset())]
+    while stack:
+        kust, outer_ns, outer_sel, outer_tpl, depth, seen = stack.pop()
+        if kust.path in seen or depth > MAX_DEPTH:
+            continue  # a cycle (kustomize itself refuses it) or absurd nesting
+        seen = seen | {kust.path}
+        tree.kustomizations.append(kust.path)
+        namespace = outer_ns or kust.namespace  # the outer kustomization's namespace wins
+        selector = {**kust.selector_labels, **outer_sel}  # outer labels are applied last
+        template = {**kust.template_labels, **outer_tpl}
+        for resource in kust.resources:
+            tree.resources.setdefault(resource, Transform(namespace, dict(selector), dict(template)))
+        tree.patches.update(kust.patches)
+        tree.config.update(kust.config)
+        for child in reversed(kust.children):
+            found = model.kustomizations.get(child)
+            if found is not None:
+                stack.append((found, namespace, selector, template, depth + 1, seen))
+    for path in tree.patches | tree.config:
+        tree.resources.pop(path, None)  # a file both patched-in and listed is not a whole object
+    return tree
+
+
+__all__ = ["KUSTOMIZATION_NAMES", "Kustomization", "KustomizeModel", "Transform", "Tree", "build", "parse"]
