@@ -22,7 +22,10 @@ from manifestlint.project.views import view
 
 def real(path: Path) -> Path:
     """One spelling per file (symbolic links and `..` resolved) to key the model by."""
-    return Path(os.path.realpath(path))
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return Path(os.path.abspath(path))
 
 
 def kustomization_files(root: Path | None, walked: Iterable[Path], named: Iterable[Path]) -> list[Path]:
@@ -35,7 +38,7 @@ def kustomization_files(root: Path | None, walked: Iterable[Path], named: Iterab
                 found.append(path)
             for name in _kustomize.KUSTOMIZATION_NAMES:
                 candidate = path.parent / name
-                if candidate.is_file():
+                if _kustomize.is_file(candidate):
                     found.append(candidate)
     return sorted(set(found))
 

@@ -38,6 +38,21 @@ def is_kustomization(path: Path) -> bool:
     return path.name in KUSTOMIZATION_NAMES
 
 
+def is_file(path: Path) -> bool:
+    """`Path.is_file` that answers False for paths the OS refuses (too long, looping links)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 @dataclass(slots=True)
 class Kustomization:
     """One kustomization file, its references resolved to absolute paths below the root."""
@@ -96,7 +111,7 @@ def _inside(path: Path, root: Path) -> bool:
 def _kustomization_in(folder: Path) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = folder / name
-        if candidate.is_file():
+        if is_file(candidate):
             return candidate
     return None
 
@@ -120,7 +135,7 @@ def load(path: Path) -> dict | None:
         if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
             return None
         text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
+    except (OSError, ValueError):
         return None
     try:
         docs, _errors, _dups = parse_stream(text, path.as_posix())
@@ -155,11 +170,11 @@ def parse(path: Path, root: Path) -> Kustomization:
             target = resolve(ref)
             if target is None:
                 continue
-            if target.is_dir():
+            if is_dir(target):
                 child = _kustomization_in(target)
                 if child is not None:
                     kust.children.append(child)
-            elif target.is_file():
+            elif is_file(target):
                 kust.resources.append(target)
 
     for key in ("patches", "patchesJson6902"):
@@ -167,11 +182,11 @@ def parse(path: Path, root: Path) -> Kustomization:
         for entry in entries if isinstance(entries, list) else ():
             ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
             target = resolve(str(ref)) if isinstance(ref, str) and "\n" not in ref else None
-            if target is not None and target.is_file():
+            if target is not None and is_file(target):
                 kust.patches.append(target)
     for ref in _strings(data.get("patchesStrategicMerge")):
         target = resolve(ref) if "\n" not in ref else None  # else an inline patch
-        if target is not None and target.is_file():
+        if target is not None and is_file(target):
             kust.patches.append(target)
 
     for key in _CONFIG_FIELDS:
@@ -179,12 +194,12 @@ def parse(path: Path, root: Path) -> Kustomization:
         for entry in entries if isinstance(entries, list) else ():
             ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
             target = resolve(ref) if isinstance(ref, str) and "\n" not in ref else None
-            if target is not None and target.is_file():
+            if target is not None and is_file(target):
                 kust.config.append(target)
     openapi = data.get("openapi")
     if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
         target = resolve(openapi["path"])
-        if target is not None and target.is_file():
+        if target is not None and is_file(target):
             kust.config.append(target)
 
     namespace = data.get("namespace")
