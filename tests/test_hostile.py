@@ -413,3 +413,173 @@ def test_a_crash_is_exit_2_in_one_line_never_1(tmp_path: Path) -> None:
     assert err.strip() == (
         "manifestlint: internal error: RuntimeError: simulated bug (MANIFESTLINT_DEBUG=1 shows where)"
     )
+
+
+# ---------------------------------------------------------------- git: nothing from the input runs
+
+_GIT_ID = {
+    "GIT_AUTHOR_NAME": "a",
+    "GIT_AUTHOR_EMAIL": "a@b",
+    "GIT_COMMITTER_NAME": "a",
+    "GIT_COMMITTER_EMAIL": "a@b",
+}
+
+
+def git(cwd: Path, *args: str, env: dict | None = None) -> str:
+    return subprocess.run(
+        ["git", "-C", str(cwd), *args],
+        check=True,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env={**os.environ, **_GIT_ID, **(env or {})},
+    ).stdout.decode()
+
+
+def _repo(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    (path / "base.yaml").write_text(DEPLOY)
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "base")
+    return path
+
+
+_TRAPS = ("fsmonitor", "external", "textconv", "diffcommand", "clean", "smudge", "process", "pager", "hook")
+
+
+def _booby_trap(repo: Path, traps: Path, marker: Path) -> None:
+    """Every program a repository can make git run appends its name to `marker`."""
+    traps.mkdir()
+    for name in _TRAPS:
+        passthrough = {"textconv": 'cat "$1"', "clean": "cat", "smudge": "cat", "pager": "cat"}.get(name, "")
+        (traps / name).write_text(f"#!/bin/sh\necho {name} >> {marker}\n{passthrough}\nexit 0\n")
+        (traps / name).chmod(0o755)
+    hooks = repo / ".git" / "hooks"
+    for hook in ("post-index-change", "pre-commit", "reference-transaction", "post-checkout"):
+        (hooks / hook).write_text(f"#!/bin/sh\n{traps / 'hook'}\n")
+        (hooks / hook).chmod(0o755)
+    with open(repo / ".git" / "config", "a") as handle:
+        handle.write(
+            f"[core]\n\tfsmonitor = {traps / 'fsmonitor'}\n\tpager = {traps / 'pager'}\n"
+            f"[diff]\n\texternal = {traps / 'external'}\n"
+            f'[diff "evil"]\n\ttextconv = {traps / "textconv"}\n\tcommand = {traps / "diffcommand"}\n'
+            f'[filter "evil"]\n\tclean = {traps / "clean"}\n\tsmudge = {traps / "smudge"}\n'
+            f'[filter "proc"]\n\tprocess = {traps / "process"}\n\trequired = true\n'
+            f"[pager]\n\tdiff = {traps / 'pager'}\n"
+        )
+    (repo / ".gitattributes").write_text("*.yaml diff=evil filter=evil\n*.yml filter=proc\n")
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "attributes").write_text("* diff=evil filter=evil\n")
+
+
+def test_booby_trapped_repository_runs_nothing(tmp_path: Path) -> None:
+    """`core.fsmonitor` and a diff textconv driver ran commands from the linted tree's
+    .git/config. Plain git runs them (the control); no git call of manifestlint does:
+    folder walks, a named file's context set, --diff-base."""
+    repo = _repo(tmp_path / "repo")
+    git(repo, "checkout", "-qb", "pr")
+    marker = tmp_path / "marker"
+    _booby_trap(repo, tmp_path / "traps", marker)
+    (repo / "base.yaml").write_text(DEPLOY.replace("replicas: 1", "replicas: 1\n  paused: false"))
+    (repo / "new.yaml").write_text(DEPLOY)
+    (repo / "k8s").mkdir()
+    (repo / "k8s" / "app.yml").write_text(DEPLOY)
+    for args in (["ls-files", "--others"], ["diff", "main"], ["diff", "--no-ext-diff", "main"]):
+        subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=TIMEOUT)
+    control = set(marker.read_text().split())
+    assert {"fsmonitor", "diffcommand", "textconv", "clean"} <= control, control
+    marker.unlink()
+    for args in (
+        ["."],
+        ["k8s/app.yml"],
+        ["--diff-base", "main", "."],
+        ["-f", "sarif", "--diff-base", "main", "k8s"],
+    ):
+        proc = cli(*args, cwd=repo)
+        no_traceback(proc)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert not marker.exists(), (args, marker.read_text())
+
+
+def _pr_with(
+    tmp_path: Path, name: str, attributes: str = "", user_config: str = ""
+) -> subprocess.CompletedProcess:
+    repo = _repo(tmp_path / "repo")
+    git(repo, "checkout", "-qb", "pr")
+    if attributes:
+        (repo / ".gitattributes").write_text(attributes)
+    (repo / name).parent.mkdir(parents=True, exist_ok=True)
+    (repo / name).write_text(DEPLOY)
+    (repo / "base.yaml").write_text(DEPLOY.replace("replicas: 1", "replicas: 1  # edited"))
+    (repo / "plus.yaml").write_text("a: |\n++ not a header\n")  # its patch line reads `+++ ...`
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "pr")
+    env = {}
+    if user_config:
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / ".gitconfig").write_text(user_config)
+        env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    return cli("-f", "json", "--diff-base", "main", ".", cwd=repo, env=env)
+
+
+def _linted(proc: subprocess.CompletedProcess) -> dict[str, set[int]]:
+    import json
+
+    no_traceback(proc)
+    out: dict[str, set[int]] = {}
+    for f in json.loads(proc.stdout)["findings"]:
+        out.setdefault(f["path"], set()).add(f["line"])
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", ["a b.yaml", "dé.yaml", 'q"x.yaml', "t\tx.yaml", "b\\x.yaml", "sp ace/x y.yml"]
+)
+def test_diff_base_changed_files_with_unusual_names(tmp_path: Path, name: str) -> None:
+    """Such files were dropped (exit 0, nothing linted); the edited line of base.yaml too."""
+    proc = _pr_with(tmp_path, name)
+    assert proc.returncode == 1
+    found = _linted(proc)
+    assert name in found and found["base.yaml"] == {6}, found
+
+
+@pytest.mark.parametrize(
+    "attributes, user_config",
+    [
+        ("*.yaml -diff\n", ""),
+        ("*.yaml binary\n", ""),
+        ("", "[diff]\n\tmnemonicPrefix = true\n"),
+        ("", "[diff]\n\tnoprefix = true\n"),
+        ("", '[color]\n\tui = always\n[color "diff"]\n\tnew = red\n'),
+        ("", "[diff]\n\trelative = true\n\tcontext = 9\n\tinterHunkContext = 20\n\trenames = false\n"),
+        ("", "[core]\n\tquotePath = false\n"),
+    ],
+)
+def test_diff_base_is_not_blinded(tmp_path: Path, attributes: str, user_config: str) -> None:
+    proc = _pr_with(tmp_path, "sub/c.yaml", attributes, user_config)
+    assert proc.returncode == 1
+    found = _linted(proc)
+    assert "sub/c.yaml" in found and found["base.yaml"] == {6}, found
+
+
+def test_diff_base_in_a_shallow_clone_says_fetch_depth_0(tmp_path: Path) -> None:
+    upstream = _repo(tmp_path / "up")
+    for i in range(3):
+        (upstream / f"f{i}.yaml").write_text(DEPLOY)
+        git(upstream, "add", "-A")
+        git(upstream, "commit", "-qm", str(i))
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{upstream}", "clone")
+    for base in ("HEAD~2", "origin/no-such-branch"):
+        proc = cli("--diff-base", base, ".", cwd=tmp_path / "clone")
+        err = no_traceback(proc)
+        assert proc.returncode == 2 and len(err.strip().splitlines()) == 1, err
+        assert "shallow clone" in err and "fetch-depth: 0" in err, err
+
+
+def test_diff_base_refuses_option_like_refs(tmp_path: Path) -> None:
+    """A ref is never taken as a git option (`--output=...` would write a file)."""
+    repo = _repo(tmp_path / "repo")
+    proc = cli(f"--diff-base=--output={tmp_path / 'written'}", ".", cwd=repo)
+    err = no_traceback(proc)
+    assert proc.returncode == 2 and "unknown revision" in err and not (tmp_path / "written").exists()

@@ -57,15 +57,16 @@ def git_root(start: Path) -> Path | None:
 
 
 def _git_files(folder: Path) -> list[Path] | None:
-    """Tracked and untracked-but-not-ignored files below `folder`, or None without git."""
-    import subprocess  # only folder walks inside a git work tree need it
+    """Tracked and untracked-but-not-ignored files below `folder`, or None without git. git
+    runs with every program it could start disabled (manifestlint.git): the tree is input."""
+    from manifestlint.git import GitError, find_root, repository
 
+    root = find_root(folder)
+    if root is None:
+        return None
     try:
-        out = subprocess.run(
-            ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, timeout=30, check=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
+        out = repository(root).run("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=folder)
+    except GitError:
         return None
     return [folder / name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
 
