@@ -98,23 +98,77 @@ def active_rules(registry: Registry, config: Config) -> list[Rule]:
     return out
 
 
-def _run_rule(rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding]) -> None:
+# Output stays bounded whatever the input: a message quoting a 1 MB value (or an ARG expanded
+# a thousand times) is cut, and a rule reports at most MAX_PER_RULE_AND_FILE findings per file
+# followed by one summary finding (1 MB of Pods gave 66,671 SARIF results; GitHub rejects a
+# run over 25,000).
+MAX_MESSAGE = 1000
+MAX_OBJECT = 200
+MAX_PER_RULE_AND_FILE = 500
+INTERNAL_ERROR = "manifestlint-internal-error"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _run_rule(
+    rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding], fallback_path: str = ""
+) -> None:
+    """Run one rule; its crash becomes a manifestlint-internal-error finding on the subject's
+    file (on `fallback_path` for cross-file rules, whose subject is the whole project)."""
     try:
         rule_id, severity = rule.id, rule.severity
         for f in rule.func(subject, ctx) or ():  # a direct call: dataclasses.replace was a hot spot
-            out.append(Finding(rule_id, severity, f.path, f.span, f.message, f.obj, f.doc))
+            message, obj = f.message, f.obj
+            if len(message) > MAX_MESSAGE or len(obj) > MAX_OBJECT:
+                message, obj = _clip(message, MAX_MESSAGE), _clip(obj, MAX_OBJECT)
+            out.append(Finding(rule_id, severity, f.path, f.span, message, obj, f.doc))
     except Exception as exc:  # a rule bug must not cost the user the other findings
         path = getattr(subject, "path", None) or getattr(getattr(subject, "doc", None), "path", "")
+        path = path or fallback_path
         out.append(
             Finding(
-                "manifestlint-internal-error",
+                INTERNAL_ERROR,
                 Severity.ERROR,
                 path or "<project>",
                 FILE_START,
-                f"internal error in rule {rule.id}: {exc!r}",
+                _clip(f"internal error in rule {rule.id}: {exc!r}", MAX_MESSAGE),
             )
         )
-        print(f"manifestlint: internal error in rule {rule.id} on {path}: {exc!r}", file=sys.stderr)
+        print(_clip(f"manifestlint: internal error in rule {rule.id} on {path}: {exc!r}", MAX_MESSAGE),
+              file=sys.stderr)  # fmt: skip
+
+
+def _cap(findings: list[Finding]) -> list[Finding]:
+    """At most MAX_PER_RULE_AND_FILE findings of one rule in one file (sorted input), then one
+    finding saying how many more there are, where the first of them is."""
+    counts: dict[tuple[str, str], int] = {}
+    for f in findings:
+        key = (f.rule, f.path)
+        counts[key] = counts.get(key, 0) + 1
+    if all(n <= MAX_PER_RULE_AND_FILE for n in counts.values()):
+        return findings
+    out: list[Finding] = []
+    seen: dict[tuple[str, str], int] = {}
+    for f in findings:
+        key = (f.rule, f.path)
+        n = seen[key] = seen.get(key, 0) + 1
+        if n <= MAX_PER_RULE_AND_FILE:
+            out.append(f)
+        elif n == MAX_PER_RULE_AND_FILE + 1:
+            more = counts[key] - MAX_PER_RULE_AND_FILE
+            out.append(
+                replace(
+                    f,
+                    message=f"{more:,} more {f.rule} finding(s) in this file from here on are not shown "
+                    f"(at most {MAX_PER_RULE_AND_FILE:,} per rule and file); fix these first or "
+                    "narrow the run with --select / --ignore",
+                    obj="",
+                    doc=-1,
+                )
+            )
+    return out
 
 
 # ---------------------------------------------------------------------------- the run
@@ -331,8 +385,9 @@ def _lint(
 
     findings = _suppress(findings, parsed, registry)
     enabled_ids = {r.id for r in rules}
-    findings = [f for f in findings if f.rule in enabled_ids]
+    findings = [f for f in findings if f.rule in enabled_ids or f.rule == INTERNAL_ERROR]  # never hidden
     findings.sort(key=Finding.sort_key)
+    findings = _cap(findings)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
     return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd, listing, model)
@@ -432,10 +487,11 @@ def _project_findings(
         if not bundle_index.report_paths:
             continue
         found: list[Finding] = []
+        anchor = min(bundle_index.report_paths)  # where a crash of a cross-file rule is reported
         for rule in project_rules:
             ctx = contexts[rule.id]
             scoped = RuleContext(ctx.rule, ctx.options, ctx.config, bundle_index, ctx.project)
-            _run_rule(rule, bundle_index, scoped, found)
+            _run_rule(rule, bundle_index, scoped, found, anchor)
         keys = set()
         for f in found:
             if f.path not in bundle_index.report_paths:

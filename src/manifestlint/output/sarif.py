@@ -109,31 +109,7 @@ def render(result: LintResult, category: str = "manifestlint/") -> str:
         path: quote(surrogate_bytes(result.relative(path)))
         for path in {*result.artifacts, *(f.path for f in result.findings)}
     }
-    results = []
-    for finding, fp in zip(result.findings, result.fingerprints(), strict=True):
-        s = finding.span
-        loc = om.Location(
-            physical_location=om.PhysicalLocation(
-                artifact_location=om.ArtifactLocation(uri=uris[finding.path], uri_base_id="%SRCROOT%"),
-                region=om.Region(
-                    start_line=s.line, start_column=s.col, end_line=s.end_line, end_column=s.end_col
-                ),
-            )
-        )
-        if finding.obj:
-            loc.logical_locations = [
-                om.LogicalLocation(fully_qualified_name=unicode_safe(finding.obj), kind="object")
-            ]
-        results.append(
-            om.Result(
-                rule_id=finding.rule,
-                rule_index=rule_index.get(finding.rule, -1),
-                level=_LEVEL[finding.severity],
-                message=om.Message(text=unicode_safe(finding.message)),
-                locations=[loc],
-                partial_fingerprints={"manifestlint/v1": fp},
-            )
-        )
+    rule_of = rule_index.get
     run = om.Run(
         tool=om.Tool(
             driver=om.ToolComponent(
@@ -151,7 +127,42 @@ def render(result: LintResult, category: str = "manifestlint/") -> str:
             for p in result.artifacts
         ],
         column_kind="unicodeCodePoints",
-        results=results,
+        results=[],
     )
-    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [_to_plain(run)]}
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    plain = _to_plain(run)
+    plain["results"] = _RESULTS
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [plain]}
+    head, tail = json.dumps(log, indent=2, ensure_ascii=False).split(json.dumps(_RESULTS))
+    # Results are serialised one at a time as plain dicts (the same text json.dumps would write
+    # for the whole list): building sarif-om objects for each and converting them afterwards
+    # took 1.5 GB for 1 MB of Pods.
+    pad = "\n" + " " * 8
+    items = [
+        pad + json.dumps(_result(finding, fp, uris, rule_of), indent=2, ensure_ascii=False).replace("\n", pad)
+        for finding, fp in zip(result.findings, result.fingerprints(), strict=True)
+    ]
+    body = "[" + ",".join(items) + "\n" + " " * 6 + "]" if items else "[]"
+    return head + body + tail + "\n"
+
+
+_RESULTS = "\u0000results\u0000"  # placeholder for the results list in the run's JSON
+
+
+def _result(finding: Any, fingerprint: str, uris: dict[str, str], rule_of: Any) -> dict[str, Any]:
+    """One SARIF result as sarif-om + _to_plain would write it (same keys, same order)."""
+    s = finding.span
+    location: dict[str, Any] = {}
+    if finding.obj:
+        location["logicalLocations"] = [{"fullyQualifiedName": unicode_safe(finding.obj), "kind": "object"}]
+    location["physicalLocation"] = {
+        "artifactLocation": {"uri": uris[finding.path], "uriBaseId": "%SRCROOT%"},
+        "region": {"endColumn": s.end_col, "endLine": s.end_line, "startColumn": s.col, "startLine": s.line},
+    }
+    return {
+        "message": {"text": unicode_safe(finding.message)},
+        "level": _LEVEL[finding.severity],
+        "locations": [location],
+        "partialFingerprints": {"manifestlint/v1": fingerprint},
+        "ruleId": finding.rule,
+        "ruleIndex": rule_of(finding.rule, -1),
+    }
