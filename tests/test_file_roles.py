@@ -301,3 +301,23 @@ def test_diff_base_walks_like_a_folder_walk(tmp_path: Path, monkeypatch) -> None
     included = CliRunner().invoke(main, ["lint", ".", "--diff-base", "main", "-f", "json"])
     paths = {f["path"] for f in json.loads(included.stdout)["findings"]}
     assert "e2e/pod.yaml" in paths and not any(p.startswith("charts/") for p in paths)
+
+
+def test_an_unquoted_template_in_a_rule_file_is_one_note_and_the_rest_is_linted(tmp_path: Path) -> None:
+    """A second document of a rule file breaks on `{{ }}`: one note there (Prometheus refuses
+    the file), and the first document is still linted (its missing `for` is reported)."""
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up == 0\n"
+        "        labels: {severity: critical}\n"
+        "        annotations: {summary: A is down, description: A has been down.}\n"
+        "---\n"
+        "groups:\n  - name: b\n    rules:\n      - alert: B\n        expr: up == 0\n"
+        "        annotations:\n          summary: {{ $labels.instance }} is down\n"
+    )
+    config = Config()
+    config.select = ["manifestlint", "prometheus-alert-missing-for"]
+    result = lint([str(path)], load_registry(), config, tmp_path)
+    assert _pairs(result) == {(4, "prometheus-alert-missing-for"), (15, "manifestlint-unrendered-template")}
+    note = next(f for f in result.findings if f.rule == "manifestlint-unrendered-template")
+    assert note.span.col == 20 and "quote the value" in note.message

@@ -156,16 +156,9 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
         if evidence is not None:
             span, what = evidence
             parsed.role = Role(TEMPLATE, f"unrendered template syntax {what} at line {span.line}")
-            parsed.findings.append(
-                _engine_finding(
-                    TEMPLATE_RULE,
-                    path,
-                    span,
-                    f"{what} is template syntax: this file is a template, not a manifest, and was not "
-                    "linted; lint its rendered output instead (e.g. `helm template . | manifestlint lint -`)",
-                    registry,
-                )
-            )
+            guess = next((chunk_kind(e.chunk) for e in errors if chunk_kind(e.chunk)), "")
+            message = _template_message(what, guess or yaml_hint_by_name(path))
+            parsed.findings.append(_engine_finding(TEMPLATE_RULE, path, span, message, registry))
             return
     if not kinds and not forced:
         known = next(filter(None, (lookalike(doc.root) for doc in docs)), "")
@@ -173,14 +166,21 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
     docs += _embedded_configs(docs, parsed, registry)
     file_kind = file_kind or yaml_hint_by_name(path)
     parsed.docs = [doc for doc in docs if doc.kind]
+    template_noted = False
     for error in errors:
         if error.refused:  # too deep, alias bomb: readable YAML we will not expand
             parsed.findings.append(
                 _engine_finding("manifestlint-unreadable-file", path, error.span, error.message, registry)
             )
             continue
-        if _GO_TEMPLATE.search(error.chunk):
-            continue  # a Go/Helm template, not YAML: not ours to judge
+        match = _GO_TEMPLATE.search(error.chunk)
+        if match is not None:  # a Go/Jinja template, or a rule/route file with an unquoted {{ }}
+            if not template_noted:
+                template_noted = True
+                span, what = _action_at(parsed.text, error, match)
+                message = _template_message(what, chunk_kind(error.chunk) or file_kind)
+                parsed.findings.append(_engine_finding(TEMPLATE_RULE, path, span, message, registry))
+            continue
         kind = forced or chunk_kind(error.chunk) or file_kind
         parsed.findings.append(_engine_finding(SYNTAX_RULE[kind], path, error.span, error.message, registry))
         file_kind = file_kind or kind
@@ -249,13 +249,30 @@ def _embedded_configs(docs: list[YamlDoc], parsed: ParsedFile, registry: Registr
     return out
 
 
+def _template_message(what: str, kind: str) -> str:
+    """A Helm-style template gets "lint the rendered output"; a rule or Alertmanager file with
+    an unquoted `{{ }}` value is more likely a mistake: Prometheus and Alertmanager refuse it."""
+    if kind in ("prometheus-rules", "alertmanager"):
+        return (
+            f"{what} is template syntax where YAML expects a value, so this document was not linted: "
+            "quote the value (Prometheus and Alertmanager refuse it unquoted) or, if this is a "
+            "template, lint its rendered output"
+        )
+    return (
+        f"{what} is template syntax: this file is a template, not a manifest, and was not linted; "
+        "lint its rendered output instead (e.g. `helm template . | manifestlint lint -`)"
+    )
+
+
 def _template_evidence(docs: list[YamlDoc], errors: list[Any], text: str) -> tuple[Span, str] | None:
     """Where a YAML file shows it is still a Go/Helm template, and what shows it, or None.
 
     Evidence, first in the file wins: a syntax error inside a template action (`{{- if }}`
     lines), a value parsed as a mapping used as a key (`replicas: {{ .Values.n }}` is YAML for
-    `{{...}: null}`), a Kubernetes string value using Helm's vocabulary (`"{{ .Values.image }}"`)
-    and an object whose name is a placeholder (`{{cell}}-vtctld`)."""
+    `{{...}: null}`), a one-line Kubernetes string value using Helm's vocabulary
+    (`"{{ .Values.image }}"`; not inside a ConfigMap's or Secret's data, whose multi-line files
+    belong to other programs, such as istio's sidecar injection template) and an object whose
+    name is a placeholder (`{{cell}}-vtctld`)."""
     found: list[tuple[Span, str]] = []
     for error in errors:
         match = None if error.refused else _GO_TEMPLATE.search(error.chunk)
@@ -304,9 +321,12 @@ def _template_in(doc: YamlDoc) -> list[tuple[Span, str]]:
     meta = root.get("metadata") if isinstance(root, YMap) else None
     if kubernetes and isinstance(meta, YMap) and "{{" in str(meta.get("name", "")):
         found.append((meta.value_span("name"), f"the name {meta.get('name')!r}"))
-    stack: list[Any] = [root]
+    carried = _EMBEDDING_FIELDS.get(str(root.get("kind"))) if kubernetes and isinstance(root, YMap) else None
+    # (node, whether its strings are the manifest's own): a ConfigMap's or Secret's data holds
+    # files of other programs (istio's injection template, dashboards), judged by YAML only.
+    stack: list[tuple[Any, bool]] = [(root, kubernetes)]
     while stack:
-        node = stack.pop()
+        node, own = stack.pop()
         if isinstance(node, YMap):
             for key, value in node.items():
                 if isinstance(key, str) and key.startswith(_COMPLEX_KEY):
@@ -314,12 +334,12 @@ def _template_in(doc: YamlDoc) -> list[tuple[Span, str]]:
                     line = doc.text.split("\n", span.line)[span.line - 1] if doc.text else ""
                     action = _action_text(line, span.col - 1) if line[span.col - 1 :].startswith("{{") else ""
                     found.append((span, repr(_short(action)) if action else "'{{ ... }}'"))
-                elif kubernetes and isinstance(value, str) and "{{" in value:
+                elif own and isinstance(value, str) and "{{" in value and "\n" not in value:
                     match = _HELM_ACTION.search(value)
                     if match:
                         found.append((node.value_span(key), repr(match.group(0) + " ... }}")))
                 if isinstance(value, (YMap, YList)):
-                    stack.append(value)
+                    stack.append((value, own and not (node is root and carried and key in (carried, "data"))))
         elif isinstance(node, YList):
-            stack.extend(item for item in node if isinstance(item, (YMap, YList)))
+            stack.extend((item, own) for item in node if isinstance(item, (YMap, YList)))
     return found
