@@ -594,6 +594,8 @@ _SELECTOR_KINDS = frozenset(
 
 
 _JOB_LABELS = ("job-name", "batch.kubernetes.io/job-name")
+# API versions whose defaulting filled a missing selector from the template's labels.
+_DEFAULTED_SELECTOR_APIS = frozenset({"extensions/v1beta1", "apps/v1beta1"})
 
 
 def _job_selector(doc: YamlDoc) -> Iterator[Finding]:
@@ -666,8 +668,8 @@ def selector_template_mismatch(doc: YamlDoc, ctx) -> Iterator[Finding]:
     selector = spec.get("selector")
     plain_map = kind in ("ReplicationController", "DeploymentConfig")  # selector is a plain map there
     if selector is None or selector == {}:
-        if plain_map:
-            return  # defaults to the template's labels
+        if plain_map or (selector is None and str(doc.root.get("apiVersion")) in _DEFAULTED_SELECTOR_APIS):
+            return  # defaults to the template's labels (old API versions: k8s-removed-api reports them)
         where = spec.key_span("selector") if "selector" in spec else doc.root.key_span("spec")
         yield doc_hit(doc, where, f"{kind} has no (or an empty) spec.selector: the API server rejects it")
         return

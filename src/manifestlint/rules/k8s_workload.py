@@ -622,7 +622,7 @@ def looks_generated(value: str) -> bool:
 
 # Credentials recognisable by their value, whatever the variable is called.
 _SECRET_VALUES = (
-    (re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----", re.I), "a private key"),
+    (re.compile(r"-{3,}\s*BEGIN [A-Z0-9 ]*PRIVATE KEY\s*-{3,}", re.I), "a private key"),
     (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"), "an AWS access key id"),
     (re.compile(r"\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*", re.I), "a bearer token"),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
