@@ -60,7 +60,7 @@ def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Findi
     walker = v.Walker()
     walker.mapping(root, node, ())
     ident = doc.ident if walker.problems else ""
-    for problem, holder, key, message in walker.problems:
+    for problem, holder, key, message, _path in walker.problems:
         # A list item that is not a mapping, a key of the wrong type: anchor where we can.
         span = _span(holder, key, problem) if holder is not None else root.start()
         if problem == v.UNKNOWN:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
 from typing import Any
 
 from manifestlint.model import YList, YMap
@@ -232,12 +231,11 @@ def suggest(key: str, candidates: Any) -> str | None:
 
 # ------------------------------------------------------------------ the walk
 
-Report = Callable[[str, Any, Any, str], None]  # (problem, holder, key, message)
-
 
 class Walker:
-    """Collects (problem, holder, key, message) for one object; `holder[key]` is the value
-    (key None: the holder itself). `typos` are (mapping, key, meant) for confident misspellings."""
+    """Collects (problem, holder, key, message, path) for one object; `holder[key]` is the
+    value (key None: the holder itself), `path` the linked path of the offending field.
+    `typos` are (mapping, key, meant) for confident misspellings."""
 
     __slots__ = ("problems", "typos")
 
@@ -276,9 +274,10 @@ class Walker:
             if value.get(name) is None and not (misspelt and name in misspelt):
                 message = f"{render(path)}: required field `{name}` is missing"
                 if name in value:  # written, but null
-                    self.problems.append((REQUIRED, value, name, message))
+                    self.problems.append((REQUIRED, value, name, message, (path, name)))
                 else:
-                    self.problems.append((REQUIRED, holder, at if holder is not None else value, message))
+                    anchor = at if holder is not None else value
+                    self.problems.append((REQUIRED, holder, anchor, message, (path, name)))
 
     def unknown(self, value: YMap, key: Any, props: dict, path: tuple) -> str | None:
         where = render(path)
@@ -289,7 +288,7 @@ class Walker:
         else:
             message = f"unknown field `{key}` in {where}{SOURCE}"
             meant = None
-        self.problems.append((UNKNOWN, value, key, message))
+        self.problems.append((UNKNOWN, value, key, message, (path, key)))
         return meant
 
     def value(self, sub: Any, node: Node, holder: Any, key: Any, path: tuple) -> None:
@@ -297,9 +296,8 @@ class Walker:
         pytypes = node.pytypes
         if pytypes is not None and kind not in pytypes:
             if not _placeholder(sub):
-                self.problems.append(
-                    (TYPE, holder, key, f"{render(path)} is {describe(sub)}, not {TYPE_WORDS[node.type]}")
-                )
+                message = f"{render(path)} is {describe(sub)}, not {TYPE_WORDS[node.type]}"
+                self.problems.append((TYPE, holder, key, message, path))
             return
         if kind is YMap:
             self.mapping(sub, node, path, holder, key)
@@ -312,7 +310,7 @@ class Walker:
         elif node.checks and sub not in node.good and not _placeholder(sub):
             problem = scalar_problem(sub, node)
             if problem:
-                self.problems.append((VALUE, holder, key, f"{render(path)}: {problem}"))
+                self.problems.append((VALUE, holder, key, f"{render(path)}: {problem}", path))
             elif len(node.good) < 256:
                 node.good.add(sub)  # 2,000 objects repeat the same few quantities and ports
 
