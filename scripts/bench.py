@@ -365,6 +365,26 @@ def bench_floor(big_file: Path, runs: int) -> dict[str, Any]:
         # only the engine's own rules: read, parse, model, classify, index, suppress, sort
         return lint([str(big_file)], registry, Config(select=["manifestlint-"]), cwd, use_context=False)
 
+    def lint_no_schema() -> object:
+        # every rule but the schema-* ones: the difference is what schema validation costs
+        return lint([str(big_file)], registry, Config(ignore=["schema"]), cwd, use_context=False)
+
+    from manifestlint.classify import document_kind
+    from manifestlint.parse.yaml import parse_stream
+    from manifestlint.schema.check import prepare
+
+    parsed_docs = parse_stream(big_file.read_text(encoding="utf-8"), str(big_file))[0]
+    for doc in parsed_docs:
+        doc.kind = document_kind(doc.root)
+
+    def schema_pass() -> None:
+        # the schema pass alone, on documents parsed beforehand (what lint() adds for it)
+        gc.disable()  # as lint() runs it
+        try:
+            prepare(parsed_docs, parsed_docs, Config().kubernetes_version, True)
+        finally:
+            gc.enable()
+
     docs = compose()
     findings = len(lint_all().findings)  # type: ignore[attr-defined]
     r: dict[str, Any] = {"file": str(big_file), "bytes": big_file.stat().st_size, "documents": docs}
@@ -376,9 +396,22 @@ def bench_floor(big_file: Path, runs: int) -> dict[str, Any]:
             "compose_gc_on": call_job(compose),
             "lint_foundation": call_job(lint_foundation),
             "lint_all_rules": call_job(lint_all),
+            "lint_no_schema": call_job(lint_no_schema),
+            "schema_pass": call_job(schema_pass),
             "cli": cli_job,
         },
-        dict.fromkeys(("compose", "compose_gc_on", "lint_foundation", "lint_all_rules", "cli"), runs),
+        dict.fromkeys(
+            (
+                "compose",
+                "compose_gc_on",
+                "lint_foundation",
+                "lint_all_rules",
+                "lint_no_schema",
+                "schema_pass",
+                "cli",
+            ),
+            runs,
+        ),
     )
     for name, walls in samples.items():
         r[name] = summary(walls, ratio=paired(walls, samples["compose"]))
@@ -422,6 +455,10 @@ def print_floor(r: dict[str, Any]) -> None:
         f"  engine.lint, all rules           : {ms(a['median_s']):>9}   {a['ratio']:.2f}x  "
         f"{verdict(a['ratio'] <= 2.5)} (<= 2.5x)"
     )
+    n = r["lint_no_schema"]
+    print(f"  engine.lint, all but schema-*    : {ms(n['median_s']):>9}   {n['ratio']:.2f}x")
+    sp = r["schema_pass"]
+    print(f"  schema pass alone (2,000 objects): {ms(sp['median_s']):>9}   {sp['ratio']:.2f}x")
     c = r["cli"]
     print(
         f"  CLI subprocess (-f json)         : {ms(c['median_s']):>9}   {c['ratio']:.2f}x  "
