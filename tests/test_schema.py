@@ -112,3 +112,45 @@ def test_shipped_schemas_record_their_origin() -> None:
         index = json.loads((folder / source / "index.json").read_text())
         assert index["origin"]["commit"] and index["origin"]["files"]
         assert all((folder / source / name).is_file() for name in index["kinds"].values())
+
+
+AM_CONFIG = """\
+route:
+  receiver: team
+  group_by: [alertname]
+  group_wiat: 30s
+  routes:
+    - receiver: pager
+      continue: "yes"
+recievers:
+  - name: team
+    webhook_configs:
+      - url_file: /etc/alertmanager/team-url
+  - name: pager
+    opsgenie_configs:
+      - api_key_file: /etc/alertmanager/opsgenie-key
+        send_resolved: "true"
+"""
+
+
+def test_alertmanager_config_typo_once_and_wrong_types(tmp_path: Path) -> None:
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(AM_CONFIG)
+    found = {(f.span.line, f.span.col, f.rule): f.message for f in run_file(path, use_context=False).findings}
+    assert "did you mean 'group_wait'?" in found[(4, 3, "alertmanager-invalid-field")]
+    assert "did you mean 'receivers'?" in found[(8, 1, "alertmanager-invalid-field")]
+    assert found[(7, 17, "alertmanager-invalid-type")] == "continue: cannot unmarshal !!str `yes` into bool"
+    assert (15, 24, "alertmanager-invalid-type") in found
+    # `recievers` is read as meant: its receivers are defined, so no undefined-receiver finding
+    assert not [key for key in found if key[2] == "alertmanager-undefined-receiver"]
+
+
+def test_rule_file_typo_once(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(
+        "groups:\n  - name: web\n    rules:\n      - alert: WebDown\n        expr: up == 0\n"
+        "        for: 5m\n        lables: {severity: critical}\n"
+    )
+    found = [(f.span.line, f.span.col, f.rule) for f in run_file(path, use_context=False).findings]
+    assert (7, 9, "prometheus-invalid-field") in found
+    assert not [f for f in found if f[2] == "prometheus-alert-missing-severity"]

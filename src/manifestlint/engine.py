@@ -329,20 +329,27 @@ def _lint(
         for source in _context_files(root, report_keys, config, walked):
             context.append(read_source(source, registry, markers=CONTEXT_MARKERS))
             main_index.add(context[-1].docs)
-    if schema_ids:  # before every other rule: typos are corrected in the model
-        from manifestlint.schema.check import prepare
-
-        correct = "schema-unknown-field" in schema_ids
-        for realm, index in indexes.items():
-            if index.objects:  # a realm's CRDs validate that realm's custom resources
-                reported = (doc for pf in parsed if roles[id(pf)].realm == realm for doc in pf.docs)
-                prepare(reported, index.objects, config.kubernetes_version, correct)
     model = _project_model(root, base, named_yaml, context, walked)
     for pf in named_yaml:
         path = project_context.real(pf.source.abspath)
         role = model.role_of(path) if pf.docs else None
         if role is not None and model.is_partial(path):
             pf.role = Role(role.role, role.reason)  # shown by the verbose listing
+    if schema_ids:  # before every other rule: typos are corrected in the model
+        from manifestlint.schema.check import prepare
+
+        correct = "schema-unknown-field" in schema_ids
+        for realm, index in indexes.items():
+            if index.objects:  # a realm's CRDs validate that realm's custom resources
+                # kustomize patches are fragments: per-object rules skip them (see _lint_file)
+                whole = [pf for pf in parsed if roles[id(pf)].realm == realm and pf.role is None]
+                reported = (doc for pf in whole for doc in pf.docs)
+                prepare(reported, index.objects, config.kubernetes_version, correct)
+    config_ids = {r.id for r in rules} & {"alertmanager-invalid-field", "prometheus-invalid-field"}
+    if config_ids:
+        from manifestlint.schema.check import prepare_configs
+
+        prepare_configs((doc for pf in parsed for doc in pf.docs), config_ids)
 
     def project_objects() -> list[YamlDoc]:
         """Every Kubernetes object of the project, read now if the index has not (a

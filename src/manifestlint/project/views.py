@@ -114,7 +114,7 @@ def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
             wanted = create or isinstance(root.path_get(*path), YMap)
             if kind in kinds and isinstance(root.path_get(path[0]), YMap) and wanted:
                 _set_path(new_root, path, selector_labels, create)
-    return YamlDoc(doc.path, doc.index, new_root, doc.span, doc.kind, doc.text)
+    return YamlDoc(doc.path, doc.index, new_root, doc.span, doc.kind, doc.text, doc.schema)
 
 
 __all__ = ["view"]

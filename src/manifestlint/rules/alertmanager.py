@@ -159,30 +159,125 @@ def undefined_receiver(doc: YamlDoc, ctx) -> Iterator[Finding]:
 # ---------------------------------------------------------------- what Alertmanager refuses
 
 
-def _unknown(doc: YamlDoc, mapping: Any, allowed: set[str], type_name: str) -> Iterator[Finding]:
-    if isinstance(mapping, YMap):
-        for key in mapping:
-            if key not in allowed:
-                meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
-                hint = f" (did you mean '{meant}'?)" if meant else ""
-                yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}{hint}")
+def _unknown_keys(root: YMap) -> Iterator[tuple[YMap, Any, set[str], str]]:
+    """(mapping, key, allowed keys, Go type) for every key Alertmanager does not know."""
+    holders: list[tuple[Any, set[str], str]] = [
+        (root, TOP_KEYS, "config.plain"),
+        (root.get("global"), GLOBAL_KEYS, "config.GlobalConfig"),
+    ]
+    holders += [(route, ROUTE_KEYS, "config.Route") for route, _depth in _routes(root)]
+    inhibits = root.get("inhibit_rules")
+    holders += [
+        (inhibit, INHIBIT_KEYS, "config.InhibitRule")
+        for inhibit in (inhibits if isinstance(inhibits, YList) else ())
+    ]
+    holders += [(receiver, {"name"} | set(INTEGRATIONS), "config.Receiver") for receiver in _receivers(root)]
+    for _receiver, key, cfg in _integrations(root):
+        holders.append((cfg, INTEGRATIONS[key] | _COMMON, f"{key.removesuffix('_configs')}.plain"))
+    for mapping, allowed, type_name in holders:
+        if isinstance(mapping, YMap):
+            for key in mapping:
+                if key not in allowed:
+                    yield mapping, key, allowed, type_name
+
+
+def field_typos(doc: YamlDoc) -> list[tuple[YMap, str, str]]:
+    """(mapping, misspelt key, meant key) for the confident misspellings (schema/check.py
+    reports them through alertmanager-invalid-field, then corrects them in the model)."""
+    out = []
+    for mapping, key, allowed, _type in _unknown_keys(doc.root):
+        meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
+        if meant is not None and meant not in mapping:
+            out.append((mapping, key, meant))
+    return out
 
 
 @rule("alertmanager-invalid-field", "alertmanager")
 def invalid_field(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    if doc.schema is not None and "alertmanager-invalid-field" in doc.schema:
+        yield from doc.schema["alertmanager-invalid-field"]  # found before typos were corrected
+        return
+    for mapping, key, allowed, type_name in _unknown_keys(doc.root):
+        meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
+        hint = f" (did you mean '{meant}'?)" if meant else ""
+        yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}{hint}")
+
+
+# Fields whose Go type is not a string: go-yaml's strict unmarshal refuses another YAML type
+# (`continue: "yes"` is "cannot unmarshal !!str `yes` into bool"). From Alertmanager's
+# config/config.go and config/notifiers.go (v0.27).
+_BOOL, _INT, _UINT, _LIST, _MAP = "bool", "int", "uint64", "[]string", "map[string]string"
+# Matchers (match, match_re, matchers) are alertmanager-invalid-matcher's.
+ROUTE_TYPES = {
+    "continue": _BOOL, "group_by": _LIST, "mute_time_intervals": _LIST, "active_time_intervals": _LIST,
+    "routes": "[]*config.Route",
+}  # fmt: skip
+INHIBIT_TYPES = {"equal": _LIST}
+GLOBAL_TYPES = {"smtp_require_tls": _BOOL}
+INTEGRATION_TYPES: dict[str, dict[str, str]] = {
+    "email_configs": {"require_tls": _BOOL, "force_implicit_tls": _BOOL, "headers": _MAP},
+    "slack_configs": {
+        "short_fields": _BOOL,
+        "link_names": _BOOL,
+        "update_message": _BOOL,
+        "mrkdwn_in": _LIST,
+    },
+    "webhook_configs": {"max_alerts": _UINT},
+    "incidentio_configs": {"max_alerts": _UINT},
+    "opsgenie_configs": {"update_alerts": _BOOL, "details": _MAP},
+    "pushover_configs": {"html": _BOOL, "monospace": _BOOL},
+    "telegram_configs": {"chat_id": "int64", "message_thread_id": _INT, "disable_notifications": _BOOL},
+    "rocketchat_configs": {"short_fields": _BOOL, "link_names": _BOOL},
+    "pagerduty_configs": {"details": _MAP},
+    "victorops_configs": {"custom_fields": _MAP},
+}
+_TAGS = {bool: "!!bool", int: "!!int", float: "!!float", str: "!!str", YMap: "!!map", YList: "!!seq"}
+
+
+def _type_ok(value: Any, go_type: str) -> bool:
+    if value is None:
+        return True
+    if go_type == _BOOL:
+        return type(value) is bool
+    if go_type in (_INT, "int64"):
+        return type(value) is int
+    if go_type == _UINT:
+        return type(value) is int and value >= 0
+    if go_type == _MAP:
+        return type(value) is YMap
+    return type(value) is YList
+
+
+def _type_problems(doc: YamlDoc, mapping: Any, types: dict[str, str]) -> Iterator[Finding]:
+    if not isinstance(mapping, YMap):
+        return
+    for key, go_type in types.items():
+        value = mapping.get(key)
+        if key in mapping and not _type_ok(value, go_type):
+            shown = value if isinstance(value, (str, int, float)) else ""
+            text = f" `{str(shown).lower() if type(value) is bool else shown}`" if shown != "" else ""
+            yield doc_hit(
+                doc,
+                mapping.where(key),
+                f"{key}: cannot unmarshal {_TAGS.get(type(value), '!!str')}{text} into {go_type}",
+            )
+
+
+@rule("alertmanager-invalid-type", "alertmanager")
+def invalid_type(doc: YamlDoc, ctx) -> Iterator[Finding]:
     root = doc.root
-    yield from _unknown(doc, root, TOP_KEYS, "config.plain")
-    yield from _unknown(doc, root.get("global"), GLOBAL_KEYS, "config.GlobalConfig")
+    yield from _type_problems(doc, root.get("global"), GLOBAL_TYPES)
     for route, _depth in _routes(root):
-        yield from _unknown(doc, route, ROUTE_KEYS, "config.Route")
+        yield from _type_problems(doc, route, ROUTE_TYPES)
     inhibits = root.get("inhibit_rules")
     for inhibit in inhibits if isinstance(inhibits, YList) else ():
-        yield from _unknown(doc, inhibit, INHIBIT_KEYS, "config.InhibitRule")
-    for receiver in _receivers(root):
-        yield from _unknown(doc, receiver, {"name"} | set(INTEGRATIONS), "config.Receiver")
+        yield from _type_problems(doc, inhibit, INHIBIT_TYPES)
     for _receiver, key, cfg in _integrations(root):
-        type_name = key.removesuffix("_configs")
-        yield from _unknown(doc, cfg, INTEGRATIONS[key] | _COMMON, f"{type_name}.plain")
+        yield from _type_problems(doc, cfg, {"send_resolved": _BOOL, **INTEGRATION_TYPES.get(key, {})})
+        http = cfg.get("http_config")
+        yield from _type_problems(doc, http, {"follow_redirects": _BOOL, "enable_http2": _BOOL})
+        tls = http.get("tls_config") if isinstance(http, YMap) else None
+        yield from _type_problems(doc, tls, {"insecure_skip_verify": _BOOL})
 
 
 @rule("alertmanager-invalid-route", "alertmanager")

@@ -113,32 +113,46 @@ def inside(doc: YamlDoc, mapping: YMap, key: Any, offset: int, width: int = 1) -
 @rule("prometheus-invalid-field", "prometheus-rules")
 def invalid_field(groups: RuleGroups, ctx) -> Iterator[Finding]:
     doc = groups.doc
+    if doc.schema is not None and "prometheus-invalid-field" in doc.schema:
+        yield from doc.schema["prometheus-invalid-field"]  # found before typos were corrected
+        return
+    for mapping, key, allowed, type_name in _unknown_keys(groups):
+        yield doc_hit(
+            doc, mapping.key_span(key), f"field {key} not found in type {type_name}{_hint(key, allowed)}"
+        )
+
+
+def _unknown_keys(groups: RuleGroups) -> Iterator[tuple[YMap, Any, Any, str]]:
+    """(mapping, key, allowed keys, Go type) for every key Prometheus does not know."""
     if not _is_cr(groups):
         for key in groups.container:
             if key not in FILE_KEYS:
-                message = f"field {key} not found in type rulefmt.RuleGroups{_hint(key, FILE_KEYS)}"
-                yield doc_hit(doc, groups.container.key_span(key), message)
+                yield groups.container, key, FILE_KEYS, "rulefmt.RuleGroups"
     allowed = CR_GROUP_KEYS if _is_cr(groups) else RULER_GROUP_KEYS
     if not isinstance(groups.groups, YList):
         return
     for group in groups.groups:
-        if not isinstance(group, YMap):
-            continue
-        for key in group:
-            if key not in allowed:
-                yield doc_hit(
-                    doc,
-                    group.key_span(key),
-                    f"field {key} not found in type rulefmt.RuleGroup{_hint(key, allowed)}",
-                )
+        if isinstance(group, YMap):
+            for key in group:
+                if key not in allowed:
+                    yield group, key, allowed, "rulefmt.RuleGroup"
     for _group, entry in iter_rules(groups):
         for key in entry:
             if key not in RULE_KEYS:
-                yield doc_hit(
-                    doc,
-                    entry.key_span(key),
-                    f"field {key} not found in type rulefmt.Rule{_hint(key, RULE_KEYS)}",
-                )
+                yield entry, key, RULE_KEYS, "rulefmt.Rule"
+
+
+def field_typos(groups: RuleGroups) -> list[tuple[YMap, str, str]]:
+    """(mapping, misspelt key, meant key) for the confident misspellings (schema/check.py
+    reports them through prometheus-invalid-field, then corrects them in the model)."""
+    from manifestlint.schema.validate import suggest
+
+    out = []
+    for mapping, key, allowed, _type in _unknown_keys(groups):
+        meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
+        if meant is not None and meant not in mapping:
+            out.append((mapping, key, meant))
+    return out
 
 
 def _hint(key: object, allowed) -> str:

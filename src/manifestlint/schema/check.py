@@ -127,3 +127,33 @@ def prepare(docs: Iterable[YamlDoc], context: Iterable[YamlDoc], version: str, c
                 doc.schema = check_doc(doc, catalog, correct)
             except RecursionError:
                 doc.schema = {}
+
+
+def prepare_configs(docs: Iterable[YamlDoc], active: set[str]) -> None:
+    """Alertmanager configs and Prometheus rule files: their *-invalid-field findings are
+    taken before misspelt keys are corrected in the model (`recievers:`, `lables:`), so the
+    typo is reported once and the other rules read the file as meant."""
+    from manifestlint.classify import rule_groups
+
+    for doc in docs:
+        if not isinstance(doc.root, YMap):
+            continue
+        if doc.kind == "alertmanager" and "alertmanager-invalid-field" in active:
+            from manifestlint.rules import alertmanager
+
+            found = list(alertmanager.invalid_field(doc, None))
+            typos = alertmanager.field_typos(doc)
+            doc.schema = {**(doc.schema or {}), "alertmanager-invalid-field": found}
+        elif doc.kind == "prometheus-rules" and "prometheus-invalid-field" in active:
+            from manifestlint.rules import prometheus
+
+            groups = rule_groups(doc)
+            if groups is None:
+                continue
+            found = list(prometheus.invalid_field(groups, None))
+            typos = prometheus.field_typos(groups)
+            doc.schema = {**(doc.schema or {}), "prometheus-invalid-field": found}
+        else:
+            continue
+        for mapping, key, meant in typos:
+            _rename(mapping, key, meant)
