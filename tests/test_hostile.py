@@ -583,3 +583,45 @@ def test_diff_base_refuses_option_like_refs(tmp_path: Path) -> None:
     proc = cli(f"--diff-base=--output={tmp_path / 'written'}", ".", cwd=repo)
     err = no_traceback(proc)
     assert proc.returncode == 2 and "unknown revision" in err and not (tmp_path / "written").exists()
+
+
+def test_side_files_that_are_fifos_or_devices_do_not_hang(tmp_path: Path) -> None:
+    """Kustomizations, Compose/Skaffold files and .env are read by the project model too:
+    a FIFO or a link to /dev/zero under those names must not block or exhaust memory."""
+    (tmp_path / ".manifestlint.yaml").write_text("{}\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "deploy.yaml").write_text(DEPLOY)
+    (tmp_path / "app" / "Dockerfile").write_text("FROM nginx:1.27\n")
+    (tmp_path / "app" / "kustomization.yaml").symlink_to("/dev/zero")
+    for name in ("docker-compose.yml", "compose.yaml", "skaffold.yaml", ".env", "Tiltfile"):
+        os.mkfifo(tmp_path / "app" / name)
+    proc = cli("-f", "json", ".", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert _unreadable(proc)["app/kustomization.yaml"] == "a character device, not a regular file; not read"
+
+
+def test_file_swapped_for_a_fifo_mid_run_does_not_hang(tmp_path: Path) -> None:
+    """Between the check and the open, x.yaml keeps being replaced by a FIFO and back: the
+    open never blocks (O_NONBLOCK) and fstat on the open file decides."""
+    import threading
+
+    (tmp_path / "regular").write_text(DEPLOY)
+    os.mkfifo(tmp_path / "fifo")
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            for source in ("regular", "fifo"):
+                os.link(tmp_path / source, tmp_path / "next")
+                os.replace(tmp_path / "next", tmp_path / "x.yaml")
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        for _ in range(8):
+            proc = cli("-f", "json", "x.yaml", cwd=tmp_path)  # raises TimeoutExpired on a hang
+            no_traceback(proc)
+            assert proc.returncode == 1
+    finally:
+        stop.set()
+        swapper.join()

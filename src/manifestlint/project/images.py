@@ -296,11 +296,11 @@ MAX_SIDE_FILE = 1024 * 1024  # Compose/Skaffold/Tilt/action files larger than th
 
 
 def _read_text(path: Path) -> str | None:
-    try:
-        if path.stat().st_size > MAX_SIDE_FILE:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    from manifestlint.safeio import Unreadable, read_regular
+
+    try:  # only a regular file: a FIFO or /dev/zero named like a side file must not hang
+        return read_regular(path, MAX_SIDE_FILE).decode("utf-8", errors="replace")
+    except Unreadable:
         return None
 
 

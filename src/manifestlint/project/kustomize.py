@@ -130,12 +130,11 @@ def load(path: Path) -> dict | None:
     """The kustomization's first YAML document as a mapping; None when unreadable or not one.
     Read with the bounded parser every input goes through (kustomization files are input)."""
     from manifestlint.parse.yaml import parse_stream
+    from manifestlint.safeio import Unreadable, read_regular
 
-    try:
-        if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
-            return None
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except (OSError, ValueError):
+    try:  # only a regular file: a FIFO or /dev/zero named kustomization.yaml must not hang
+        text = read_regular(path, MAX_KUSTOMIZATION_BYTES).decode("utf-8-sig", errors="replace")
+    except (Unreadable, ValueError):
         return None
     try:
         docs, _errors, _dups = parse_stream(text, path.as_posix())
