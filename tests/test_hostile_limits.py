@@ -294,3 +294,31 @@ def test_cross_file_rule_crash_is_a_finding_in_every_format(fmt: str, tmp_path: 
     out = proc.stdout.decode()
     assert proc.returncode != 0 and "manifestlint-internal-error" in out and "k8s-missing-pdb" in out, out
     assert b"Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------------ near-linear rules
+
+
+def _timed_lint(path: Path) -> float:
+    import time
+
+    start = time.perf_counter()
+    lint(path, timeout=60)
+    return time.perf_counter() - start
+
+
+def test_many_merge_keys_are_linear(tmp_path: Path) -> None:
+    """100k `<<:` keys in one mapping took 38 s (list concatenation per key)."""
+    (tmp_path / "m.yaml").write_text(
+        "base: &b {x: 1}\nm:\n" + "  <<: *b\n" * 100_000 + POD.replace("apiVersion", "---\napiVersion")
+    )
+    assert _timed_lint(tmp_path) < 20
+
+
+def test_many_stages_are_linear(tmp_path: Path) -> None:
+    """4,000 stages, each FROM the previous one: over 60 s (a dataclass `in` list per step)."""
+    stages = "".join(
+        f"FROM s{i - 1} AS s{i}\nRUN echo {i}\nCOPY --from=s{i - 1} /a /a\n" for i in range(1, 4000)
+    )
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19 AS s0\n" + stages)
+    assert _timed_lint(tmp_path) < 20

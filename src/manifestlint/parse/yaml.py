@@ -146,7 +146,9 @@ class _Converter:
             if type(knode) is ScalarNode:
                 key = knode.value
                 if key == "<<" and not knode.style:
-                    merges = (merges or []) + [vnode]
+                    if merges is None:
+                        merges = []
+                    merges.append(vnode)  # 100k `<<:` keys: concatenation was quadratic
                     continue
             else:
                 key = f"<complex key at line {knode.start_mark.line + self.line0 + 1}>"

@@ -143,8 +143,10 @@ def action_role(folder: Path) -> ImageRole | None:
 def image_chain(df: Any) -> list:
     """The final stage and the stages it is built FROM, final first."""
     chain: list = []
+    seen: set[int] = set()  # stage indexes: `stage in chain` compared whole dataclasses, quadratic
     stage = df.final_stage
-    while stage is not None and stage not in chain:
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
         chain.append(stage)
         stage = df.stages[stage.parent_stage] if stage.parent_stage is not None else None
     return chain

@@ -166,8 +166,10 @@ def _stage_label(df: Dockerfile, instr: Instruction, outside: str = "") -> str:
 def _chain(df: Dockerfile) -> list[Stage]:
     """The final stage and the stages it is built FROM, final first."""
     chain: list[Stage] = []
+    seen: set[int] = set()  # stage indexes: `stage in chain` compared whole dataclasses, quadratic
     stage = df.final_stage
-    while stage is not None and stage not in chain:
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
         chain.append(stage)
         stage = df.stages[stage.parent_stage] if stage.parent_stage is not None else None
     return chain
