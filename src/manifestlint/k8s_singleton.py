@@ -9,9 +9,10 @@
 - a Deployment whose pods share a ReadWriteOnce claim, or that mounts a claim and uses the
   `Recreate` strategy: the volume attaches to one node, so a second pod never starts elsewhere
   (Recreate is how authors say "never two at once");
-- a workload named as the one instance of its role (`*-standalone`, `*-primary`, `*-master`);
-- a load generator (locust, k6, microservices-demo's loadgenerator): it serves nothing, and
-  more copies only multiply the load.
+- a workload named as a datastore (`carts-db`, `orders-mongo`; not `redis-exporter`,
+  `db-proxy`) or as the one instance of its role (`*-standalone`, `*-primary`, `*-master`);
+- a load generator (locust, k6, microservices-demo's loadgenerator, robot-shop's `load`): it
+  serves nothing, and more copies only multiply the load.
 
 Anything else is not evidence: a web server at one replica is still reported.
 """
@@ -31,9 +32,20 @@ DATASTORE_IMAGES = frozenset({
 })  # fmt: skip
 # Name words of a workload that is the single instance of its role.
 SINGLE_ROLE_WORDS = frozenset({"standalone", "singleton", "primary", "master"})
-# Load generators: name fragments, and image components.
-LOAD_NAME = re.compile(r"load-?gen|load-generator|traffic-?gen|locust")
+# Name words of a datastore (`carts-db`, `user-db`, `orders-mongo`), unless another word says
+# the workload only sits beside one (`redis-exporter`, `db-proxy`, `postgres-operator`).
+DATASTORE_WORDS = frozenset({"db", "database", "postgres", "postgresql", "mysql", "mariadb", "mongo",
+                             "mongodb", "redis", "valkey"})  # fmt: skip
+BESIDE_WORDS = frozenset({
+    "exporter", "proxy", "pooler", "pgbouncer", "bouncer", "admin", "ui", "web", "commander",
+    "operator", "backup", "migrate", "migration", "migrations", "api",
+})  # fmt: skip
+# Load generators: name fragments, image components, and the command they run.
+LOAD_NAME = re.compile(
+    r"(^|[-_])(load-?gen(erator)?|load-?test(er|s)?|traffic-?gen(erator)?|locust)($|[-_])|(^|[-_])load$"
+)
 LOAD_IMAGES = frozenset({"locust", "locustio", "k6", "vegeta", "jmeter", "gatling", "artillery", "hey"})
+LOAD_COMMAND = re.compile(r"\blocust\b|\bk6 run\b|\bvegeta attack\b")
 
 
 def _image_component(image: object) -> str:
@@ -50,17 +62,20 @@ def singleton_evidence(doc: YamlDoc, template: PodTemplate | None, index: Index)
     """Why this workload runs one replica by design, or None when nothing says so."""
     name = name_of(doc).lower()
     kind = doc.root.get("kind")
-    images = (
-        [_image_component(c.get("image")) for c, _ in containers(template.spec, init=False)]
-        if template
-        else []
-    )
+    found = [c for c, _ in containers(template.spec, init=False)] if template is not None else []
+    images = [_image_component(c.get("image")) for c in found]
     if LOAD_NAME.search(name) or any(LOAD_NAME.search(i) or i in LOAD_IMAGES for i in images):
         return "a load generator serves no traffic"
+    commands = " ".join(_command_text(c) for c in found)
+    if LOAD_COMMAND.search(commands):
+        return "a load generator serves no traffic (it runs one)"
     datastores = [i for i in images if i in DATASTORE_IMAGES]
     if datastores:
         return f"{datastores[0]} is a single-primary datastore: a second replica is a second database"
     words = set(re.split(r"[-_.]", name))
+    if words & DATASTORE_WORDS and not words & BESIDE_WORDS:
+        word = sorted(words & DATASTORE_WORDS)[0]
+        return f"its name marks a datastore ({word}): a second replica is a second database"
     if words & SINGLE_ROLE_WORDS:
         return f"its name marks the single {sorted(words & SINGLE_ROLE_WORDS)[0]} instance of its role"
     if kind == "Deployment" and template is not None:
@@ -78,6 +93,15 @@ def singleton_evidence(doc: YamlDoc, template: PodTemplate | None, index: Index)
             ):
                 return f"its pods share the ReadWriteOnce claim {claim} (it attaches to one node)"
     return None
+
+
+def _command_text(container: dict) -> str:
+    parts = []
+    for key in ("command", "args"):
+        value = container.get(key)
+        if isinstance(value, list):
+            parts.extend(str(v) for v in value if isinstance(v, (str, int)))
+    return " ".join(parts)
 
 
 def _claims(template: PodTemplate) -> list[str]:
