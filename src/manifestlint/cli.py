@@ -281,6 +281,82 @@ def _changed_targets(
     return targets, changed
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["markdown", "text", "json"]), default="markdown",
+    show_default=True,
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("-c", "--config", "config_path", type=str, help="Configuration file (default: found upward).")
+@click.option(
+    "--checklist", "checklist_path", type=click.Path(dir_okay=False),
+    help="A Markdown checklist (`- [x] item` lines) to verify instead of the built-in one.",
+)  # fmt: skip
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note", "none"]),
+    default=None,
+    help="Lowest severity of a failing item that makes the exit code 1 [default: warning].",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when items fail.")
+@click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
+def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zero, no_context) -> None:
+    """The production-readiness checklist with a status per item: verified, failing (with
+    every finding as path:line), absent, or not statically checkable."""
+    import gc
+
+    gc.disable()
+    from manifestlint.checklist import items as checklist_items
+    from manifestlint.checklist import render
+    from manifestlint.checklist.evidence import Project
+    from manifestlint.checklist.verdict import FAILING, judge
+    from manifestlint.config import ConfigError, load_config
+    from manifestlint.discover import PathNotFound
+    from manifestlint.engine import lint as run_lint
+    from manifestlint.model import Severity
+    from manifestlint.rules.prometheus_thresholds import project_alerts
+
+    cwd = Path.cwd()
+    source = Path(checklist_path) if checklist_path else checklist_items.seed_path()
+    try:
+        checklist_text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageFailure(f"--checklist {source}: cannot read: {exc}") from None
+    items = checklist_items.parse_checklist(checklist_text)
+    if not items:
+        raise UsageFailure(f"--checklist {source}: no `- [ ]` or `- [x]` items found")
+    try:
+        registry = _registry()
+        config = load_config(config_path, cwd, registry)
+        result = run_lint(list(paths), registry, config, cwd, use_context=not no_context)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    except PathNotFound as exc:
+        raise UsageFailure(f"no such file or directory: {exc.args[0]}") from None
+    from manifestlint.index import Index
+
+    index = result.index or Index()
+    alerts = [a for a in project_alerts(index, config.alert_policy) if index.reported(a.groups.doc)]
+    project = Project(index, config.alert_policy, alerts)
+    verdicts = judge(items, result, registry, project)
+    title = f"Production-readiness checklist: {' '.join(paths)}"
+    if fmt == "json":
+        text = render.as_json(verdicts, title, alerts)
+    elif fmt == "text":
+        text = render.text(verdicts, title)
+    else:
+        text = render.markdown(verdicts, title)
+    _emit(text.encode("utf-8", "backslashreplace"), output)
+
+    threshold = fail_on or config.fail_on
+    if exit_zero or threshold == "none":
+        sys.exit(0)
+    level = Severity.parse(threshold)
+    failing = [v for v in verdicts if v.status == FAILING and v.severity is not None and v.severity >= level]
+    sys.exit(1 if failing else 0)
+
+
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table")
 def list_rules(fmt: str) -> None:

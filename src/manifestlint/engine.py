@@ -50,6 +50,7 @@ class LintResult:
     cwd: Path  # what display paths are relative to
     listing: list[Entry] = field(default_factory=list)  # every file linted or skipped, and why
     model: ProjectModel | None = None  # bundles and roles (manifestlint.project)
+    index: Index | None = None  # the deployable files' index (context included): `checklist` reads it
 
     def relative(self, path: str) -> str:
         """A display path as a root-relative POSIX path (SARIF uris, fingerprints, baselines)."""
@@ -397,7 +398,7 @@ def _lint(
     findings = _cap(findings)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
-    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd, listing, model)
+    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd, listing, model, main_index)
 
 
 _UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
