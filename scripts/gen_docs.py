@@ -1,4 +1,5 @@
-"""Regenerate docs/rules/*.md and docs/rules.md from rule metadata and fixtures."""
+"""Regenerate docs/rules/*.md and docs/rules.md from rule metadata and fixtures, and the
+committed checklist verdict of the FreeAgentics example (docs/checklist-freeagentics.md)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ def main() -> None:
     )
     (ROOT / "docs" / "rules.md").write_text(index, encoding="utf-8")
     print(f"wrote {len(list(registry))} rule pages")
+    checklist_report()
+
+
+def checklist_report() -> None:
+    """`manifestlint checklist examples/freeagentics`, as the README shows it: any rule change
+    that alters the verdict regenerates it (tests/test_checklist.py checks it is current)."""
+    import subprocess
+
+    report = ROOT / "docs" / "checklist-freeagentics.md"
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "manifestlint", "checklist", "examples/freeagentics", "-o", str(report)]
+    subprocess.run(cmd, cwd=ROOT, env=env, check=False, capture_output=True)
 
 
 if __name__ == "__main__":

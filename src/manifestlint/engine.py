@@ -386,9 +386,15 @@ def _lint(
         findings.extend(_lint_file(pf, dispatch, contexts[roles[id(pf)].realm], model))
     if project_rules:
         report_paths = {pf.source.path for pf in parsed}
+        per_bundle = [r for r in project_rules if r.id not in WHOLE_PROJECT_RULES]
         findings.extend(
-            _project_findings(project_rules, contexts[""], model, parsed, context, report_paths, str(cwd))
+            _project_findings(per_bundle, contexts[""], model, parsed, context, report_paths, str(cwd))
         )
+        for rule in (r for r in project_rules if r.id in WHOLE_PROJECT_RULES):
+            for realm, index in indexes.items():  # the deployable files, and each test-data folder
+                found: list[Finding] = []
+                _run_rule(rule, index, contexts[realm][rule.id], found)
+                findings.extend(f for f in found if f.path in index.report_paths)
     findings = _one_per_problem(findings)
 
     findings = _suppress(findings, parsed, registry)
@@ -398,7 +404,8 @@ def _lint(
     findings = _cap(findings)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
-    return LintResult(findings, artifacts, rules, root or _source_root(paths, cwd), cwd, listing, model, main_index)
+    result_root = root or _source_root(paths, cwd)
+    return LintResult(findings, artifacts, rules, result_root, cwd, listing, model, main_index)
 
 
 _UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
@@ -470,6 +477,12 @@ def _project_model(
     kustomizations = project_context.kustomization_files(root, walked, named_paths)
     test_base = project_context.real(base)
     return project_context.build_model(root, docs, kustomizations, lambda p: _is_test_data(p, test_base))
+
+
+# The project's alerting as a whole: a Prometheus loads every rule file of the project whatever
+# bundle (Kustomize tree, folder) holds it, so the thresholds and golden-signal coverage are
+# judged once over all of them (named and context files), not per bundle.
+WHOLE_PROJECT_RULES = frozenset({"prometheus-alert-threshold", "prometheus-missing-golden-alert"})
 
 
 def _project_findings(
