@@ -49,6 +49,7 @@ REALM = PROJECTS / "testdata-realm"
         ("tests.yaml", DEPLOYABLE, ""),  # the file's own name says nothing
         ("overlays/test/kustomization.yaml", DEPLOYABLE, ""),  # an environment overlay
         ("clusters/test/apps.yaml", DEPLOYABLE, ""),
+        ("deploy/overlays/e2e/patch.yaml", DEPLOYABLE, ""),
         ("testing/pod.yaml", DEPLOYABLE, ""),  # too ambiguous (an environment name) to skip
     ],
 )

@@ -29,8 +29,8 @@ TEST_DATA_DIRS = frozenset(
      "e2e", "e2etests", "e2e-tests", "fixtures", "__fixtures__", "__tests__"}
 )  # fmt: skip
 
-# A folder named `test` directly inside one of these is a deployment environment (a Kustomize
-# overlay `overlays/test`, an Argo/Flux `clusters/test`), not test data.
+# A test-data name directly inside one of these is a deployment environment (a Kustomize
+# overlay `overlays/test`, an Argo/Flux `clusters/e2e`), not test data.
 ENVIRONMENT_PARENTS = frozenset({"overlays", "environments", "envs", "env", "clusters", "stages"})
 
 DEPLOYABLE = "deployable"
@@ -64,12 +64,12 @@ class Role:
 PLAIN = Role(DEPLOYABLE, "no test-data folder, not a chart template")
 
 
-def test_data_folder(parts: tuple[str, ...]) -> int | None:
+def first_test_data_folder(parts: tuple[str, ...]) -> int | None:
     """Index of the first folder in `parts` (folders only, outermost first) that holds test
     data, or None. `overlays/test` and the like are environments, not test data."""
     for i, part in enumerate(parts):
         if part.lower() in TEST_DATA_DIRS:
-            if part.lower() == "test" and i > 0 and parts[i - 1].lower() in ENVIRONMENT_PARENTS:
+            if i > 0 and parts[i - 1].lower() in ENVIRONMENT_PARENTS:
                 continue
             return i
     return None
@@ -97,7 +97,7 @@ def in_test_data(relpath: PurePosixPath) -> Role | None:
     """Test data: a file below a test-data folder of its project (`relpath` is relative to the
     project root: the folders above the project say nothing about the file)."""
     folders = relpath.parts[:-1]
-    index = test_data_folder(folders)
+    index = first_test_data_folder(folders)
     if index is None:
         return None
     folder = PurePosixPath(*folders[: index + 1]).as_posix()
