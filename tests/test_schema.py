@@ -48,6 +48,7 @@ def test_misspelt_fields_are_reported_once_at_the_typo() -> None:
     assert "did you mean `retentionDays`?" in messages[(109, 3)]
     # the misplaced outlier-detection fields have no near-miss under connectionPool.http
     assert messages[(63, 9)].startswith("unknown field `consecutiveGatewayErrors` in spec.trafficPolicy")
+    assert messages[(63, 9)].endswith("is a field of spec.trafficPolicy.outlierDetection: misplaced?")
 
 
 def test_without_the_schema_rule_the_typo_is_not_corrected() -> None:

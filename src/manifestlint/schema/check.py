@@ -10,6 +10,7 @@ ids and severities and applies suppression and selection like for any rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -65,6 +66,10 @@ def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Findi
         span = _span(holder, key, problem) if holder is not None else root.start()
         if problem == v.UNKNOWN:
             message = message.replace(v.SOURCE, f" (not in the schema of {source})")
+            if "did you mean" not in message and isinstance(key, str):
+                home = _field_home(node, key, v.render(_path[0]) if _path else "")
+                if home:
+                    message += f"; `{key}` is a field of {home}: misplaced?"
         out.setdefault(RULES[problem], []).append(
             Finding("", Severity.WARNING, doc.path, span, message, ident, doc.index)
         )
@@ -72,6 +77,45 @@ def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Findi
         for mapping, key, meant in walker.typos:
             _rename(mapping, key, meant)
     return out
+
+
+def _field_home(root: v.Node, key: str, here: str) -> str | None:
+    """The one place near `here` where the kind's schema has a field named `key`, for a field
+    written at the wrong level (FreeAgentics' outlier-detection fields under
+    connectionPool.http). Near: it shares at least two path segments with `here`, or holds
+    it; found breadth first, and only when one place at that depth qualifies."""
+    here_parts = re.sub(r"\[\d+\]", "[]", here).split(".")
+    level: list[tuple[v.Node, str]] = [(root, "")]
+    seen = {id(root)}
+    for _depth in range(12):
+        homes: set[str] = set()
+        following: list[tuple[v.Node, str]] = []
+        for node, path in level:
+            parts = path.split(".") if path else []
+            for name, child in (node.props or {}).items():
+                near = parts and (here_parts[: len(parts)] == parts or _common(parts, here_parts) >= 2)
+                if name == key and near and parts != here_parts:
+                    homes.add(path)
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    following.append((child, f"{path}.{name}" if path else name))
+            for child, suffix in ((node.items, "[]"), (node.extra, ".*")):
+                if isinstance(child, v.Node) and id(child) not in seen:
+                    seen.add(id(child))
+                    following.append((child, path + suffix))
+        if homes:
+            return homes.pop() if len(homes) == 1 else None
+        level = following
+    return None
+
+
+def _common(a: list[str], b: list[str]) -> int:
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
 
 
 def _rename(mapping: YMap, key: str, meant: str) -> None:
