@@ -155,3 +155,18 @@ def test_rule_file_typo_once(tmp_path: Path) -> None:
     found = [(f.span.line, f.span.col, f.rule) for f in run_file(path, use_context=False).findings]
     assert (7, 9, "prometheus-invalid-field") in found
     assert not [f for f in found if f[2] == "prometheus-alert-missing-severity"]
+
+
+def test_freeagentics_outlier_detection_misplaced_under_connection_pool(corpus: Path) -> None:
+    """The expected true finding of issue 11: five outlier-detection fields written under
+    connectionPool.http, which Istio's CRD prunes (so outlier detection is never configured)."""
+    path = corpus / "freeagentics" / "k8s" / "istio-service-mesh.yaml"
+    found = [f for f in run_file(path, use_context=False).findings if f.rule.startswith("schema-")]
+    unknown = [(f.span.line, f.span.col) for f in found if f.rule == "schema-unknown-field"]
+    assert unknown == [(131, 9), (132, 9), (133, 9), (134, 9), (135, 9)]
+    assert all("outlierDetection: misplaced?" in f.message for f in found if f.rule == "schema-unknown-field")
+    # EnvoyFilter is served as networking.istio.io/v1alpha3 only: the API server has no v1beta1 of it
+    kinds = [(f.span.line, f.message) for f in found if f.rule == "schema-unknown-kind"]
+    assert kinds == [(356, "networking.istio.io/v1beta1 EnvoyFilter is not served by the "
+                      "CustomResourceDefinitions known (shipped or in the project) "
+                      "(served: networking.istio.io/v1alpha3)")]  # fmt: skip
