@@ -625,3 +625,13 @@ def test_file_swapped_for_a_fifo_mid_run_does_not_hang(tmp_path: Path) -> None:
     finally:
         stop.set()
         swapper.join()
+
+
+@pytest.mark.parametrize(
+    "args", [["--bogus", "."], [], ["-f", "xml", "."], ["--fail-on=x", "."], ["-o", ".", "a.yaml"]]
+)
+def test_usage_errors_are_exit_2_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    proc = cli(*args, cwd=tmp_path)
+    err = no_traceback(proc)
+    assert proc.returncode == 2 and len(err.strip().splitlines()) == 1 and err.startswith("Error: "), err

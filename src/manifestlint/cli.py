@@ -391,6 +391,12 @@ def entry() -> None:
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+    except click.UsageError as exc:  # one line, like every other exit 2
+        from manifestlint.output import printable
+
+        where = exc.ctx.command_path if exc.ctx is not None else "manifestlint"
+        sys.stderr.write(f"Error: {printable(exc.format_message())} (see `{where} --help`)\n")
+        code = exc.exit_code
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code

@@ -137,8 +137,10 @@ def _run_rule(
                 _clip(f"internal error in rule {rule.id}: {exc!r}", MAX_MESSAGE),
             )
         )
-        print(_clip(f"manifestlint: internal error in rule {rule.id} on {path}: {exc!r}", MAX_MESSAGE),
-              file=sys.stderr)  # fmt: skip
+        from manifestlint.output import printable  # the path may hold control characters
+
+        line = _clip(f"manifestlint: internal error in rule {rule.id} on {path}: {exc!r}", MAX_MESSAGE)
+        print(printable(line), file=sys.stderr)
 
 
 def _cap(findings: list[Finding]) -> list[Finding]:
