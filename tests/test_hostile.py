@@ -635,3 +635,31 @@ def test_usage_errors_are_exit_2_in_one_line(tmp_path: Path, args: list[str]) ->
     proc = cli(*args, cwd=tmp_path)
     err = no_traceback(proc)
     assert proc.returncode == 2 and len(err.strip().splitlines()) == 1 and err.startswith("Error: "), err
+
+
+def test_context_links_leaving_the_tree_are_not_read(tmp_path: Path) -> None:
+    """A context file linked from outside the project must not change a verdict: the PDB
+    outside does not cover the Deployment; the same PDB inside does."""
+    pdb = (
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+        "spec:\n  minAvailable: 1\n  selector: {matchLabels: {app: web}}\n"
+    )
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "pdb.yaml").write_text(pdb)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / ".manifestlint.yaml").write_text("{}\n")
+    (tree / "deploy.yaml").write_text(DEPLOY.replace("replicas: 1", "replicas: 3"))
+    (tree / "pdb.yaml").symlink_to(tmp_path / "outside" / "pdb.yaml")
+
+    def rules() -> set[str]:
+        import json
+
+        proc = cli("-f", "json", "deploy.yaml", cwd=tree)
+        no_traceback(proc)
+        return {f["rule"] for f in json.loads(proc.stdout)["findings"]}
+
+    assert "k8s-missing-pdb" in rules()
+    (tree / "pdb.yaml").unlink()
+    (tree / "pdb.yaml").write_text(pdb)
+    assert "k8s-missing-pdb" not in rules()

@@ -28,6 +28,7 @@ from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.images import ImageProject
 from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, in_test_data
 from manifestlint.registry import Registry, Rule
+from manifestlint.safeio import outside
 
 
 @dataclass(slots=True)
@@ -229,6 +230,8 @@ def _context_files(root: Path, report: set, config: Config, walked: list[Path] |
         if in_test_data(PurePosixPath(file.relative_to(root).as_posix())) or file_key(file) in report:
             continue
         if charts.template_role(file) is not None:
+            continue
+        if os.path.islink(file) and outside(file, root):  # never read what lies outside the tree
             continue
         out.append(Source(file.as_posix(), file, "yaml"))
     return out
