@@ -10,7 +10,7 @@
   `Recreate` strategy: the volume attaches to one node, so a second pod never starts elsewhere
   (Recreate is how authors say "never two at once");
 - a workload named as a datastore (`carts-db`, `orders-mongo`; not `redis-exporter`,
-  `db-proxy`) or as the one instance of its role (`*-standalone`, `*-primary`, `*-master`);
+  `db-proxy`) or as the one instance of its role (`*-standalone`, `*-primary`);
 - a load generator (locust, k6, microservices-demo's loadgenerator, robot-shop's `load`): it
   serves nothing, and more copies only multiply the load.
 
@@ -31,7 +31,8 @@ DATASTORE_IMAGES = frozenset({
     "mongodb", "redis", "redis-stack", "redis-stack-server", "valkey", "influxdb", "mssql/server",
 })  # fmt: skip
 # Name words of a workload that is the single instance of its role.
-SINGLE_ROLE_WORDS = frozenset({"standalone", "singleton", "primary", "master"})
+# (Not "master": sock-shop's queue-master is an ordinary service.)
+SINGLE_ROLE_WORDS = frozenset({"standalone", "singleton", "primary"})
 # Name words of a datastore (`carts-db`, `user-db`, `orders-mongo`), unless another word says
 # the workload only sits beside one (`redis-exporter`, `db-proxy`, `postgres-operator`).
 DATASTORE_WORDS = frozenset({"db", "database", "postgres", "postgresql", "mysql", "mariadb", "mongo",
