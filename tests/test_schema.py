@@ -170,3 +170,18 @@ def test_freeagentics_outlier_detection_misplaced_under_connection_pool(corpus: 
     assert kinds == [(356, "networking.istio.io/v1beta1 EnvoyFilter is not served by the "
                       "CustomResourceDefinitions known (shipped or in the project) "
                       "(served: networking.istio.io/v1alpha3)")]  # fmt: skip
+
+
+def test_stub_crd_does_not_report_every_field(tmp_path: Path) -> None:
+    """A CRD whose schema is only `type: object` says nothing about fields: no unknown-field
+    findings for its objects (a CRD with properties does prune and report)."""
+    path = tmp_path / "stub.yaml"
+    path.write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: ws.example.com}\n"
+        "spec:\n  group: example.com\n  names: {kind: W, plural: ws}\n  scope: Namespaced\n  versions:\n"
+        "    - name: v1\n      served: true\n      storage: true\n      schema:\n"
+        "        openAPIV3Schema: {type: object}\n---\n"
+        "apiVersion: example.com/v1\nkind: W\nmetadata: {name: w}\nspec: {anything: 1}\n"
+    )
+    assert not [f for f in run_file(path, use_context=False).findings if f.rule.startswith("schema-")]

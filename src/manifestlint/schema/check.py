@@ -129,8 +129,8 @@ def _rename(mapping: YMap, key: str, meant: str) -> None:
 
 def _unknown_kind(doc: YamlDoc, catalog: Any, api: str, kind: str) -> Finding | None:
     group = api.rpartition("/")[0]
-    if group in CLIENT_SIDE_GROUPS or group.endswith(".config.k8s.io"):
-        return None
+    if group in CLIENT_SIDE_GROUPS or group.endswith(".config.k8s.io") or (api, kind) == ("v1", "Config"):
+        return None  # (v1 Config is a kubeconfig file)
     root = doc.root
     served = catalog.served_versions(group, kind)
     if catalog.builtin(group):
