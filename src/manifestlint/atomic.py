@@ -4,7 +4,8 @@ The bytes go to a temporary file in the target's folder (created when missing), 
 to disk and then renamed over the target: a write failing part-way (disk full, a file-size
 limit) leaves the previous report intact, and two runs writing the same file leave one
 complete report, never an interleaving. A target that is not a regular file (`/dev/stdout`,
-a FIFO) is written in place: it cannot be replaced, and nothing is lost by writing to it.
+a FIFO) is written in place: it cannot be replaced, and nothing is lost by writing to it; so
+is an existing report in a folder where no temporary file can be created.
 """
 
 from __future__ import annotations
@@ -32,7 +33,16 @@ def write_atomic(target: Path, data: bytes) -> None:
         return
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError:
+        if st is None:
+            raise
+        # No file can be created beside it (a read-only folder holding a writable report):
+        # the only way left is in place, and a failure then is still exit 2, never silence.
+        with open(target, "wb") as handle:
+            handle.write(data)
+        return
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
