@@ -328,3 +328,26 @@ def test_route_endpoints_follow_alertmanager(tmp_path: Path) -> None:
     route = docs[0].root["route"]
     assert [r for _n, r in route_endpoints(route, {"severity": "critical"})] == ["db", "root", "second"]
     assert [r for _n, r in route_endpoints(route, {"severity": "warning"})] == ["root"]
+
+
+def test_alert_policy_from_the_config_file(tmp_path: Path) -> None:
+    """`alert-policy:` is validated by the config schema and read into the policy; a bad
+    value is a one-line usage error (exit 2) naming the key."""
+    from click.testing import CliRunner
+
+    from manifestlint.cli import main
+    from manifestlint.config import ConfigError, load_config
+    from manifestlint.registry import load_registry
+
+    cfg = tmp_path / ".manifestlint.yaml"
+    cfg.write_text("alert-policy:\n  cpu: {above: 90, for: 15m, by-severity: {critical: {above: 97}}}\n")
+    policy = load_config(str(cfg), tmp_path, load_registry()).alert_policy
+    assert (policy.target("cpu").above, policy.target("cpu").for_seconds) == (90, 900)
+    assert policy.target("cpu", "critical").above == 97 and policy.target("memory").above == 85
+    cfg.write_text("alert-policy:\n  cpu: {above: 90, window: 15m}\n")
+    with pytest.raises(ConfigError, match=r"alert-policy\.cpu"):
+        load_config(str(cfg), tmp_path, load_registry())
+    cfg.write_text("alert-policy:\n  disk: {above: 190}\n")
+    (tmp_path / "rules.yaml").write_text("groups: []\n")
+    result = CliRunner().invoke(main, ["lint", "-c", str(cfg), str(tmp_path / "rules.yaml")])
+    assert result.exit_code == 2 and "alert-policy.disk.above" in result.output
