@@ -246,3 +246,166 @@ def test_final_user_resolves_variables_and_bases() -> None:
     assert final_user(parse_dockerfile("FROM python:3.12\n", "D")).root
     assert final_user(parse_dockerfile("FROM ghcr.io/acme/base:1\n", "D")).user is None
     assert final_user(parse_dockerfile("FROM prom/prometheus:v2\n", "D")).user == "nobody"
+
+
+# ------------------------------------------------------------------------------ image links
+
+SERVICE_DOCKERFILE = 'FROM python:3.12-slim\nUSER 10001\nCMD ["app"]\n'  # no HEALTHCHECK: line 1
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+      containers:
+        - name: {name}
+          image: {image}
+{probe}"""
+PROBE = "          readinessProbe:\n            httpGet: {path: /healthz, port: 8080}\n"
+HEALTH = "docker-missing-healthcheck"
+NON_ROOT = "k8s-run-as-non-root-image-user"
+
+
+def project(tmp_path: Path, files: dict[str, str]) -> Path:
+    write(tmp_path, files)
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    return tmp_path
+
+
+def test_compose_healthcheck_and_env_interpolation(tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        {
+            ".env": "API_DOCKERFILE=Dockerfile.api\n",
+            "compose.yaml": (
+                "services:\n"
+                "  api:\n"
+                "    image: acme/api:${TAG:-dev}\n"
+                "    build:\n      context: ./api\n      dockerfile: ${API_DOCKERFILE}\n"
+                "    healthcheck: {test: [CMD, /app, health]}\n"
+                "  worker:\n"
+                "    build: ./worker\n"
+            ),
+            "api/Dockerfile.api": SERVICE_DOCKERFILE,
+            "worker/Dockerfile": SERVICE_DOCKERFILE,
+        },
+    )
+    assert findings(tmp_path, ["."], {HEALTH}) == {("worker/Dockerfile", 1, HEALTH)}
+
+
+def test_kubernetes_probes_through_skaffold_tilt_and_folder_names(tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        {
+            "skaffold.yaml": (
+                "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+                "    - image: cart\n      context: src/cart\n"
+                "    - image: checkout\n      context: src/checkout\n"
+            ),
+            "Tiltfile": "docker_build('registry.local/acme/web', 'web')\n",
+            "k8s/cart.yaml": DEPLOYMENT.format(name="cart", image="cart", probe=PROBE),
+            "k8s/checkout.yaml": DEPLOYMENT.format(name="checkout", image="checkout", probe=""),
+            "k8s/web.yaml": DEPLOYMENT.format(name="web", image="registry.local/acme/web:1", probe=PROBE),
+            "k8s/billing.yaml": DEPLOYMENT.format(
+                name="billing", image="ghcr.io/acme/billing:1.0", probe=PROBE
+            ),
+            "k8s/redis.yaml": DEPLOYMENT.format(name="redis", image="redis:7.4", probe=PROBE),
+            "src/cart/Dockerfile": SERVICE_DOCKERFILE,
+            "src/checkout/Dockerfile": SERVICE_DOCKERFILE,
+            "web/Dockerfile": SERVICE_DOCKERFILE,
+            "services/billing/Dockerfile": SERVICE_DOCKERFILE,
+            "redis/Dockerfile": SERVICE_DOCKERFILE,  # `redis:7.4` is Docker Hub's image, not this one
+        },
+    )
+    expected = {("src/checkout/Dockerfile", 1, HEALTH), ("redis/Dockerfile", 1, HEALTH)}
+    assert findings(tmp_path, ["."], {HEALTH}) == expected
+    # A Dockerfile named alone (pre-commit) reads the manifests it needs: the same answer.
+    alone = findings(tmp_path, ["src/cart/Dockerfile", "src/checkout/Dockerfile"], {HEALTH})
+    assert alone == {("src/checkout/Dockerfile", 1, HEALTH)}
+    # Without context (--no-context) nothing links, so the HEALTHCHECK is asked for.
+    registry, config = load_registry(), Config(select=[HEALTH])
+    result = lint(["src/cart/Dockerfile"], registry, config, tmp_path, use_context=False)
+    assert [(f.path, f.span.line) for f in result.findings] == [("src/cart/Dockerfile", 1)]
+
+
+NAMED = 'FROM python:3.12-slim\nRUN useradd -u 10001 app\nUSER app\nCMD ["app"]\n'
+
+
+def test_run_as_non_root_with_a_named_user_through_compose(tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n"
+                "  api: {image: ghcr.io/acme/api, build: ./api}\n"
+                "  dev: {image: ghcr.io/acme/dev, build: {context: ./dev, target: debug}}\n"
+            ),
+            "api/Dockerfile": NAMED,
+            "dev/Dockerfile": "FROM python:3.12 AS debug\nUSER app\nFROM python:3.12-slim\nUSER app\n",
+            "k8s/api.yaml": DEPLOYMENT.format(name="api", image="ghcr.io/acme/api:1.2", probe=""),
+            "k8s/dev.yaml": DEPLOYMENT.format(name="dev", image="ghcr.io/acme/dev:1.2", probe=""),
+        },
+    )
+    got = findings(tmp_path, ["."], {NON_ROOT})
+    assert got == {("k8s/api.yaml", 13, NON_ROOT)}  # dev: built with --target, another stage
+    # Reported on the manifest only: naming the Dockerfile alone reports nothing, naming the
+    # manifest alone finds the Dockerfile.
+    assert findings(tmp_path, ["api/Dockerfile"], {NON_ROOT}) == set()
+    assert findings(tmp_path, ["k8s/api.yaml"], {NON_ROOT}) == {("k8s/api.yaml", 13, NON_ROOT)}
+    registry = load_registry()
+    result = lint(["k8s/api.yaml"], registry, Config(select=[NON_ROOT]), tmp_path)
+    message = result.findings[0].message
+    assert "USER app on line 3 of api/Dockerfile" in message and "non-numeric" in message
+
+
+def test_ambiguous_links_stay_quiet(tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        {
+            "a/api/Dockerfile": NAMED,
+            "b/api/Dockerfile": NAMED,
+            "k8s/api.yaml": DEPLOYMENT.format(name="api", image="ghcr.io/acme/api:1.2", probe=""),
+        },
+    )
+    assert findings(tmp_path, ["."], {NON_ROOT}) == set()
+
+
+def test_a_dev_dockerfile_for_the_same_image_is_not_the_image(tmp_path: Path) -> None:
+    """argo-cd: Tilt builds quay.io/argoproj/argocd from Dockerfile.tilt (root) for its dev
+    loop; production runs the image built from another Dockerfile."""
+    project(
+        tmp_path,
+        {
+            "Tiltfile": "docker_build('quay.io/acme/app:latest', '.', dockerfile='Dockerfile.tilt')\n",
+            "Dockerfile.tilt": "FROM golang:1.22\nCMD ['app']\n",
+            "k8s/app.yaml": DEPLOYMENT.format(name="app", image="quay.io/acme/app:v1", probe=""),
+        },
+    )
+    assert findings(tmp_path, ["."], {NON_ROOT}) == set()
+
+
+def test_root_user_quiet_when_every_pod_sets_run_as_user(tmp_path: Path) -> None:
+    with_uid = DEPLOYMENT.replace("runAsNonRoot: true", "runAsUser: 1000")
+    root_dockerfile = 'FROM python:3.12-slim\nHEALTHCHECK CMD ["/a"]\nCMD ["app"]\n'
+    project(
+        tmp_path,
+        {
+            "skaffold.yaml": (
+                "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+                "    - image: api\n      context: api\n    - image: jobs\n      context: jobs\n"
+            ),
+            "api/Dockerfile": root_dockerfile,
+            "jobs/Dockerfile": root_dockerfile,
+            "k8s/api.yaml": with_uid.format(name="api", image="api", probe=""),
+            "k8s/jobs.yaml": with_uid.format(name="jobs", image="jobs", probe=""),
+            "extras/jobs.yaml": DEPLOYMENT.format(name="jobs", image="jobs", probe=""),  # no runAsUser
+        },
+    )
+    assert findings(tmp_path, ["."], {"docker-root-user"}) == {("jobs/Dockerfile", 1, "docker-root-user")}

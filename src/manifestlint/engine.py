@@ -408,12 +408,22 @@ def _lint(
     findings.sort(key=Finding.sort_key)
     findings = _cap(findings)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
+    roles = {id(pf): _image_role(pf, roles[id(pf)], images) for pf in parsed}  # a Dockerfile's image role
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
     result_root = root or _source_root(paths, cwd)
     return LintResult(findings, artifacts, rules, result_root, cwd, listing, model, main_index)
 
 
 _UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
+
+
+def _image_role(pf: ParsedFile, role: Role, images: ImageProject) -> Role:
+    """A deployable Dockerfile's listing role is its image's role (project/images.py), with the
+    evidence: `service image`, `dev image: its file name 'Dockerfile.tilt' says 'tilt'`."""
+    if pf.dockerfile is None or not role.deployable:
+        return role
+    image = images.role(pf.dockerfile)
+    return Role(f"{image.name} image", image.evidence, role.realm)
 
 
 def _listed(pf: ParsedFile, role: Role) -> Entry:

@@ -341,11 +341,14 @@ class Links:
     # image key -> evidence, for every image a Skaffold or Tilt config builds (any builder, with
     # or without a Dockerfile we can see): the dev tool deploys it under a tag of its own
     built: dict[str, str] = field(default_factory=dict)
+    targets: dict[tuple[str, str], str] = field(default_factory=dict)  # built with --target
 
-    def add(self, image: str, dockerfile: Path, why: str) -> None:
+    def add(self, image: str, dockerfile: Path, why: str, target: Any = None) -> None:
         key, path = image_key(image), _norm(dockerfile)
         self.by_image.setdefault(key, set()).add(path)
         self.evidence.setdefault((key, path), why)
+        if isinstance(target, str) and target:
+            self.targets[(key, path)] = target
 
 
 def _norm(path: Path | str) -> str:
@@ -415,7 +418,10 @@ def compose_links(path: Path, links: Links) -> None:
             )
             image = _interpolate(svc.get("image"), env)
             if image:
-                links.add(image, target, f"Compose service {name!r} in {path.name} builds it as {image}")
+                stage = build.get("target") if isinstance(build, dict) else None
+                links.add(
+                    image, target, f"Compose service {name!r} in {path.name} builds it as {image}", stage
+                )
             health = svc.get("healthcheck")
             if isinstance(health, dict) and (health.get("test") or health.get("disable")):
                 links.compose_health.setdefault(
@@ -444,10 +450,10 @@ def skaffold_links(path: Path, links: Links) -> None:
                         image_key(art["image"]), f"{path.name} builds it (build.artifacts)"
                     )
         base_artifacts = _artifacts(doc.get("build"))
-        for image, context, dockerfile in base_artifacts:
+        for image, context, dockerfile, stage in base_artifacts:
             target = folder / context / dockerfile
             if target.is_file():
-                links.add(image, target, f"Skaffold artifact {image!r} in {path.name}")
+                links.add(image, target, f"Skaffold artifact {image!r} in {path.name}", stage)
         for profile in doc.get("profiles") or []:
             if not isinstance(profile, dict):
                 continue
@@ -456,10 +462,12 @@ def skaffold_links(path: Path, links: Links) -> None:
                 str(a.get("command", "")) for a in profile.get("activation") or [] if isinstance(a, dict)
             )
             dev = bool(_DEBUG_PROFILE.search(pname) or _DEBUG_PROFILE.search(activation))
-            for image, context, dockerfile in _artifacts(profile.get("build")):
+            for image, context, dockerfile, stage in _artifacts(profile.get("build")):
                 target = folder / context / dockerfile
                 if target.is_file():
-                    links.add(image, target, f"Skaffold profile {pname!r} artifact {image!r} in {path.name}")
+                    links.add(
+                        image, target, f"Skaffold profile {pname!r} artifact {image!r} in {path.name}", stage
+                    )
                     if dev:
                         links.dev_only.setdefault(_norm(target), f"Skaffold profile {pname!r} builds it")
             for patch in profile.get("patches") or []:
@@ -467,7 +475,7 @@ def skaffold_links(path: Path, links: Links) -> None:
                     continue
                 m = re.fullmatch(r"/build/artifacts/(\d+)/docker/dockerfile", str(patch.get("path", "")))
                 if m and int(m.group(1)) < len(base_artifacts):
-                    image, context, _ = base_artifacts[int(m.group(1))]
+                    image, context, _, _ = base_artifacts[int(m.group(1))]
                     target = folder / context / patch["value"]
                     if target.is_file():
                         links.add(image, target, f"Skaffold profile {pname!r} patches artifact {image!r}")
@@ -477,7 +485,7 @@ def skaffold_links(path: Path, links: Links) -> None:
                             )
 
 
-def _artifacts(build: Any) -> list[tuple[str, str, str]]:
+def _artifacts(build: Any) -> list[tuple[str, str, str, Any]]:
     out = []
     if not isinstance(build, dict):
         return out
@@ -488,7 +496,7 @@ def _artifacts(build: Any) -> list[tuple[str, str, str]]:
         if "docker" not in art and any(k in art for k in ("jib", "bazel", "ko", "buildpacks", "custom")):
             continue
         dockerfile = docker.get("dockerfile") or "Dockerfile"
-        out.append((art["image"], str(art.get("context") or "."), str(dockerfile)))
+        out.append((art["image"], str(art.get("context") or "."), str(dockerfile), docker.get("target")))
     return out
 
 
@@ -523,7 +531,7 @@ def tilt_links(path: Path, links: Links) -> None:
         target = folder / (dockerfile if dockerfile else Path(context) / "Dockerfile")
         if not target.is_file():
             continue
-        links.add(image, target, f"{path.name} docker_build({image!r}, {context!r})")
+        links.add(image, target, f"{path.name} docker_build({image!r}, {context!r})", named.get("target"))
         if dockerfile and PurePosixPath(dockerfile).name not in ("Dockerfile", "Containerfile"):
             links.dev_only.setdefault(_norm(target), f"{path.name} builds it for Tilt's dev loop")
 
@@ -642,6 +650,7 @@ class ImageProject:
         self._links: Links | None = None
         self._workloads: dict[str, list[Workload]] | None = None
         self._all_files: list[Path] | None = None
+        self._parsed: dict[str, Any] = {}
 
     # -- roles
 
@@ -674,8 +683,8 @@ class ImageProject:
         found = action_role(path.parent) or name_role(path.name)
         if found:
             return found
-        rel = self._rel(path, self.root)
-        folders = PurePosixPath(rel).parts[:-1] if rel else PurePosixPath(df.path).parts[:-1]
+        rel = self._rel(path, self.root) or self._rel(path, self.cwd)  # never folders above both
+        folders = PurePosixPath(rel).parts[:-1] if rel else ()
         found = folder_role(tuple(p for p in folders if p not in ("..", ".")))
         if found:
             return found
@@ -719,6 +728,30 @@ class ImageProject:
             return None
         return self.links().built.get(image_key(image))
 
+    def target(self, image: str, dockerfile: str) -> str | None:
+        """The `--target` stage a build file names for this image and Dockerfile, if any."""
+        return self.links().targets.get((image_key(image), dockerfile))
+
+    def dockerfile(self, path: str) -> Any:
+        """The parsed Dockerfile at an absolute path (cached; None when unreadable)."""
+        if path not in self._parsed:
+            text = _read_text(Path(path))
+            if text is None:
+                self._parsed[path] = None
+            else:
+                from manifestlint.parse.dockerfile import parse_dockerfile
+
+                self._parsed[path] = parse_dockerfile(text, path)
+        return self._parsed[path]
+
+    def display(self, path: str) -> str:
+        """A Dockerfile path for messages: relative to the project root when below it."""
+        for base in (self.root, self.config_root, self.cwd):
+            rel = self._rel(Path(path), base) if base else None
+            if rel:
+                return rel
+        return path
+
     def dockerfiles_for(self, image: str) -> list[tuple[str, str]]:
         """(Dockerfile path, evidence) for an image reference: explicit links first; else the
         `Dockerfile` whose folder the image's last path component names (images with a
@@ -739,6 +772,17 @@ class ImageProject:
             return [(_norm(matches[0]), f"the image's last path component names its folder {last}/")]
         return []
 
+    def service_dockerfiles_for(self, image: str) -> list[tuple[str, str, Any]]:
+        """(path, evidence, parsed Dockerfile) of the service Dockerfiles linked to an image: a
+        Tilt dev Dockerfile or a debug variant builds the same image name for a dev loop, not
+        the image production runs."""
+        out = []
+        for path, why in self.dockerfiles_for(image):
+            df = self.dockerfile(path)
+            if df is not None and self.role(df).service:
+                out.append((path, why, df))
+        return out
+
     def workloads(self) -> dict[str, list[Workload]]:
         """Dockerfile path -> the containers that run its image (any kind of pod template)."""
         if self._workloads is None:
@@ -757,6 +801,24 @@ class ImageProject:
                         found.setdefault(path, []).append(Workload(doc, template, container, image))
             self._workloads = found
         return self._workloads
+
+    def user_elsewhere(self, df: Any) -> str | None:
+        """Evidence that every place this image runs sets a non-root numeric user: it runs in
+        Kubernetes only (no Compose service builds it), and each container that runs it gets
+        an effective `runAsUser` above 0."""
+        from manifestlint.k8s import effective
+
+        path = _norm(self.abspath(df.path))
+        if path in self.links().compose_built:
+            return None
+        works = self.workloads().get(path, [])
+        if not works:
+            return None
+        for work in works:
+            uid, _ = effective(work.container, work.template.spec, "runAsUser")
+            if type(uid) is not int or uid <= 0:
+                return None
+        return f"every workload that runs it sets runAsUser (e.g. {works[0].doc.ident})"
 
     def health_elsewhere(self, df: Any) -> str | None:
         """Evidence that something else health-checks this image: a Compose healthcheck, or

@@ -243,6 +243,9 @@ def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
     final = df.final_stage
     if final is None or not _role(df, ctx).service:
         return  # a GitHub Docker action must run as root; dev, test and tool images may
+    project = getattr(ctx, "project", None)
+    if project is not None and project.user_elsewhere(df):
+        return  # it runs only under Kubernetes, and every pod sets a non-root runAsUser
     last_user: Instruction | None = None
     for instr in _chain_instructions(df):
         if instr.keyword == "USER":
