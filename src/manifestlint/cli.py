@@ -136,7 +136,7 @@ def lint(
         if diff_base:
             targets, changed = _changed_targets(diff_base, paths, cwd, config.include_test_data)
         result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context=not no_context)
-        _explain_listing(result.listing, verbose, quiet)
+        _explain_listing(result.listing, verbose, quiet, result)
         if changed is not None:
             result.findings = [
                 f for f in result.findings if f.span.line in changed.get((cwd / f.path).resolve(), ())
@@ -230,7 +230,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def _explain_listing(listing: list, verbose: bool, quiet: bool) -> None:
+def _explain_listing(listing: list, verbose: bool, quiet: bool, result=None) -> None:
     """With -v, every file linted or skipped and why; without it, a hint when nothing at all
     was linted (a folder of test data or chart templates must not pass silently)."""
     from manifestlint.listing import LINTED, render, summary
@@ -238,6 +238,11 @@ def _explain_listing(listing: list, verbose: bool, quiet: bool) -> None:
     if verbose:
         for line in render(listing):
             click.echo(f"manifestlint: {line}", err=True)
+        if result is not None and result.model is not None:  # what deploys together (bundles)
+            for line in result.model.bundle_lines(
+                result.cwd, [e.path for e in listing if e.action == LINTED]
+            ):
+                click.echo(f"manifestlint: {line}", err=True)
         click.echo(f"manifestlint: {summary(listing)}", err=True)
     elif not quiet and not any(entry.action == LINTED for entry in listing):
         hint = "; rerun with -v to see why" if listing else ""

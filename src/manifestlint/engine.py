@@ -7,6 +7,7 @@ Bad input never stops a run: unreadable files and syntax errors become findings.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
@@ -18,7 +19,16 @@ from typing import Any
 
 from manifestlint.classify import is_dockerfile_name, rule_groups
 from manifestlint.config import Config, selector_matches
-from manifestlint.discover import ChartFolders, Source, discover, excluded, file_key, git_root, walk_folder
+from manifestlint.discover import (
+    ChartFolders,
+    Source,
+    discover,
+    display_path,
+    excluded,
+    file_key,
+    git_root,
+    walk_folder,
+)
 from manifestlint.index import Index
 from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
@@ -194,7 +204,7 @@ def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
 # and named (or walked with `include-test-data`), they are linted within their own realm: the
 # outermost test-data folder (project/roles.py). Helm chart templates are never context either.
 # Context files are parsed only when they may hold an object, a rule file or a route.
-CONTEXT_MARKERS = (b"kind:", b"groups:", b"route:")
+CONTEXT_MARKERS = (b"kind:", b"groups:", b"route:", b'"kind"', b'"groups"', b'"route"')  # YAML, JSON
 
 
 def _source_root(paths: list[str], cwd: Path) -> Path:
@@ -219,13 +229,29 @@ def _is_test_data(path: Path, root: Path | None) -> bool:
     return in_test_data(PurePosixPath(relative.as_posix())) is not None
 
 
-def _context_files(root: Path, report: set, config: Config, walked: list[Path] | None = None) -> list[Source]:
-    """YAML manifests under the project root that the user did not name (context only):
-    never test data, never Helm chart templates."""
+def _shown(file: Path, cwd: Path | None) -> str:
+    """A context file's display path: relative to the working directory (also when one of
+    them was reached through a symbolic link), else absolute."""
+    if cwd is None:
+        return file.as_posix()
+    shown = display_path(file, cwd)
+    if shown == file.as_posix():
+        with contextlib.suppress(OSError, ValueError):
+            shown = display_path(file, cwd.resolve())
+    return shown
+
+
+def _context_files(
+    root: Path, report: set, config: Config, walked: list[Path] | None = None, cwd: Path | None = None
+) -> list[Source]:
+    """YAML and JSON manifests under the project root that the user did not name (context
+    only): never test data, never Helm chart templates. Shown with the same display path as
+    when named (relative to `cwd`), so a message citing another file reads the same in every
+    batch."""
     out = []
     charts = ChartFolders()
     for file in walk_folder(root) if walked is None else walked:
-        if not file.name.lower().endswith((".yaml", ".yml")) or excluded(file, config.exclude, root):
+        if not file.name.lower().endswith((".yaml", ".yml", ".json")) or excluded(file, config.exclude, root):
             continue
         if in_test_data(PurePosixPath(file.relative_to(root).as_posix())) or file_key(file) in report:
             continue
@@ -233,7 +259,7 @@ def _context_files(root: Path, report: set, config: Config, walked: list[Path] |
             continue
         if os.path.islink(file) and outside(file, root):  # never read what lies outside the tree
             continue
-        out.append(Source(file.as_posix(), file, "yaml"))
+        out.append(Source(_shown(file, cwd), file, "yaml"))
     return out
 
 
@@ -306,12 +332,17 @@ def _lint(
         parsed.append(read_source(Source(name, cwd / name, ftype), registry, stdin_text=text))
 
     # One index per realm: deployable files (with the project's context files) and, apart,
-    # each test-data folder's named files. Rules only ever see the index of their file's realm.
+    # each test-data file on its own (test data is never context, not even for the test file
+    # beside it: what a fixture is judged with never depends on which files were named).
+    # Rules only ever see the index of their file's realm.
     base = root or _source_root(paths, cwd)
     roles = {id(pf): realm_role(pf.source.abspath, base) for pf in parsed}
+    realms = {
+        id(pf): f"{roles[id(pf)].realm}/{pf.source.path}" if roles[id(pf)].realm else "" for pf in parsed
+    }
     indexes: dict[str, Index] = {}
     for pf in parsed:
-        index = indexes.setdefault(roles[id(pf)].realm, Index(base=str(cwd)))
+        index = indexes.setdefault(realms[id(pf)], Index(base=str(cwd)))
         index.report_paths.add(pf.source.path)
         index.add(pf.docs)
     main_index = indexes.setdefault("", Index(base=str(cwd)))
@@ -332,13 +363,13 @@ def _lint(
         and any(pf.docs for pf in named_yaml)
     ):
         context_read = True
-        for source in _context_files(root, report_keys, config, walked):
+        for source in _context_files(root, report_keys, config, walked, cwd):
             context.append(read_source(source, registry, markers=CONTEXT_MARKERS))
             main_index.add(context[-1].docs)
     model = _project_model(root, base, named_yaml, context, walked)
     for pf in named_yaml:
         path = project_context.real(pf.source.abspath)
-        role = model.role_of(path) if pf.docs else None
+        role = model.role_of(path)
         if role is not None and model.is_partial(path):
             pf.role = Role(role.role, role.reason)  # shown by the verbose listing
     if schema_ids:  # before every other rule: typos are corrected in the model
@@ -348,7 +379,7 @@ def _lint(
         for realm, index in indexes.items():
             if index.objects:  # a realm's CRDs validate that realm's custom resources
                 # kustomize patches are fragments: per-object rules skip them (see _lint_file)
-                whole = [pf for pf in parsed if roles[id(pf)].realm == realm and pf.role is None]
+                whole = [pf for pf in parsed if realms[id(pf)] == realm and pf.role is None]
                 reported = (doc for pf in whole for doc in pf.docs)
                 prepare(reported, index.objects, config.kubernetes_version, correct)
     config_ids = {r.id for r in rules} & {"alertmanager-invalid-field", "prometheus-invalid-field"}
@@ -363,7 +394,7 @@ def _lint(
         if context_read or not use_context or root is None:
             return list(main_index.objects)
         extra = Index()
-        for source in _context_files(root, report_keys, config):
+        for source in _context_files(root, report_keys, config, cwd=cwd):
             extra.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
         return main_index.objects + extra.objects
 
@@ -388,7 +419,7 @@ def _lint(
     findings: list[Finding] = []
     for pf in parsed:
         findings.extend(pf.findings)
-        findings.extend(_lint_file(pf, dispatch, contexts[roles[id(pf)].realm], model))
+        findings.extend(_lint_file(pf, dispatch, contexts[realms[id(pf)]], model))
     if project_rules:
         report_paths = {pf.source.path for pf in parsed}
         per_bundle = [r for r in project_rules if r.id not in WHOLE_PROJECT_RULES]

@@ -103,6 +103,24 @@ class ProjectModel:
                 out.append(transform.selector_labels)
         return out
 
+    def bundle_lines(self, cwd: Path, linted: list[str]) -> list[str]:
+        """One line per bundle holding a linted file (files judged alone left out): its name,
+        why its files go together, its size and the namespace kustomize gives it."""
+        import os
+
+        wanted = {Path(os.path.realpath(cwd / p)) for p in linted}
+        out = []
+        for bundle in self.bundles:
+            if bundle.name.startswith("file ") or not wanted.intersection(bundle.files):
+                continue
+            namespaces = sorted({t.namespace for t in bundle.files.values() if t is not None and t.namespace})
+            extra = f", namespace {', '.join(namespaces)}" if namespaces else ""
+            shown = len(wanted.intersection(bundle.files))
+            out.append(
+                f"bundle {bundle.name}: {bundle.reason}; {len(bundle.files)} files, {shown} linted{extra}"
+            )
+        return out
+
     def describe(self, path: Path) -> list[str]:
         """Human-readable lines saying what the file is and which bundles it belongs to
         (for a verbose listing)."""

@@ -86,6 +86,13 @@ def _ns_compatible(a: str, b: str) -> bool:
     return a == b
 
 
+def _may_reach(referrer: str, target: str) -> bool:
+    """For "the reference points at nothing" rules: a referrer its bundle leaves without a
+    namespace may be applied into the target's namespace, so a target there counts (an error
+    needs certainty; matching it to every namespace is only wrong where it would hide one)."""
+    return not referrer or referrer == target
+
+
 def _int(value: Any) -> int | None:
     """An integer as Kubernetes reads it (bools are not ints here)."""
     return value if type(value) is int else None
@@ -494,7 +501,7 @@ def hpa_target_missing(index: Index, ctx) -> Iterator[Finding]:
         if not name or not kind:
             continue
         ns = _ns(doc)
-        if any(name_of(o) == str(name) and _ns_compatible(_ns(o), ns) for o in index.of_kind(str(kind))):
+        if any(name_of(o) == str(name) and _may_reach(ns, _ns(o)) for o in index.of_kind(str(kind))):
             continue
         where = f" in namespace {ns}" if ns else ""
         yield doc_hit(
@@ -981,7 +988,7 @@ def ingress_backend_missing(index: Index, ctx) -> Iterator[Finding]:
             if not name:
                 continue
             name_key = "name" if name_at is service else "serviceName"
-            found = [s for s in services.get(str(name), ()) if _ns_compatible(_ns(s), ns)]
+            found = [s for s in services.get(str(name), ()) if _may_reach(ns, _ns(s))]
             if not found:
                 yield doc_hit(
                     doc,

@@ -1,0 +1,246 @@
+"""The project model (issue 7, causes 2, 4 and 10): Kustomize trees, patches as partial
+objects, bundles of files deployed together, and findings that do not depend on how files
+are batched."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, corpus_dir, expectations
+
+from manifestlint.cli import main
+from manifestlint.config import Config, load_config
+from manifestlint.engine import lint
+from manifestlint.project import kustomize
+from manifestlint.registry import load_registry
+
+KUSTOMIZE = FIXTURES / "projects" / "kustomize"
+VARIANTS = FIXTURES / "projects" / "variants"
+registry = load_registry()
+
+# The cross-file rules the variants fixture is about (its objects are deliberately minimal, so
+# per-object rules have plenty to say that is beside the point there).
+CROSS_FILE = {
+    "k8s-single-replica", "k8s-missing-pdb", "k8s-hpa-target-missing", "k8s-service-selector-mismatch",
+    "k8s-network-policy-selects-nothing", "k8s-missing-network-policy", "istio-vs-conflicting",
+    "istio-missing-strict-mtls", "prometheus-duplicate-alert",
+}  # fmt: skip
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != ".manifestlint.yaml"
+    )
+
+
+def _expected(root: Path, rules: set[str] | None = None) -> set[tuple[str, int, str]]:
+    return {
+        (rel, line, rule)
+        for rel in _files(root)
+        for line, rule, _ in expectations(root / rel)
+        if rules is None or rule in rules
+    }
+
+
+def _found(result, rules: set[str] | None = None) -> set[tuple[str, int, str]]:
+    return {(f.path, f.span.line, f.rule) for f in result.findings if rules is None or f.rule in rules}
+
+
+def _run(root: Path, paths: list[str], rules: set[str] | None = None):
+    config = load_config(None, root, registry)
+    if rules is not None:
+        config.select = sorted(rules)
+    return lint(paths, registry, config, root)
+
+
+# ---------------------------------------------------------------------------- Kustomize (cause 2)
+
+
+def test_kustomize_tree_exact_findings() -> None:
+    """Every rule, the whole tree: only the true single replica of the dev overlay. Before the
+    project model: 17 findings, 3 of them errors (no selector on the base, which commonLabels
+    fills; run-as-root and missing probes on a strategic-merge patch), and prod's HPA hid
+    dev's single replica."""
+    result = _run(KUSTOMIZE, ["."])
+    assert _found(result) == _expected(KUSTOMIZE) == {("base/deployment.yaml", 8, "k8s-single-replica")}
+
+
+@pytest.mark.parametrize("name", _files(KUSTOMIZE))
+def test_kustomize_each_file_alone(name: str) -> None:
+    """Pre-commit names one file: the same findings on it as in the full run."""
+    full = {f for f in _found(_run(KUSTOMIZE, ["."])) if f[0] == name}
+    assert _found(_run(KUSTOMIZE, [name])) == full
+
+
+def test_kustomize_roles_and_bundles() -> None:
+    result = _run(KUSTOMIZE, ["."])
+    model = result.model
+    root = KUSTOMIZE.resolve()
+    for patch in ("replicas-patch.yaml", "security-patch.yaml", "json-patch.yaml"):
+        assert model.is_partial(root / "overlays/prod" / patch)
+    assert not model.is_partial(root / "overlays/prod/hpa.yaml")
+    # The base is deployed by both overlays, each with its own namespace and commonLabels.
+    base = model.bundles_of(root / "base/deployment.yaml")
+    assert [b.name for b in base] == ["kustomize overlays/dev", "kustomize overlays/prod"]
+    assert [b.files[root / "base/deployment.yaml"].namespace for b in base] == ["dev", "prod"]
+    assert all(b.files[root / "base/deployment.yaml"].selector_labels == {"app": "web"} for b in base)
+    assert model.bundles_of(root / "overlays/prod/security-patch.yaml") == []
+    assert result.describe("base/deployment.yaml") == [
+        "role: manifest (a resource of kustomize overlays/dev)",
+        "bundle: kustomize overlays/dev (the tree of overlays/dev/kustomization.yaml, namespace dev)",
+        "bundle: kustomize overlays/prod (the tree of overlays/prod/kustomization.yaml, namespace prod)",
+    ]
+
+
+def test_kustomize_verbose_listing_shows_patches_and_bundles(monkeypatch) -> None:
+    monkeypatch.chdir(KUSTOMIZE)
+    result = CliRunner().invoke(main, ["lint", "-v", "-q", "."])
+    lines = result.stderr.splitlines()
+    assert (
+        "manifestlint: linted overlays/prod/security-patch.yaml: kubernetes (kustomize-patch: "
+        "a patch of overlays/prod/kustomization.yaml: a partial object)"
+    ) in lines
+    assert (
+        "manifestlint: bundle kustomize overlays/prod: the tree of overlays/prod/kustomization.yaml; "
+        "5 files, 5 linted, namespace prod"
+    ) in lines
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def test_kustomize_cycles_remote_and_escaping_paths(tmp_path: Path) -> None:
+    """A cycle is followed once, remote targets and paths leaving the root are never read."""
+    project = tmp_path / "project"
+    _write(
+        tmp_path,
+        {
+            "outside/secret.yaml": "kind: Secret\n",
+            "project/a/kustomization.yaml": "resources: [../b, a.yaml, ../../outside/secret.yaml]\n",
+            "project/a/a.yaml": "kind: ConfigMap\n",
+            "project/b/kustomization.yaml": (
+                "resources: [../a, https://github.com/acme/x//base, github.com/acme/y]\ncomponents: [../c]\n"
+            ),
+            "project/c/kustomization.yaml": "kind: Component\npatches: [{path: p.yaml}, {patch: 'x: 1'}]\n",
+            "project/c/p.yaml": "kind: Deployment\n",
+            "project/d/kustomization.yaml": "namespace: d\nresources: [../a]\ncommonLabels: {team: d}\n",
+        },
+    )
+    files = sorted(p for p in project.rglob("*") if p.is_file())
+    model = kustomize.build(files, project)
+    assert [t.root.path.parent.name for t in model.trees] == ["d"]  # a, b, c are referenced
+    tree = model.trees[0]
+    assert set(tree.resources) == {project / "a/a.yaml"}
+    assert tree.resources[project / "a/a.yaml"].namespace == "d"
+    assert tree.resources[project / "a/a.yaml"].selector_labels == {"team": "d"}
+    assert tree.patches == {project / "c/p.yaml"}
+    assert sorted(k.parent.name for k in tree.kustomizations) == ["a", "b", "c", "d"]
+
+
+def test_kustomize_outer_namespace_and_labels_win(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "base/kustomization.yaml": (
+                "namespace: base\nresources: [d.yaml]\n"
+                "labels: [{pairs: {tier: api}, includeSelectors: true},\n"
+                "         {pairs: {v: '1'}, includeTemplates: true}]\n"
+            ),
+            "base/d.yaml": "kind: Deployment\n",
+            "prod/kustomization.yaml": "namespace: prod\nresources: [../base]\ncommonLabels: {tier: web}\n",
+        },
+    )
+    model = kustomize.build(sorted(p for p in tmp_path.rglob("*") if p.is_file()), tmp_path)
+    transform = model.trees[0].resources[tmp_path / "base/d.yaml"]
+    assert (transform.namespace, transform.selector_labels, transform.template_labels) == (
+        "prod",
+        {"tier": "web"},
+        {"v": "1"},
+    )
+
+
+def test_unreadable_kustomization_is_no_crash(tmp_path: Path) -> None:
+    _write(tmp_path, {"kustomization.yaml": "resources: [unclosed\n", "Kustomization": "- a\n- b\n"})
+    model = kustomize.build(sorted(tmp_path.iterdir()), tmp_path)
+    assert [t.resources for t in model.trees] == [{}, {}]
+
+
+# ---------------------------------------------------------------------------- variants (cause 4)
+
+
+def test_variants_exact_findings() -> None:
+    """Copies and catalog entries are never combined: no conflict between the rendered release
+    and its source, no duplicate alert between catalog entries, no Service of one example
+    matched to another example's pods, no namespace-less HPA attached to every namespace;
+    the real conflict, duplicate and singletons inside one bundle are still found."""
+    result = _run(VARIANTS, ["."], CROSS_FILE)
+    assert _found(result, CROSS_FILE) == _expected(VARIANTS, CROSS_FILE)
+    names = {b.name for b in result.model.bundles}
+    assert {
+        "folder release",
+        "folder istio-manifests",
+        "folder examples/redis",
+        "folder examples/cache",
+    } <= names
+    assert {"folder alerts/mysql", "folder alerts/postgres"} <= names
+
+
+@pytest.mark.parametrize("name", _files(VARIANTS))
+def test_variants_each_file_alone(name: str) -> None:
+    full = {f for f in _found(_run(VARIANTS, ["."], CROSS_FILE), CROSS_FILE) if f[0] == name}
+    assert _found(_run(VARIANTS, [name], CROSS_FILE), CROSS_FILE) == full
+
+
+def test_namespace_finding_has_one_stable_anchor() -> None:
+    """istio-missing-strict-mtls is about a namespace: reported once, on the bundle's first
+    workload (release/app.yaml), never on whichever file a batch happens to name first."""
+    rules = {"istio-missing-strict-mtls"}
+    assert _found(_run(VARIANTS, ["release/app.yaml"], rules), rules) == {
+        ("release/app.yaml", 5, "istio-missing-strict-mtls")
+    }
+    assert _found(_run(VARIANTS, ["istio-manifests/frontend.yaml"], rules), rules) == set()
+
+
+# ---------------------------------------------------------------------------- batches (cause 10)
+
+
+def _corpus_config(corpus: Path) -> Config:
+    config = Config(path=corpus / ".manifestlint.yaml")  # the corpus is the project root
+    config.include_test_data = True  # every file, test fixtures included
+    return config
+
+
+def _keys(result) -> set[tuple]:
+    return {(f.path, f.span.line, f.span.col, f.rule, f.message) for f in result.findings}
+
+
+def test_corpus_findings_do_not_depend_on_batches() -> None:
+    """The shared corpus in one call, in 4 random batches (fixed seed) and 6 files alone
+    (fixed seed): identical findings, messages included. (Every call reads the whole corpus
+    as context, ~3 s each: a sample of single files keeps the suite fast.)"""
+    corpus = corpus_dir()
+    if corpus is None:
+        pytest.skip("the shared corpus ($MANIFESTLINT_CORPUS or ../shared/corpus) is not present")
+    config = _corpus_config(corpus)
+    full = lint(["."], registry, config, corpus)
+    files = sorted(full.artifacts)
+    assert len(files) > 500 and len(full.findings) > 1000
+    rng = random.Random(20261130)
+    shuffled = files[:]
+    rng.shuffle(shuffled)
+    batched: set[tuple] = set()
+    for i in range(4):
+        batched |= _keys(lint(shuffled[i::4], registry, config, corpus))
+    want = _keys(full)
+    assert sorted(want - batched) == [] and sorted(batched - want) == []
+    for name in rng.sample(files, 6):
+        alone = _keys(lint([name], registry, config, corpus))
+        assert alone == {k for k in want if k[0] == name}, name
