@@ -367,11 +367,15 @@ def _lint(
             context.append(read_source(source, registry, markers=CONTEXT_MARKERS))
             main_index.add(context[-1].docs)
     model = _project_model(root, base, named_yaml, context, walked)
+    raw_docs: dict[int, list[YamlDoc]] = {}
     for pf in named_yaml:
         path = project_context.real(pf.source.abspath)
         role = model.role_of(path)
         if role is not None and model.is_partial(path):
             pf.role = Role(role.role, role.reason)  # shown by the verbose listing
+        elif pf.docs:  # what per-object rules judge: with the selector labels kustomize adds
+            raw_docs[id(pf)] = pf.docs  # each bundle applies its own transformers to these
+            pf.docs = project_context.per_object_views(model, path, pf.docs)
     if schema_ids:  # before every other rule: typos are corrected in the model
         from manifestlint.schema.check import prepare
 
@@ -424,7 +428,9 @@ def _lint(
         report_paths = {pf.source.path for pf in parsed}
         per_bundle = [r for r in project_rules if r.id not in WHOLE_PROJECT_RULES]
         findings.extend(
-            _project_findings(per_bundle, contexts[""], model, parsed, context, report_paths, str(cwd))
+            _project_findings(
+                per_bundle, contexts[""], model, parsed, context, report_paths, str(cwd), raw_docs
+            )
         )
         for rule in (r for r in project_rules if r.id in WHOLE_PROJECT_RULES):
             for realm, index in indexes.items():  # the deployable files, and each test-data folder
@@ -539,13 +545,14 @@ def _project_findings(
     context: list[ParsedFile],
     report_paths: set[str],
     base: str,
+    raw_docs: dict[int, list[YamlDoc]],
 ) -> list[Finding]:
     """Cross-file rules, once per bundle that holds a reported file, each seeing an index of
     that bundle alone. A finding found in several bundles (a base used by three overlays) is
     reported once, from the first bundle in the model's stable order."""
     docs: dict[Path, list[YamlDoc]] = {}
     for pf in (*parsed, *context):
-        docs[project_context.real(pf.source.abspath)] = pf.docs
+        docs[project_context.real(pf.source.abspath)] = raw_docs.get(id(pf), pf.docs)
     reported = [project_context.real(pf.source.abspath) for pf in parsed]
     out: list[Finding] = []
     seen: set[tuple] = set()
@@ -647,8 +654,7 @@ def _lint_file(
         # base sets; judging only the fields it sets would need every rule to tell "unset"
         # from "wrong", so per-object rules skip it (its base is judged in full).
         return out
-    docs = project_context.per_object_views(model, path, pf.docs) if path is not None else pf.docs
-    for doc in docs:
+    for doc in pf.docs:
         for rule in dispatch.for_doc(doc):
             _run_rule(rule, doc, contexts[rule.id], out)
         groups = rule_groups(doc)
