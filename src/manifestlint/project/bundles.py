@@ -18,7 +18,9 @@ finding never depends on the batch):
      are copies or variants, never applied together;
    - or two of its subfolders each hold a complete app (a workload, or Prometheus rule groups):
      sibling apps or catalog entries (`examples/guestbook/`, `examples/cassandra/`, one mixin
-     per folder) are separate deployments.
+     per folder) are separate deployments — unless every one of those apps names one same
+     namespace explicitly: then they are components of one app (`webapp/frontend/` and
+     `webapp/backend/`, both in namespace `webapp`), deployed together.
    Folders are worked out bottom-up, so a catalog deep down (`dist/rules/<service>/`) splits
    its ancestors too. The pieces without an app of their own are shared: the folder's own
    files (`namespace.yaml`, a default-deny policy) join every app below the folder; a sibling
@@ -209,6 +211,19 @@ class _Piece:
     app: bool
 
 
+def _namespaces(files: list[Path], docs: dict[Path, list[YamlDoc]]) -> set[str]:
+    """The namespaces a folder's objects name explicitly (cluster-scoped kinds aside)."""
+    out = set()
+    for path in files:
+        for doc in docs.get(path, ()):
+            if doc.kind == "kubernetes" and isinstance(doc.root, dict):
+                meta = doc.root.get("metadata")
+                ns = meta.get("namespace") if isinstance(meta, dict) else None
+                if isinstance(ns, str) and ns and doc.root.get("kind") not in CLUSTER_KINDS:
+                    out.add(ns)
+    return out
+
+
 def _piece(folder: Path, files: list[Path], reason: str, docs: dict[Path, list[YamlDoc]]) -> _Piece:
     return _Piece(folder, list(files), reason, _is_app(d for f in files for d in docs.get(f, ())))
 
@@ -231,8 +246,12 @@ def _split(folder: Path, files: list[Path], docs: dict[Path, list[YamlDoc]], con
         name for name, pieces in below.items() if len(pieces) > 1
     ]
     groups = [direct] + [children[name] for name in sorted(children)]
-    if len(app_children) < 2 and len(whole) == len(below) and not conflicts.across(groups):
-        return [_piece(folder, files, "folder", docs)]
+    if len(whole) == len(below) and not conflicts.across(groups):
+        if len(app_children) < 2:
+            return [_piece(folder, files, "folder", docs)]
+        shared = set.intersection(*(_namespaces(children[name], docs) for name in app_children))
+        if shared:  # components of one app (webapp/frontend, webapp/backend in namespace webapp)
+            return [_piece(folder, files, f"folder (its apps share namespace {min(shared)})", docs)]
     # Split: app pieces stay apart. The folder's own files are shared by every app below it;
     # a sibling subfolder without an app joins the sibling apps that are whole subfolders
     # (not the entries of a catalog found deeper down). A shared piece that redefines an
