@@ -51,6 +51,8 @@ PAIRS = {  # hadolint codes -> our rule
     ("DL4000",): "docker-maintainer-deprecated",
     ("DL4003",): "docker-multiple-cmd",
     ("DL4004",): "docker-multiple-entrypoint",
+    ("DL4006",): "docker-pipefail",
+    ("DL3066",): "docker-non-numeric-user",
 }
 
 

@@ -1095,9 +1095,12 @@ def pipefail(df: Dockerfile, ctx) -> Iterator[Finding]:
 
 def _unguarded_pipe(df: Dockerfile, stage: Stage, instr: Instruction) -> Iterator[Finding]:
     for text, span_fn in _scripts(instr):
-        for (_, left), (op, right) in itertools.pairwise(_commands(text)):
+        commands = _commands(text)
+        for k, ((_, left), (op, right)) in enumerate(itertools.pairwise(commands)):
             if op != "|" or not left or not right:
                 continue
+            if (k + 2 < len(commands) and commands[k + 2][0] == ")") or any(w[0] == "case" for w in left):
+                continue  # `case $x in a|b)`: alternatives of a case pattern, not a pipe
             li, ri = _program(left), _program(right)
             if li >= len(left) or ri >= len(right) or _prog_name(left, li) in _CANNOT_FAIL:
                 continue
