@@ -664,3 +664,12 @@ def test_context_links_leaving_the_tree_are_not_read(tmp_path: Path) -> None:
     (tree / "pdb.yaml").unlink()
     (tree / "pdb.yaml").write_text(pdb)
     assert "k8s-missing-pdb" not in rules()
+
+
+def test_verbose_listing_escapes_file_names(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a\x1b[2J\n::error::b.yaml").write_text(DEPLOY)
+    proc = cli("-v", "x", cwd=tmp_path)
+    err = no_traceback(proc)
+    assert proc.returncode == 1 and "\x1b" not in err and "a\\x1b[2J\\n::error::b.yaml" in err, err
+    assert all(line.startswith("manifestlint: ") for line in err.splitlines()), err

@@ -236,13 +236,15 @@ def _explain_listing(listing: list, verbose: bool, quiet: bool, result=None) -> 
     from manifestlint.listing import LINTED, render, summary
 
     if verbose:
+        from manifestlint.output import printable  # file names may hold control characters
+
         for line in render(listing):
-            click.echo(f"manifestlint: {line}", err=True)
+            click.echo(f"manifestlint: {printable(line)}", err=True)
         if result is not None and result.model is not None:  # what deploys together (bundles)
             for line in result.model.bundle_lines(
                 result.cwd, [e.path for e in listing if e.action == LINTED]
             ):
-                click.echo(f"manifestlint: {line}", err=True)
+                click.echo(f"manifestlint: {printable(line)}", err=True)
         click.echo(f"manifestlint: {summary(listing)}", err=True)
     elif not quiet and not any(entry.action == LINTED for entry in listing):
         hint = "; rerun with -v to see why" if listing else ""
