@@ -76,9 +76,15 @@ def main() -> None:
 @click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
 @click.option(
     "--sarif-category",
-    default="manifestlint/",
-    show_default=True,
-    help="SARIF runAutomationDetails.id (GitHub's analysis category).",
+    default=None,
+    help="GitHub code scanning category (written as runAutomationDetails.id 'CATEGORY/'); "
+    "without it the upload action's `category:` applies.",
+)
+@click.option(
+    "--show-suppressed",
+    is_flag=True,
+    help="SARIF: also report findings hidden by suppression comments/annotations or the "
+    "baseline, marked as suppressed (GitHub shows them dismissed); they never fail the run.",
 )
 @click.option(
     "--diff-base",
@@ -98,7 +104,8 @@ def main() -> None:
 )
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
-    kubernetes_version, no_context, sarif_category, diff_base, baseline, write_baseline, quiet, verbose,
+    kubernetes_version, no_context, sarif_category, show_suppressed, diff_base, baseline, write_baseline,
+    quiet, verbose,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     import gc
@@ -154,11 +161,19 @@ def lint(
             sys.exit(0)
         if baseline:
             from manifestlint.baseline import BaselineError, hide
+            from manifestlint.engine import Suppressed
 
+            before = result.findings
             try:
                 result.findings, hidden = hide(Path(baseline), result.findings, result.fingerprints())
             except BaselineError as exc:
                 raise UsageFailure(str(exc)) from None
+            kept = {id(f) for f in result.findings}
+            result.suppressed += [
+                Suppressed(f, "external", f"recorded in the baseline {baseline}")
+                for f in before
+                if id(f) not in kept
+            ]
             if hidden:
                 click.echo(f"manifestlint: {hidden} finding(s) hidden by the baseline {baseline}", err=True)
     except ConfigError as exc:
@@ -169,7 +184,7 @@ def lint(
     if fmt == "sarif":
         from manifestlint.output import sarif
 
-        text = sarif.render(result, sarif_category)
+        text = sarif.render(result, sarif_category, config.docs_url, show_suppressed)
         warning = sarif.limits_warning(len(result.findings))
         if warning:
             click.echo(f"manifestlint: warning: {warning}", err=True)

@@ -37,7 +37,7 @@ from manifestlint.project import context as project_context
 from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.images import ImageProject
 from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, in_test_data
-from manifestlint.registry import Registry, Rule
+from manifestlint.registry import Registry, Rule, security_severity_for
 from manifestlint.safeio import outside
 
 
@@ -52,6 +52,15 @@ class RuleContext:
     project: Any = None  # project/images.ImageProject: image roles and image <-> Dockerfile links
 
 
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding that a suppression hid: `kind` is SARIF's (inSource / external)."""
+
+    finding: Finding
+    kind: str
+    justification: str
+
+
 @dataclass(slots=True)
 class LintResult:
     findings: list[Finding]
@@ -62,6 +71,9 @@ class LintResult:
     listing: list[Entry] = field(default_factory=list)  # every file linted or skipped, and why
     model: ProjectModel | None = None  # bundles and roles (manifestlint.project)
     index: Index | None = None  # the deployable files' index (context included): `checklist` reads it
+    # findings hidden by an inline directive ("inSource") or the baseline ("external"), with
+    # what hid them: SARIF --show-suppressed reports them as suppressed results
+    suppressed: list[Suppressed] = field(default_factory=list)
 
     def relative(self, path: str) -> str:
         """A display path as a root-relative POSIX path (SARIF uris, fingerprints, baselines)."""
@@ -104,8 +116,9 @@ def active_rules(registry: Registry, config: Config) -> list[Rule]:
             enabled = False
         if not enabled:
             continue
-        if setting is not None and setting.severity is not None:
-            rule = replace(rule, severity=setting.severity)
+        if setting is not None and setting.severity is not None and setting.severity is not rule.severity:
+            score = security_severity_for(rule.security_severity, setting.severity)
+            rule = replace(rule, severity=setting.severity, security_severity=score)
         out.append(rule)
     return out
 
@@ -135,7 +148,7 @@ def _run_rule(
             message, obj = f.message, f.obj
             if len(message) > MAX_MESSAGE or len(obj) > MAX_OBJECT:
                 message, obj = _clip(message, MAX_MESSAGE), _clip(obj, MAX_OBJECT)
-            out.append(Finding(rule_id, severity, f.path, f.span, message, obj, f.doc))
+            out.append(Finding(rule_id, severity, f.path, f.span, message, obj, f.doc, f.related))
     except Exception as exc:  # a rule bug must not cost the user the other findings
         path = getattr(subject, "path", None) or getattr(getattr(subject, "doc", None), "path", "")
         path = path or fallback_path
@@ -439,16 +452,17 @@ def _lint(
                 findings.extend(f for f in found if f.path in index.report_paths)
     findings = _one_per_problem(findings)
 
-    findings = _suppress(findings, parsed, registry)
+    findings, hidden = _suppress(findings, parsed, registry)
     enabled_ids = {r.id for r in rules}
     findings = [f for f in findings if f.rule in enabled_ids or f.rule == INTERNAL_ERROR]  # never hidden
+    hidden = sorted((h for h in hidden if h.finding.rule in enabled_ids), key=lambda h: h.finding.sort_key())
     findings.sort(key=Finding.sort_key)
     findings = _cap(findings)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
     roles = {id(pf): _image_role(pf, roles[id(pf)], images) for pf in parsed}  # a Dockerfile's image role
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
     result_root = root or _source_root(paths, cwd)
-    return LintResult(findings, artifacts, rules, result_root, cwd, listing, model, main_index)
+    return LintResult(findings, artifacts, rules, result_root, cwd, listing, model, main_index, hidden)
 
 
 _UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
@@ -664,7 +678,10 @@ def _lint_file(
     return out
 
 
-def _suppress(findings: list[Finding], parsed: list[ParsedFile], registry: Registry) -> list[Finding]:
+def _suppress(
+    findings: list[Finding], parsed: list[ParsedFile], registry: Registry
+) -> tuple[list[Finding], list[Suppressed]]:
+    """(findings kept plus problems with the directives, findings hidden by a directive)."""
     known = registry.__contains__
     by_path: dict[str, Any] = {}
     extra: list[Finding] = []
@@ -683,9 +700,16 @@ def _suppress(findings: list[Finding], parsed: list[ParsedFile], registry: Regis
         unknown = registry.get("manifestlint-unknown-rule")
         extra.extend(replace(p, rule=unknown.id, severity=unknown.severity) for p in sup.problems)
     if not by_path:
-        return findings
-    kept = [f for f in findings if f.path not in by_path or not by_path[f.path].hides(f)]
-    return kept + extra
+        return findings, []
+    kept, hidden = [], []
+    for f in findings:
+        sup = by_path.get(f.path)
+        reason = sup.hides(f) if sup is not None else None
+        if reason:
+            hidden.append(Suppressed(f, "inSource", reason))
+        else:
+            kept.append(f)
+    return kept + extra, hidden
 
 
 def fingerprint(finding: Finding, path: str | None = None) -> str:

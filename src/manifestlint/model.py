@@ -10,6 +10,7 @@ severity. YAML values arrive as plain Python values; mappings and sequences are 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -46,10 +47,20 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
+class Related(NamedTuple):
+    """Another place a finding is about (SARIF `relatedLocations`): the workload a Service
+    fails to select, the DestinationRule a VirtualService names. `message` says what it is."""
+
+    path: str
+    span: Span
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem at one place. `obj` names the logical object (for fingerprints and
-    annotation suppression): e.g. ``Deployment prod/web`` or ``stage builder``."""
+    annotation suppression): e.g. ``Deployment prod/web`` or ``stage builder``. `related`
+    holds the other objects a cross-file finding is about (never part of its fingerprint)."""
 
     rule: str
     severity: Severity
@@ -58,6 +69,7 @@ class Finding:
     message: str
     obj: str = ""
     doc: int = -1  # index of the YAML document in its file; -1 for Dockerfiles / whole file
+    related: tuple[Related, ...] = ()
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.col, self.rule, self.message)
@@ -163,6 +175,22 @@ def hit(path: str, span: Span, message: str, obj: str = "", doc: int = -1) -> Fi
     return Finding("", Severity.WARNING, path, span, message, obj, doc)
 
 
-def doc_hit(doc: YamlDoc, span: Span, message: str) -> Finding:
-    """A finding inside a YAML document, carrying the document's identity."""
-    return Finding("", Severity.WARNING, doc.path, span, message, doc.ident, doc.index)
+def doc_hit(doc: YamlDoc, span: Span, message: str, related: Iterable[YamlDoc] = ()) -> Finding:
+    """A finding inside a YAML document, carrying the document's identity; `related`: the
+    other objects it is about (each pointed at by its name)."""
+    others = tuple(related_to(other) for other in related)
+    return Finding("", Severity.WARNING, doc.path, span, message, doc.ident, doc.index, others)
+
+
+def related_to(doc: YamlDoc) -> Related:
+    """Another object as a related location: its `metadata.name` (else `kind`, else the
+    document), described by its kind and name."""
+    root = doc.root
+    span = doc.span
+    if isinstance(root, YMap):
+        meta = root.get("metadata")
+        if isinstance(meta, YMap) and "name" in meta:
+            span = meta.value_span("name")
+        elif "kind" in root:
+            span = root.value_span("kind")
+    return Related(doc.path, span, doc.ident or doc.kind or "object")

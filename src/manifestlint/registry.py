@@ -245,3 +245,19 @@ def load_registry() -> Registry:
         raise ValueError(f"rules without metadata in rules/*.yaml: {', '.join(missing)}")
     _REGISTRY = registry
     return registry
+
+
+# GitHub code scanning ranks security alerts by `security-severity`: over 9.0 critical,
+# 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+_SECURITY_BANDS = {Severity.ERROR: (7.0, 10.0), Severity.WARNING: (4.0, 6.9), Severity.NOTE: (0.1, 3.9)}
+
+
+def security_severity_for(score: float | None, severity: Severity) -> float | None:
+    """A rule's security score moved into the band of a configured severity: a rule turned
+    down to `note` must not stay High on GitHub, one turned up to `error` must not stay Low.
+    (Called only when the configuration changes the severity: the metadata's score stands
+    for the default.)"""
+    if score is None:
+        return None
+    low, high = _SECURITY_BANDS[severity]
+    return min(max(score, low), high)

@@ -27,18 +27,23 @@ ANNOTATION = "manifestlint.io/ignore"
 @dataclass(slots=True)
 class Suppressions:
     file_rules: set[str] = field(default_factory=set)
-    ranges: list[tuple[int, int, frozenset[str]]] = field(default_factory=list)  # (first, last line, rules)
+    # (first, last line covered, rules, line of the directive)
+    ranges: list[tuple[int, int, frozenset[str], int]] = field(default_factory=list)
     objects: dict[int, frozenset[str]] = field(default_factory=dict)  # doc index -> rules
     problems: list[Finding] = field(default_factory=list)
 
-    def hides(self, finding: Finding) -> bool:
+    def hides(self, finding: Finding) -> str | None:
+        """What hides `finding` (a justification for SARIF), or None."""
         rule = finding.rule
         if rule in self.file_rules:
-            return True
+            return "disable-file comment"
         if finding.doc in self.objects and rule in self.objects[finding.doc]:
-            return True
+            return f"{ANNOTATION} annotation"
         line = finding.span.line
-        return any(first <= line <= last and rule in rules for first, last, rules in self.ranges)
+        for first, last, rules, where in self.ranges:
+            if first <= line <= last and rule in rules:
+                return f"disable comment on line {where}"
+        return None
 
 
 def _indent(line: str) -> int:
@@ -107,7 +112,7 @@ def scan_comments(
             )
             if not target:
                 continue
-        out.ranges.append((target, block_end(target), ids))
+        out.ranges.append((target, block_end(target), ids, number))
     return out
 
 

@@ -5,6 +5,12 @@ our own small walker because jschema-to-python drops values equal to their defau
 explicit `level: warning` would vanish). Every rule that ran is listed, results carry an
 explicit level, repo-relative `%SRCROOT%` uris, full regions and stable fingerprints, and
 `run.artifacts` lists every analysed file. Columns count Unicode code points.
+
+`automationDetails` is written only for an explicit category (otherwise the upload action's
+own `category:` input applies), `security-severity` follows the configured severity
+(engine.active_rules), cross-file findings carry the other objects as `relatedLocations`, and
+`helpUri` appears only when the configuration says where the rule pages are published
+(`docs-url`): there is no public home to link to otherwise.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from manifestlint.output import surrogate_bytes, unicode_safe
 from manifestlint.registry import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFO_URI = "https://github.com/manifestlint/manifestlint"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 _EXPLICIT = frozenset({"level"})  # always written, even when equal to SARIF's default
 
@@ -80,7 +85,22 @@ def rule_help_markdown(rule: Rule) -> str:
     return "\n".join(lines)
 
 
-def _descriptor(rule: Rule) -> om.ReportingDescriptor:
+def help_uri(docs_url: str | None, rule_id: str) -> str | None:
+    """The rule's page under the configured `docs-url` (`{rule}` replaced, or `/<id>.md`)."""
+    if not docs_url:
+        return None
+    if "{rule}" in docs_url:
+        return docs_url.replace("{rule}", rule_id)
+    return f"{docs_url.rstrip('/')}/{rule_id}.md"
+
+
+def automation_id(category: str) -> str:
+    """GitHub's `category/` form: everything before the last `/` is the category, so a bare
+    `infra` (read by GitHub as a run id with no category) becomes `infra/`."""
+    return category if category.endswith("/") else category + "/"
+
+
+def _descriptor(rule: Rule, docs_url: str | None = None) -> om.ReportingDescriptor:
     props: dict[str, Any] = {"tags": sorted({*rule.tags, rule.domain})[:10], "precision": rule.precision}
     if rule.security_severity is not None:
         props["security-severity"] = f"{rule.security_severity:.1f}"
@@ -96,18 +116,28 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
         help=om.MultiformatMessageString(
             text=f"{rule.rationale}\n\nFix: {rule.fix}", markdown=rule_help_markdown(rule)
         ),
-        help_uri=f"{INFO_URI}/blob/main/docs/rules/{rule.id}.md",
+        help_uri=help_uri(docs_url, rule.id),
         default_configuration=om.ReportingConfiguration(level=_LEVEL[rule.severity]),
         properties=props,
     )
 
 
-def render(result: LintResult, category: str = "manifestlint/") -> str:
+def render(
+    result: LintResult,
+    category: str | None = None,
+    docs_url: str | None = None,
+    show_suppressed: bool = False,
+) -> str:
+    """The SARIF log. `show_suppressed`: findings hidden by a directive or the baseline are
+    results too, with `suppressions` (SARIF wants the property on every result of the run
+    then: `[]` on the others)."""
     rules = sorted(result.rules, key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
+    hidden = result.suppressed if show_suppressed else []
+    shown = [*result.findings, *(h.finding for h in hidden)]
     uris = {
         path: quote(surrogate_bytes(result.relative(path)))
-        for path in {*result.artifacts, *(f.path for f in result.findings)}
+        for path in {*result.artifacts, *(f.path for f in shown), *(r.path for f in shown for r in f.related)}
     }
     rule_of = rule_index.get
     run = om.Run(
@@ -116,11 +146,11 @@ def render(result: LintResult, category: str = "manifestlint/") -> str:
                 name="manifestlint",
                 version=__version__,
                 semantic_version=__version__,
-                information_uri=INFO_URI,
-                rules=[_descriptor(r) for r in rules],
+                information_uri=docs_url if docs_url and "{rule}" not in docs_url else None,
+                rules=[_descriptor(r, docs_url) for r in rules],
             )
         ),
-        automation_details=om.RunAutomationDetails(id=category),
+        automation_details=om.RunAutomationDetails(id=automation_id(category)) if category else None,
         original_uri_base_ids={"%SRCROOT%": om.ArtifactLocation(uri=result.root.as_uri() + "/")},
         artifacts=[
             om.Artifact(location=om.ArtifactLocation(uri=uris[p], uri_base_id="%SRCROOT%"))
@@ -137,10 +167,22 @@ def render(result: LintResult, category: str = "manifestlint/") -> str:
     # for the whole list): building sarif-om objects for each and converting them afterwards
     # took 1.5 GB for 1 MB of Pods.
     pad = "\n" + " " * 8
-    items = [
-        pad + json.dumps(_result(finding, fp, uris, rule_of), indent=2, ensure_ascii=False).replace("\n", pad)
-        for finding, fp in zip(result.findings, result.fingerprints(), strict=True)
+    scores = {r.id: r.security_severity for r in rules if r.security_severity is not None}
+    dicts = [
+        _result(f, fp, uris, rule_of, scores)
+        for f, fp in zip(result.findings, result.fingerprints(), strict=True)
     ]
+    if show_suppressed:
+        from manifestlint.engine import fingerprints
+
+        for item in dicts:
+            item["suppressions"] = []
+        hidden_fps = fingerprints([h.finding for h in hidden], result.relative)
+        for h, fp in zip(hidden, hidden_fps, strict=True):
+            item = _result(h.finding, fp, uris, rule_of, scores)
+            item["suppressions"] = [{"kind": h.kind, "justification": unicode_safe(h.justification)}]
+            dicts.append(item)
+    items = [pad + json.dumps(item, indent=2, ensure_ascii=False).replace("\n", pad) for item in dicts]
     body = "[" + ",".join(items) + "\n" + " " * 6 + "]" if items else "[]"
     return head + body + tail + "\n"
 
@@ -148,7 +190,18 @@ def render(result: LintResult, category: str = "manifestlint/") -> str:
 _RESULTS = "\u0000results\u0000"  # placeholder for the results list in the run's JSON
 
 
-def _result(finding: Any, fingerprint: str, uris: dict[str, str], rule_of: Any) -> dict[str, Any]:
+def _region(span: Any) -> dict[str, int]:
+    return {
+        "endColumn": span.end_col,
+        "endLine": span.end_line,
+        "startColumn": span.col,
+        "startLine": span.line,
+    }
+
+
+def _result(
+    finding: Any, fingerprint: str, uris: dict[str, str], rule_of: Any, scores: dict[str, float]
+) -> dict[str, Any]:
     """One SARIF result as sarif-om + _to_plain would write it (same keys, same order)."""
     s = finding.span
     location: dict[str, Any] = {}
@@ -156,9 +209,9 @@ def _result(finding: Any, fingerprint: str, uris: dict[str, str], rule_of: Any) 
         location["logicalLocations"] = [{"fullyQualifiedName": unicode_safe(finding.obj), "kind": "object"}]
     location["physicalLocation"] = {
         "artifactLocation": {"uri": uris[finding.path], "uriBaseId": "%SRCROOT%"},
-        "region": {"endColumn": s.end_col, "endLine": s.end_line, "startColumn": s.col, "startLine": s.line},
+        "region": _region(s),
     }
-    return {
+    out: dict[str, Any] = {
         "message": {"text": unicode_safe(finding.message)},
         "level": _LEVEL[finding.severity],
         "locations": [location],
@@ -166,3 +219,21 @@ def _result(finding: Any, fingerprint: str, uris: dict[str, str], rule_of: Any) 
         "ruleId": finding.rule,
         "ruleIndex": rule_of(finding.rule, -1),
     }
+    if finding.related:
+        out["relatedLocations"] = [
+            {
+                "id": number,
+                "message": {"text": unicode_safe(other.message)},
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uris[other.path], "uriBaseId": "%SRCROOT%"},
+                    "region": _region(other.span),
+                },
+            }
+            for number, other in enumerate(finding.related[:MAX_RELATED], start=1)
+        ]
+    if finding.rule in scores:  # GitHub ranks by the rule's; kept on the result for other readers
+        out["properties"] = {"security-severity": f"{scores[finding.rule]:.1f}"}
+    return out
+
+
+MAX_RELATED = 20  # GitHub shows few; a Service selecting 500 Deployments needs no 500 links

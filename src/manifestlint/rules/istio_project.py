@@ -198,6 +198,7 @@ def dr_tls_conflict(index: Index, ctx) -> Iterator[Finding]:
                     tls.value_span("mode"),
                     f"tls mode {client}{where} toward {spec['host']}, whose workloads require mutual TLS "
                     f"(PeerAuthentication {namespace_of(pa)}/{name_of(pa)} is STRICT): connections fail",
+                    [pa],
                 )
 
 
@@ -378,6 +379,7 @@ def vs_host_not_in_gateway(index: Index, ctx) -> Iterator[Finding]:
                     refs.item_span(i),
                     f"Gateway {gw_ns}/{gw_name} serves none of this VirtualService's hosts: "
                     "the binding routes nothing",
+                    [gateway],
                 )
         if not judged or "mesh" in [str(r) for r in refs]:
             continue
@@ -390,7 +392,7 @@ def vs_host_not_in_gateway(index: Index, ctx) -> Iterator[Finding]:
                 )
 
 
-def _subsets_by_host(index: Index) -> list[tuple[str, set[str]]]:
+def _subsets_by_host(index: Index) -> list[tuple[str, set[str], YamlDoc]]:
     out = []
     for doc, spec in objects(index, "DestinationRule"):
         if "host" not in spec:
@@ -399,7 +401,7 @@ def _subsets_by_host(index: Index) -> list[tuple[str, set[str]]]:
         names = {
             str(s.get("name")) for s in (subsets if isinstance(subsets, YList) else ()) if isinstance(s, YMap)
         }
-        out.append((fqdn(spec["host"], namespace_of(doc)), names))
+        out.append((fqdn(spec["host"], namespace_of(doc)), names, doc))
     return out
 
 
@@ -411,11 +413,12 @@ def vs_unknown_subset(index: Index, ctx) -> Iterator[Finding]:
             if "subset" not in dest or "host" not in dest:
                 continue
             host = fqdn(dest["host"], namespace_of(doc))
-            defined = set().union(*(names for pattern, names in rules if host_covers(pattern, host)))
+            covering = [(names, rule_doc) for pattern, names, rule_doc in rules if host_covers(pattern, host)]
+            defined = set().union(*(names for names, _ in covering))
             if str(dest["subset"]) not in defined:
                 found = (
                     "no DestinationRule for this host"
-                    if not any(host_covers(p, host) for p, _ in rules)
+                    if not covering
                     else f"DestinationRules for {dest['host']} define {', '.join(sorted(defined)) or 'none'}"
                 )
                 yield doc_hit(
@@ -423,6 +426,7 @@ def vs_unknown_subset(index: Index, ctx) -> Iterator[Finding]:
                     dest.value_span("subset"),
                     f"subset {dest['subset']} of {dest['host']} is not defined ({found}): "
                     "requests fail with 503",
+                    [rule_doc for _, rule_doc in covering],
                 )
 
 
@@ -506,14 +510,16 @@ def vs_conflicting(index: Index, ctx) -> Iterator[Finding]:
                 continue
             if seen is not None and other_seen is not None and not (seen & other_seen):
                 continue
-            others.append(f"{namespace_of(other)}/{name_of(other)}")
+            others.append(other)
         if others:
+            names = sorted({f"{namespace_of(other)}/{name_of(other)}" for other in others})
             yield doc_hit(
                 doc,
                 hosts.item_span(i),
                 f"host {hosts[i]} is also routed for the mesh by VirtualService "
-                f"{', '.join(sorted(set(others)))}: "
+                f"{', '.join(names)}: "
                 "only one of them takes effect",
+                list({id(other): other for other in others}.values()),
             )
 
 

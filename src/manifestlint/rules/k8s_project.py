@@ -452,7 +452,7 @@ def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
         wanted, selector = _int(value), _selector(spec.get("selector"))
         if selector is None or (wanted is None and pct is None):
             continue
-        blocked = []
+        blocked, related = [], []
         for other in index.of_kind(*REPLICATED_KINDS):
             if not _ns_compatible(_ns(other), _ns(doc)) or not selector_matches(
                 selector, _workload_labels(other)
@@ -465,12 +465,14 @@ def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
             needed = wanted if wanted is not None else math.ceil(replicas * pct / 100 - 1e-9)
             if needed >= replicas:
                 blocked.append(f"{_describe(other)} ({replicas} replica{'s' if replicas > 1 else ''})")
+                related += [other, *(scaler for scaler, _, _ in proj.scalers_of(other))]
         if blocked:
             yield doc_hit(
                 doc,
                 spec.value_span("minAvailable"),
                 f"minAvailable: {value} is not below the replicas of {', '.join(blocked)}: no pod "
                 "may be evicted, so node drains hang",
+                related,
             )
 
 
@@ -858,6 +860,7 @@ def service_selector_mismatch(index: Index, ctx) -> Iterator[Finding]:
                 f"selector ({shown}) matches pods only in {_other_namespaces(elsewhere)} "
                 f"({_pods_text(elsewhere)}): a Service selects pods of its own namespace "
                 f"({_ns(doc)}), so it has no endpoints",
+                [p.doc for p in elsewhere],
             )
             continue
         if not proj.deploys_into(_ns(doc)):
@@ -925,6 +928,7 @@ def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
                     where,
                     f"targetPort {target}{implicit} is not a containerPort of the selected pods "
                     f"({_pods_text(pods)}): connections are refused",
+                    [p.doc for p in pods],
                 )
             elif isinstance(target, str) and target:
                 if any(target in names for _, names, _ in exposed):
@@ -934,6 +938,7 @@ def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
                     where,
                     f"targetPort {target!r} names no container port of the selected pods "
                     f"({_pods_text(pods)}): the Service gets no endpoints for this port",
+                    [p.doc for p in pods],
                 )
 
 
