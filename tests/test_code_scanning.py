@@ -145,15 +145,15 @@ def test_suppressed_and_baselined_findings_with_show_suppressed(repo: Path) -> N
     (repo / "Dockerfile").write_text(
         "# manifestlint: disable=docker-root-user\nFROM alpine:3.20\nRUN apk add --no-cache curl\n"
     )
-    code, log = run_sarif(repo, ".")
+    _, log = run_sarif(repo, ".")
     plain = {r["ruleId"] for r in log["runs"][0]["results"]}
     assert "suppressions" not in json.dumps(log)
     runner = CliRunner()
     assert runner.invoke(main, ["lint", ".", "--write-baseline", "base.json"]).exit_code == 0
     (repo / "k8s.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n")
-    code, log = run_sarif(repo, ".", "--baseline", "base.json")
+    _, log = run_sarif(repo, ".", "--baseline", "base.json")
     assert {r["ruleId"] for r in log["runs"][0]["results"]}.isdisjoint(plain)  # baselined: gone
-    code, log = run_sarif(repo, ".", "--baseline", "base.json", "--show-suppressed")
+    _, log = run_sarif(repo, ".", "--baseline", "base.json", "--show-suppressed")
     results = log["runs"][0]["results"]
     assert all("suppressions" in r for r in results)  # SARIF: on every result or on none
     by_kind: dict[str, set[str]] = {}
