@@ -195,7 +195,16 @@ def lint(
     elif fmt == "github":
         from manifestlint.output import github
 
-        text = github.render(result)
+        import os
+
+        workspace = os.environ.get("GITHUB_WORKSPACE") or None
+        text = github.render(result, workspace)
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            _append_summary(summary_file, github.step_summary(result, workspace))
+        warning = github.limits_warning(result.findings, summary_written=bool(summary_file))
+        if warning:
+            click.echo(f"manifestlint: warning: {warning}", err=True)
     else:
         from manifestlint.output import text as text_out
 
@@ -207,6 +216,15 @@ def lint(
         sys.exit(0)
     level = Severity.parse(threshold)
     sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+def _append_summary(path: str, markdown: str) -> None:
+    """Append to the job summary file GitHub gives each step (other steps write it too)."""
+    try:
+        with open(path, "a", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(markdown)
+    except OSError as exc:
+        raise UsageFailure(f"cannot write the step summary to {path}: {_reason(exc)}") from None
 
 
 def _reason(exc: OSError) -> str:
