@@ -63,7 +63,9 @@ def test_severity_order_limits_and_step_summary(tmp_path: Path, monkeypatch) -> 
     assert text.startswith("earlier step\n## manifestlint\n")  # appended, not overwritten
     rows = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == len(found)  # every finding, not just the shown ones
-    assert rows[0].startswith("| error |") and rows[-1].startswith(f"| {'note' if counts['notice'] else 'warning'} |")
+    assert rows[0].startswith("| error |") and rows[-1].startswith(
+        f"| {'note' if counts['notice'] else 'warning'} |"
+    )
 
 
 def test_no_warning_when_everything_is_shown(tmp_path: Path, monkeypatch) -> None:

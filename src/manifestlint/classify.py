@@ -35,6 +35,25 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
+_FIRST_INSTRUCTION = re.compile(r"(?i)[ \t]*(FROM|ARG)[ \t]+\S")
+_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t]+\S")
+
+
+def looks_like_dockerfile(text: str) -> bool:
+    """Content without a name (standard input): a Dockerfile starts, after comments, parser
+    directives and blank lines, with FROM, or with ARG followed later by a FROM. No YAML
+    manifest, rule file or Alertmanager config starts that way."""
+    for line in text[:65536].splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _FIRST_INSTRUCTION.match(line)
+        if match is None:
+            return False
+        return match.group(1).upper() == "FROM" or _FROM.search(text) is not None
+    return False
+
+
 def file_type_by_name(path: str) -> str | None:
     """'dockerfile', 'yaml' (content decides) or None (not ours)."""
     name = PurePath(path).name

@@ -61,7 +61,10 @@ def main() -> None:
     "--type", "forced_type", type=click.Choice(FILE_TYPES), help="Treat every given file as this type."
 )
 @click.option(
-    "--stdin-filename", default="stdin.yaml", show_default=True, help="Name for input read from '-'."
+    "--stdin-filename",
+    default=None,
+    help="Name for input read from '-' (its type follows from it) [default: 'stdin' for a "
+    "Dockerfile recognised by its content, else 'stdin.yaml'].",
 )
 @click.option(
     "--fail-on",

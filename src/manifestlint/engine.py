@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from manifestlint.classify import is_dockerfile_name, rule_groups
+from manifestlint.classify import is_dockerfile_name, looks_like_dockerfile, rule_groups
 from manifestlint.config import Config, selector_matches
 from manifestlint.discover import (
     ChartFolders,
@@ -341,7 +341,14 @@ def _lint(
     parsed: list[ParsedFile] = [read_source(s, registry) for s in sources]
     if stdin is not None:
         name, text = stdin
-        ftype = forced_type or ("dockerfile" if name and is_dockerfile_name(Path(name).name) else "yaml")
+        if name:
+            ftype = forced_type or ("dockerfile" if is_dockerfile_name(Path(name).name) else "yaml")
+        else:  # no --stdin-filename: the content decides (`cat Dockerfile | manifestlint lint -`)
+            sample = text[:65536].decode("utf-8", "replace") if isinstance(text, bytes) else text[:65536]
+            if forced_type == "dockerfile" or (forced_type is None and looks_like_dockerfile(sample)):
+                name, ftype = "stdin", "dockerfile"
+            else:
+                name, ftype = "stdin.yaml", forced_type or "yaml"
         parsed.append(read_source(Source(name, cwd / name, ftype), registry, stdin_text=text))
 
     # One index per realm: deployable files (with the project's context files) and, apart,

@@ -126,7 +126,10 @@ def step_summary(result: LintResult, workspace: str | None = None) -> str:
         row = f"| {f.severity.label} | `{f.rule}` | {_cell(path)}:{f.span.line}:{f.span.col} | {_cell(f.message)} |"
         size += len(row.encode("utf-8", "backslashreplace")) + 1
         if size > SUMMARY_MAX_BYTES - 200:
-            out += ["", f"... and {len(findings) - i} more (GitHub limits a step summary to 1 MiB; use -f sarif)"]
+            out += [
+                "",
+                f"... and {len(findings) - i} more (GitHub limits a step summary to 1 MiB; use -f sarif)",
+            ]
             break
         out.append(row)
     return "\n".join(out) + "\n"
