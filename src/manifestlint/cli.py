@@ -196,9 +196,9 @@ def lint(
 
         text = json_out.render(result)
     elif fmt == "github":
-        from manifestlint.output import github
-
         import os
+
+        from manifestlint.output import github
 
         workspace = os.environ.get("GITHUB_WORKSPACE") or None
         text = github.render(result, workspace)

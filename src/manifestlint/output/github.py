@@ -123,7 +123,8 @@ def step_summary(result: LintResult, workspace: str | None = None) -> str:
     out, size = list(head), sum(len(line) + 1 for line in head)
     for i, f in enumerate(findings):
         path = annotation_path(f.path, result.cwd, workspace)
-        row = f"| {f.severity.label} | `{f.rule}` | {_cell(path)}:{f.span.line}:{f.span.col} | {_cell(f.message)} |"
+        where = f"{_cell(path)}:{f.span.line}:{f.span.col}"
+        row = f"| {f.severity.label} | `{f.rule}` | {where} | {_cell(f.message)} |"
         size += len(row.encode("utf-8", "backslashreplace")) + 1
         if size > SUMMARY_MAX_BYTES - 200:
             out += [
