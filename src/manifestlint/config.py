@@ -44,6 +44,8 @@ class Config:
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     include_test_data: bool = False  # lint test-data folders found by directory walks
     docs_url: str | None = None  # where docs/rules/*.md are published (SARIF helpUri)
+    # honour hadolint/kube-linter/checkov/Polaris suppressions of the checks we share
+    other_tools_suppressions: bool = True
     alert_policy: Policy = field(default_factory=default_policy)
     # glob (relative to the config file's folder) -> service|tool|ci|test|dev: the role of the
     # images those Dockerfiles build (project/images.py decides it from evidence otherwise)
@@ -170,6 +172,7 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     config.kubernetes_version = str(data.get("kubernetes-version", config.kubernetes_version))
     config.include_test_data = bool(data.get("include-test-data", False))
     config.docs_url = data.get("docs-url")
+    config.other_tools_suppressions = data.get("other-tools-suppressions", True)
     try:
         config.alert_policy = parse_policy(data.get("alert-policy"))
     except ValueError as exc:

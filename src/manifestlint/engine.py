@@ -459,7 +459,7 @@ def _lint(
                 findings.extend(f for f in found if f.path in index.report_paths)
     findings = _one_per_problem(findings)
 
-    findings, hidden = _suppress(findings, parsed, registry)
+    findings, hidden = _suppress(findings, parsed, registry, config, rules)
     enabled_ids = {r.id for r in rules}
     findings = [f for f in findings if f.rule in enabled_ids or f.rule == INTERNAL_ERROR]  # never hidden
     hidden = sorted((h for h in hidden if h.finding.rule in enabled_ids), key=lambda h: h.finding.sort_key())
@@ -686,26 +686,30 @@ def _lint_file(
 
 
 def _suppress(
-    findings: list[Finding], parsed: list[ParsedFile], registry: Registry
+    findings: list[Finding], parsed: list[ParsedFile], registry: Registry, config: Config, rules: list[Rule]
 ) -> tuple[list[Finding], list[Suppressed]]:
-    """(findings kept plus problems with the directives, findings hidden by a directive)."""
-    known = registry.__contains__
+    """(findings kept plus problems with the directives, findings hidden by a directive).
+    Problems (unknown ids, unreadable directives, unused ones) are findings of their own rules;
+    the caller drops those of rules that are off."""
+    from manifestlint.suppress import OTHER_TOOLS, other_tools_map
+
+    known = _known_selector(registry)
+    mapping = other_tools_map(registry) if config.other_tools_suppressions else {}
+    markers = ("manifestlint", *OTHER_TOOLS) if mapping else ("manifestlint",)
     by_path: dict[str, Any] = {}
-    extra: list[Finding] = []
     for pf in parsed:
-        if not pf.text or "manifestlint" not in pf.text:
+        if not pf.text or not any(marker in pf.text for marker in markers):
             continue
         from manifestlint.suppress import dockerfile_suppressions, yaml_suppressions
 
         lines = pf.text.splitlines()
         if pf.dockerfile is not None:
             spans = [ins.span for ins in pf.dockerfile.instructions]
-            sup = dockerfile_suppressions(pf.source.path, lines, spans, known)
+            sup = dockerfile_suppressions(pf.source.path, lines, spans, known, mapping)
         else:
-            sup = yaml_suppressions(pf.source.path, lines, pf.docs, known)
-        by_path[pf.source.path] = sup
-        unknown = registry.get("manifestlint-unknown-rule")
-        extra.extend(replace(p, rule=unknown.id, severity=unknown.severity) for p in sup.problems)
+            sup = yaml_suppressions(pf.source.path, lines, pf.docs, known, mapping)
+        if sup.directives or sup.problems:
+            by_path[pf.source.path] = sup
     if not by_path:
         return findings, []
     kept, hidden = [], []
@@ -716,7 +720,32 @@ def _suppress(
             hidden.append(Suppressed(f, "inSource", reason))
         else:
             kept.append(f)
-    return kept + extra, hidden
+    ran = {r.id for r in rules}
+    from manifestlint.config import selector_matches
+
+    def selector_ran(selector: str) -> bool:
+        return any(selector.lower() == "all" or selector_matches(selector, rule_id) for rule_id in ran)
+
+    for path, sup in by_path.items():
+        for problem in [*sup.problems, *sup.unused(path, selector_ran)]:
+            kept.append(replace(problem, severity=registry.get(problem.rule).severity))
+    return kept, hidden
+
+
+def _known_selector(registry: Registry) -> Callable[[str], bool]:
+    """A suppression names a rule id, an id prefix as `--select` takes it, or `all`."""
+    from manifestlint.config import selector_matches
+
+    ids = [r.id for r in registry]
+
+    def known(selector: str) -> bool:
+        return (
+            selector in registry
+            or selector.lower() == "all"
+            or any(selector_matches(selector, i) for i in ids)
+        )
+
+    return known
 
 
 def fingerprint(finding: Finding, path: str | None = None) -> str:

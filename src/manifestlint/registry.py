@@ -126,6 +126,8 @@ ENGINE_RULES = frozenset(
         "manifestlint-unreadable-file",
         "manifestlint-yaml-syntax",
         "manifestlint-unknown-rule",
+        "manifestlint-invalid-suppression",
+        "manifestlint-unused-suppression",
         "manifestlint-internal-error",
         "manifestlint-unrendered-template",
         "docker-syntax-error",

@@ -1,13 +1,26 @@
 """Inline suppression: comments in YAML and Dockerfiles, annotations on Kubernetes objects.
 
-Forms:
+Our forms:
 - ``# manifestlint: disable=RULE[,RULE]`` on its own line: the next line and, when that line
   opens a block (a key with nested content, a list item, a document's first key), the whole
   block; at the end of a line: that line (and its block).
 - ``# manifestlint: disable-file=RULE[,RULE]``: the whole file.
 - annotation ``manifestlint.io/ignore: "RULE,RULE"`` on an object's metadata: that object.
-Unknown rule ids in any form are reported (`manifestlint-unknown-rule`), so a typo never
-silently suppresses nothing.
+RULE is a rule id, an id prefix as `--select` takes it (`k8s-missing`), or `all`.
+
+Problems are findings: an unknown id (`manifestlint-unknown-rule`), a directive we cannot read
+(`manifestlint-invalid-suppression`: no ids, a missing colon, `ignore=`, `disable-next-line=`),
+and, when enabled (off by default, as ruff's RUF100), a directive that hid nothing
+(`manifestlint-unused-suppression`) — so a typo never silently suppresses nothing.
+
+Other tools' suppressions are honoured where our rule is the same check (the rule metadata's
+`references`, e.g. `hadolint DL3008`, `kube-linter run-as-non-root`, `checkov CKV_K8S_23`,
+`polaris runAsRootAllowed`): `# hadolint ignore=DL3008,DL3009` (the next instruction),
+`# hadolint global ignore=...` (the file), `ignore-check.kube-linter.io/<check>` and
+`kube-linter.io/ignore-all` annotations, `checkov:skip=CKV_...` comments (a Dockerfile: the file;
+YAML: the object they stand in) and `checkov.io/skipN: CKV_...` annotations, Polaris
+`polaris.fairwinds.com/<check>-exempt: "true"` and `polaris.fairwinds.com/exempt: "true"`.
+The configuration key `other-tools-suppressions: false` turns them off.
 """
 
 from __future__ import annotations
@@ -16,34 +29,89 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from manifestlint.model import Finding, Span, YamlDoc, YMap, hit
+from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YMap, hit
 
-DIRECTIVE = re.compile(
-    r"#\s*manifestlint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*)"
-)
+IDS = r"[A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*"
+DIRECTIVE = re.compile(r"#\s*manifestlint:\s*(disable-file|disable)\s*=\s*(" + IDS + ")")
+# Anything that starts like one of ours: `# manifestlint` followed by a colon, a verb or `=`.
+ATTEMPT = re.compile(r"#\s*manifestlint(?![.\w/-])\s*(:?)\s*([A-Za-z][\w-]*)?\s*(=?)\s*(\S*)")
+VERBS = ("disable", "enable", "ignore", "skip", "noqa", "nolint", "off", "suppress")
 ANNOTATION = "manifestlint.io/ignore"
+
+HADOLINT = re.compile(r"^\s*#\s*hadolint\s+(global\s+)?ignore\s*=\s*(" + IDS + ")")
+CHECKOV_COMMENT = re.compile(r"#.*?checkov:skip=([A-Za-z0-9_]+)")
+KUBE_LINTER_PREFIX = "ignore-check.kube-linter.io/"
+KUBE_LINTER_ALL = "kube-linter.io/ignore-all"
+POLARIS_PREFIX = "polaris.fairwinds.com/"
+CHECKOV_ANNOTATION = re.compile(r"checkov\.io/skip\d*$")
+OTHER_TOOLS = ("hadolint", "kube-linter", "checkov", "polaris")
+
+INVALID = "manifestlint-invalid-suppression"
+UNKNOWN = "manifestlint-unknown-rule"
+UNUSED = "manifestlint-unused-suppression"
+
+
+def _matches(selector: str, rule_id: str) -> bool:
+    """As `--select`: `all`, a full id, or a prefix ending at a dash boundary."""
+    if selector.lower() == "all":
+        return True
+    sel = selector.rstrip("-")
+    return rule_id == sel or rule_id.startswith(sel + "-")
+
+
+@dataclass(slots=True)
+class Directive:
+    """One suppression: what it covers (`scope`: lines first..last, the file, or object
+    `doc`), which rules (`selectors`), and what said so (`source`, the SARIF justification)."""
+
+    selectors: tuple[str, ...]
+    scope: str  # "lines" | "file" | "object"
+    source: str
+    span: Span = FILE_START
+    first: int = 0
+    last: int = 0
+    doc: int = -1
+    own: bool = True  # ours (reported when unused) or another tool's
+    used: set[str] = field(default_factory=set)
+
+    def match(self, finding: Finding) -> str | None:
+        if self.scope == "object" and finding.doc != self.doc:
+            return None
+        if self.scope == "lines" and not self.first <= finding.span.line <= self.last:
+            return None
+        return next((s for s in self.selectors if _matches(s, finding.rule)), None)
 
 
 @dataclass(slots=True)
 class Suppressions:
-    file_rules: set[str] = field(default_factory=set)
-    # (first, last line covered, rules, line of the directive)
-    ranges: list[tuple[int, int, frozenset[str], int]] = field(default_factory=list)
-    objects: dict[int, frozenset[str]] = field(default_factory=dict)  # doc index -> rules
-    problems: list[Finding] = field(default_factory=list)
+    directives: list[Directive] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # rule id set; severity stamped by the engine
 
     def hides(self, finding: Finding) -> str | None:
-        """What hides `finding` (a justification for SARIF), or None."""
-        rule = finding.rule
-        if rule in self.file_rules:
-            return "disable-file comment"
-        if finding.doc in self.objects and rule in self.objects[finding.doc]:
-            return f"{ANNOTATION} annotation"
-        line = finding.span.line
-        for first, last, rules, where in self.ranges:
-            if first <= line <= last and rule in rules:
-                return f"disable comment on line {where}"
+        """What hides `finding` (a justification for SARIF), or None; marks the directive used."""
+        for directive in self.directives:
+            selector = directive.match(finding)
+            if selector is not None:
+                directive.used.add(selector)
+                return directive.source
         return None
+
+    def unused(self, path: str, ran: Callable[[str], bool]) -> list[Finding]:
+        """Our selectors that hid nothing, for rules that ran (one that did not cannot hide)."""
+        out = []
+        for d in self.directives:
+            if not d.own:
+                continue
+            for selector in d.selectors:
+                if selector not in d.used and ran(selector):
+                    message = f"suppression of {selector!r} hides no finding ({d.source}): remove it"
+                    out.append(_problem(UNUSED, path, d.span, message))
+        return out
+
+
+def _problem(rule: str, path: str, span: Span, message: str) -> Finding:
+    f = hit(path, span, message)
+    return Finding(rule, f.severity, f.path, f.span, f.message)
 
 
 def _indent(line: str) -> int:
@@ -55,34 +123,62 @@ def _is_blank_or_comment(line: str) -> bool:
     return not stripped or stripped.startswith("#")
 
 
+def _opens_mapping_value(line: str) -> bool:
+    """`containers:` (a key whose value follows on the next lines), comments aside."""
+    text = line.split(" #", 1)[0].rstrip()
+    return text.endswith(":") and not text.lstrip().startswith("#")
+
+
 def _yaml_block_end(lines: list[str], start: int, doc_ends: dict[int, int]) -> int:
-    """Last line (1-based) of the block opened at line `start` (1-based)."""
+    """Last line (1-based) of the block opened at line `start` (1-based). Under a key, list
+    items may sit at the key's own indentation (kubectl's style): they are its value."""
     if start in doc_ends:  # the first line of a document: the whole object
         return doc_ends[start]
     base = _indent(lines[start - 1])  # a list item's siblings start at the same indent
+    key_opens = _opens_mapping_value(lines[start - 1])
     last = start
     for number in range(start + 1, len(lines) + 1):
         line = lines[number - 1]
         if _is_blank_or_comment(line):
             continue
-        if line.startswith(("---", "...")) or _indent(line) <= base:
+        if line.startswith(("---", "...")):
+            break
+        indent = _indent(line)
+        if indent < base or (indent == base and not (key_opens and line.lstrip().startswith("- "))):
             break
         last = number
     return last
 
 
-def _parse_ids(text: str, line: int, col: int, path: str, known: Callable[[str], bool], out: Suppressions):
-    ids = frozenset(part.strip() for part in text.split(",") if part.strip())
-    for rule_id in sorted(ids):
+def _selectors(text: str, span: Span, path: str, known: Callable[[str], bool], out: Suppressions):
+    ids = tuple(sorted({part.strip() for part in text.split(",") if part.strip()}))
+    for rule_id in ids:
         if not known(rule_id):
             out.problems.append(
-                hit(
-                    path,
-                    Span(line, col, line, col + 1),
-                    f"unknown rule id {rule_id!r} in a suppression comment",
-                )
+                _problem(UNKNOWN, path, span, f"unknown rule id {rule_id!r} in a suppression comment")
             )
-    return ids
+    return tuple(i for i in ids if known(i))
+
+
+def _invalid(line: str) -> tuple[int, str] | None:
+    """(column, what is wrong) for a comment that tries to be a directive but is not one."""
+    match = ATTEMPT.search(line)
+    if match is None:
+        return None
+    colon, verb, equals, rest = match.groups()
+    verb = verb or ""
+    if not (colon or equals or verb.lower().startswith(VERBS)):
+        return None  # prose mentioning manifestlint
+    form = "`# manifestlint: disable=RULE[,RULE]` or `# manifestlint: disable-file=RULE[,RULE]`"
+    col = match.start() + 1
+    if verb not in ("disable", "disable-file"):
+        shown = verb or "(nothing)"
+        return col, f"unknown suppression directive {shown!r}: write {form}"
+    if not colon:
+        return col, f"missing ':' after 'manifestlint': write {form}"
+    if not equals or not rest:
+        return col, f"'{verb}' names no rule: write {form} (`all` for every rule)"
+    return col, f"unreadable rule list {rest!r}: write {form}"
 
 
 def scan_comments(
@@ -91,18 +187,28 @@ def scan_comments(
     known: Callable[[str], bool],
     block_end: Callable[[int], int],
 ) -> Suppressions:
-    """Suppressions from comment directives; `block_end(line)` gives the object a line opens."""
+    """Suppressions from our comment directives; `block_end(line)` gives the block a line opens."""
     out = Suppressions()
     for number, line in enumerate(lines, start=1):
-        if "manifestlint:" not in line:
+        if "manifestlint" not in line:
             continue
         match = DIRECTIVE.search(line)
         if match is None:
+            problem = _invalid(line)
+            if problem is not None:
+                col, message = problem
+                out.problems.append(
+                    _problem(INVALID, path, Span(number, col, number, len(line) + 1), message)
+                )
             continue
         col = match.start() + 1
-        ids = _parse_ids(match.group(2), number, col, path, known, out)
+        span = Span(number, col, number, match.end() + 1)
+        ids = _selectors(match.group(2), span, path, known, out)
+        if not ids:
+            continue
+        source = f"`# manifestlint: {match.group(1)}` on line {number}"
         if match.group(1) == "disable-file":
-            out.file_rules |= ids
+            out.directives.append(Directive(ids, "file", source, span))
             continue
         if line[: match.start()].strip():  # trailing comment: this line
             target = number
@@ -112,25 +218,143 @@ def scan_comments(
             )
             if not target:
                 continue
-        out.ranges.append((target, block_end(target), ids, number))
+        out.directives.append(Directive(ids, "lines", source, span, target, block_end(target)))
     return out
 
 
-def yaml_suppressions(path: str, lines: list[str], docs: Iterable[YamlDoc], known: Callable[[str], bool]):
+# ------------------------------------------------------------------------ other tools' forms
+
+
+def other_tools_map(rules: Iterable) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(tool, check) -> our rule ids, from each rule's `references` ("hadolint DL3008")."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for rule in rules:
+        for ref in rule.references:
+            tool, _, check = ref.partition(" ")
+            if tool in OTHER_TOOLS and check and " " not in check:
+                out.setdefault((tool, check), []).append(rule.id)
+    return {key: tuple(sorted(ids)) for key, ids in out.items()}
+
+
+def _tool_ids(
+    mapping: dict[tuple[str, str], tuple[str, ...]], tool: str, checks: Iterable[str]
+) -> tuple[str, ...]:
+    ids: set[str] = set()
+    for check in checks:
+        ids.update(mapping.get((tool, check.strip()), ()))
+    return tuple(sorted(ids))
+
+
+def _all_of(mapping: dict[tuple[str, str], tuple[str, ...]], tool: str) -> tuple[str, ...]:
+    return tuple(sorted({i for (t, _), ids in mapping.items() if t == tool for i in ids}))
+
+
+def _foreign(ids: tuple[str, ...], scope: str, source: str, **where) -> Directive | None:
+    return Directive(ids, scope, source, own=False, **where) if ids else None
+
+
+def dockerfile_other_tools(lines: list[str], ends: dict[int, int], mapping) -> list[Directive]:
+    """`# hadolint ignore=` (next instruction), `# hadolint global ignore=`, `checkov:skip=`."""
+    out: list[Directive | None] = []
+    for number, line in enumerate(lines, start=1):
+        if "hadolint" in line:
+            match = HADOLINT.match(line)
+            if match is not None:
+                ids = _tool_ids(mapping, "hadolint", match.group(2).split(","))
+                source = f"`# hadolint {'global ' if match.group(1) else ''}ignore` on line {number}"
+                if match.group(1):
+                    out.append(_foreign(ids, "file", source))
+                else:
+                    target = next(
+                        (
+                            n
+                            for n in range(number + 1, len(lines) + 1)
+                            if not _is_blank_or_comment(lines[n - 1])
+                        ),
+                        0,
+                    )
+                    if target:
+                        out.append(
+                            _foreign(ids, "lines", source, first=target, last=ends.get(target, target))
+                        )
+        if "checkov:skip" in line:
+            for match in CHECKOV_COMMENT.finditer(line):
+                ids = _tool_ids(mapping, "checkov", [match.group(1)])
+                out.append(_foreign(ids, "file", f"`checkov:skip={match.group(1)}` on line {number}"))
+    return [d for d in out if d is not None]
+
+
+def yaml_other_tools(lines: list[str], docs: list[YamlDoc], mapping) -> list[Directive]:
+    """kube-linter, Polaris and checkov annotations; `checkov:skip=` comments (their object)."""
+    out: list[Directive | None] = []
+    for number, line in enumerate(lines, start=1):
+        if "checkov:skip" not in line:
+            continue
+        doc = next((d for d in docs if d.span.end_line >= number), None)
+        if doc is None:
+            continue
+        for match in CHECKOV_COMMENT.finditer(line):
+            ids = _tool_ids(mapping, "checkov", [match.group(1)])
+            out.append(
+                _foreign(ids, "object", f"`checkov:skip={match.group(1)}` on line {number}", doc=doc.index)
+            )
+    for doc in docs:
+        annotations = _annotations(doc)
+        if annotations is None:
+            continue
+        for key, value in annotations.items():
+            key = str(key)
+            line = annotations.key_span(key).line
+            ids: tuple[str, ...] = ()
+            if key.startswith(KUBE_LINTER_PREFIX):
+                ids = _tool_ids(mapping, "kube-linter", [key[len(KUBE_LINTER_PREFIX) :]])
+            elif key == KUBE_LINTER_ALL:
+                ids = _all_of(mapping, "kube-linter")
+            elif key.startswith(POLARIS_PREFIX) and str(value).lower() == "true":
+                check = key[len(POLARIS_PREFIX) :]
+                if check == "exempt":
+                    ids = _all_of(mapping, "polaris")
+                elif check.endswith("-exempt"):
+                    ids = _tool_ids(mapping, "polaris", [check.removesuffix("-exempt")])
+            elif CHECKOV_ANNOTATION.match(key) and isinstance(value, str):
+                ids = _tool_ids(mapping, "checkov", [value.split("=", 1)[0]])
+            out.append(_foreign(ids, "object", f"annotation {key} on line {line}", doc=doc.index))
+    return [d for d in out if d is not None]
+
+
+def _annotations(doc: YamlDoc) -> YMap | None:
+    meta = doc.root.get("metadata") if isinstance(doc.root, YMap) else None
+    annotations = meta.get("annotations") if isinstance(meta, YMap) else None
+    return annotations if isinstance(annotations, YMap) else None
+
+
+# ------------------------------------------------------------------------------- per file
+
+
+def yaml_suppressions(
+    path: str, lines: list[str], docs: Iterable[YamlDoc], known: Callable[[str], bool], mapping=None
+) -> Suppressions:
     doc_list = list(docs)
     doc_ends = {doc.span.line: doc.span.end_line for doc in doc_list}
     out = scan_comments(path, lines, known, lambda start: _yaml_block_end(lines, start, doc_ends))
     for doc in doc_list:
-        meta = doc.root.get("metadata") if isinstance(doc.root, YMap) else None
-        annotations = meta.get("annotations") if isinstance(meta, YMap) else None
-        if isinstance(annotations, YMap) and isinstance(annotations.get(ANNOTATION), str):
+        annotations = _annotations(doc)
+        if annotations is not None and isinstance(annotations.get(ANNOTATION), str):
             span = annotations.value_span(ANNOTATION)
-            out.objects[doc.index] = _parse_ids(
-                annotations[ANNOTATION], span.line, span.col, path, known, out
-            )
+            ids = _selectors(annotations[ANNOTATION], span, path, known, out)
+            if ids:
+                source = f"annotation {ANNOTATION} on line {span.line}"
+                out.directives.append(Directive(ids, "object", source, span, doc=doc.index))
+    if mapping:
+        out.directives += yaml_other_tools(lines, doc_list, mapping)
     return out
 
 
-def dockerfile_suppressions(path: str, lines: list[str], instruction_spans: list[Span], known):
+def dockerfile_suppressions(
+    path: str, lines: list[str], instruction_spans: list[Span], known, mapping=None
+) -> Suppressions:
     ends = {span.line: span.end_line for span in instruction_spans}
-    return scan_comments(path, lines, known, lambda start: ends.get(start, start))
+    out = scan_comments(path, lines, known, lambda start: ends.get(start, start))
+    if mapping:
+        out.directives += dockerfile_other_tools(lines, ends, mapping)
+    return out
