@@ -81,8 +81,24 @@ def _bytes(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
         ) from None
 
 
+_VERSION_LITERAL = r"(?m)^[ \t]*[\"']?kubernetes-version[\"']?[ \t]*[:=][ \t]*([0-9]+\.[0-9]+)[ \t]*(?:#.*)?$"
+
+
+def _version_as_written(data: dict[str, Any], text: str) -> None:
+    """`kubernetes-version: 1.30` unquoted is the float 1.3 to YAML and TOML: read the digits
+    as the file writes them (a float cannot tell 1.3 from 1.30)."""
+    import re
+
+    if isinstance(data.get("kubernetes-version"), float):
+        match = re.search(_VERSION_LITERAL, text)
+        if match is not None:
+            data["kubernetes-version"] = match.group(1)
+
+
 def _read(path: Path) -> dict[str, Any]:
-    is_toml = path.name == "pyproject.toml"
+    """The configuration mapping: TOML for `*.toml` (pyproject's [tool.manifestlint], or a
+    file of our keys, top level or under [tool.manifestlint]), YAML otherwise."""
+    is_toml = path.suffix == ".toml"
     try:  # pyproject.toml holds other tools' settings too: only ours is bounded tightly
         text = _bytes(path, 64 * MAX_CONFIG_BYTES if is_toml else MAX_CONFIG_BYTES).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -91,14 +107,19 @@ def _read(path: Path) -> dict[str, Any]:
         import tomllib
 
         try:
-            tool = tomllib.loads(text).get("tool", {})
+            document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
         except RecursionError:
             raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
-        data = tool.get("manifestlint", {}) if isinstance(tool, dict) else None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: [tool.manifestlint] must be a table")
+        tool = document.get("tool", {})
+        if path.name == "pyproject.toml" or (isinstance(tool, dict) and "manifestlint" in tool):
+            data = tool.get("manifestlint", {}) if isinstance(tool, dict) else None
+            if not isinstance(data, dict):
+                raise ConfigError(f"{path}: [tool.manifestlint] must be a table")
+        else:
+            data = document
+        _version_as_written(data, text)
         return data
     from manifestlint.parse.yaml import load_plain_yaml, parse_stream
 
@@ -118,6 +139,7 @@ def _read(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping")
+    _version_as_written(data, text)
     return data
 
 
@@ -127,11 +149,94 @@ def _validate_schema(data: dict[str, Any], path: Path) -> None:
     import jsonschema
 
     schema = json.loads((data_dir("schemas") / "config.schema.json").read_text(encoding="utf-8"))
+    unknown = sorted(str(key) for key in data if key not in schema["properties"])
+    if unknown:
+        raise ConfigError(
+            f"{path}: {unknown[0]}: unknown key{_did_you_mean(unknown[0], schema['properties'])}"
+        )
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         err = errors[0]
         where = ".".join(str(p) for p in err.path) or "(top level)"
-        raise ConfigError(f"{path}: {where}: {err.message}")
+        raise ConfigError(f"{path}: {where}: {_schema_message(err)}")
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _allowed(schema: dict[str, Any]) -> list[str]:
+    """What a schema accepts, in words: its enum values, its type, or a mapping's keys."""
+    if "enum" in schema:
+        return [repr(v) for v in schema["enum"]]
+    if schema.get("type") == "object" and "properties" in schema:
+        return ["a mapping of " + ", ".join(schema["properties"])]
+    if "pattern" in schema:
+        return [f"a {schema.get('type', 'value')} like {schema['pattern']!r}"]
+    if "type" in schema:
+        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return [
+            {"boolean": "true or false", "array": "a list", "object": "a mapping"}.get(k, f"a {k}")
+            for k in kinds
+        ]
+    return []
+
+
+def _schema_message(err: Any) -> str:
+    """jsonschema's message, except where it hides the answer: say what is valid."""
+    value = err.instance
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    if err.validator in ("oneOf", "anyOf"):
+        if isinstance(value, dict):  # a mapping was meant: what is wrong inside it
+            inner = [e for e in err.context if e.validator != "type" and e.validator != "enum" or e.path]
+            if inner:
+                best = max(inner, key=lambda e: len(e.path))
+                where = ".".join(str(p) for p in best.path)
+                return f"{where}: {_schema_message(best)}" if where else _schema_message(best)
+        options = [text for sub in err.validator_value for text in _allowed(sub)]
+        return f"got {shown}; expected {', '.join(options[:-1])} or {options[-1]}" if options else err.message
+    if err.validator == "enum":
+        return f"got {shown}; expected one of {', '.join(repr(v) for v in err.validator_value)}"
+    if err.validator == "additionalProperties" and isinstance(value, dict):
+        allowed = err.schema.get("properties", {})
+        extra = sorted(str(k) for k in value if k not in allowed)
+        if extra and allowed:
+            hint = _did_you_mean(extra[0], allowed)
+            return f"unknown key {extra[0]!r}{hint}; valid keys: {', '.join(allowed)}"
+    if err.validator == "pattern":
+        return f"got {shown}; expected a value matching {err.validator_value!r}"
+    if err.validator == "type":
+        expected = _allowed({"type": err.validator_value})
+        return f"got {shown}; expected {' or '.join(expected)}"
+    return err.message
+
+
+def _check_option(where: str, value: Any, default: Any) -> None:
+    """Option values have their default's type: `require-cpu-limit: "no"` is a mistake, not
+    a true value (YAML's `no` unquoted is false; quoted it is a string)."""
+    if default is None:
+        return
+    if isinstance(default, bool):
+        ok, expected = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(default, float):
+        ok, expected = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+    elif isinstance(default, str):
+        ok, expected = isinstance(value, str), "a string"
+    elif isinstance(default, list):
+        ok, expected = isinstance(value, list), "a list"
+    elif isinstance(default, dict):
+        ok, expected = isinstance(value, dict), "a mapping"
+    else:
+        return
+    if not ok:
+        import json
+
+        raise ConfigError(f"{where}: expected {expected} (default: {json.dumps(default)}), got {value!r}")
 
 
 def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
@@ -146,7 +251,8 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     config = Config(path=path.resolve())
     for rule_id, value in (data.get("rules") or {}).items():
         if rule_id not in registry:
-            raise ConfigError(f"{path}: rules.{rule_id}: unknown rule id")
+            hint = _did_you_mean(str(rule_id), [r.id for r in registry])
+            raise ConfigError(f"{path}: rules.{rule_id}: unknown rule id{hint} (see `manifestlint rules`)")
         setting = RuleSetting()
         if isinstance(value, str):
             value = {"enabled": False} if value == "off" else {"severity": value}
@@ -155,10 +261,13 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
         if "severity" in value:
             setting.severity = Severity.parse(value["severity"])
             setting.enabled = True if setting.enabled is None else setting.enabled
-        known = {opt.name for opt in registry.get(rule_id).options}
+        known = {opt.name: opt.default for opt in registry.get(rule_id).options}
         for name, opt_value in (value.get("options") or {}).items():
+            where = f"{path}: rules.{rule_id}.options.{name}"
             if name not in known:
-                raise ConfigError(f"{path}: rules.{rule_id}.options.{name}: unknown option")
+                valid = f"; valid options: {', '.join(known)}" if known else "; the rule has no options"
+                raise ConfigError(f"{where}: unknown option{_did_you_mean(name, known)}{valid}")
+            _check_option(where, opt_value, known[name])
             setting.options[name] = opt_value
         config.rules[rule_id] = setting
     config.select = list(data.get("select") or [])
@@ -193,4 +302,5 @@ def selector_matches(selector: str, rule_id: str) -> bool:
 def check_selectors(selectors: list[str], registry: Registry, where: str) -> None:
     for sel in selectors:
         if sel.lower() != "all" and not any(selector_matches(sel, r.id) for r in registry):
-            raise ConfigError(f"{where}: unknown rule id or prefix {sel!r}")
+            hint = _did_you_mean(sel, [r.id for r in registry])
+            raise ConfigError(f"{where}: unknown rule id or prefix {sel!r}{hint}")
