@@ -191,7 +191,7 @@ def _schema_message(err: Any) -> str:
     shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
     if err.validator in ("oneOf", "anyOf"):
         if isinstance(value, dict):  # a mapping was meant: what is wrong inside it
-            inner = [e for e in err.context if e.validator != "type" and e.validator != "enum" or e.path]
+            inner = [e for e in err.context if (e.validator != "type" and e.validator != "enum") or e.path]
             if inner:
                 best = max(inner, key=lambda e: len(e.path))
                 where = ".".join(str(p) for p in best.path)
