@@ -16,7 +16,7 @@ import click
 
 from manifestlint import __version__
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
 FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
 
 
@@ -103,12 +103,26 @@ def main() -> None:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
 @click.option(
+    "--statistics",
+    "stats",
+    is_flag=True,
+    help="Counts per rule instead of the findings (text; on stderr for the other formats).",
+)
+@click.option(
+    "--color",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour text output; auto: on a terminal, unless NO_COLOR is set or FORCE_COLOR forces it.",
+)
+@click.option(
     "-v", "--verbose", is_flag=True, help="List every file linted or skipped, and why, on standard error."
 )
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
     kubernetes_version, no_context, sarif_category, show_suppressed, diff_base, baseline, write_baseline,
-    quiet, verbose,
+    quiet, stats, color, verbose,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     import gc
@@ -208,10 +222,24 @@ def lint(
         warning = github.limits_warning(result.findings, summary_written=bool(summary_file))
         if warning:
             click.echo(f"manifestlint: warning: {warning}", err=True)
+    elif fmt == "gitlab":
+        from manifestlint.output import gitlab
+
+        text = gitlab.render(result)
+    elif fmt == "junit":
+        from manifestlint.output import junit
+
+        text = junit.render(result)
     else:
         from manifestlint.output import text as text_out
 
-        text = text_out.render(result, colour=output is None and sys.stdout.isatty(), summary=not quiet)
+        colour = _use_colour(color, output is None and sys.stdout.isatty())
+        text = text_out.render(result, colour=colour, summary=not quiet, stats=stats)
+    if stats and fmt != "text":
+        from manifestlint.output import text as text_out
+
+        for line in text_out.statistics(result):
+            click.echo(f"manifestlint: {line}", err=True)
     _emit(text.encode("utf-8", "backslashreplace"), output)
 
     threshold = fail_on or config.fail_on
@@ -219,6 +247,20 @@ def lint(
         sys.exit(0)
     level = Severity.parse(threshold)
     sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+def _use_colour(choice: str, terminal: bool) -> bool:
+    """--color always/never wins; auto: NO_COLOR (non-empty) turns colour off, FORCE_COLOR
+    (non-empty, not 0) turns it on even without a terminal (CI logs), else a terminal decides."""
+    import os
+
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    return terminal
 
 
 def _append_summary(path: str, markdown: str) -> None:
@@ -417,8 +459,12 @@ def explain(rule_id: str) -> None:
 
     registry = _registry()
     if rule_id not in registry:
-        raise UsageFailure(f"unknown rule id {rule_id!r} (see `manifestlint rules`)")
-    click.echo(docs.rule_page(registry.get(rule_id)), nl=False)
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, [r.id for r in registry], n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageFailure(f"unknown rule id {rule_id!r}{hint} (see `manifestlint rules`)")
+    click.echo(docs.explain_page(registry.get(rule_id)), nl=False)
 
 
 def entry() -> None:

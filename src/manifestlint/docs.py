@@ -6,6 +6,7 @@ help text, so they cannot drift apart."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from manifestlint.registry import Registry, Rule
@@ -43,6 +44,17 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
         f'- One Kubernetes object: annotation `manifestlint.io/ignore: "{rule.id}"`.',
         f"- Everywhere: `rules: {{{rule.id}: off}}` in `.manifestlint.yaml`.",
     ]
+    others = [
+        ref
+        for ref in rule.references
+        if ref.split(" ", 1)[0] in ("hadolint", "kube-linter", "checkov", "polaris")
+    ]
+    if others:
+        lines.append(
+            "- Other tools' suppressions of the same check are honoured ("
+            + ", ".join(f"`{ref}`" for ref in others)
+            + "), unless `other-tools-suppressions: false`."
+        )
     if rule.references:
         lines += ["", "## References", ""] + [f"- {ref}" for ref in rule.references]
     return "\n".join(lines) + "\n"
@@ -76,6 +88,34 @@ def rules_table(registry: Registry, fmt: str = "table") -> str:
     return "\n".join(out) + "\n"
 
 
+_EXPECT = re.compile(r"[ \t]*#\s*expect:\s*.+$")
+
+
+def without_test_markers(text: str) -> str:
+    """A fixture as a user-facing example: `# expect: rule` markers (what the tests check)
+    removed — a marker on its own line goes with its line, a trailing one with its padding."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        match = _EXPECT.search(line)
+        if match is None:
+            out.append(line)
+        elif line[: match.start()].strip():
+            out.append(line[: match.start()].rstrip() + ("\n" if line.endswith("\n") else ""))
+    return "".join(out)
+
+
+def explain_page(rule: Rule) -> str:
+    """What `manifestlint explain` prints: the rule's documentation page with its examples
+    (the generated docs/rules/<id>.md, shipped in the wheel), else the page without them."""
+    from manifestlint.registry import data_dir
+
+    page = data_dir("docs") / "rules" / f"{rule.id}.md"
+    try:
+        return page.read_text(encoding="utf-8")
+    except OSError:
+        return rule_page(rule)
+
+
 EXT_LANG = {".yaml": "yaml", ".yml": "yaml", ".Dockerfile": "dockerfile", ".json": "json"}
 
 
@@ -87,7 +127,7 @@ def fixture_examples(rule_id: str, fixtures: Path) -> list[tuple[str, str, str]]
         for path in sorted(folder.glob(f"{stem}*")):
             if path.suffix == ".expect":
                 continue
-            text = path.read_bytes().decode("utf-8", errors="backslashreplace")  # some show bad bytes
+            text = without_test_markers(path.read_bytes().decode("utf-8", errors="backslashreplace"))
             out.append(
                 (label, EXT_LANG.get(path.suffix, "dockerfile" if "Dockerfile" in path.name else ""), text)
             )

@@ -1,11 +1,10 @@
 """`path:line:col: severity rule-id message`, the grep- and editor-friendly default.
 
-Colour only when writing to a terminal (and NO_COLOR is unset). File names and messages are
-escaped (output.printable): a manifest cannot write terminal escapes or CI commands."""
+The CLI decides colour (`--color`, NO_COLOR, FORCE_COLOR, a terminal). File names and
+messages are escaped (output.printable): a manifest cannot write terminal escapes or CI
+commands. `statistics`: counts per rule instead of the findings (as ruff --statistics)."""
 
 from __future__ import annotations
-
-import os
 
 from manifestlint.engine import LintResult
 from manifestlint.model import Severity
@@ -21,10 +20,27 @@ def _path(path: str) -> str:
     return shown if shown[:1].isalnum() or shown[:1] in "./_-~" else f"./{shown}"
 
 
-def render(result: LintResult, colour: bool = False, summary: bool = True) -> str:
-    colour = colour and "NO_COLOR" not in os.environ
-    lines = []
+def statistics(result: LintResult, colour: bool = False) -> list[str]:
+    """`count  rule-id  severity  title`, most frequent first (ties by rule id)."""
+    counts: dict[str, int] = {}
     for f in result.findings:
+        counts[f.rule] = counts.get(f.rule, 0) + 1
+    rules = {r.id: r for r in result.rules}
+    severity = {f.rule: f.severity for f in result.findings}
+    width = max((len(rule) for rule in counts), default=0)
+    lines = []
+    for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        label = severity[rule].label.ljust(7)
+        if colour:
+            label = f"{_COLOURS[severity[rule]]}{label}\033[0m"
+        title = rules[rule].title if rule in rules else ""
+        lines.append(f"{count:>5}  {rule.ljust(width)}  {label}  {title}".rstrip())
+    return lines
+
+
+def render(result: LintResult, colour: bool = False, summary: bool = True, stats: bool = False) -> str:
+    lines = statistics(result, colour) if stats else []
+    for f in [] if stats else result.findings:
         label = f.severity.label
         if colour:
             label = f"{_COLOURS[f.severity]}{label}\033[0m"
