@@ -151,9 +151,9 @@ def _validate_schema(data: dict[str, Any], path: Path) -> None:
     schema = json.loads((data_dir("schemas") / "config.schema.json").read_text(encoding="utf-8"))
     unknown = sorted(str(key) for key in data if key not in schema["properties"])
     if unknown:
-        raise ConfigError(
-            f"{path}: {unknown[0]}: unknown key{_did_you_mean(unknown[0], schema['properties'])}"
-        )
+        key, hint = unknown[0], _did_you_mean(unknown[0], schema["properties"])
+        valid = ", ".join(schema["properties"])
+        raise ConfigError(f"{path}: {key}: unknown key{hint} ({key!r} was unexpected; valid keys: {valid})")
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         err = errors[0]
