@@ -191,3 +191,13 @@ def test_help_uri_only_with_docs_url(repo: Path) -> None:
     (repo / ".manifestlint.yaml").write_text("docs-url: https://example.com/r?id={rule}\n")
     _, log = run_sarif(repo, ".")
     assert _rule(log, "docker-root-user")["helpUri"] == "https://example.com/r?id=docker-root-user"
+
+
+def test_json_names_the_related_objects_too(repo: Path) -> None:
+    (repo / "deploy.yaml").write_text(DEPLOYMENT)
+    (repo / "service.yaml").write_text(SERVICE)
+    result = CliRunner().invoke(main, ["lint", ".", "-f", "json"])
+    findings = json.loads(result.stdout)["findings"]
+    finding = next(f for f in findings if f["rule"] == "k8s-service-target-port-mismatch")
+    assert finding["related"] == [{"path": "deploy.yaml", "line": 4, "column": 9, "object": "Deployment web"}]
+    assert all("related" not in f for f in findings if f is not finding)

@@ -9,20 +9,38 @@ from manifestlint.engine import LintResult
 from manifestlint.output import unicode_safe
 
 
+def _related(finding, item: dict) -> dict:
+    """Cross-file findings name the other objects they are about (SARIF's relatedLocations)."""
+    if finding.related:
+        item["related"] = [
+            {
+                "path": unicode_safe(r.path),
+                "line": r.span.line,
+                "column": r.span.col,
+                "object": unicode_safe(r.message),
+            }
+            for r in finding.related
+        ]
+    return item
+
+
 def render(result: LintResult) -> str:
     findings = [
-        {
-            "rule": f.rule,
-            "severity": f.severity.label,
-            "path": unicode_safe(f.path),
-            "line": f.span.line,
-            "column": f.span.col,
-            "endLine": f.span.end_line,
-            "endColumn": f.span.end_col,
-            "message": unicode_safe(f.message),
-            "object": unicode_safe(f.obj),
-            "fingerprint": fp,
-        }
+        _related(
+            f,
+            {
+                "rule": f.rule,
+                "severity": f.severity.label,
+                "path": unicode_safe(f.path),
+                "line": f.span.line,
+                "column": f.span.col,
+                "endLine": f.span.end_line,
+                "endColumn": f.span.end_col,
+                "message": unicode_safe(f.message),
+                "object": unicode_safe(f.obj),
+                "fingerprint": fp,
+            },
+        )
         for f, fp in zip(result.findings, result.fingerprints(), strict=True)
     ]
     # One compact document through the C encoder: `indent=` switches json to its pure-Python
