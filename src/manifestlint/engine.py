@@ -434,7 +434,7 @@ def _lint(
 
     rules = _with_functions(rules, registry, parsed, list(indexes.values()))
     project_rules = [r for r in rules if r.scope == "project" and r.func is not None]
-    options = {r.id: {**r.defaults(), **_opts(config, r)} for r in rules}
+    options = {r.id: _typed_options(r, _opts(config, r)) for r in rules}
     contexts = {
         realm: {r.id: RuleContext(r, options[r.id], config, index, images) for r in rules}
         for realm, index in indexes.items()
@@ -633,6 +633,45 @@ def _with_functions(
         return rule.scope in needed
 
     return [replace(r, func=registry.function(r)) if r.func is None and wanted(r) else r for r in rules]
+
+
+def _fits(value: Any, default: Any) -> bool:
+    """Whether a configured option value has the shape its default has (a number for a number,
+    a list of strings for a list of strings...), so a rule never meets a type it cannot read."""
+    if isinstance(default, bool) or default is None:
+        return isinstance(value, bool) or default is None
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e12
+    if isinstance(default, str):
+        return (
+            isinstance(value, (str, int, float)) and not isinstance(value, bool) and len(str(value)) < 10_000
+        )
+    if isinstance(default, list):
+        return isinstance(value, list) and all(
+            isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in value
+        )
+    if isinstance(default, dict):
+        return isinstance(value, dict) and all(
+            isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in value.values()
+        )
+    return True
+
+
+def _typed_options(rule: Rule, configured: dict[str, Any]) -> dict[str, Any]:
+    """The rule's defaults overridden by configured values of the right shape; a value of the
+    wrong shape is ignored with one line on stderr (it crashed the rule before: `min-replicas:
+    abc`, `min-for: true`, `values: [[]]`)."""
+    options = rule.defaults()
+    for name, value in configured.items():
+        if name in options and not _fits(value, options[name]):
+            print(
+                f"manifestlint: warning: option {name!r} of {rule.id} should look like "
+                f"{options[name]!r}; {str(value)[:80]!r} ignored",
+                file=sys.stderr,
+            )
+            continue
+        options[name] = value
+    return options
 
 
 def _opts(config: Config, rule: Rule) -> dict[str, Any]:
