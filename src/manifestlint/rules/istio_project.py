@@ -558,6 +558,11 @@ def dr_subset_no_pods(index: Index, ctx) -> Iterator[Finding]:
                 )
 
 
+def _listed(value: object) -> list:
+    """A sequence field's items; nothing when the file holds a scalar or mapping there."""
+    return value if isinstance(value, list) else []
+
+
 @rule("istio-dr-duplicate-host", "project")
 def dr_duplicate_host(index: Index, ctx) -> Iterator[Finding]:
     first: dict[tuple[str, str], tuple[YamlDoc, YMap]] = {}
@@ -572,10 +577,10 @@ def dr_duplicate_host(index: Index, ctx) -> Iterator[Finding]:
         what = []
         if spec.get("trafficPolicy") and prev.get("trafficPolicy"):
             what.append("its trafficPolicy is ignored")
-        names = {str(s.get("name")) for s in prev.get("subsets") or () if isinstance(s, YMap)}
+        names = {str(s.get("name")) for s in _listed(prev.get("subsets")) if isinstance(s, YMap)}
         dup = [
             str(s.get("name"))
-            for s in spec.get("subsets") or ()
+            for s in _listed(spec.get("subsets"))
             if isinstance(s, YMap) and str(s.get("name")) in names
         ]
         if dup:
