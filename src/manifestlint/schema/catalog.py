@@ -104,8 +104,8 @@ class Catalog:
     def add_crd(self, crd: dict, where: str) -> None:
         try:
             kinds = crd_kinds(crd)
-        except RecursionError:
-            return
+        except (RecursionError, TypeError, ValueError, AttributeError):
+            return  # a CRD of odd shapes (a mapping where a type name stands): no schema from it
         for gvk, node in kinds.items():
             self.project.setdefault(gvk, node)
             self.project_origin.setdefault(gvk, where)

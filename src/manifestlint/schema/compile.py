@@ -18,7 +18,7 @@ TYPE_WORDS = {"object", "array", "string", "integer", "number", "boolean"}
 def _types(schema: dict) -> list[str]:
     kind = schema.get("type")
     kinds = kind if isinstance(kind, list) else [kind] if kind else []
-    return [k for k in kinds if k in TYPE_WORDS]
+    return [k for k in kinds if isinstance(k, str) and k in TYPE_WORDS]
 
 
 def compact(schema: Any, ref_name: Callable[[str], Any]) -> Any:
