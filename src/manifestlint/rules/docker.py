@@ -744,6 +744,8 @@ def _shell_wrapper(df: Dockerfile, instr: Instruction, final: Stage) -> Iterator
     if flag is None:
         return
     script = argv[flag + 1]
+    if len(_commands(script)) < 2:
+        return  # bash, dash and ash exec a lone simple command of `-c` themselves
     for _, words in _commands(script):
         first = next((w[0] for w in words if not _ASSIGN.match(w[0])), "")
         if first == "exec":
