@@ -34,7 +34,7 @@ from manifestlint.registry import load_registry
 
 LONG = os.environ.get("MANIFESTLINT_FUZZ_LONG") == "1"
 SEED = int(os.environ.get("MANIFESTLINT_FUZZ_SEED", "8"))
-SAMPLE = 150  # cases per CI run
+SAMPLE = int(os.environ.get("MANIFESTLINT_FUZZ_COUNT", "150"))  # cases per run (CI: 150)
 
 HOSTILE: list[Any] = [
     None,
@@ -185,7 +185,7 @@ def _crashes(registry: Any, config: Config, folder: Path, name: str, text: str) 
 
 
 def _report(kind: str, tried: int, failures: list[str]) -> None:
-    if LONG:  # the long run's figures, for the issue note
+    if LONG or "MANIFESTLINT_FUZZ_COUNT" in os.environ:  # figures of a long run
         print(f"\nfuzz {kind}: {tried} inputs, {len(failures)} crashed", file=sys.stderr)
         for failure in failures[:200]:
             print("  " + failure[:300], file=sys.stderr)
