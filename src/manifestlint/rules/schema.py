@@ -35,4 +35,6 @@ def missing_required(doc: YamlDoc, ctx) -> Iterator[Finding]:
 
 @rule("schema-unknown-kind", "kubernetes")
 def unknown_kind(doc: YamlDoc, ctx) -> Iterator[Finding]:
-    return _found(doc, "schema-unknown-kind")
+    yield from _found(doc, "schema-unknown-kind")
+    if ctx.options.get("custom-resources"):  # "not validated" notes for third-party CRDs
+        yield from _found(doc, "schema-unknown-kind/custom-resource")

@@ -97,7 +97,7 @@ class Catalog:
         self.version = pick_version(kubernetes_version)
         self.compiler = Compiler(_kubernetes(self.version)["types"])  # project CRDs: per run
         self.project: dict[str, Any] = {}  # gvk -> compact node, from the project's CRDs
-        self.project_origin: dict[str, str] = {}  # gvk -> "path:line" of the CRD
+        self.project_origin: dict[str, str] = {}  # gvk -> metadata.name of the CRD
         self._nodes: dict[str, Node | None] = {}
         self._sources: dict[str, str | None] = {}
 
@@ -133,7 +133,7 @@ class Catalog:
 
     def _find(self, gvk: str) -> str | None:
         if gvk in self.project:
-            return f"the CustomResourceDefinition at {self.project_origin[gvk]}"
+            return f"the project's CustomResourceDefinition {self.project_origin[gvk]}"
         if gvk in _kubernetes(self.version)["kinds"]:
             return f"Kubernetes {self.version}"
         for source in CRD_SOURCES:

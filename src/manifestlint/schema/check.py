@@ -24,6 +24,7 @@ RULES = {
     v.REQUIRED: "schema-missing-required",
 }
 UNKNOWN_KIND = "schema-unknown-kind"
+UNKNOWN_CRD = "schema-unknown-kind/custom-resource"  # reported only with the rule's option on
 # Documents with apiVersion/kind that tools read and never send to the API server.
 CLIENT_SIDE_GROUPS = frozenset(
     {
@@ -56,7 +57,9 @@ def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Findi
     if node is None:
         note = _unknown_kind(doc, catalog, api, kind)
         if note is not None:
-            out[UNKNOWN_KIND] = [note]
+            group = api.rpartition("/")[0]
+            custom = not catalog.builtin(group) and not catalog.known_crd_group(group)
+            out[UNKNOWN_CRD if custom else UNKNOWN_KIND] = [note]
         return out
     walker = v.Walker()
     walker.mapping(root, node, ())
@@ -164,7 +167,9 @@ def prepare(docs: Iterable[YamlDoc], context: Iterable[YamlDoc], version: str, c
         if root.get("kind") == "CustomResourceDefinition" and str(root.get("apiVersion")).startswith(
             "apiextensions.k8s.io/"
         ):
-            catalog.add_crd(root, f"{doc.path}:{doc.span.line}")
+            # Named by the CRD's own name, not its path: a context file's path is spelt
+            # differently from a named one, and messages must not depend on the batch.
+            catalog.add_crd(root, str((root.get("metadata") or {}).get("name") or "(unnamed)"))
     for doc in docs:
         if doc.kind == "kubernetes" and isinstance(doc.root, YMap):
             try:
