@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import random  # noqa: E402
 
-from gen_k8s_docs import deployment, generate  # noqa: E402
+from gen_k8s_docs import app_bundle, deployment, generate, realistic  # noqa: E402
 
 PY = sys.executable
 K8S_DIRS = [  # corpus folders that hold mostly Kubernetes / Istio manifests (their *.yaml, *.yml)
@@ -610,6 +610,220 @@ def print_peers(rows: list[dict[str, Any]]) -> None:
         )
 
 
+# ---------------------------------------------------------------- 4. where users wait
+
+# A tiny launcher between the benchmark and the measured call: its getrusage(RUSAGE_CHILDREN)
+# gives the child's CPU time and peak RSS. Not measured from this process: Python spawns with
+# vfork and Linux carries the parent's high-water RSS into the exec'd child, so a child of the
+# (large) benchmark process would report the benchmark's own peak; the launcher's own ~10 MiB
+# is the most that can leak into a figure this way.
+LAUNCHER = """
+import json, resource, subprocess, sys, time
+out = open(sys.argv[2], "wb") if sys.argv[2] != "-" else subprocess.DEVNULL
+start = time.perf_counter()
+proc = subprocess.run(
+    sys.argv[3:], cwd=sys.argv[1], stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+)
+wall = time.perf_counter() - start
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps([wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, proc.returncode]))
+"""
+
+
+def measured(cmd: list[str], cwd: Path, env: dict[str, str], stdout: Path | None = None) -> dict[str, Any]:
+    """One call of `cmd` in `cwd`: wall and CPU seconds, peak RSS (KiB) and exit code, from the
+    launcher's getrusage of its child."""
+    out = subprocess.run(
+        [PY, "-c", LAUNCHER, str(cwd), str(stdout) if stdout else "-", *cmd],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout  # fmt: skip
+    wall, cpu, rss, code = json.loads(out.strip().splitlines()[-1])
+    return {"wall": wall, "cpu": cpu, "rss_kib": rss, "exit_code": code}
+
+
+BASELINE_SRC: Path | None = None  # --baseline SRC: every section-4 call also runs from there
+
+
+def measured_series(
+    jobs: dict[str, tuple[list[str], Path]], runs: int, env: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Each command `runs` times, round-robin after one untimed warm-up call each; medians of
+    wall, CPU and peak RSS, and the per-round samples (for paired ratios). With --baseline,
+    each manifestlint call also runs from the baseline tree in the same round ("NAME@before"),
+    so before and after are measured side by side."""
+    envs = {name: env for name in jobs}
+    if BASELINE_SRC is not None:
+        before = dict(env, PYTHONPATH=os.pathsep.join((str(BASELINE_SRC), os.environ.get("PYTHONPATH", ""))))
+        for name, job in list(jobs.items()):
+            if "manifestlint" in job[0]:
+                jobs[f"{name}@before"] = job
+                envs[f"{name}@before"] = before
+    for name, (cmd, cwd) in jobs.items():
+        measured(cmd, cwd, envs[name])
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in jobs}
+    for _ in range(runs):
+        for name, (cmd, cwd) in jobs.items():
+            samples[name].append(measured(cmd, cwd, envs[name]))
+    out = {}
+    for name, rows in samples.items():
+        out[name] = {
+            "cmd": jobs[name][0],
+            "wall_s": statistics.median(r["wall"] for r in rows),
+            "cpu_s": statistics.median(r["cpu"] for r in rows),
+            "peak_rss_kib": max(r["rss_kib"] for r in rows),
+            "exit_code": rows[-1]["exit_code"],
+            "walls": [r["wall"] for r in rows],
+            "cpus": [r["cpu"] for r in rows],
+        }
+    return out
+
+
+def make_monorepo(folder: Path, files: int, seed: int = 7) -> Path:
+    """A git repository of `files` app bundles (scripts/gen_k8s_docs.py `app_bundle`: 10
+    documents each) in 40 namespace folders, committed, with one file edited and staged: what
+    pre-commit names. Returns the staged file (relative to `folder`)."""
+    rnd = random.Random(seed)
+    folder.mkdir(parents=True)
+    for i in range(files):
+        ns = f"team-{i % 40:02d}"
+        target = folder / "deploy" / ns / f"app-{i:05d}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(app_bundle(i, rnd, ns), encoding="utf-8")
+    git = ["git", "-C", str(folder), "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "bench"], check=True)
+    staged = Path("deploy") / "team-07" / f"app-{7:05d}.yaml"
+    with (folder / staged).open("a", encoding="utf-8") as f:
+        f.write("# edited\n")
+    subprocess.run([*git, "add", str(staged)], check=True)
+    return staged
+
+
+def compose_cpu(path: Path, runs: int) -> list[float]:
+    """CPU seconds of composing `path` with the C loader, GC paused (the floor), `runs` times."""
+    from ruamel.yaml.cyaml import CBaseLoader
+
+    out = []
+    text_once = path.read_text(encoding="utf-8")
+    for _ in range(runs + 1):
+        gc.disable()
+        start = time.process_time()
+        try:
+            loader = CBaseLoader(path.read_text(encoding="utf-8"))
+            try:
+                while loader.check_node():
+                    loader.get_node()
+            finally:
+                loader.dispose()
+        finally:
+            gc.enable()
+        out.append(time.process_time() - start)
+    del text_once
+    return out[1:]
+
+
+def bench_users(runs: int, big_repo: bool, tmp: Path) -> dict[str, Any]:
+    """The calls users wait for: one staged file in a monorepo (pre-commit), the realistic mix
+    with SARIF out (CI), and SARIF on the 2,000-document file."""
+    env = child_env()
+    r: dict[str, Any] = {"monorepo": [], "mix": [], "sarif": None}
+    sizes = [500, 5000] + ([20000] if big_repo else [])
+    for files in sizes:
+        repo = tmp / f"repo-{files}"
+        print(f"  monorepo of {files:,} files: generating ...", flush=True)
+        staged = make_monorepo(repo, files)
+        size = sum(p.stat().st_size for p in (repo / "deploy").rglob("*.yaml"))
+        jobs = {
+            "python_c_pass": ([PY, "-c", "pass"], repo),
+            "one_file": (ours("--exit-zero", str(staged)), repo),
+            "one_file_no_context": (ours("--exit-zero", "--no-context", str(staged)), repo),
+        }
+        res = measured_series(jobs, runs, env)
+        bare = res["python_c_pass"]["walls"]
+        row = {"files": files, "documents": files * 10, "bytes": size, **res}
+        for name in variants(res, ("one_file", "one_file_no_context")):
+            row[name]["ratio"] = paired(res[name]["walls"], bare)
+        r["monorepo"].append(row)
+        shutil.rmtree(repo)
+    for docs in (2000, 20000):
+        path = tmp / f"mix-{docs}.yaml"
+        path.write_text(realistic(docs), encoding="utf-8")
+        print(f"  realistic mix of {docs:,} documents, SARIF out ...", flush=True)
+        res = measured_series({"sarif": (ours("-f", "sarif", "--exit-zero", str(path)), tmp)}, runs, env)
+        floor = statistics.median(compose_cpu(path, runs))
+        row = {"documents": docs, "bytes": path.stat().st_size, "floor_cpu_s": floor, **res}
+        for name in variants(res, ("sarif",)):
+            row[name]["cpu_ratio"] = res[name]["cpu_s"] / floor
+            row[name]["rss_per_input_byte"] = res[name]["peak_rss_kib"] * 1024 / row["bytes"]
+        r["mix"].append(row)
+    big = tmp / "k8s-2000.yaml"
+    if not big.exists():
+        big.write_text(generate(2000), encoding="utf-8")
+    print("  2,000-document file: text, json, sarif ...", flush=True)
+    res = measured_series(
+        {
+            fmt: (ours("-f", fmt, "--exit-zero", "--no-context", str(big)), tmp)
+            for fmt in ("text", "json", "sarif")
+        },
+        runs,
+        env,
+    )
+    floor = statistics.median(compose_cpu(big, runs))
+    for name in res:
+        res[name]["cpu_ratio"] = res[name]["cpu_s"] / floor
+    r["sarif"] = {"documents": 2000, "bytes": big.stat().st_size, "floor_cpu_s": floor, **res}
+    return r
+
+
+def variants(res: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    """Each name, followed by its `NAME@before` row when a baseline was measured."""
+    return [v for name in names for v in (name, f"{name}@before") if v in res]
+
+
+def print_users(r: dict[str, Any]) -> None:
+    print("\n== 4. Where users wait (medians; CPU and peak RSS from getrusage of the child)")
+    print("  a) pre-commit: one staged file named in a generated git repo of app bundles (10 docs/file)")
+    for row in r["monorepo"]:
+        bare = row["python_c_pass"]
+        for name in variants(row, ("one_file", "one_file_no_context")):
+            m = row[name]
+            aim = ""
+            if name == "one_file" and row["files"] == 5000:
+                aim = f"  {verdict(m['ratio'] <= 30 and m['peak_rss_kib'] <= 300 * 1024)} (<= 30x, <= 300 MB)"
+            print(
+                f"    {row['files']:>6,} files ({row['bytes'] / 2**20:,.0f} MiB) {name:<26}: "
+                f"{ms(m['wall_s']):>9} {m['ratio']:6.1f}x python -c pass ({ms(bare['wall_s'])})  "
+                f"peak RSS {mib(m['peak_rss_kib'])}{aim}"
+            )
+    print("  b) realistic mix in one call, -f sarif (CPU time, ratio to the C compose floor's CPU time)")
+    for row in r["mix"]:
+        for name in variants(row, ("sarif",)):
+            m = row[name]
+            aim = ""
+            if row["documents"] == 20000 and name == "sarif":
+                ok_mem = verdict(m["rss_per_input_byte"] <= 20)
+                aim = f"  {verdict(m['cpu_ratio'] <= 3)} (<= 3x), memory {ok_mem} (<= 20x)"
+            print(
+                f"    {row['documents']:>6,} docs ({row['bytes'] / 2**20:.1f} MiB) {name:<13}: "
+                f"CPU {ms(m['cpu_s']):>9} {m['cpu_ratio']:5.2f}x floor ({ms(row['floor_cpu_s'])})  "
+                f"wall {ms(m['wall_s'])}  peak RSS {mib(m['peak_rss_kib'])} "
+                f"({m['rss_per_input_byte']:.0f}x the input){aim}"
+            )
+    s = r["sarif"]
+    print(
+        f"  c) 2,000-document file ({s['bytes']:,} bytes), whole CLI, --no-context "
+        f"(CPU, ratio to the floor's {ms(s['floor_cpu_s'])})"
+    )
+    for name in variants(s, ("text", "json", "sarif")):
+        m = s[name]
+        aim = f"  {verdict(m['cpu_ratio'] <= 2.5)} (<= 2.5x)" if name == "sarif" else ""
+        print(
+            f"    -f {name:<13}: CPU {ms(m['cpu_s']):>9}  {m['cpu_ratio']:5.2f}x floor  "
+            f"wall {ms(m['wall_s'])}  peak RSS {mib(m['peak_rss_kib'])}{aim}"
+        )
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -652,8 +866,24 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--quick", action="store_true", help="1 run, no peers: a smoke test")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer comparison")
+    parser.add_argument(
+        "--only-users",
+        action="store_true",
+        help="only section 4 (where users wait): skip startup, floor, peers",
+    )
+    parser.add_argument(
+        "--baseline", type=Path, help="a src/ folder of another tree: section 4 also runs it, side by side"
+    )
+    parser.add_argument("--no-users", action="store_true", help="skip section 4 (monorepo, mix, SARIF)")
+    parser.add_argument(
+        "--monorepo-20k",
+        action="store_true",
+        help="also the 20,000-file repository (about 1 GB of RAM today)",
+    )
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
+    global BASELINE_SRC
+    BASELINE_SRC = args.baseline.resolve() if args.baseline else None
     info = machine()
     print(
         f"manifestlint bench  {info['date']}  nproc={info['nproc']}  cpu={info['cpu']}  "
@@ -669,14 +899,19 @@ def main() -> int:
         small = Path(tmp) / "deployment.yaml"
         small.write_text(deployment(0, random.Random(3)) + "\n", encoding="utf-8")  # one realistic Deployment
 
-        report["startup"] = bench_startup(small, runs)
-        print_startup(report["startup"])
+        if not args.only_users:
+            report["startup"] = bench_startup(small, runs)
+            print_startup(report["startup"])
 
-        report["floor"] = bench_floor(big, runs)
-        print_floor(report["floor"])
+            report["floor"] = bench_floor(big, runs)
+            print_floor(report["floor"])
+
+        if not args.no_users:
+            report["users"] = bench_users(runs, args.monorepo_20k, Path(tmp))
+            print_users(report["users"])
 
     corpus = corpus_dir()
-    if args.quick or args.no_peers:
+    if args.quick or args.no_peers or args.only_users:
         report["peers"] = "skipped (--quick/--no-peers)"
     elif corpus is None:
         report["peers"] = "skipped (no corpus: set MANIFESTLINT_CORPUS)"

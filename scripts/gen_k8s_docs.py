@@ -170,6 +170,198 @@ def generate(docs: int = 2000, seed: int = 1) -> str:
     return "---\n" + "\n---\n".join(out) + "\n"
 
 
+NAMESPACES = [f"team-{n:02d}" for n in range(40)]
+
+
+def _app_deployment(app: str, part: str, ns: str, rnd: random.Random, suppress: bool) -> str:
+    """A Deployment with readiness and liveness probes, resources and a securityContext: what a
+    maintained app ships. `suppress` adds a `# manifestlint: disable=` comment, as real repos do."""
+    name = f"{app}-{part}"
+    port = rnd.choice((8080, 8443, 9090, 3000))
+    lines = [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata:",
+        f"  name: {name}",
+        f"  namespace: {ns}",
+        "  labels:",
+        f"    app.kubernetes.io/name: {app}",
+        f"    app.kubernetes.io/component: {part}",
+        "spec:",
+        f"  replicas: {rnd.randint(2, 4)}",
+        "  selector:",
+        "    matchLabels:",
+        f"      app.kubernetes.io/name: {app}",
+        f"      app.kubernetes.io/component: {part}",
+        "  template:",
+        "    metadata:",
+        "      labels:",
+        f"        app.kubernetes.io/name: {app}",
+        f"        app.kubernetes.io/component: {part}",
+        "    spec:",
+        f"      serviceAccountName: {app}",
+        "      securityContext:",
+        "        runAsNonRoot: true",
+        f"        runAsUser: {rnd.randint(1000, 65000)}",
+        "      containers:",
+    ]
+    if suppress:
+        lines.append("        # manifestlint: disable=k8s-seccomp-profile-missing")
+    lines += [
+        f"        - name: {part}",
+        f"          image: ghcr.io/acme/{app}-{part}:v{rnd.randint(1, 9)}.{rnd.randint(0, 30)}.0",
+        "          ports:",
+        f"            - containerPort: {port}",
+        "              name: http",
+        "          env:",
+        "            - name: LOG_LEVEL",
+        f"              value: {rnd.choice(('info', 'debug', 'warn'))}",
+        "          resources:",
+        "            requests:",
+        f"              cpu: {rnd.choice(('50m', '100m', '250m'))}",
+        f"              memory: {rnd.choice(('64Mi', '128Mi', '256Mi'))}",
+        "            limits:",
+        "              cpu: 500m",
+        "              memory: 512Mi",
+        "          readinessProbe:",
+        "            httpGet:",
+        "              path: /healthz",
+        "              port: http",
+        "            periodSeconds: 10",
+        "          livenessProbe:",
+        "            tcpSocket:",
+        "              port: http",
+        "            initialDelaySeconds: 15",
+        "          securityContext:",
+        "            allowPrivilegeEscalation: false",
+        "            readOnlyRootFilesystem: true",
+        "            capabilities:",
+        "              drop: [ALL]",
+    ]
+    return "\n".join(lines)
+
+
+def app_bundle(i: int, rnd: random.Random, ns: str | None = None) -> str:
+    """One app's manifests, 10 documents: two Deployments (api, worker) with probes, a Service,
+    a PodDisruptionBudget and a HorizontalPodAutoscaler per Deployment, two NetworkPolicies
+    (default deny, allow to the api) and a ConfigMap; about one app in four carries a
+    `# manifestlint: disable=` comment. What the cross-file rules (PDB, HPA target, network
+    policy, Service selector) match against each other in a real repository."""
+    app = f"app-{i:05d}"
+    ns = ns or NAMESPACES[i % len(NAMESPACES)]
+    docs = [
+        _app_deployment(app, part, ns, rnd, suppress=(part == "api" and i % 4 == 0))
+        for part in ("api", "worker")
+    ]
+    docs.append(
+        "\n".join(
+            [
+                "apiVersion: v1",
+                "kind: Service",
+                "metadata:",
+                f"  name: {app}",
+                f"  namespace: {ns}",
+                "spec:",
+                "  selector:",
+                f"    app.kubernetes.io/name: {app}",
+                "    app.kubernetes.io/component: api",
+                "  ports:",
+                "    - name: http",
+                "      port: 80",
+                "      targetPort: http",
+            ]
+        )
+    )
+    for part in ("api", "worker"):
+        docs.append(
+            "\n".join(
+                [
+                    "apiVersion: policy/v1",
+                    "kind: PodDisruptionBudget",
+                    "metadata:",
+                    f"  name: {app}-{part}",
+                    f"  namespace: {ns}",
+                    "spec:",
+                    "  maxUnavailable: 1",
+                    "  selector:",
+                    "    matchLabels:",
+                    f"      app.kubernetes.io/name: {app}",
+                    f"      app.kubernetes.io/component: {part}",
+                ]
+            )
+        )
+    for part in ("api", "worker"):
+        docs.append(
+            "\n".join(
+                [
+                    "apiVersion: autoscaling/v2",
+                    "kind: HorizontalPodAutoscaler",
+                    "metadata:",
+                    f"  name: {app}-{part}",
+                    f"  namespace: {ns}",
+                    "spec:",
+                    "  scaleTargetRef:",
+                    "    apiVersion: apps/v1",
+                    "    kind: Deployment",
+                    f"    name: {app}-{part}",
+                    f"  minReplicas: {rnd.randint(2, 3)}",
+                    f"  maxReplicas: {rnd.randint(4, 12)}",
+                    "  metrics:",
+                    "    - type: Resource",
+                    "      resource:",
+                    "        name: cpu",
+                    "        target:",
+                    "          type: Utilization",
+                    "          averageUtilization: 70",
+                ]
+            )
+        )
+    docs.append(
+        "\n".join(
+            [
+                "apiVersion: networking.k8s.io/v1",
+                "kind: NetworkPolicy",
+                "metadata:",
+                f"  name: {app}-default-deny",
+                f"  namespace: {ns}",
+                "spec:",
+                "  podSelector:",
+                "    matchLabels:",
+                f"      app.kubernetes.io/name: {app}",
+                "  policyTypes: [Ingress]",
+            ]
+        )
+    )
+    docs.append(
+        "\n".join(
+            [
+                "apiVersion: networking.k8s.io/v1",
+                "kind: NetworkPolicy",
+                "metadata:",
+                f"  name: {app}-allow-api",
+                f"  namespace: {ns}",
+                "spec:",
+                "  podSelector:",
+                "    matchLabels:",
+                f"      app.kubernetes.io/name: {app}",
+                "      app.kubernetes.io/component: api",
+                "  policyTypes: [Ingress]",
+                "  ingress:",
+                "    - ports:",
+                "        - port: http",
+            ]
+        )
+    )
+    docs.append(configmap(i, rnd).replace("namespace: ", f"namespace: {ns}  # ", 1))
+    return "---\n" + "\n---\n".join(docs) + "\n"
+
+
+def realistic(docs: int = 2000, seed: int = 1) -> str:
+    """`docs` documents (a multiple of 10) of app bundles in one stream: the realistic mix."""
+    rnd = random.Random(seed)
+    return "".join(app_bundle(i, rnd) for i in range(max(1, docs // 10)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

@@ -43,6 +43,9 @@ class IngressPolicy:
     namespace: str  # '' when unset, or cluster-wide (then `cluster_wide` is True)
     cluster_wide: bool
     selects: Selects
+    # the Kubernetes podSelector, so an index can file the policy by a label it requires
+    # (manifestlint.k8s.SelectorIndex); None for the other APIs: a candidate for every pod
+    selector: Any = None
 
     def applies_to(self, labels: dict[str, Any], ns: str, compatible: Callable[[str, str], bool]) -> bool:
         if not self.cluster_wide and not compatible(self.namespace, ns):
@@ -119,7 +122,7 @@ def _kubernetes(doc: YamlDoc, ns: str) -> IngressPolicy | None:
         return None
     selector = spec.get("podSelector")
     selector = selector if isinstance(selector, dict) else {}  # missing or null: every pod
-    return IngressPolicy(doc, ns, False, lambda labels, _ns: selector_matches(selector, labels))
+    return IngressPolicy(doc, ns, False, lambda labels, _ns: selector_matches(selector, labels), selector)
 
 
 # ------------------------------------------------------------------------------ Cilium

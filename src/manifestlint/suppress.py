@@ -87,9 +87,18 @@ class Suppressions:
     directives: list[Directive] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)  # rule id set; severity stamped by the engine
 
+    # Which directives can hide a finding, built on first use: file-wide ones, object ones by
+    # document, line ones by line. Checking every directive against every finding of a file
+    # cost 21 s on 20,000 documents with comments.
+    _index: _DirectiveIndex | None = None
+
     def hides(self, finding: Finding) -> str | None:
-        """What hides `finding` (a justification for SARIF), or None; marks the directive used."""
-        for directive in self.directives:
+        """What hides `finding` (a justification for SARIF), or None; marks the directive used.
+        The first directive (in file order) that matches wins, as in a scan of all of them."""
+        if self._index is None or self._index.size != len(self.directives):
+            self._index = _DirectiveIndex(self.directives)
+        for position in self._index.candidates(finding):
+            directive = self.directives[position]
             selector = directive.match(finding)
             if selector is not None:
                 directive.used.add(selector)
@@ -107,6 +116,35 @@ class Suppressions:
                     message = f"suppression of {selector!r} hides no finding ({d.source}): remove it"
                     out.append(_problem(UNUSED, path, d.span, message))
         return out
+
+
+# Line directives are filed under every line they cover; when that would exceed this many
+# entries (thousands of directives in front of one huge block), the index lists them all.
+MAX_LINE_ENTRIES = 2_000_000
+
+
+class _DirectiveIndex:
+    """Positions of the directives that may hide a finding: a superset of those whose scope
+    covers it (each is still checked with `Directive.match`), in file order."""
+
+    def __init__(self, directives: list[Directive]) -> None:
+        self.size = len(directives)
+        self.always: list[int] = []
+        self.by_doc: dict[int, list[int]] = {}
+        self.by_line: dict[int, list[int]] = {}
+        entries = sum(max(0, d.last - d.first + 1) for d in directives if d.scope == "lines")
+        for position, d in enumerate(directives):
+            if d.scope == "object":
+                self.by_doc.setdefault(d.doc, []).append(position)
+            elif d.scope == "lines" and entries <= MAX_LINE_ENTRIES:
+                for line in range(d.first, d.last + 1):
+                    self.by_line.setdefault(line, []).append(position)
+            else:  # the file, or too many line entries: checked for every finding
+                self.always.append(position)
+
+    def candidates(self, finding: Finding) -> list[int]:
+        found = [*self.always, *self.by_doc.get(finding.doc, ()), *self.by_line.get(finding.span.line, ())]
+        return sorted(found) if len(found) > 1 else found
 
 
 def _problem(rule: str, path: str, span: Span, message: str) -> Finding:

@@ -24,9 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import manifestlint.k8s as k8s_module
 from manifestlint.index import Index
 from manifestlint.k8s import (
     PodTemplate,
+    SelectorIndex,
     containers,
     name_anchor,
     name_of,
@@ -36,6 +38,7 @@ from manifestlint.k8s import (
 )
 from manifestlint.k8s_netpol import (
     POLICY_KINDS,
+    IngressPolicy,
     ingress_policies,
     is_cluster_wide,
     is_kubernetes_policy,
@@ -389,7 +392,10 @@ def single_replica(index: Index, ctx) -> Iterator[Finding]:
 @rule("k8s-missing-pdb", "project")
 def missing_pdb(index: Index, ctx) -> Iterator[Finding]:
     proj = project(index)
-    pdbs = index.of_kind("PodDisruptionBudget")
+    pdbs: SelectorIndex[tuple[str, Any]] = SelectorIndex()
+    for p in index.of_kind("PodDisruptionBudget"):
+        selector = _selector(p.root.path_get("spec", "selector"))
+        pdbs.add_selector(_ns(p), selector, (_ns(p), selector))
     for doc in _reported(index, *AVAILABILITY_KINDS):
         most = proj.max_replicas(doc)
         if most is None or most < 2:
@@ -398,9 +404,8 @@ def missing_pdb(index: Index, ctx) -> Iterator[Finding]:
         if not labels:
             continue  # no labels: nothing a PDB could select (k8s-selector-template-mismatch reports it)
         if any(
-            _ns_compatible(_ns(p), ns)
-            and selector_matches(_selector(p.root.path_get("spec", "selector")), labels)
-            for p in pdbs
+            _ns_compatible(pdb_ns, ns) and selector_matches(selector, labels)
+            for pdb_ns, selector in pdbs.candidates(ns, labels)
         ):
             continue
         yield doc_hit(
@@ -423,6 +428,11 @@ def _percent(value: Any) -> float | None:
 @rule("k8s-pdb-blocks-eviction", "project")
 def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
     proj = project(index)
+    workloads: SelectorIndex[tuple[YamlDoc, dict[str, Any]]] = SelectorIndex()
+    if any(True for _ in _reported(index, "PodDisruptionBudget")):
+        for other in index.of_kind(*REPLICATED_KINDS):
+            labels = _workload_labels(other)
+            workloads.add_labels(_ns(other), labels, (other, labels))
     for doc in _reported(index, "PodDisruptionBudget"):
         spec = _spec(doc)
         if spec is None or ("maxUnavailable" in spec and "minAvailable" in spec):
@@ -453,10 +463,8 @@ def pdb_blocks_eviction(index: Index, ctx) -> Iterator[Finding]:
         if selector is None or (wanted is None and pct is None):
             continue
         blocked, related = [], []
-        for other in index.of_kind(*REPLICATED_KINDS):
-            if not _ns_compatible(_ns(other), _ns(doc)) or not selector_matches(
-                selector, _workload_labels(other)
-            ):
+        for other, labels in workloads.labelled(_ns(doc), selector):
+            if not _ns_compatible(_ns(other), _ns(doc)) or not selector_matches(selector, labels):
                 continue
             replicas = proj.replicas(other)
             if not replicas:
@@ -494,6 +502,8 @@ def pdb_min_and_max(doc: YamlDoc, ctx) -> Iterator[Finding]:
 
 @rule("k8s-hpa-target-missing", "project")
 def hpa_target_missing(index: Index, ctx) -> Iterator[Finding]:
+    named: dict[tuple[str, str], list[str]] = {}  # (kind, name) -> namespaces: a lookup, not a scan
+    filed: set[str] = set()  # kinds whose objects are in `named`
     for doc in _reported(index, "HorizontalPodAutoscaler", "ScaledObject"):
         ref = doc.root.path_get("spec", "scaleTargetRef")
         if not isinstance(ref, YMap):
@@ -503,8 +513,16 @@ def hpa_target_missing(index: Index, ctx) -> Iterator[Finding]:
         if not name or not kind:
             continue
         ns = _ns(doc)
-        if any(name_of(o) == str(name) and _may_reach(ns, _ns(o)) for o in index.of_kind(str(kind))):
-            continue
+        if not k8s_module.USE_SELECTOR_INDEX:  # the plain scan, for the test comparing both
+            if any(name_of(o) == str(name) and _may_reach(ns, _ns(o)) for o in index.of_kind(str(kind))):
+                continue
+        else:
+            if str(kind) not in filed:
+                filed.add(str(kind))
+                for o in index.of_kind(str(kind)):
+                    named.setdefault((str(kind), name_of(o)), []).append(_ns(o))
+            if any(_may_reach(ns, other) for other in named.get((str(kind), str(name)), ())):
+                continue
         where = f" in namespace {ns}" if ns else ""
         yield doc_hit(
             doc,
@@ -731,17 +749,20 @@ def missing_network_policy(index: Index, ctx) -> Iterator[Finding]:
     every = [p for p in index.of_kind(*POLICY_KINDS) if isinstance(p.root, YMap) and is_policy(p)]
     if mode == "project" and not every:
         return  # the project manages no network policy (of any API, in any direction)
-    isolating = ingress_policies(every)
+    isolating: SelectorIndex[IngressPolicy] = SelectorIndex()
+    for policy in ingress_policies(every):
+        isolating.add_selector(None if policy.cluster_wide else policy.namespace, policy.selector, policy)
+    cluster_wide = any(is_cluster_wide(p) for p in every)
+    spaces = {_ns(p) for p in every}
     proj = project(index)
     for source in proj.pods:
         doc = source.doc
         if not index.reported(doc) or source.template is None:
             continue
-        if mode == "namespace" and not any(
-            is_cluster_wide(p) or _ns_compatible(_ns(p), source.ns) for p in every
-        ):
+        if mode == "namespace" and not (cluster_wide or any(_ns_compatible(ns, source.ns) for ns in spaces)):
             continue
-        if any(p.applies_to(source.labels, source.ns, _ns_compatible) for p in isolating):
+        candidates = isolating.candidates(source.ns, source.labels)
+        if any(p.applies_to(source.labels, source.ns, _ns_compatible) for p in candidates):
             continue
         where = f" of namespace {source.ns}" if source.ns else ""
         yield doc_hit(
