@@ -322,3 +322,26 @@ def test_many_stages_are_linear(tmp_path: Path) -> None:
     )
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.19 AS s0\n" + stages)
     assert _timed_lint(tmp_path) < 20
+
+
+# ------------------------------------------------- rule crashes found by test_fuzz_hostile
+
+CRASHERS = {
+    "expose.Dockerfile": "FROM a:1\nEXPOSE " + "9" * 5000 + "\n",
+    "weights.yaml": (
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec:\n"
+        "  hosts: [a]\n  http:\n  - route:\n    - destination: {host: a}\n      weight: .inf\n"
+        "    - destination: {host: b}\n      weight: 1\n"
+    ),
+    "am.yml": "route: {receiver: r}\nreceivers: [{name: r}]\ntime_intervals: 5\n",
+    "mounts.yaml": POD.replace("image: a:1", "image: a:1\n      volumeMounts: .inf")
+    + "      volumes: [{name: h, hostPath: {path: /}}]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRASHERS))
+def test_odd_values_found_by_fuzzing_crash_no_rule(name: str, tmp_path: Path) -> None:
+    target = tmp_path / ("Dockerfile" if name.endswith("Dockerfile") else name)
+    target.write_text(CRASHERS[name])
+    _, findings, _ = lint(target)
+    assert findings and "manifestlint-internal-error" not in {f["rule"] for f in findings}, findings

@@ -301,7 +301,7 @@ def invalid_route(doc: YamlDoc, ctx) -> Iterator[Finding]:
             yield doc_hit(doc, route.key_span(key), f"root route must not have any {what} time intervals")
     intervals = set()
     for key in ("time_intervals", "mute_time_intervals"):
-        for ti in root.get(key) or ():
+        for ti in root.get(key) if isinstance(root.get(key), list) else ():
             if isinstance(ti, YMap) and ti.get("name") is not None:
                 intervals.add(str(ti["name"]))
     for node, _depth in _routes(root):

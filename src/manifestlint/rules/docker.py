@@ -1056,7 +1056,7 @@ def expose_invalid_port(df: Dockerfile, ctx) -> Iterator[Finding]:
             pm = _PORT.match(word)
             ok = (
                 bool(pm)
-                and all(p is None or int(p) <= 65535 for p in (pm.group(1), pm.group(2)))
+                and all(p is None or (len(p) <= 5 and int(p) <= 65535) for p in (pm.group(1), pm.group(2)))
                 and (pm.group(3) or "tcp").lower() in ("tcp", "udp", "sctp")
             )
             if not ok:

@@ -457,7 +457,7 @@ def vs_weights(doc: YamlDoc, ctx) -> Iterator[Finding]:
             weights = [e.get("weight", 0) if isinstance(e, YMap) else 0 for e in entries]
             try:
                 total = sum(int(w or 0) for w in weights)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # `weight: .inf`
                 continue
             if total != 100:
                 yield doc_hit(

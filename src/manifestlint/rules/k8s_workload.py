@@ -447,7 +447,8 @@ def host_path_mount(doc: YamlDoc, ctx) -> Iterator[Finding]:
         if mounts is None:  # which containers mount which volume, built once per object
             mounts = {}
             for container, _field in containers(pod.spec, ephemeral=True):
-                for mount in container.get("volumeMounts") or ():
+                listed = container.get("volumeMounts")
+                for mount in listed if isinstance(listed, list) else ():
                     if isinstance(mount, dict):
                         mounts.setdefault(str(mount.get("name")), []).append(
                             (container_label(container), mount.get("readOnly") is True)
