@@ -162,11 +162,11 @@ def render(
     plain = _to_plain(run)
     plain["results"] = _RESULTS
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [plain]}
-    head, tail = json.dumps(log, indent=2, ensure_ascii=False).split(json.dumps(_RESULTS))
-    # Results are serialised one at a time as plain dicts (the same text json.dumps would write
-    # for the whole list): building sarif-om objects for each and converting them afterwards
-    # took 1.5 GB for 1 MB of Pods.
-    pad = "\n" + " " * 8
+    # Compact JSON through the C encoder (`indent` falls back to the pure-Python one: 59% of
+    # the render on 2,000 documents); one result per line keeps the log greppable and diffable.
+    head, tail = json.dumps(log, ensure_ascii=False).split(json.dumps(_RESULTS))
+    # Results are serialised one at a time as plain dicts: building sarif-om objects for each
+    # and converting them afterwards took 1.5 GB for 1 MB of Pods.
     scores = {r.id: r.security_severity for r in rules if r.security_severity is not None}
     dicts = [
         _result(f, fp, uris, rule_of, scores)
@@ -182,8 +182,8 @@ def render(
             item = _result(h.finding, fp, uris, rule_of, scores)
             item["suppressions"] = [{"kind": h.kind, "justification": unicode_safe(h.justification)}]
             dicts.append(item)
-    items = [pad + json.dumps(item, indent=2, ensure_ascii=False).replace("\n", pad) for item in dicts]
-    body = "[" + ",".join(items) + "\n" + " " * 6 + "]" if items else "[]"
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    body = "[\n" + ",\n".join(encode(item) for item in dicts) + "\n]" if dicts else "[]"
     return head + body + tail + "\n"
 
 
