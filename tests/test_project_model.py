@@ -244,3 +244,21 @@ def test_corpus_findings_do_not_depend_on_batches() -> None:
     for name in rng.sample(files, 6):
         alone = _keys(lint([name], registry, config, corpus))
         assert alone == {k for k in want if k[0] == name}, name
+
+
+SIBLINGS = FIXTURES / "projects" / "siblings"
+DANGLING = {"k8s-hpa-target-missing", "k8s-network-policy-selects-nothing", "k8s-service-selector-mismatch"}
+
+
+def test_references_into_a_sibling_bundle_are_not_dangling() -> None:
+    """monitoring/ is an app of its own (grafana), so its HPAs are another bundle than app/'s
+    Deployment; the target still exists in the project, so only the HPA whose target exists
+    nowhere is reported (sock-shop: 8 false errors -> the 1 true one)."""
+    result = _run(SIBLINGS, ["."], DANGLING)
+    assert (
+        _found(result, DANGLING)
+        == _expected(SIBLINGS, DANGLING)
+        == {("monitoring/hpa.yaml", 19, "k8s-hpa-target-missing")}
+    )
+    alone = _run(SIBLINGS, ["monitoring/hpa.yaml"], DANGLING)  # as pre-commit calls it
+    assert _found(alone, DANGLING) == _expected(SIBLINGS, DANGLING)

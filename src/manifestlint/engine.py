@@ -557,6 +557,20 @@ def _project_model(
 # judged once over all of them (named and context files), not per bundle.
 WHOLE_PROJECT_RULES = frozenset({"prometheus-alert-threshold", "prometheus-missing-golden-alert"})
 
+# Rules that report a reference to something the bundle lacks (an HPA's target, the pods of a
+# Service or policy, a VirtualService's host, gateway or subset). Folder bundles are a guess:
+# real repositories keep HPAs, policies or Istio routing in a sibling folder of the workloads
+# they apply to (sock-shop's autoscaling/ and manifests-policy/, bank-of-anthos' extras/),
+# and an error there blocks a valid commit. Such a finding stands only when the reference is
+# missing from the whole project too: precision before recall.
+DANGLING_REFERENCE_RULES = frozenset(
+    {"k8s-hpa-target-missing", "k8s-network-policy-selects-nothing", "k8s-service-selector-mismatch",
+     "k8s-service-target-port-mismatch", "k8s-ingress-backend-missing",
+     "istio-authz-selector-matches-nothing", "istio-gateway-selector-matches-nothing",
+     "istio-vs-unknown-gateway", "istio-vs-host-not-in-gateway", "istio-vs-unknown-subset",
+     "istio-vs-unknown-host", "istio-dr-subset-no-pods"}
+)  # fmt: skip
+
 
 def _project_findings(
     project_rules: list[Rule],
@@ -598,7 +612,36 @@ def _project_findings(
             original = originals.get((f.path, f.doc))
             out.append(replace(f, obj=original.ident) if original is not None else f)
         seen |= keys
-    return out
+    return _dangling_in_whole_project(out, project_rules, contexts)
+
+
+def _dangling_in_whole_project(
+    found: list[Finding], project_rules: list[Rule], contexts: dict[str, RuleContext]
+) -> list[Finding]:
+    """Keep a dangling-reference finding only when the rule, run over the whole project
+    (every deployable file of the realm), reports the same place too. Test data is judged
+    file by file already: nothing to confirm there."""
+    whole_project = next(iter(contexts.values())).index if contexts else None
+    suspects = {
+        f.rule
+        for f in found
+        if f.rule in DANGLING_REFERENCE_RULES and whole_project and f.path in whole_project.report_paths
+    }
+    if not suspects:
+        return found
+    confirmed: set[tuple] = set()
+    for rule in project_rules:
+        if rule.id in suspects:
+            whole: list[Finding] = []
+            _run_rule(rule, whole_project, contexts[rule.id], whole)
+            confirmed.update((f.rule, f.path, f.span) for f in whole)
+    return [
+        f
+        for f in found
+        if f.rule not in suspects
+        or f.path not in whole_project.report_paths
+        or (f.rule, f.path, f.span) in confirmed
+    ]
 
 
 def _with_functions(
