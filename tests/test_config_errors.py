@@ -100,3 +100,30 @@ def test_config_toml_is_read_as_toml(work: Path) -> None:
     (work / "bad.toml").write_text("fail-on = \n")
     result = CliRunner().invoke(main, ["lint", "Dockerfile", "--config", "bad.toml"])
     assert result.exit_code == 2 and "invalid TOML" in result.stderr
+
+
+SERVICE = 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: "80"}]\n'
+
+
+@pytest.mark.parametrize(
+    "config, args, comment",
+    [
+        ("rules:\n  k8s-invalid-value-type: off\n", [], ""),
+        ("", ["--ignore", "k8s-invalid-value-type"], ""),
+        ("ignore: [k8s-invalid-value-type]\n", [], ""),
+        ("", [], "  # manifestlint: disable=k8s-invalid-value-type\n"),
+    ],
+)
+def test_a_folded_rule_id_keeps_working(work: Path, config: str, args: list[str], comment: str) -> None:
+    """k8s-invalid-value-type became schema-invalid-type/-value: configurations, options and
+    comments written for it still switch the same check off (a line on stderr says so)."""
+    (work / "svc.yaml").write_text(SERVICE)
+    plain = CliRunner().invoke(main, ["lint", "svc.yaml", "--select", "schema", "-f", "json"])
+    assert '"schema-invalid-type"' in plain.stdout  # the check fires without the old id
+    (work / ".manifestlint.yaml").write_text(config)
+    lines = SERVICE.splitlines(keepends=True)
+    (work / "svc.yaml").write_text("".join(lines[:4]) + comment + lines[4])
+    result = CliRunner().invoke(main, ["lint", "svc.yaml", "--select", "schema", *args])
+    assert result.exit_code == 0, result.output
+    assert "schema-invalid-type" not in result.stdout
+    assert comment or "k8s-invalid-value-type is now schema-invalid-type" in result.stderr

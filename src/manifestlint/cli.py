@@ -131,7 +131,7 @@ def lint(
     # the lint and again at interpreter exit cost more than the lint itself (0.8 s on 2,000
     # documents). Reference counting still frees everything that matters.
     gc.disable()
-    from manifestlint.config import ConfigError, check_selectors, load_config
+    from manifestlint.config import ConfigError, check_selectors, expand_renamed, load_config
     from manifestlint.discover import PathNotFound
     from manifestlint.engine import lint as run_lint
     from manifestlint.model import Severity
@@ -142,6 +142,8 @@ def lint(
         config = load_config(config_path, cwd, registry)
         cli_select = [s.strip() for item in select for s in item.split(",") if s.strip()]
         cli_ignore = [s.strip() for item in ignore for s in item.split(",") if s.strip()]
+        cli_select = expand_renamed(cli_select, "--select")
+        cli_ignore = expand_renamed(cli_ignore, "--ignore")
         check_selectors(cli_select + cli_ignore, registry, "--select/--ignore")
         if cli_select:
             config.select = cli_select

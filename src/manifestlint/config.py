@@ -7,6 +7,7 @@ is a `ConfigError` whose one-line message names the key; the CLI exits 2 with it
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,33 @@ def _check_option(where: str, value: Any, default: Any) -> None:
         raise ConfigError(f"{where}: expected {expected} (default: {json.dumps(default)}), got {value!r}")
 
 
+# Rule ids folded into others: a configuration, --select/--ignore or a suppression that still
+# names the old id keeps working (with one line on stderr) instead of exiting 2 on upgrade.
+RENAMED_RULES: dict[str, tuple[str, ...]] = {
+    "k8s-invalid-value-type": ("schema-invalid-type", "schema-invalid-value"),
+}
+
+
+def expand_renamed(selectors: list[str], where: str) -> list[str]:
+    """Selectors with renamed rule ids replaced by their successors."""
+    out: list[str] = []
+    for sel in selectors:
+        successors = RENAMED_RULES.get(sel)
+        if successors:
+            print(f"manifestlint: {where}: {sel} is now {', '.join(successors)}", file=sys.stderr)
+        out.extend(successors or (sel,))
+    return out
+
+
+def _renamed_settings(rules: dict, path: Path) -> dict:
+    """`rules:` with settings of renamed ids moved to their successors (explicit ones win)."""
+    out = {key: value for key, value in rules.items() if key not in RENAMED_RULES}
+    for old in (key for key in rules if key in RENAMED_RULES):
+        for new in expand_renamed([old], f"{path}: rules"):
+            out.setdefault(new, rules[old])
+    return out
+
+
 def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     path = Path(explicit) if explicit else find_config(cwd)
     if path is None:
@@ -249,7 +277,7 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     if data:
         _validate_schema(data, path)
     config = Config(path=path.resolve())
-    for rule_id, value in (data.get("rules") or {}).items():
+    for rule_id, value in _renamed_settings(data.get("rules") or {}, path).items():
         if rule_id not in registry:
             hint = _did_you_mean(str(rule_id), [r.id for r in registry])
             raise ConfigError(f"{path}: rules.{rule_id}: unknown rule id{hint} (see `manifestlint rules`)")
@@ -270,8 +298,8 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
             _check_option(where, opt_value, known[name])
             setting.options[name] = opt_value
         config.rules[rule_id] = setting
-    config.select = list(data.get("select") or [])
-    config.ignore = list(data.get("ignore") or [])
+    config.select = expand_renamed(list(data.get("select") or []), f"{path}: select")
+    config.ignore = expand_renamed(list(data.get("ignore") or []), f"{path}: ignore")
     config.exclude = list(data.get("exclude") or [])
     if len(config.exclude) > MAX_PATTERNS:
         raise ConfigError(

@@ -189,7 +189,10 @@ def _yaml_block_end(lines: list[str], start: int, doc_ends: dict[int, int]) -> i
 
 
 def _selectors(text: str, span: Span, path: str, known: Callable[[str], bool], out: Suppressions):
-    ids = tuple(sorted({part.strip() for part in text.split(",") if part.strip()}))
+    from manifestlint.config import RENAMED_RULES  # a comment naming a folded id keeps working
+
+    parts = {part.strip() for part in text.split(",") if part.strip()}
+    ids = tuple(sorted({new for part in parts for new in RENAMED_RULES.get(part, (part,))}))
     for rule_id in ids:
         if not known(rule_id):
             out.problems.append(
