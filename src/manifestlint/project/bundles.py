@@ -345,11 +345,7 @@ def _relevant(docs: list[YamlDoc]) -> bool:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
+    return path.is_relative_to(root)
 
 
 def default_namespace(bundle: Bundle, docs: dict[Path, list[YamlDoc]]) -> str:

@@ -101,11 +101,7 @@ def _remote(ref: str) -> bool:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
+    return path.is_relative_to(root)
 
 
 def _kustomization_in(folder: Path) -> Path | None:

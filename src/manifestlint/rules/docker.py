@@ -25,6 +25,7 @@ from manifestlint.project.images import (
     ImageRole,
     base_user,
     final_user,
+    image_chain,
     name_role,
 )
 from manifestlint.registry import rule
@@ -163,16 +164,7 @@ def _stage_label(df: Dockerfile, instr: Instruction, outside: str = "") -> str:
     return df.stages[instr.stage].label if 0 <= instr.stage < len(df.stages) else outside
 
 
-def _chain(df: Dockerfile) -> list[Stage]:
-    """The final stage and the stages it is built FROM, final first."""
-    chain: list[Stage] = []
-    seen: set[int] = set()  # stage indexes: `stage in chain` compared whole dataclasses, quadratic
-    stage = df.final_stage
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        chain.append(stage)
-        stage = df.stages[stage.parent_stage] if stage.parent_stage is not None else None
-    return chain
+_chain = image_chain  # the final stage and the stages it is built FROM, final first
 
 
 def _chain_instructions(df: Dockerfile) -> list[Instruction]:
