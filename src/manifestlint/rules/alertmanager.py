@@ -13,12 +13,13 @@ from typing import Any
 from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.parse.promql import regex_error
 from manifestlint.registry import rule
+from manifestlint.rules.alertmanager_settings import global_problems, integration_problems
 from manifestlint.rules.prometheus import duration_seconds
 from manifestlint.schema.validate import suggest
 
 TOP_KEYS = {
     "global", "route", "inhibit_rules", "receivers", "templates", "time_intervals",
-    "mute_time_intervals", "tracing",
+    "mute_time_intervals", "tracing", "event_recorder",
 }  # fmt: skip
 ROUTE_KEYS = {
     "receiver", "group_by", "match", "match_re", "matchers", "mute_time_intervals",
@@ -26,13 +27,14 @@ ROUTE_KEYS = {
     "labels",  # newest Alertmanager (doc/examples/route_labels.yml)
 }  # fmt: skip
 INHIBIT_KEYS = {
-    "source_match", "source_match_re", "source_matchers", "target_match", "target_match_re",
+    "name", "source_match", "source_match_re", "source_matchers", "target_match", "target_match_re",
     "target_matchers", "equal",
 }  # fmt: skip
 GLOBAL_KEYS = {
     "resolve_timeout", "http_config", "smtp_from", "smtp_hello", "smtp_smarthost", "smtp_auth_username",
     "smtp_auth_password", "smtp_auth_password_file", "smtp_auth_secret", "smtp_auth_secret_file",
-    "smtp_auth_identity", "smtp_require_tls", "smtp_tls_config", "slack_api_url", "slack_api_url_file",
+    "smtp_auth_identity", "smtp_require_tls", "smtp_tls_config", "smtp_force_implicit_tls",
+    "slack_api_url", "slack_api_url_file",
     "slack_app_token", "slack_app_token_file", "slack_app_url", "pagerduty_url", "opsgenie_api_url",
     "opsgenie_api_key", "opsgenie_api_key_file", "wechat_api_url", "wechat_api_secret",
     "wechat_api_secret_file", "wechat_api_corp_id", "victorops_api_url", "victorops_api_key",
@@ -53,7 +55,7 @@ INTEGRATIONS: dict[str, set[str]] = {
                       "username", "color", "title", "title_link", "pretext", "text", "fields", "short_fields",
                       "footer", "fallback", "callback_id", "icon_emoji", "icon_url", "image_url", "thumb_url",
                       "link_names", "mrkdwn_in", "actions", "update_message", "timeout", "message_text"},
-    "webhook_configs": {"url", "url_file", "max_alerts", "timeout"},
+    "webhook_configs": {"url", "url_file", "max_alerts", "timeout", "payload"},
     "opsgenie_configs": {"api_key", "api_key_file", "api_url", "message", "description", "source",
                          "details", "entity", "responders", "actions", "tags", "note", "priority",
                          "update_alerts"},
@@ -65,7 +67,7 @@ INTEGRATIONS: dict[str, set[str]] = {
     "victorops_configs": {"api_key", "api_key_file", "api_url", "routing_key", "message_type",
                           "entity_display_name", "state_message", "monitoring_tool", "custom_fields"},
     "sns_configs": {"api_url", "sigv4", "topic_arn", "phone_number", "target_arn", "subject", "message",
-                    "attributes"},
+                    "attributes", "use_aws_http_client"},
     "telegram_configs": {"api_url", "bot_token", "bot_token_file", "chat_id", "chat_id_file",
                          "message_thread_id", "message", "disable_notifications", "parse_mode"},
     "webex_configs": {"api_url", "room_id", "message"},
@@ -73,14 +75,17 @@ INTEGRATIONS: dict[str, set[str]] = {
     "msteamsv2_configs": {"webhook_url", "webhook_url_file", "title", "text"},
     "discord_configs": {"webhook_url", "webhook_url_file", "title", "message", "content", "username",
                         "avatar_url"},
-    "jira_configs": {"api_url", "project", "issue_type", "summary", "description", "labels", "priority",
+    "jira_configs": {"api_url", "api_type", "project", "issue_type", "summary", "description", "labels",
+                     "priority",
                      "reopen_transition", "resolve_transition", "wont_fix_resolution", "reopen_duration",
                      "fields"},
     "rocketchat_configs": {"api_url", "channel", "token", "token_file", "token_id", "token_id_file", "color",
                            "emoji", "icon_url", "text", "title", "title_link", "fields", "short_fields",
                            "image_url", "thumb_url", "link_names", "actions"},
-    "mattermost_configs": {"webhook_url", "webhook_url_file", "channel", "username", "text", "icon_url",
-                           "icon_emoji", "attachments", "props", "priority"},
+    "mattermost_configs": {"webhook_url", "webhook_url_file", "channel", "username", "text", "fallback",
+                           "color", "pretext", "author_name", "author_link", "author_icon", "title",
+                           "title_link", "fields", "thumb_url", "footer", "footer_icon", "image_url",
+                           "icon_url", "icon_emoji", "attachments", "type", "props", "priority"},
     "incidentio_configs": {"url", "url_file", "alert_source_token", "alert_source_token_file",
                            "max_alerts", "timeout"},
 }  # fmt: skip
@@ -171,7 +176,9 @@ def _unknown_keys(root: YMap) -> Iterator[tuple[YMap, Any, set[str], str]]:
         (inhibit, INHIBIT_KEYS, "config.InhibitRule")
         for inhibit in (inhibits if isinstance(inhibits, YList) else ())
     ]
-    holders += [(receiver, {"name"} | set(INTEGRATIONS), "config.Receiver") for receiver in _receivers(root)]
+    holders += [
+        (receiver, {"name", "labels"} | set(INTEGRATIONS), "config.Receiver") for receiver in _receivers(root)
+    ]
     for _receiver, key, cfg in _integrations(root):
         holders.append((cfg, INTEGRATIONS[key] | _COMMON, f"{key.removesuffix('_configs')}.plain"))
     for mapping, allowed, type_name in holders:
@@ -299,11 +306,18 @@ def invalid_route(doc: YamlDoc, ctx) -> Iterator[Finding]:
         if route.get(key):
             what = key.removesuffix("_time_intervals")
             yield doc_hit(doc, route.key_span(key), f"root route must not have any {what} time intervals")
-    intervals = set()
-    for key in ("time_intervals", "mute_time_intervals"):
+    intervals: set[str] = set()
+    for key in ("mute_time_intervals", "time_intervals"):
+        what = key.removesuffix("s").replace("_", " ")  # one name space for both lists, as config.go
         for ti in root.get(key) if isinstance(root.get(key), list) else ():
-            if isinstance(ti, YMap) and ti.get("name") is not None:
-                intervals.add(str(ti["name"]))
+            if not isinstance(ti, YMap):
+                continue
+            if ti.get("name") in (None, ""):
+                yield doc_hit(doc, ti.start(), f"missing name in {what}")
+                continue
+            if str(ti["name"]) in intervals:
+                yield doc_hit(doc, ti.value_span("name"), f'{what} "{ti["name"]}" is not unique')
+            intervals.add(str(ti["name"]))
     for node, _depth in _routes(root):
         group_by = node.get("group_by")
         if isinstance(group_by, YList):
@@ -345,6 +359,13 @@ def invalid_receiver(doc: YamlDoc, ctx) -> Iterator[Finding]:
             )
         else:
             seen[str(name)] = receiver.value_span("name").line
+        labels = receiver.get("labels")
+        if isinstance(labels, YMap) and "name" in labels and str(labels["name"]) != str(name):
+            yield doc_hit(
+                doc,
+                labels.value_span("name"),
+                f'receiver label "name" must match receiver name "{name}", got "{labels["name"]}"',
+            )
 
 
 def _matcher_problems(doc: YamlDoc, holder: YMap, prefix: str) -> Iterator[Finding]:
@@ -435,6 +456,8 @@ SECRETS = [
      "one of user_key or user_key_file must be configured"),
     ("pushover_configs", None, None, "token", "token_file", "one of token or token_file must be configured"),
     ("webhook_configs", None, None, "url", "url_file", "one of url or url_file must be configured"),
+    ("incidentio_configs", None, None, "url", "url_file", "one of url or url_file must be configured"),
+    ("incidentio_configs", None, None, "alert_source_token", "alert_source_token_file", None),
     ("msteams_configs", None, None, "webhook_url", "webhook_url_file", _WEBHOOK_URL_MISSING),
     ("msteamsv2_configs", None, None, "webhook_url", "webhook_url_file", _WEBHOOK_URL_MISSING),
     ("discord_configs", None, None, "webhook_url", "webhook_url_file", _WEBHOOK_URL_MISSING),
@@ -477,6 +500,8 @@ def invalid_integration(doc: YamlDoc, ctx) -> Iterator[Finding]:
             if missing and not (_set(cfg, inline) or _set(cfg, file) or has_global):
                 yield doc_hit(doc, cfg.start(), missing)
         yield from _integration_specific(doc, glob, key, cfg)
+        yield from integration_problems(doc, glob, key, cfg)
+    yield from global_problems(doc, glob)
     if "email_configs" in used:
         for _receiver, key, cfg in _integrations(root):
             if key != "email_configs":
