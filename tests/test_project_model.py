@@ -262,3 +262,79 @@ def test_references_into_a_sibling_bundle_are_not_dangling() -> None:
     )
     alone = _run(SIBLINGS, ["monitoring/hpa.yaml"], DANGLING)  # as pre-commit calls it
     assert _found(alone, DANGLING) == _expected(SIBLINGS, DANGLING)
+
+
+# ------------------------------------------------- what overlays complete (project/deployed.py)
+
+OVERLAYS = FIXTURES / "projects" / "overlays"
+# The rules the overlays fixture is about: what kustomize images, patches and folder roles change.
+COMPLETED = {
+    "k8s-image-latest-tag", "k8s-missing-resource-requests", "k8s-missing-resource-limits",
+    "schema-missing-required", "docker-missing-healthcheck", "docker-root-user",
+    "k8s-privileged-container",
+}  # fmt: skip
+
+
+def test_overlays_complete_the_base() -> None:
+    """grafana/loki's operator layout: `controller:latest` re-imaged by every overlay, requests
+    patched in by every overlay (quiet), a memory limit only by prod (dev still deploys without
+    one: kept, at the base), a required field added by a JSON 6902 patch, an unreferenced
+    `*_patch.yaml`, a hack/ add-on and an OLM bundle image. Before: 6 more findings."""
+    result = _run(OVERLAYS, ["."], COMPLETED)
+    assert _found(result) == _expected(OVERLAYS, COMPLETED) == {
+        ("config/manager/manager.yaml", 20, "k8s-missing-resource-limits")
+    }
+
+
+@pytest.mark.parametrize("name", ["config/manager/manager.yaml", "config/prometheus/monitor.yaml"])
+def test_overlays_base_named_alone(name: str) -> None:
+    """Pre-commit names the base alone: its overlays are still read from the project."""
+    full = {f for f in _found(_run(OVERLAYS, ["."], COMPLETED)) if f[0] == name}
+    assert _found(_run(OVERLAYS, [name], COMPLETED)) == full
+
+
+def test_overlay_without_the_fix_keeps_the_finding(tmp_path: Path) -> None:
+    """A tree that deploys the base without the fix still deploys the problem: drop dev's
+    image digest and its requests patch, and both findings come back at the base."""
+    import shutil
+
+    root = tmp_path / "p"
+    shutil.copytree(OVERLAYS, root)
+    (root / "config/overlays/dev/kustomization.yaml").write_text("resources:\n  - ../../manager\n")
+    found = _found(_run(root, ["."], COMPLETED))
+    assert found == {
+        ("config/manager/manager.yaml", 20, "k8s-missing-resource-limits"),
+        ("config/manager/manager.yaml", 20, "k8s-missing-resource-requests"),
+        ("config/manager/manager.yaml", 21, "k8s-image-latest-tag"),
+    }
+
+
+def test_json6902_and_merge_semantics() -> None:
+    """The patch subset we apply: strategic merge by container name, `$patch: delete`, JSON 6902
+    add/replace/remove (append with `-`), images by name with tag or digest."""
+    from manifestlint.parse.yaml import parse_stream
+    from manifestlint.project.deployed import Changes, add_image, add_patch, deployed_view
+
+    base = parse_stream(
+        "kind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n  template:\n    spec:\n"
+        "      containers:\n        - {name: a, image: 'reg/app:latest'}\n        - {name: b, image: side}\n",
+        "x.yaml",
+    )[0][0]
+    base.kind = "kubernetes"  # as classify.py marks it
+    changes = Changes()
+    add_image(changes, {"name": "reg/app", "newTag": "2.0"})
+    smp = parse_stream(
+        "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n"
+        "        - {name: b, $patch: delete}\n        - {name: c, image: 'new:1'}\n",
+        "p.yaml",
+    )[0][0].root
+    add_patch(changes, None, smp)
+    ops = parse_stream("- {op: replace, path: /spec/replicas, value: 3}\n", "j.yaml")[0][0].root
+    add_patch(changes, {"kind": "Deployment", "name": "web"}, ops)
+    add_patch(changes, {"kind": "Deployment", "name": "other"}, ops[:0] + [{"op": "remove", "path": "/spec"}])
+    view = deployed_view(base, changes)
+    assert view is not None and view.root["spec"]["replicas"] == 3
+    spec = view.root["spec"]["template"]["spec"]
+    assert [(c["name"], c["image"]) for c in spec["containers"]] == [("a", "reg/app:2.0"), ("c", "new:1")]
+    assert base.root["spec"]["replicas"] == 1 and len(base.root["spec"]["template"]["spec"]["containers"]) == 2
+    assert deployed_view(base, Changes()) is None

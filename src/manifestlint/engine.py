@@ -35,6 +35,7 @@ from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
 from manifestlint.project import context as project_context
 from manifestlint.project.bundles import ProjectModel
+from manifestlint.project.deployed import keep as keep_deployed
 from manifestlint.project.images import ImageProject
 from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, in_test_data
 from manifestlint.registry import Registry, Rule, security_severity_for
@@ -758,8 +759,18 @@ def _lint_file(
         # from "wrong", so per-object rules skip it (its base is judged in full).
         return out
     for doc in pf.docs:
-        for rule in dispatch.for_doc(doc):
-            _run_rule(rule, doc, contexts[rule.id], out)
+        deployed = model.deployed(path, doc) if path is not None else None
+        if deployed is None:
+            for rule in dispatch.for_doc(doc):
+                _run_rule(rule, doc, contexts[rule.id], out)
+        else:  # kept only when some kustomize tree still deploys the object with it
+            as_written: list[Finding] = []
+            as_deployed: list[Finding] = []
+            for rule in dispatch.for_doc(doc):
+                _run_rule(rule, doc, contexts[rule.id], as_written)
+                for view in deployed:
+                    _run_rule(rule, view, contexts[rule.id], as_deployed)
+            out.extend(keep_deployed(as_written, as_deployed))
         groups = rule_groups(doc)
         if groups is not None:
             for rule in dispatch.by_scope.get("prometheus-rules", ()):

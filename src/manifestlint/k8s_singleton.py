@@ -59,17 +59,31 @@ def _image_component(image: object) -> str:
     return "mssql/server" if last == "server" and head.lower().endswith("mssql") else last
 
 
+def load_generator_evidence(doc: YamlDoc, template: PodTemplate | None) -> str | None:
+    """Why this workload is a load generator (locust, k6, a `loadgenerator`), or None."""
+    name = name_of(doc).lower()
+    found = [c for c, _ in containers(template.spec, init=False)] if template is not None else []
+    images = [_image_component(c.get("image")) for c in found]
+    if LOAD_NAME.search(name) or any(LOAD_NAME.search(i) or i in LOAD_IMAGES for i in images):
+        return "a load generator serves no traffic"
+    if LOAD_COMMAND.search(" ".join(_command_text(c) for c in found)):
+        return "a load generator serves no traffic (it runs one)"
+    return None
+
+
+def is_load_generator(doc: YamlDoc, template: PodTemplate | None) -> bool:
+    return load_generator_evidence(doc, template) is not None
+
+
 def singleton_evidence(doc: YamlDoc, template: PodTemplate | None, index: Index) -> str | None:
     """Why this workload runs one replica by design, or None when nothing says so."""
     name = name_of(doc).lower()
     kind = doc.root.get("kind")
     found = [c for c, _ in containers(template.spec, init=False)] if template is not None else []
     images = [_image_component(c.get("image")) for c in found]
-    if LOAD_NAME.search(name) or any(LOAD_NAME.search(i) or i in LOAD_IMAGES for i in images):
-        return "a load generator serves no traffic"
-    commands = " ".join(_command_text(c) for c in found)
-    if LOAD_COMMAND.search(commands):
-        return "a load generator serves no traffic (it runs one)"
+    load = load_generator_evidence(doc, template)
+    if load is not None:
+        return load
     datastores = [i for i in images if i in DATASTORE_IMAGES]
     if datastores:
         return f"{datastores[0]} is a single-primary datastore: a second replica is a second database"

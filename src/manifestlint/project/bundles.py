@@ -37,6 +37,7 @@ objects (never every namespace).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from pathlib import Path
 
 from manifestlint.k8s import name_of, namespace_of, pod_template
 from manifestlint.model import YamlDoc
+from manifestlint.project.deployed import Changes, deployed_view
 from manifestlint.project.kustomize import KustomizeModel, Transform, is_kustomization
 
 # Kinds without a namespace: a namespace transformer leaves them alone.
@@ -76,6 +78,8 @@ class ProjectModel:
     root: Path | None
     bundles: list[Bundle] = field(default_factory=list)
     roles: dict[Path, Role] = field(default_factory=dict)
+    # Per kustomize tree: the files it deploys, and its patches and image rewrites.
+    variants: list[tuple[frozenset[Path], Changes]] = field(default_factory=list)
     _of: dict[Path, list[Bundle]] = field(default_factory=lambda: defaultdict(list))
 
     def index_bundles(self) -> None:
@@ -89,6 +93,19 @@ class ProjectModel:
 
     def role_of(self, path: Path) -> Role | None:
         return self.roles.get(path)
+
+    def deployed(self, path: Path, doc: YamlDoc) -> list[YamlDoc] | None:
+        """`doc` as each kustomize tree deploying it patches and re-images it (deployed.py);
+        None when some tree (or none at all) deploys it as written."""
+        views = []
+        for files, changes in self.variants:
+            if path not in files:
+                continue
+            view = deployed_view(doc, changes) if changes else None
+            if view is None:
+                return None
+            views.append(view)
+        return views or None
 
     def is_partial(self, path: Path) -> bool:
         """A patch or kustomize config file: never judged as a complete object."""
@@ -304,6 +321,7 @@ def build(
                     conf, Role("kustomize-config", f"read by kustomize for {_rel(path, base)}, not deployed")
                 )
                 claimed.add(conf)
+        model.variants = kustomize.variants()
         for tree in kustomize.trees:
             name = f"kustomize {_rel(tree.root.folder, base)}"
             bundle = Bundle(name, f"the tree of {_rel(tree.root.path, base)}")
@@ -316,6 +334,14 @@ def build(
             if bundle.files:
                 model.bundles.append(bundle)
 
+    if kustomize is not None and kustomize.kustomizations:
+        # A patch no kustomization lists (any more, or yet): named as one in a project that
+        # uses kustomize, it is a fragment all the same (grafana/loki's operator keeps an
+        # unreferenced `prometheus_service_monitor_patch.yaml` beside an overlay).
+        for path in docs:
+            if path not in claimed and not is_test_data(path) and _named_as_patch(path):
+                model.roles[path] = Role("kustomize-patch", "named as a kustomize patch: a partial object")
+                claimed.add(path)
     rest = sorted(p for p in docs if p not in claimed and not is_kustomization(p) and _relevant(docs[p]))
     outside = []
     for path in rest:
@@ -337,6 +363,14 @@ def build(
             )
     model.index_bundles()
     return model
+
+
+_PATCH_NAME = re.compile(r"(?:^|[-_.])patch(?:es)?(?:[-_.]|$)", re.I)
+
+
+def _named_as_patch(path: Path) -> bool:
+    """`patch.yaml`, `manager_patch.yaml`, `patch-replicas.yml`, or any file under `patches/`."""
+    return bool(_PATCH_NAME.search(path.stem)) or path.parent.name in ("patches", "patch")
 
 
 def _relevant(docs: list[YamlDoc]) -> bool:

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-SERVICE, TOOL, CI, TEST, DEV = "service", "tool", "ci", "test", "dev"
-ROLES = (SERVICE, TOOL, CI, TEST, DEV)
+SERVICE, TOOL, CI, TEST, DEV, DATA = "service", "tool", "ci", "test", "dev", "data"
+ROLES = (SERVICE, TOOL, CI, TEST, DEV, DATA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +150,16 @@ def image_chain(df: Any) -> list:
         chain.append(stage)
         stage = df.stages[stage.parent_stage] if stage.parent_stage is not None else None
     return chain
+
+
+def data_image(df: Any) -> bool:
+    """An image nobody runs: built FROM scratch with no CMD or ENTRYPOINT anywhere in its
+    chain (an OLM bundle of manifests, a layer of files other images COPY --from). Such an
+    image has no process to run as root or to health-check."""
+    chain = image_chain(df)
+    if not chain or str(chain[-1].base_resolved).lower() != "scratch":
+        return False
+    return not any(i.keyword in ("CMD", "ENTRYPOINT") for stage in chain for i in stage.instructions)
 
 
 def split_ref(ref: str) -> tuple[str, str | None]:
@@ -692,6 +702,8 @@ class ImageProject:
         dev = self.links().dev_only.get(key)
         if dev and key not in self.links().compose_built:  # Compose runs it as a service
             return ImageRole(DEV, dev)
+        if data_image(df):
+            return ImageRole(DATA, "FROM scratch with no CMD or ENTRYPOINT: files for others, never run")
         return ImageRole(SERVICE, "no tool, test, CI or dev evidence")
 
     # -- links

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from manifestlint.project.deployed import Changes, add_image, add_patch
+
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _CONFIG_FIELDS = ("transformers", "generators", "validators", "configurations", "crds", "replacements")
 MAX_KUSTOMIZATION_BYTES = 1024 * 1024
@@ -66,6 +68,8 @@ class Kustomization:
     namespace: str = ""
     selector_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, includeSelectors
     template_labels: dict[str, str] = field(default_factory=dict)  # labels: includeTemplates only
+    images: list[Any] = field(default_factory=list)  # `images:` entries (project/deployed.py)
+    patch_bodies: list[tuple[Any, Any]] = field(default_factory=list)  # (target, parsed body)
 
     @property
     def folder(self) -> Path:
@@ -125,21 +129,31 @@ def _labels(value: Any) -> dict[str, str]:
 def load(path: Path) -> dict | None:
     """The kustomization's first YAML document as a mapping; None when unreadable or not one.
     Read with the bounded parser every input goes through (kustomization files are input)."""
-    from manifestlint.parse.yaml import parse_stream
+    for value in load_all(path):
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def load_all(path: Path) -> list[Any]:
+    """Every document of a kustomization or patch file (empty when unreadable)."""
     from manifestlint.safeio import Unreadable, read_regular
 
     try:  # only a regular file: a FIFO or /dev/zero named kustomization.yaml must not hang
         text = read_regular(path, MAX_KUSTOMIZATION_BYTES).decode("utf-8-sig", errors="replace")
     except (Unreadable, ValueError):
-        return None
+        return []
+    return parse_text(text, path.as_posix())
+
+
+def parse_text(text: str, name: str) -> list[Any]:
+    from manifestlint.parse.yaml import parse_stream
+
     try:
-        docs, _errors, _dups = parse_stream(text, path.as_posix())
+        docs, _errors, _dups = parse_stream(text, name)
     except Exception:  # a parser failure is a file we cannot read, never a crash
-        return None
-    for doc in docs:
-        if isinstance(doc.root, dict):
-            return doc.root
-    return None
+        return []
+    return [doc.root for doc in docs]
 
 
 def parse(path: Path, root: Path) -> Kustomization:
@@ -177,12 +191,23 @@ def parse(path: Path, root: Path) -> Kustomization:
         for entry in entries if isinstance(entries, list) else ():
             ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
             target = resolve(str(ref)) if isinstance(ref, str) and "\n" not in ref else None
+            selector = entry.get("target") if isinstance(entry, dict) else None
             if target is not None and is_file(target):
                 kust.patches.append(target)
+                kust.patch_bodies.extend((selector, body) for body in load_all(target))
+            elif isinstance(entry, dict) and isinstance(entry.get("patch"), str):
+                bodies = parse_text(entry["patch"], f"{path.as_posix()} (inline patch)")
+                kust.patch_bodies.extend((selector, body) for body in bodies)
     for ref in _strings(data.get("patchesStrategicMerge")):
         target = resolve(ref) if "\n" not in ref else None  # else an inline patch
         if target is not None and is_file(target):
             kust.patches.append(target)
+            kust.patch_bodies.extend((None, body) for body in load_all(target))
+        elif "\n" in ref:
+            inline = parse_text(ref, f"{path.as_posix()} (inline patch)")
+            kust.patch_bodies.extend((None, body) for body in inline)
+    images = data.get("images")
+    kust.images = [entry for entry in images if isinstance(entry, dict)] if isinstance(images, list) else []
 
     for key in _CONFIG_FIELDS:
         entries = data.get(key)
@@ -226,6 +251,23 @@ class KustomizeModel:
 
     def config_files(self) -> set[Path]:
         return {p for k in self.kustomizations.values() for p in k.config}
+
+    def variants(self) -> list[tuple[frozenset[Path], Changes]]:
+        """Per root tree: the resource files it deploys, and the image rewrites and patches of
+        its kustomizations (project/deployed.py)."""
+        out = []
+        for tree in self.trees:
+            found = Changes()
+            for path in tree.kustomizations:
+                kust = self.kustomizations.get(path)
+                if kust is None:
+                    continue
+                for entry in kust.images:
+                    add_image(found, entry)
+                for target, body in kust.patch_bodies:
+                    add_patch(found, target, body)
+            out.append((frozenset(tree.resources), found))
+        return out
 
 
 def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) -> KustomizeModel:

@@ -23,10 +23,12 @@ from pathlib import PurePosixPath
 # Folder names that hold test inputs, not deployable configuration. `test`/`tests` (most
 # languages), `testdata` (Go's convention: `go build` ignores it), `e2e`/`e2etests`
 # (end-to-end suites: kube-linter, argo-cd), `fixtures`/`__fixtures__`/`__tests__` (Ruby,
-# Jest), `test-data`/`test_data`/`test-fixtures`/`testfixtures` (their spelled-out variants).
+# Jest), `test-data`/`test_data`/`test-fixtures`/`testfixtures` (their spelled-out variants),
+# and `hack` (the Kubernetes projects' folder of developer scripts and throw-away local-cluster
+# add-ons: grafana/loki's operator keeps kind/OpenShift dev setups there, 100 findings).
 TEST_DATA_DIRS = frozenset(
     {"test", "tests", "testdata", "test-data", "test_data", "testfixtures", "test-fixtures",
-     "e2e", "e2etests", "e2e-tests", "fixtures", "__fixtures__", "__tests__"}
+     "e2e", "e2etests", "e2e-tests", "fixtures", "__fixtures__", "__tests__", "hack"}
 )  # fmt: skip
 
 # A test-data name directly inside one of these is a deployment environment (a Kustomize

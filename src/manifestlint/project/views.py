@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from manifestlint.model import YamlDoc, YMap
+from manifestlint.model import YamlDoc, YList, YMap
 
 _WORKLOADS = frozenset({"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"})
 # Where kustomize's commonLabels (and labels with includeSelectors) go, besides metadata.labels:
@@ -36,11 +36,25 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _copy(mapping: YMap) -> YMap:
+def copy_map(mapping: YMap) -> YMap:
+    """A shallow copy of `mapping` with its positions, to change without touching the original."""
     new = YMap(mapping)
     new.knodes, new.vnodes = dict(mapping.knodes), dict(mapping.vnodes)
     new.node, new.line0 = mapping.node, mapping.line0
     return new
+
+
+def copy_list(original: YList, items: list[Any]) -> YList:
+    """`items` as a sequence positioned like `original`: an item that was in `original` keeps
+    its position, any other (from a patch) takes the position of the whole sequence."""
+    where = {id(item): node for item, node in zip(original, original.nodes, strict=False)}
+    new = YList(items)
+    new.nodes = [where.get(id(item), original.node) for item in items]
+    new.node, new.line0 = original.node, original.line0
+    return new
+
+
+_copy = copy_map
 
 
 def _child(parent: YMap, key: str, create: bool) -> YMap | None:
@@ -55,11 +69,12 @@ def _child(parent: YMap, key: str, create: bool) -> YMap | None:
         child.knodes, child.vnodes, child.node, child.line0 = {}, {}, anchor, parent.line0
     else:
         return None
-    _put(parent, key, child)
+    put(parent, key, child)
     return child
 
 
-def _put(mapping: YMap, key: str, value: Any) -> None:
+def put(mapping: YMap, key: str, value: Any) -> None:
+    """Set `key` in a copied mapping; a new key takes the position of the mapping itself."""
     mapping[key] = value
     anchor = mapping.node
     mapping.knodes.setdefault(key, anchor)
@@ -75,7 +90,7 @@ def _set_path(root: YMap, path: tuple[str, ...], labels: dict[str, str], create:
             return
         node = child
     for key, value in labels.items():
-        _put(node, key, value)
+        put(node, key, value)
 
 
 def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
@@ -97,7 +112,7 @@ def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
     if set_ns:
         metadata = _child(new_root, "metadata", True)
         if metadata is not None:
-            _put(metadata, "namespace", namespace)
+            put(metadata, "namespace", namespace)
     labels = {**template_labels, **selector_labels}
     if labels:
         metadata = _child(new_root, "metadata", True)
@@ -105,7 +120,7 @@ def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
             target = _child(metadata, "labels", True)
             if target is not None:
                 for key, value in labels.items():
-                    _put(target, key, value)
+                    put(target, key, value)
         path = _TEMPLATE_PATHS.get(kind)
         if path is not None and isinstance(root.path_get(*path[:-2]), YMap):
             _set_path(new_root, path, labels, True)

@@ -28,6 +28,7 @@ from manifestlint.k8s import (
     parse_quantity,
     pod_template,
 )
+from manifestlint.k8s_singleton import is_load_generator
 from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.registry import rule
 
@@ -123,6 +124,8 @@ def _missing_probe(doc: YamlDoc, probe: str) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None or pod.kind in BATCH_KINDS:
         return
+    if probe == "readinessProbe" and is_load_generator(doc, pod):
+        return  # readiness decides whether a Service sends traffic; a load generator takes none
     for container, _field in containers(pod.spec, init=False):
         if probe == "readinessProbe" and is_sidecar(container):
             continue
