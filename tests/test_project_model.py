@@ -281,9 +281,11 @@ def test_overlays_complete_the_base() -> None:
     one: kept, at the base), a required field added by a JSON 6902 patch, an unreferenced
     `*_patch.yaml`, a hack/ add-on and an OLM bundle image. Before: 6 more findings."""
     result = _run(OVERLAYS, ["."], COMPLETED)
-    assert _found(result) == _expected(OVERLAYS, COMPLETED) == {
-        ("config/manager/manager.yaml", 20, "k8s-missing-resource-limits")
-    }
+    assert (
+        _found(result)
+        == _expected(OVERLAYS, COMPLETED)
+        == {("config/manager/manager.yaml", 20, "k8s-missing-resource-limits")}
+    )
 
 
 @pytest.mark.parametrize("name", ["config/manager/manager.yaml", "config/prometheus/monitor.yaml"])
