@@ -78,6 +78,12 @@ def main() -> None:
 )
 @click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Parse every context file instead of reading and updating the context cache "
+    "(.manifestlint_cache/ in the project root).",
+)
+@click.option(
     "--sarif-category",
     default=None,
     help="GitHub code scanning category (written as runAutomationDetails.id 'CATEGORY/'); "
@@ -121,8 +127,8 @@ def main() -> None:
 )
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
-    kubernetes_version, no_context, sarif_category, show_suppressed, diff_base, baseline, write_baseline,
-    quiet, stats, color, verbose,
+    kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,
+    write_baseline, quiet, stats, color, verbose,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     import gc
@@ -161,7 +167,8 @@ def lint(
         targets, changed = list(paths), None
         if diff_base:
             targets, changed = _changed_targets(diff_base, paths, cwd, config.include_test_data)
-        result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context=not no_context)
+        use_context, use_cache = not no_context, not no_cache
+        result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context, use_cache)
         _explain_listing(result.listing, verbose, quiet, result)
         if changed is not None:
             result.findings = [

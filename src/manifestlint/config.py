@@ -7,6 +7,7 @@ is a `ConfigError` whose one-line message names the key; the CLI exits 2 with it
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,9 @@ class Config:
     roles: dict[str, str] = field(default_factory=dict)
     # image repository -> the Dockerfile (or its folder) that builds it, relative to the config
     images: dict[str, str] = field(default_factory=dict)
+    # where the context cache lives (absolute; `cache-dir`, relative to the config file's
+    # folder); None: `.manifestlint_cache` in the project root (project/cache.py)
+    cache_dir: str | None = None
 
     @property
     def root(self) -> Path | None:
@@ -316,6 +320,8 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
     config.roles = {str(k): str(v) for k, v in (data.get("roles") or {}).items()}
     config.images = {str(k): str(v) for k, v in (data.get("images") or {}).items()}
+    if data.get("cache-dir"):
+        config.cache_dir = os.path.abspath(path.resolve().parent / str(data["cache-dir"]))
     check_selectors(config.select + config.ignore, registry, f"{path}: select/ignore")
     return config
 

@@ -26,7 +26,8 @@ from manifestlint.safeio import Unreadable, not_regular, os_reason, outside, rea
 
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv", "__pycache__",
-     ".tox", ".nox", ".terraform", ".mypy_cache", ".ruff_cache", ".pytest_cache", "site-packages"}
+     ".tox", ".nox", ".terraform", ".mypy_cache", ".ruff_cache", ".pytest_cache", "site-packages",
+     ".manifestlint_cache"}
 )  # fmt: skip
 
 
@@ -43,6 +44,9 @@ class Source:
 
 
 def display_path(path: Path, cwd: Path) -> str:
+    text, base = str(path), str(cwd).rstrip("/")
+    if text.startswith(base + "/") and base:  # below cwd: relative_to's answer without its cost
+        return text[len(base) + 1 :]
     try:
         return path.relative_to(cwd).as_posix()
     except ValueError:
@@ -131,7 +135,8 @@ def walk_folder(folder: Path, problems: list[tuple[Path, str]] | None = None) ->
     if files is None:
         files = _walk(folder, problems)
     else:
-        files = [f for f in files if not (SKIP_DIRS & set(f.relative_to(folder).parts[:-1]))]
+        prefix = len(str(folder).rstrip("/")) + 1  # git's names are below `folder`
+        files = [f for f in files if SKIP_DIRS.isdisjoint(str(f)[prefix:].split("/")[:-1])]
     return sorted(files)
 
 

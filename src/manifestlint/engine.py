@@ -36,8 +36,9 @@ from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
 from manifestlint.project import context as project_context
 from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.deployed import keep as keep_deployed
+from manifestlint.project.facts import FileFacts, facts_of
 from manifestlint.project.images import ImageProject
-from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, in_test_data
+from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, first_test_data_folder, in_test_data
 from manifestlint.registry import Registry, Rule, security_severity_for
 from manifestlint.safeio import outside
 
@@ -236,6 +237,9 @@ def _is_test_data(path: Path, root: Path | None) -> bool:
     the project model makes each such file a bundle of its own."""
     if root is None:
         return False
+    text, base = str(path), str(root).rstrip("/") + "/"
+    if text.startswith(base):  # the usual case, without relative_to's cost (once per file)
+        return first_test_data_folder(tuple(text[len(base) :].split("/")[:-1])) is not None
     try:
         relative = path.relative_to(root)
     except ValueError:
@@ -256,7 +260,12 @@ def _shown(file: Path, cwd: Path | None) -> str:
 
 
 def _context_files(
-    root: Path, report: set, config: Config, walked: list[Path] | None = None, cwd: Path | None = None
+    root: Path,
+    report: set,
+    config: Config,
+    walked: list[Path] | None = None,
+    cwd: Path | None = None,
+    store: Any = None,
 ) -> list[Source]:
     """YAML and JSON manifests under the project root that the user did not name (context
     only): never test data, never Helm chart templates. Shown with the same display path as
@@ -264,14 +273,22 @@ def _context_files(
     batch."""
     out = []
     charts = ChartFolders()
+    prefix = str(root).rstrip("/") + "/"
+    cache_prefix = str(store.folder).rstrip("/") + "/" if store is not None else None
     for file in walk_folder(root) if walked is None else walked:
         if not file.name.lower().endswith((".yaml", ".yml", ".json")) or excluded(file, config.exclude, root):
             continue
-        if in_test_data(PurePosixPath(file.relative_to(root).as_posix())) or file_key(file) in report:
+        text = str(file)
+        if text.startswith(prefix):  # walked below the root: the relative path as a string
+            if first_test_data_folder(tuple(text[len(prefix) :].split("/")[:-1])) is not None:
+                continue
+        elif in_test_data(PurePosixPath(file.relative_to(root).as_posix())):
             continue
-        if charts.template_role(file) is not None:
+        if file_key(file) in report or ("templates" in text and charts.template_role(file) is not None):
             continue
         if os.path.islink(file) and outside(file, root):  # never read what lies outside the tree
+            continue
+        if cache_prefix is not None and text.startswith(cache_prefix):  # the cache is not context
             continue
         out.append(Source(_shown(file, cwd), file, "yaml"))
     return out
@@ -309,15 +326,23 @@ def lint(
     forced_type: str | None = None,
     stdin: tuple[str, str | bytes] | None = None,
     use_context: bool = True,
+    use_cache: bool = False,
 ) -> LintResult:
     """Lint `paths` (and stdin as (display name, text or bytes)); see the module docstring.
+    With `use_cache`, context files are read through the context cache (project/cache.py);
+    cached data found unusable half-way makes the run start again with the cache rebuilt.
 
     The cyclic garbage collector is paused for the run: parsing allocates hundreds of
     thousands of small acyclic objects, and generation scans tripled the parse time."""
+    from manifestlint.project.cache import CacheInvalid
+
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _lint(paths, registry, config, cwd, forced_type, stdin, use_context)
+        try:
+            return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, use_cache)
+        except CacheInvalid:
+            return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, use_cache, fresh=True)
     finally:
         if collecting:
             gc.enable()
@@ -331,6 +356,8 @@ def _lint(
     forced_type: str | None,
     stdin: tuple[str, str | bytes] | None,
     use_context: bool,
+    use_cache: bool = False,
+    fresh: bool = False,
 ) -> LintResult:
     rules = active_rules(registry, config)
     listing: list[Entry] = []
@@ -372,8 +399,9 @@ def _lint(
     context_read = False
     schema_ids = {r.id for r in rules if r.id.startswith("schema-")}
     named_yaml = [pf for pf in parsed if pf.dockerfile is None]
-    context: list[ParsedFile] = []
+    context: list[_ContextFile] = []
     walked: list[Path] = []
+    store = None
     if root is not None and named_yaml:
         root = root.resolve()
         walked = walk_folder(root)
@@ -384,9 +412,23 @@ def _lint(
         and any(pf.docs for pf in named_yaml)
     ):
         context_read = True
-        for source in _context_files(root, report_keys, config, walked, cwd):
-            context.append(read_source(source, registry, markers=CONTEXT_MARKERS))
-            main_index.add(context[-1].docs)
+        store = _open_cache(root, config, cwd, fresh) if use_cache else None
+        folders: dict[Path, str] = {}
+        for source in _context_files(root, report_keys, config, walked, cwd, store):
+            context.append(_read_context(source, registry, root, store, folders))
+    docs = _ContextDocs(named_yaml, context, store)
+    if store is not None:  # cached files: only the kinds project-wide lookups read
+        from manifestlint.project.cache import WHOLE_PROJECT_KINDS
+
+        for cf in context:
+            if cf.parsed is not None:
+                main_index.add(cf.parsed.docs)
+            elif not WHOLE_PROJECT_KINDS.isdisjoint(cf.facts.kinds):
+                main_index.add(docs.get(cf.real, []))
+    else:
+        for cf in context:
+            main_index.add(cf.parsed.docs)
+    whole_project = _whole_project(main_index, parsed, realms, context, docs, store)
     model = _project_model(root, base, named_yaml, context, walked)
     raw_docs: dict[int, list[YamlDoc]] = {}
     for pf in named_yaml:
@@ -417,7 +459,7 @@ def _lint(
         """Every Kubernetes object of the project, read now if the index has not (a
         Dockerfile-only run reads the manifests only when a Docker rule needs workloads)."""
         if context_read or not use_context or root is None:
-            return list(main_index.objects)
+            return list(whole_project().objects)
         extra = Index()
         for source in _context_files(root, report_keys, config, cwd=cwd):
             extra.add(read_source(source, registry, markers=CONTEXT_MARKERS).docs)
@@ -433,7 +475,8 @@ def _lint(
         files=lambda folder: _project_files(folder, config),
     )
 
-    rules = _with_functions(rules, registry, parsed, list(indexes.values()))
+    cached_facts = [cf.facts for cf in context if cf.parsed is None]
+    rules = _with_functions(rules, registry, parsed, list(indexes.values()), cached_facts)
     project_rules = [r for r in rules if r.scope == "project" and r.func is not None]
     options = {r.id: _typed_options(r, _opts(config, r)) for r in rules}
     contexts = {
@@ -450,7 +493,7 @@ def _lint(
         per_bundle = [r for r in project_rules if r.id not in WHOLE_PROJECT_RULES]
         findings.extend(
             _project_findings(
-                per_bundle, contexts[""], model, parsed, context, report_paths, str(cwd), raw_docs
+                per_bundle, contexts[""], model, parsed, docs, report_paths, str(cwd), raw_docs, whole_project
             )
         )
         for rule in (r for r in project_rules if r.id in WHOLE_PROJECT_RULES):
@@ -470,6 +513,8 @@ def _lint(
     roles = {id(pf): _image_role(pf, roles[id(pf)], images) for pf in parsed}  # a Dockerfile's image role
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
     result_root = root or _source_root(paths, cwd)
+    if store is not None:
+        store.save()
     return LintResult(findings, artifacts, rules, result_root, cwd, listing, model, main_index, hidden)
 
 
@@ -538,19 +583,155 @@ def _one_per_problem(findings: list[Finding]) -> list[Finding]:
 
 
 def _project_model(
-    root: Path | None, base: Path, named: list[ParsedFile], context: list[ParsedFile], walked: list[Path]
+    root: Path | None, base: Path, named: list[ParsedFile], context: list[_ContextFile], walked: list[Path]
 ) -> ProjectModel:
-    """Bundles and roles of every YAML file read (see manifestlint.project). `base` is the
-    root, or outside a project the named folder: test data is decided below it."""
-    docs: dict[Path, list[YamlDoc]] = {}
-    for pf in (*named, *context):
-        docs[project_context.real(pf.source.abspath)] = pf.docs
+    """Bundles and roles of every YAML file read (see manifestlint.project), from the facts of
+    each file (parsed now, or cached). `base` is the root, or outside a project the named
+    folder: test data is decided below it."""
+    facts: dict[Path, FileFacts] = {}
+    for pf in named:
+        facts[project_context.real(pf.source.abspath)] = facts_of(pf.docs)
+    for cf in context:
+        facts[cf.real] = cf.facts
     if root is None and not named:
         return ProjectModel(None)
     named_paths = [project_context.real(pf.source.abspath) for pf in named]
     kustomizations = project_context.kustomization_files(root, walked, named_paths)
     test_base = project_context.real(base)
-    return project_context.build_model(root, docs, kustomizations, lambda p: _is_test_data(p, test_base))
+    model = project_context.build_model(root, facts, kustomizations, lambda p: _is_test_data(p, test_base))
+    model.facts = facts
+    return model
+
+
+@dataclass(slots=True)
+class _ContextFile:
+    """A context file of this run: parsed now (`parsed`), or known from the cache (`rel`)."""
+
+    source: Source
+    real: Path
+    facts: FileFacts
+    parsed: ParsedFile | None
+    rel: str = ""
+
+
+def _open_cache(root: Path, config: Config, cwd: Path, fresh: bool) -> Any:
+    from manifestlint.project.cache import ContextCache, cache_folder
+
+    store = ContextCache(cache_folder(root, config.cache_dir, cwd), root)
+    if fresh:
+        store.raw = {}  # found unusable: rebuilt from the files
+    return store
+
+
+def _real_in(file: Path, folders: dict[Path, str]) -> Path:
+    """project_context.real(file) with one realpath per folder: a file that is not itself a
+    symbolic link is its folder's real path joined with its name (5,000 realpath calls, a
+    syscall per path component each, were 10% of a warm one-file call)."""
+    if os.path.islink(file):
+        return project_context.real(file)
+    parent = file.parent
+    known = folders.get(parent)
+    if known is None:
+        known = folders[parent] = str(project_context.real(parent))
+    return Path(os.path.join(known, file.name))
+
+
+def _read_context(
+    source: Source, registry: Registry, root: Path, store: Any, folders: dict[Path, str]
+) -> _ContextFile:
+    """One context file: its cached facts when the cache has them for this content, else
+    parsed (and recorded in the cache when one is open)."""
+    real = _real_in(source.abspath, folders)
+    if store is None:
+        pf = read_source(source, registry, markers=CONTEXT_MARKERS)
+        return _ContextFile(source, real, facts_of(pf.docs), pf)
+    from manifestlint.safeio import MAX_FILE_BYTES, Unreadable, read_regular
+
+    text, prefix = str(source.abspath), str(root).rstrip("/") + "/"
+    rel = text[len(prefix) :] if text.startswith(prefix) else source.abspath.relative_to(root).as_posix()
+    cached = store.lookup(rel, source.abspath)
+    if cached is not None:
+        return _ContextFile(source, real, cached, None, rel)
+    try:
+        before = os.stat(source.abspath)
+        data = read_regular(source.abspath, MAX_FILE_BYTES)
+    except (OSError, Unreadable):
+        store.forget(rel)
+        pf = read_source(source, registry, markers=CONTEXT_MARKERS)  # its own words for the problem
+        return _ContextFile(source, real, facts_of(pf.docs), pf, rel)
+    if any(marker in data for marker in CONTEXT_MARKERS):
+        pf = read_source(source, registry, stdin_text=data)
+    else:
+        pf = ParsedFile(source)  # no object, rule group or route in it: left unparsed
+    facts = facts_of(pf.docs)
+    try:
+        after = os.stat(source.abspath)
+    except OSError:
+        after = None
+    if after is not None and (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
+        store.record(rel, before, data, pf.docs, facts)
+    else:  # changed while read: what was parsed may not be what is there now
+        store.forget(rel)
+    return _ContextFile(source, real, facts, pf, rel)
+
+
+class _ContextDocs:
+    """Documents by real path for the cross-file rules: named and parsed context files at
+    hand, cached ones rebuilt from the cache on first use (only the bundles that run ask)."""
+
+    def __init__(self, named: list[ParsedFile], context: list[_ContextFile], store: Any) -> None:
+        self.docs: dict[Path, list[YamlDoc]] = {}
+        self.cached: dict[Path, _ContextFile] = {}
+        self.store = store
+        for pf in named:
+            self.docs[project_context.real(pf.source.abspath)] = pf.docs
+        for cf in context:
+            if cf.parsed is not None:
+                self.docs[cf.real] = cf.parsed.docs
+            else:
+                self.cached[cf.real] = cf
+
+    def get(self, path: Path, default: Any = ()) -> Any:
+        found = self.docs.get(path)
+        if found is not None:
+            return found
+        cf = self.cached.get(path)
+        if cf is None:
+            return default
+        found = self.docs[path] = self.store.docs(cf.rel, cf.source.path)
+        return found
+
+    def set(self, path: Path, docs: list[YamlDoc]) -> None:
+        self.docs[path] = docs
+
+
+def _whole_project(
+    main_index: Index,
+    parsed: list[ParsedFile],
+    realms: dict[int, str],
+    context: list[_ContextFile],
+    docs: _ContextDocs,
+    store: Any,
+) -> Callable[[], Index]:
+    """The index of every deployable object of the project: the main index itself, or, when
+    context came from the cache (the main index then holds only what project-wide lookups
+    read), one built on first use from every context file in the same order."""
+    if store is None:
+        return lambda: main_index
+    built: list[Index] = []
+    named = [pf.docs for pf in parsed if realms[id(pf)] == ""]  # as written (before any view)
+
+    def whole() -> Index:
+        if not built:
+            index = Index(report_paths=set(main_index.report_paths), base=main_index.base)
+            for named_docs in named:
+                index.add(named_docs)
+            for cf in context:
+                index.add(cf.parsed.docs if cf.parsed is not None else docs.get(cf.real, []))
+            built.append(index)
+        return built[0]
+
+    return whole
 
 
 # The project's alerting as a whole: a Prometheus loads every rule file of the project whatever
@@ -578,22 +759,23 @@ def _project_findings(
     contexts: dict[str, RuleContext],
     model: ProjectModel,
     parsed: list[ParsedFile],
-    context: list[ParsedFile],
+    docs: _ContextDocs,
     report_paths: set[str],
     base: str,
     raw_docs: dict[int, list[YamlDoc]],
+    whole_project: Callable[[], Index],
 ) -> list[Finding]:
     """Cross-file rules, once per bundle that holds a reported file, each seeing an index of
     that bundle alone. A finding found in several bundles (a base used by three overlays) is
     reported once, from the first bundle in the model's stable order."""
-    docs: dict[Path, list[YamlDoc]] = {}
-    for pf in (*parsed, *context):
-        docs[project_context.real(pf.source.abspath)] = raw_docs.get(id(pf), pf.docs)
+    for pf in parsed:
+        docs.set(project_context.real(pf.source.abspath), raw_docs.get(id(pf), pf.docs))
     reported = [project_context.real(pf.source.abspath) for pf in parsed]
     out: list[Finding] = []
     seen: set[tuple] = set()
+    facts = model.facts
     for bundle in project_context.bundles_to_run(model, reported):
-        bundle_index, originals = project_context.bundle_index(bundle, docs, report_paths, base)
+        bundle_index, originals = project_context.bundle_index(bundle, docs, facts, report_paths, base)
         if not bundle_index.report_paths:
             continue
         found: list[Finding] = []
@@ -613,28 +795,32 @@ def _project_findings(
             original = originals.get((f.path, f.doc))
             out.append(replace(f, obj=original.ident) if original is not None else f)
         seen |= keys
-    return _dangling_in_whole_project(out, project_rules, contexts)
+    return _dangling_in_whole_project(out, project_rules, contexts, whole_project)
 
 
 def _dangling_in_whole_project(
-    found: list[Finding], project_rules: list[Rule], contexts: dict[str, RuleContext]
+    found: list[Finding],
+    project_rules: list[Rule],
+    contexts: dict[str, RuleContext],
+    whole_index: Callable[[], Index],
 ) -> list[Finding]:
     """Keep a dangling-reference finding only when the rule, run over the whole project
     (every deployable file of the realm), reports the same place too. Test data is judged
     file by file already: nothing to confirm there."""
-    whole_project = next(iter(contexts.values())).index if contexts else None
+    main = next(iter(contexts.values())).index if contexts else None
     suspects = {
-        f.rule
-        for f in found
-        if f.rule in DANGLING_REFERENCE_RULES and whole_project and f.path in whole_project.report_paths
+        f.rule for f in found if f.rule in DANGLING_REFERENCE_RULES and main and f.path in main.report_paths
     }
-    if not suspects:
+    if not suspects or main is None:
         return found
+    whole_project = whole_index()
     confirmed: set[tuple] = set()
     for rule in project_rules:
         if rule.id in suspects:
             whole: list[Finding] = []
-            _run_rule(rule, whole_project, contexts[rule.id], whole)
+            ctx = contexts[rule.id]
+            scoped = RuleContext(ctx.rule, ctx.options, ctx.config, whole_project, ctx.project)
+            _run_rule(rule, whole_project, scoped, whole)
             confirmed.update((f.rule, f.path, f.span) for f in whole)
     return [
         f
@@ -646,7 +832,11 @@ def _dangling_in_whole_project(
 
 
 def _with_functions(
-    rules: list[Rule], registry: Registry, parsed: list[ParsedFile], indexes: list[Index]
+    rules: list[Rule],
+    registry: Registry,
+    parsed: list[ParsedFile],
+    indexes: list[Index],
+    cached: list[FileFacts] = (),  # type: ignore[assignment]
 ) -> list[Rule]:
     """Attach check functions for what this run can judge: a pack is imported only when a
     file it can report on is present (a one-file call pays for one or two packs)."""
@@ -662,9 +852,10 @@ def _with_functions(
     if any(index.rule_groups for index in indexes):
         needed.add("prometheus-rules")
     objects = [doc for index in indexes for doc in index.objects]
-    project_domains = {
-        "k8s": bool(objects),
-        "istio": any("istio.io" in str(doc.root.get("apiVersion")) for doc in objects),
+    project_domains = {  # cached context files count through their facts
+        "k8s": bool(objects) or any(facts.kinds for facts in cached),
+        "istio": any("istio.io" in str(doc.root.get("apiVersion")) for doc in objects)
+        or any(facts.istio for facts in cached),
         "prometheus": any(index.rule_groups for index in indexes),
         "alertmanager": any(index.alertmanager for index in indexes),
     }

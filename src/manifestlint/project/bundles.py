@@ -43,19 +43,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from manifestlint.k8s import name_of, namespace_of, pod_template
 from manifestlint.model import YamlDoc
 from manifestlint.project.deployed import Changes, deployed_view
+from manifestlint.project.facts import CLUSTER_KINDS, NO_FACTS, FileFacts
 from manifestlint.project.kustomize import KustomizeModel, Transform, is_kustomization
-
-# Kinds without a namespace: a namespace transformer leaves them alone.
-CLUSTER_KINDS = frozenset(
-    {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
-     "StorageClass", "PriorityClass", "IngressClass", "RuntimeClass", "APIService", "CSIDriver",
-     "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
-     "ValidatingAdmissionPolicyBinding", "ClusterIssuer", "GatewayClass", "Node", "VolumeSnapshotClass",
-     "ClusterPolicy", "ClusterSecretStore", "Kustomization", "Component"}
-)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -81,6 +72,7 @@ class ProjectModel:
     # Per kustomize tree: the files it deploys, and its patches and image rewrites.
     variants: list[tuple[frozenset[Path], Changes]] = field(default_factory=list)
     _of: dict[Path, list[Bundle]] = field(default_factory=lambda: defaultdict(list))
+    facts: dict[Path, FileFacts] = field(default_factory=dict)  # of every file the model was built from
 
     def index_bundles(self) -> None:
         self._of.clear()
@@ -163,36 +155,11 @@ def _rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _is_app(docs: Iterable[YamlDoc]) -> bool:
-    """A complete app: something that runs pods, or alerting rules."""
-    from manifestlint.classify import rule_groups
-
-    for doc in docs:
-        if doc.kind == "kubernetes" and pod_template(doc) is not None:
-            return True
-        if rule_groups(doc) is not None:
-            return True
-    return False
-
-
-def _identities(docs: Iterable[YamlDoc]) -> list[tuple[str, str, str]]:
-    out = []
-    for doc in docs:
-        if doc.kind != "kubernetes" or not isinstance(doc.root, dict):
-            continue
-        kind = str(doc.root.get("kind"))
-        name = name_of(doc)
-        if not name or kind in ("Namespace", "Kustomization", "Component"):
-            continue
-        out.append((kind, name, namespace_of(doc, "")))
-    return out
-
-
 class _Conflicts:
     """Which files define the same object as another file."""
 
-    def __init__(self, docs: dict[Path, list[YamlDoc]]) -> None:
-        self.by_file: dict[Path, list[tuple[str, str, str]]] = {p: _identities(d) for p, d in docs.items()}
+    def __init__(self, facts: dict[Path, FileFacts]) -> None:
+        self.by_file = {path: found.identities for path, found in facts.items()}
 
     def between(self, a: Iterable[Path], b: Iterable[Path]) -> bool:
         seen: dict[tuple[str, str], list[tuple[str, Path]]] = defaultdict(list)
@@ -228,31 +195,29 @@ class _Piece:
     app: bool
 
 
-def _namespaces(files: list[Path], docs: dict[Path, list[YamlDoc]]) -> set[str]:
+def _namespaces(files: list[Path], facts: dict[Path, FileFacts]) -> set[str]:
     """The namespaces a folder's objects name explicitly (cluster-scoped kinds aside)."""
-    out = set()
+    out: set[str] = set()
     for path in files:
-        for doc in docs.get(path, ()):
-            if doc.kind == "kubernetes" and isinstance(doc.root, dict):
-                meta = doc.root.get("metadata")
-                ns = meta.get("namespace") if isinstance(meta, dict) else None
-                if isinstance(ns, str) and ns and doc.root.get("kind") not in CLUSTER_KINDS:
-                    out.add(ns)
+        out.update(facts.get(path, NO_FACTS).namespaces)
     return out
 
 
-def _piece(folder: Path, files: list[Path], reason: str, docs: dict[Path, list[YamlDoc]]) -> _Piece:
-    return _Piece(folder, list(files), reason, _is_app(d for f in files for d in docs.get(f, ())))
+def _piece(folder: Path, files: list[Path], reason: str, facts: dict[Path, FileFacts]) -> _Piece:
+    return _Piece(folder, list(files), reason, any(facts.get(f, NO_FACTS).app for f in files))
 
 
-def _split(folder: Path, files: list[Path], docs: dict[Path, list[YamlDoc]], conflicts: _Conflicts,
+def _split(folder: Path, files: list[Path], docs: dict[Path, FileFacts], conflicts: _Conflicts,
            depth: int = 0) -> list[_Piece]:  # fmt: skip
     """The pieces of one folder tree, worked out bottom-up; see the module docstring."""
-    direct = [f for f in files if f.parent == folder]
+    # every file is below `folder`: its parts go on where the folder's end (Path.parts is
+    # computed once per path; relative_to() and .parent built new paths at every level)
+    depth = len(folder.parts)
+    direct = [f for f in files if len(f.parts) == depth + 1]
     children: dict[str, list[Path]] = defaultdict(list)
     for f in files:
-        if f.parent != folder:
-            children[f.relative_to(folder).parts[0]].append(f)
+        if len(f.parts) > depth + 1:
+            children[f.parts[depth]].append(f)
     if not children or depth > 32:
         return [_piece(folder, files, "folder", docs)]
     below = {
@@ -298,11 +263,12 @@ def _split(folder: Path, files: list[Path], docs: dict[Path, list[YamlDoc]], con
 
 def build(
     root: Path | None,
-    docs: dict[Path, list[YamlDoc]],
+    docs: dict[Path, FileFacts],
     kustomize: KustomizeModel | None,
     is_test_data: Callable[[Path], bool],
 ) -> ProjectModel:
-    """The bundles and roles of every file in `docs` (absolute paths -> parsed documents)."""
+    """The bundles and roles of every file in `docs` (absolute paths -> the facts of its
+    parsed documents, project/facts.py)."""
     model = ProjectModel(root)
     base = root or Path("/")
     claimed: set[Path] = set()
@@ -342,7 +308,7 @@ def build(
             if path not in claimed and not is_test_data(path) and _named_as_patch(path):
                 model.roles[path] = Role("kustomize-patch", "named as a kustomize patch: a partial object")
                 claimed.add(path)
-    rest = sorted(p for p in docs if p not in claimed and not is_kustomization(p) and _relevant(docs[p]))
+    rest = sorted(p for p in docs if p not in claimed and not is_kustomization(p) and docs[p].relevant)
     outside = []
     for path in rest:
         if is_test_data(path):
@@ -373,27 +339,18 @@ def _named_as_patch(path: Path) -> bool:
     return bool(_PATCH_NAME.search(path.stem)) or path.parent.name in ("patches", "patch")
 
 
-def _relevant(docs: list[YamlDoc]) -> bool:
-    """A file cross-file rules can use: Kubernetes objects, rule groups, Alertmanager configs."""
-    return any(doc.kind for doc in docs)
-
-
 def _inside(path: Path, root: Path) -> bool:
-    return path.is_relative_to(root)
+    text, base = str(path), str(root).rstrip("/")
+    return text.startswith(base + "/") or text == base or path.is_relative_to(root)
 
 
-def default_namespace(bundle: Bundle, docs: dict[Path, list[YamlDoc]]) -> str:
+def default_namespace(bundle: Bundle, facts: dict[Path, FileFacts]) -> str:
     """Where the bundle's namespace-less objects land when no kustomize namespace says: the
     one namespace its namespaced objects name, if there is exactly one; else ''."""
-    named = set()
+    named: set[str] = set()
     for path in bundle.files:
-        for doc in docs.get(path, ()):
-            if doc.kind == "kubernetes" and isinstance(doc.root, dict):
-                meta = doc.root.get("metadata")
-                ns = meta.get("namespace") if isinstance(meta, dict) else None
-                if isinstance(ns, str) and ns and doc.root.get("kind") not in CLUSTER_KINDS:
-                    named.add(ns)
+        named.update(facts.get(path, NO_FACTS).namespaces)
     return next(iter(named)) if len(named) == 1 else ""
 
 
-__all__ = ["Bundle", "ProjectModel", "Role", "build", "default_namespace"]
+__all__ = ["CLUSTER_KINDS", "Bundle", "ProjectModel", "Role", "build", "default_namespace"]

@@ -10,13 +10,14 @@ list. Nothing here depends on which files were named except which bundles are wo
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from manifestlint.index import Index
 from manifestlint.model import YamlDoc
 from manifestlint.project import bundles as _bundles
 from manifestlint.project import kustomize as _kustomize
+from manifestlint.project.facts import FileFacts
 from manifestlint.project.views import view
 
 
@@ -45,7 +46,7 @@ def kustomization_files(root: Path | None, walked: Iterable[Path], named: Iterab
 
 def build_model(
     root: Path | None,
-    docs: dict[Path, list[YamlDoc]],
+    docs: dict[Path, FileFacts],
     kustomizations: list[Path],
     is_test_data: Callable[[Path], bool],
 ) -> _bundles.ProjectModel:
@@ -62,14 +63,19 @@ def build_model(
 
 
 def bundle_index(
-    bundle: _bundles.Bundle, docs: dict[Path, list[YamlDoc]], report_paths: set[str], base: str = ""
+    bundle: _bundles.Bundle,
+    docs: Mapping[Path, list[YamlDoc]],
+    facts: dict[Path, FileFacts],
+    report_paths: set[str],
+    base: str = "",
 ) -> tuple[Index, dict[tuple[str, int], YamlDoc]]:
     """The index of one bundle, holding each object as the bundle deploys it (views), in a
     stable order (files sorted by path). Also returns view -> original document by
-    (path, index), so findings carry the identity of the object as written."""
+    (path, index), so findings carry the identity of the object as written. `docs` may load
+    a file's documents on demand (the context cache): only this bundle's files are asked."""
     index = Index(report_paths=set(), base=base)
     originals: dict[tuple[str, int], YamlDoc] = {}
-    default_ns = _bundles.default_namespace(bundle, docs)
+    default_ns = _bundles.default_namespace(bundle, facts)
     for path, transform in bundle.files.items():
         file_docs = docs.get(path, ())
         views = []

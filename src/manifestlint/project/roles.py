@@ -86,6 +86,8 @@ def helm_template(
     whether a folder holds a Chart.yaml — the only evidence from outside the path, passed in
     to keep this function pure. The evidence names the chart relative to `base` when below it."""
     folders = path.parts[:-1]
+    if "templates" not in folders:  # the usual case: no ancestor to ask about
+        return None
     for i, part in enumerate(folders):
         chart = PurePosixPath(*folders[:i])
         if part == "templates" and is_chart(chart):

@@ -1,0 +1,596 @@
+"""The context cache (`.manifestlint_cache/` in the project root): what a one-file call needs
+of the other files of a large repository, without parsing them again.
+
+A pre-commit call names one file; the rest of the repository is context for the cross-file
+rules and the project model. Parsing 5,000 context files took 17 s for a call whose own file
+takes 60 ms. The cache keeps, per context file:
+
+- its **facts** (project/facts.py: relevant, app, identities, namespaces, kinds), which the
+  project model groups files by; all of them are read on every call (`index.json`);
+- its **documents, pruned**: every key of every object except the few subtrees no cross-file
+  rule, project model or project-wide lookup reads (container `env`, `envFrom`, `resources`,
+  `volumeMounts`, `lifecycle`; a ConfigMap's or Secret's `data`, `stringData`,
+  `binaryData`), each key and value with its span, so they are rebuilt as YamlDoc / YMap /
+  YList with the same positions and the rules run unchanged. They are stored in shards, one
+  per folder (`docs/<hash of the folder>.json`), and read only for the bundles that hold a
+  named file (plus the rare kinds project-wide lookups need: CRDs, ServiceAccounts, role
+  bindings).
+
+Files whose content the pruning would not describe are never cached and are parsed on every
+call: Prometheus rule files and PrometheusRules, Alertmanager configs (and ConfigMaps or
+Secrets carrying them), documents nested deeper than MAX_DEPTH, values JSON cannot carry
+exactly.
+
+Validity. An entry is used when the file's size and mtime_ns are the recorded ones, else when
+the SHA-256 of its bytes is (a touched file); a file modified within RACY_NS of being
+recorded is always checked by its hash (a later write within the file system's timestamp
+granularity could keep size and mtime). The whole cache is keyed by the cache format,
+manifestlint's version and the size/mtime of manifestlint's own modules, and bound to the
+cache folder's (device, inode): a cache committed to a repository, copied from another
+checkout or written by another version is ignored and rebuilt, since nobody can predict the
+inode of a folder created by someone else's checkout. Nothing in it depends on the rules or
+the config: which files are context is decided on every call, from the walk.
+
+Safety. Plain JSON only (never pickle, never eval), each value type- and size-checked when
+read; paths in it are only ever looked up, never opened (shard names are our own hashes).
+A corrupt, truncated, hostile or foreign cache is ignored and rebuilt: a failure found before
+the project model is built makes that file a miss, one found after raises CacheInvalid and the
+engine runs again without the cache (never a crash, never a finding from bad data). Writes go
+to a temporary file renamed over the target (no fsync: a cache torn by a power cut is caught
+by the same checks). A read-only tree runs without caching.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from manifestlint.model import Span, YamlDoc, YList, YMap
+from manifestlint.project.facts import FileFacts
+
+CACHE_DIR_NAME = ".manifestlint_cache"
+FORMAT = 1
+MAX_CACHE_FILE = 512 * 1024 * 1024  # bytes: a bigger index or shard is not ours
+MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
+RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
+# Kinds project-wide lookups read from every context file, not just the bundle's: CRDs
+# validate custom resources (schema), service accounts and their bindings decide
+# k8s-service-account-token-automount.
+WHOLE_PROJECT_KINDS = frozenset(
+    {"CustomResourceDefinition", "ServiceAccount", "RoleBinding", "ClusterRoleBinding"}
+)
+# What no cross-file consumer reads (checked against rules/k8s_project.py, istio_project.py,
+# k8s_images.py, k8s_singleton.py, k8s_netpol.py, project/*, the Docker rules' workloads and
+# the project-wide lookups): dropped from cached documents to keep shards small.
+_CONTAINER_KEYS_DROPPED = frozenset({"env", "envFrom", "resources", "volumeMounts", "lifecycle"})
+_DATA_KEYS_DROPPED = {
+    "ConfigMap": frozenset({"data", "binaryData"}),
+    "Secret": frozenset({"data", "stringData"}),
+}
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+_SCALARS = (str, int, float, bool, type(None))
+_HEX = frozenset("0123456789abcdef")
+
+
+class CacheInvalid(Exception):
+    """Cached data found unusable after the project model was built from it: the engine runs
+    the call again without the cache."""
+
+
+class Uncacheable(Exception):
+    """A file whose documents the cache cannot describe exactly."""
+
+
+# ---------------------------------------------------------------------------- positions
+# Rebuilt collections need positions that YMap.key_span / value_span / span and YList.item_span
+# read. Today those read libyaml nodes' start_mark/end_mark (0-based line and column); a
+# cached position is a 4-tuple standing in for such a node. Every rebuilt collection goes
+# through _map / _list, the one place to change if the position representation changes.
+
+
+class _Mark(tuple):
+    __slots__ = ()
+
+    @property
+    def line(self) -> int:
+        return self[0]
+
+    @property
+    def column(self) -> int:
+        return self[1]
+
+
+class _Pos(tuple):
+    """(line, col, end_line, end_col), 0-based: a node's marks for model.node_span."""
+
+    __slots__ = ()
+
+    @property
+    def start_mark(self) -> _Mark:
+        return _Mark((self[0], self[1]))
+
+    @property
+    def end_mark(self) -> _Mark:
+        return _Mark((self[2], self[3]))
+
+
+def _pos(span: Span) -> tuple[int, int, int, int]:
+    return (span.line - 1, span.col - 1, span.end_line - 1, span.end_col - 1)
+
+
+def _map(items: list[tuple[Any, Any, Any, Any]], span: Any) -> YMap:
+    """A YMap of (key, value, key position, value position) in order."""
+    out = YMap()
+    knodes: dict[Any, Any] = {}
+    vnodes: dict[Any, Any] = {}
+    for key, value, kpos, vpos in items:
+        out[key] = value
+        knodes[key] = _Pos(kpos)
+        vnodes[key] = _Pos(vpos)
+    out.knodes, out.vnodes, out.node, out.line0 = knodes, vnodes, _Pos(span), 0
+    return out
+
+
+def _list(items: list[tuple[Any, Any]], span: Any) -> YList:
+    """A YList of (value, item position) in order."""
+    out = YList(value for value, _ in items)
+    out.nodes = [_Pos(pos) for _, pos in items]
+    out.node, out.line0 = _Pos(span), 0
+    return out
+
+
+# ---------------------------------------------------------------------------- encoding
+# A document is [index, span, positions, tree]. The tree has no positions: a mapping is
+# ["m", key, value, key, value, ...], a sequence ["l", item, ...], anything else a scalar.
+# `positions` is a flat list of ints read in the same pre-order walk: 4 for each
+# collection's own span, then 4 + 4 per mapping entry (key, value) or 4 per sequence item.
+
+
+def _prune(doc: YamlDoc) -> dict[int, frozenset[str]]:
+    """id(mapping) -> keys left out of it, for this document."""
+    from manifestlint.k8s import pod_template
+
+    drop: dict[int, frozenset[str]] = {}
+    root = doc.root
+    data_keys = _DATA_KEYS_DROPPED.get(str(root.get("kind")))
+    if data_keys:
+        drop[id(root)] = data_keys
+    template = pod_template(doc)
+    if template is not None:
+        for field in _CONTAINER_LISTS:
+            items = template.spec.get(field)
+            for item in items if isinstance(items, YList) else ():
+                if isinstance(item, YMap):
+                    drop[id(item)] = _CONTAINER_KEYS_DROPPED
+    return drop
+
+
+def _encode_value(value: Any, positions: list[int], drop: dict[int, frozenset[str]], depth: int) -> Any:
+    if isinstance(value, YMap):
+        if depth > MAX_DEPTH:
+            raise Uncacheable("too deep")
+        positions.extend(_pos(value.span))
+        dropped = drop.get(id(value), ())
+        tree: list[Any] = ["m"]
+        for key, item in value.items():
+            if key in dropped:
+                continue
+            if type(key) not in _SCALARS:
+                raise Uncacheable("key type")
+            positions.extend(_pos(value.key_span(key)))
+            positions.extend(_pos(value.value_span(key)))
+            tree.append(key)
+            tree.append(_encode_value(item, positions, drop, depth + 1))
+        return tree
+    if isinstance(value, YList):
+        if depth > MAX_DEPTH:
+            raise Uncacheable("too deep")
+        positions.extend(_pos(value.span))
+        tree = ["l"]
+        for index, item in enumerate(value):
+            positions.extend(_pos(value.item_span(index)))
+            tree.append(_encode_value(item, positions, drop, depth + 1))
+        return tree
+    if type(value) not in _SCALARS:
+        raise Uncacheable("value type")
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        raise Uncacheable("int size")
+    return value
+
+
+def encode_docs(docs: list[YamlDoc]) -> list[Any]:
+    """The cached form of a context file's documents; raises Uncacheable."""
+    out = []
+    for doc in docs:
+        if doc.kind != "kubernetes" or not isinstance(doc.root, YMap):
+            raise Uncacheable("not a Kubernetes object")  # rule files, Alertmanager configs
+        if doc.root.get("kind") == "PrometheusRule":
+            raise Uncacheable("rule groups")
+        positions: list[int] = []
+        tree = _encode_value(doc.root, positions, _prune(doc), 0)
+        out.append([doc.index, list(_pos(doc.span)), positions, tree])
+    return out
+
+
+class _Reader:
+    """Rebuilds one cached document, checking every type and bound on the way."""
+
+    __slots__ = ("at", "positions")
+
+    def __init__(self, positions: list[Any]) -> None:
+        self.positions = positions
+        self.at = 0
+
+    def pos(self) -> list[int]:
+        """The next position (checked as a whole by decode_docs: ints in range)."""
+        at = self.at
+        chunk = self.positions[at : at + 4]
+        if len(chunk) != 4:
+            raise ValueError("positions run out")
+        self.at = at + 4
+        return chunk
+
+    def value(self, tree: Any, depth: int) -> Any:
+        if type(tree) is list:
+            if depth > MAX_DEPTH or not tree:
+                raise ValueError("bad collection")
+            tag = tree[0]
+            span = self.pos()
+            if tag == "m":
+                if len(tree) % 2 != 1:
+                    raise ValueError("odd mapping")
+                items = []
+                for i in range(1, len(tree), 2):
+                    key = tree[i]
+                    if type(key) not in _SCALARS:
+                        raise ValueError("bad key")
+                    kpos = self.pos()
+                    vpos = self.pos()
+                    items.append((key, self.value(tree[i + 1], depth + 1), kpos, vpos))
+                return _map(items, span)
+            if tag == "l":
+                entries = []
+                for item in tree[1:]:
+                    ipos = self.pos()
+                    entries.append((self.value(item, depth + 1), ipos))
+                return _list(entries, span)
+            raise ValueError("bad tag")
+        if type(tree) not in _SCALARS:
+            raise ValueError("bad scalar")
+        return tree
+
+
+def decode_docs(encoded: Any, path: str) -> list[YamlDoc]:
+    """YamlDocs (display path `path`) from their cached form; raises ValueError/TypeError."""
+    if type(encoded) is not list:
+        raise ValueError("docs")
+    out = []
+    for item in encoded:
+        if type(item) is not list or len(item) != 4:
+            raise ValueError("doc")
+        index, span, positions, tree = item
+        if type(index) is not int or not 0 <= index < 2**31 or type(positions) is not list:
+            raise ValueError("doc")
+        if type(span) is not list or len(span) != 4:
+            raise ValueError("doc span")
+        flat = span + positions
+        if not _INT.issuperset(map(type, flat)) or (flat and not 0 <= min(flat) <= max(flat) < 2**31):
+            raise ValueError("bad position")
+        reader = _Reader(flat)
+        line, col, end_line, end_col = reader.pos()
+        root = reader.value(tree, 0)
+        if reader.at != len(span) + len(positions) or not isinstance(root, YMap):
+            raise ValueError("doc shape")
+        span = Span(line + 1, col + 1, end_line + 1, end_col + 1)
+        out.append(YamlDoc(path, index, root, span, "kubernetes"))
+    return out
+
+
+def _encode_facts(facts: FileFacts) -> list[Any]:
+    flat = [part for identity in facts.identities for part in identity]
+    return [facts.relevant, facts.app, facts.istio, flat, sorted(facts.namespaces), sorted(facts.kinds)]
+
+
+_STR = frozenset({str})
+_INT = frozenset({int})
+
+
+def _strings(value: Any) -> bool:
+    return type(value) is list and _STR.issuperset(map(type, value))
+
+
+def _decode_facts(value: Any) -> FileFacts | None:
+    if type(value) is not list or len(value) != 6:
+        return None
+    relevant, app, istio, flat, namespaces, kinds = value
+    if not (type(relevant) is bool and type(app) is bool and type(istio) is bool):
+        return None
+    if not (_strings(flat) and len(flat) % 3 == 0 and _strings(namespaces) and _strings(kinds)):
+        return None
+    identities = tuple(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
+    return FileFacts(relevant, app, identities, frozenset(namespaces), frozenset(kinds), istio)
+
+
+# ---------------------------------------------------------------------------- the store
+
+
+def cache_key() -> str:
+    """Cache format, version and manifestlint's own modules (size and mtime): a cache
+    written by other code is never read."""
+    from manifestlint import __version__
+
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
+    for folder, _, names in sorted(os.walk(package)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                file = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    st = os.stat(file)
+                    digest.update(f"|{os.path.relpath(file, package)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _read_json(path: Path) -> Any:
+    """A cache file's JSON, or None (missing, too large, not JSON, too deep)."""
+    try:
+        with open(path, "rb") as handle:
+            if not os.path.isfile(path) or os.fstat(handle.fileno()).st_size > MAX_CACHE_FILE:
+                return None
+            data = handle.read(MAX_CACHE_FILE + 1)
+        if len(data) > MAX_CACHE_FILE:
+            return None
+        return json.loads(data)
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically: a temporary file in the same folder renamed over the target."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _shard_of(rel: str) -> str:
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    return hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+class _Entry:
+    __slots__ = ("facts", "mtime", "racy", "sha", "size")
+
+    def __init__(self, size: int, mtime: int, sha: str, racy: bool, facts: FileFacts) -> None:
+        self.size, self.mtime, self.sha, self.racy, self.facts = size, mtime, sha, racy, facts
+
+
+def _entry(value: Any) -> _Entry | None:
+    if type(value) is not list or len(value) != 5:
+        return None
+    size, mtime, sha, racy, facts = value
+    if type(size) is not int or type(mtime) is not int or type(racy) is not bool:
+        return None
+    if not (0 <= size <= 2**62 and 0 <= mtime < 2**63):
+        return None
+    if type(sha) is not str or len(sha) != 64 or not _HEX.issuperset(sha):
+        return None
+    decoded = _decode_facts(facts)
+    return None if decoded is None else _Entry(size, mtime, sha, racy, decoded)
+
+
+class ContextCache:
+    """One run's view of the cache folder: lookups, lazy document loads, and what to write."""
+
+    def __init__(self, folder: Path, root: Path) -> None:
+        self.folder = folder
+        self.root = root
+        self.key = cache_key()
+        self.entries: dict[str, _Entry] = {}
+        self.raw: dict[str, Any] = {}  # rel -> raw index value, validated on first lookup
+        self.new_docs: dict[str, list[Any]] = {}  # rel -> encoded documents recorded this run
+        self.shards: dict[str, dict[str, Any]] = {}  # shard -> its files, as loaded
+        self.dirty: set[str] = set()  # shards to rewrite
+        self.index_dirty = False
+        self.seen: set[str] = set()
+        self.owner: list[int] | None = None
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            st = os.stat(self.folder)
+        except OSError:
+            return
+        self.owner = [st.st_dev, st.st_ino]
+        data = _read_json(self.folder / "index.json")
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != self.key:
+            return
+        if data.get("owner") != self.owner or type(data.get("files")) is not dict:
+            return  # another checkout's (or a committed) cache
+        self.raw = data["files"]
+
+    # -- lookups (before the model is built: a bad entry is just a miss)
+
+    def lookup(self, rel: str, abspath: Path) -> FileFacts | None:
+        """The cached facts of a context file when its entry is still valid, else None."""
+        self.seen.add(rel)
+        entry = self.entries.get(rel)
+        if entry is None:
+            entry = _entry(self.raw.get(rel))
+            if entry is None:
+                return None
+            self.entries[rel] = entry
+        try:
+            st = os.stat(abspath)
+        except OSError:
+            return None
+        if st.st_size == entry.size and st.st_mtime_ns == entry.mtime and not entry.racy:
+            return entry.facts
+        if st.st_size != entry.size:
+            return None
+        try:
+            from manifestlint.safeio import Unreadable, read_regular
+
+            data = read_regular(abspath, entry.size + 1)
+        except (Unreadable, OSError):
+            return None
+        if hashlib.sha256(data).hexdigest() != entry.sha:
+            return None
+        # touched, or recorded while racy: the same content; remember the new stat
+        entry.mtime, entry.racy = st.st_mtime_ns, _racy(st.st_mtime_ns)
+        self.index_dirty = True
+        return entry.facts
+
+    # -- documents (after the model is built: a bad shard invalidates the run)
+
+    def docs(self, rel: str, display: str) -> list[YamlDoc]:
+        """The cached documents of a file lookup() accepted; raises CacheInvalid."""
+        entry = self.entries.get(rel)
+        if entry is None:
+            raise CacheInvalid(rel)
+        encoded = self.new_docs.get(rel)
+        if encoded is None:
+            stored = self._shard(_shard_of(rel)).get(rel)
+            if type(stored) is not list or len(stored) != 2 or stored[0] != entry.sha:
+                raise CacheInvalid(rel)
+            encoded = stored[1]
+        try:
+            return decode_docs(encoded, display)
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise CacheInvalid(rel) from exc
+
+    def _shard(self, name: str) -> dict[str, Any]:
+        files = self.shards.get(name)
+        if files is None:
+            data = _read_json(self.folder / "docs" / f"{name}.json")
+            ok = isinstance(data, dict) and data.get("format") == FORMAT and data.get("key") == self.key
+            files = data.get("files") if ok else None
+            files = files if type(files) is dict else {}
+            self.shards[name] = files
+        return files
+
+    # -- recording
+
+    def record(
+        self, rel: str, st: os.stat_result, data: bytes, docs: list[YamlDoc], facts: FileFacts
+    ) -> None:
+        """Remember a context file parsed in this run (when its documents can be cached)."""
+        try:
+            encoded = encode_docs(docs)
+            json.dumps(encoded)  # values JSON cannot carry (a 5,000-digit int) stop here
+        except (Uncacheable, ValueError, TypeError, RecursionError):
+            if rel in self.raw or rel in self.entries:
+                self.entries.pop(rel, None)
+                self.raw.pop(rel, None)
+                self.index_dirty = True
+            return
+        sha = hashlib.sha256(data).hexdigest()
+        self.entries[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, _racy(st.st_mtime_ns), facts)
+        self.new_docs[rel] = encoded
+        self.dirty.add(_shard_of(rel))
+        self.index_dirty = True
+
+    def forget(self, rel: str) -> None:
+        """A context file that could not be recorded (changed while read): drop its entry."""
+        if self.entries.pop(rel, None) is not None or self.raw.pop(rel, None) is not None:
+            self.index_dirty = True
+
+    def save(self) -> None:
+        """Write changed shards, then the index; silently nothing on a read-only tree."""
+        for rel in list(self.raw):
+            if rel not in self.seen and (not _clean(rel) or not os.path.isfile(self.root / rel)):
+                del self.raw[rel]  # deleted (or renamed away): gone from the index
+                self.entries.pop(rel, None)
+                self.dirty.add(_shard_of(rel))
+                self.index_dirty = True
+        if not self.index_dirty and not self.dirty:
+            return
+        with contextlib.suppress(OSError):  # a read-only tree, a full disk: just not cached
+            self._save()
+
+    def _save(self) -> None:
+        folder = self.folder
+        new_folder = not folder.is_dir()
+        (folder / "docs").mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            _write(ignore, b"# written by manifestlint: its context cache is never committed\n*\n")
+        if new_folder or self.owner is None:
+            st = os.stat(folder)
+            self.owner = [st.st_dev, st.st_ino]
+        files: dict[str, Any] = {}
+        for rel, raw in self.raw.items():
+            entry = self.entries.get(rel) or _entry(raw)
+            if entry is not None:
+                files[rel] = entry
+        files.update(self.entries)
+        keep: dict[str, _Entry] = {}
+        for name in sorted(self.dirty):
+            old = self._shard(name)
+            shard: dict[str, Any] = {}
+            for rel, entry in files.items():
+                if _shard_of(rel) != name:
+                    continue
+                if rel in self.new_docs:
+                    shard[rel] = [entry.sha, self.new_docs[rel]]
+                else:
+                    stored = old.get(rel)
+                    if type(stored) is list and len(stored) == 2 and stored[0] == entry.sha:
+                        shard[rel] = stored
+                    else:
+                        continue  # its documents are gone: the entry goes too
+                keep[rel] = entry
+            payload = {"format": FORMAT, "key": self.key, "files": shard}
+            _write(folder / "docs" / f"{name}.json", json.dumps(payload, separators=(",", ":")).encode())
+        dirty = self.dirty
+        index = {
+            rel: [e.size, e.mtime, e.sha, e.racy, _encode_facts(e.facts)]
+            for rel, e in files.items()
+            if _shard_of(rel) not in dirty or rel in keep
+        }
+        payload = {"format": FORMAT, "key": self.key, "owner": self.owner, "files": index}
+        _write(folder / "index.json", json.dumps(payload, separators=(",", ":")).encode())
+
+
+def _clean(rel: str) -> bool:
+    """A relative path below the root as this module writes them (anything else in an index
+    was not written by it, and is dropped unread)."""
+    parts = rel.split("/")
+    return bool(rel) and "\0" not in rel and all(p not in ("", ".", "..") for p in parts)
+
+
+def _racy(mtime_ns: int) -> bool:
+    return mtime_ns >= time.time_ns() - RACY_NS
+
+
+def cache_folder(root: Path, configured: str | None, cwd: Path) -> Path:
+    """MANIFESTLINT_CACHE_DIR (relative to the working directory), else the config's
+    `cache-dir` (already absolute), else `.manifestlint_cache` in the project root."""
+    env = os.environ.get("MANIFESTLINT_CACHE_DIR")
+    if env:
+        return Path(os.path.abspath(cwd / env))
+    if configured:
+        return Path(configured)
+    return root / CACHE_DIR_NAME
+
+
+__all__ = [
+    "CACHE_DIR_NAME",
+    "WHOLE_PROJECT_KINDS",
+    "CacheInvalid",
+    "ContextCache",
+    "cache_folder",
+    "decode_docs",
+    "encode_docs",
+]

@@ -1,0 +1,399 @@
+"""The context cache (project/cache.py): a one-file call reads the other files' facts and
+pruned documents from `.manifestlint_cache/` instead of parsing them, and its report is byte
+for byte the report of a call without the cache — cold, warm, after edits, renames, deletions
+and touches of context files, and whatever a corrupt, hostile or foreign cache holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import corpus_dir
+
+from manifestlint.cli import main
+from manifestlint.config import Config
+from manifestlint.engine import lint
+from manifestlint.project.cache import CACHE_DIR_NAME, decode_docs, encode_docs
+from manifestlint.registry import load_registry
+
+NAMED = "shop/web.yaml"
+
+
+def _deployment(name: str, app: str, replicas: int = 2, port: int = 8080) -> str:
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: shop
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: {app}}}
+  template:
+    metadata:
+      labels: {{app: {app}}}
+    spec:
+      serviceAccountName: {app}
+      containers:
+        - name: main
+          image: registry.example.com/{app}:1.0
+          command: [serve]
+          ports:
+            - containerPort: {port}
+              name: http
+          env:
+            - {{name: MODE, value: prod}}
+          resources:
+            limits: {{cpu: 500m, memory: 256Mi}}
+          readinessProbe:
+            httpGet: {{path: /healthz, port: http}}
+"""
+
+
+FILES = {
+    # the named file: a Service whose pods are in a context file (their ports decide a finding
+    # with a related location there), a Service whose pods exist nowhere (a dangling reference,
+    # confirmed on the whole project) and a workload that context PDB, HPA, policy and
+    # ServiceAccount apply to
+    NAMED: "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+    "spec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: metrics}]\n"
+    "---\napiVersion: v1\nkind: Service\nmetadata: {name: ghost, namespace: shop}\n"
+    "spec:\n  selector: {app: nobody}\n  ports: [{port: 80, targetPort: http}]\n"
+    "---\n" + _deployment("worker", "worker"),
+    "shop/deploy.yaml": _deployment("web", "web").replace(
+        "serviceAccountName: web", "serviceAccountName: web"
+    ),
+    "shop/pdb.yaml": "apiVersion: policy/v1\nkind: PodDisruptionBudget\n"
+    "metadata: {name: worker, namespace: shop}\n"
+    "spec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {app: worker}\n",
+    "shop/hpa.yaml": "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+    "metadata: {name: worker, namespace: shop}\nspec:\n"
+    "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}\n"
+    "  minReplicas: 2\n  maxReplicas: 3\n",
+    "shop/policy.yaml": "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: {name: worker, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: worker}}\n"
+    "  policyTypes: [Ingress]\n",
+    "shop/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web, namespace: shop}\n"
+    "data:\n  app.properties: |\n    a=1\n",
+    "shop/account.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: worker, namespace: shop}\n"
+    "automountServiceAccountToken: false\n",
+    "billing/api.yaml": _deployment("api", "api", replicas=1, port=9090).replace(
+        "namespace: shop", "namespace: billing"
+    ),
+    "billing/svc.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: billing}\n"
+    "spec:\n  selector: {app: api}\n  ports: [{port: 80, targetPort: 9090}]\n",
+    "notes.yaml": "title: not a manifest\n",
+}
+
+
+def _repo(root: Path, files: dict[str, str] | None = None, age: float = 3600.0) -> Path:
+    """A project (its root marked by a config file) whose files are `age` seconds old: older
+    than the racy window, so the cache trusts size and mtime as it would on a real tree."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / ".manifestlint.yaml").write_text("include-test-data: false\n", encoding="utf-8")
+    for name, text in (FILES if files is None else files).items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    _age(root, age)
+    return root
+
+
+def _age(root: Path, age: float) -> None:
+    then = time.time() - age
+    for path in root.rglob("*.yaml"):
+        if CACHE_DIR_NAME not in path.parts:
+            os.utime(path, (then, then))
+
+
+def _lint(root: Path, *args: str, cache: bool = True, env: dict[str, str] | None = None) -> tuple[int, str]:
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        extra = [] if cache else ["--no-cache"]
+        result = CliRunner().invoke(
+            main, ["lint", "-f", "json", "--exit-zero", *extra, *args, NAMED], env=env or {}
+        )
+    finally:
+        os.chdir(old)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.stdout
+
+
+def _same(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """The cached call's report, asserted identical to the uncached one's."""
+    want = _lint(root, *args, cache=False, env=env)
+    got = _lint(root, *args, env=env)
+    assert got == want
+    return got[1]
+
+
+def _rules(report: str) -> list[tuple[str, int]]:
+    return sorted((f["rule"], f["line"]) for f in json.loads(report)["findings"])
+
+
+def _index(root: Path) -> dict:
+    return json.loads((root / CACHE_DIR_NAME / "index.json").read_text(encoding="utf-8"))
+
+
+def _shards(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR_NAME / "docs").glob("*.json"))
+
+
+def test_cold_and_warm_reports_equal_the_uncached_one(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    cold = _same(root)
+    cache = root / CACHE_DIR_NAME
+    assert (cache / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    entries = _index(root)["files"]
+    # named files are parsed, never read from the cache; the config file is a YAML file too
+    assert set(entries) == set(FILES) - {NAMED} | {".manifestlint.yaml"}
+    warm = _same(root)
+    assert warm == cold
+    rules = {rule for rule, _ in _rules(warm)}
+    # cross-file findings that need the context: the Service's target port is no port of the
+    # pods in shop/deploy.yaml (a related location there), the ghost Service selects nothing
+    # in the whole project; the PDB, policy and ServiceAccount of context files are seen
+    assert {"k8s-service-target-port-mismatch", "k8s-service-selector-mismatch"} <= rules
+    related = [
+        f["related"] for f in json.loads(warm)["findings"] if f["rule"] == "k8s-service-target-port-mismatch"
+    ]
+    assert related and related[0][0]["path"] == "shop/deploy.yaml" and related[0][0]["line"] == 4
+    assert not rules & {
+        "k8s-missing-pdb",
+        "k8s-missing-network-policy",
+        "k8s-service-account-token-automount",
+    }
+
+
+def test_warm_call_reads_no_context_file(tmp_path: Path, monkeypatch) -> None:
+    """Warm, no context file is read or parsed: every one comes from the cache."""
+    root = _repo(tmp_path / "repo")
+    cold = _lint(root)
+    import manifestlint.engine as engine
+
+    def refuse(source, *args, **kwargs):
+        if not source.path.endswith(NAMED):
+            raise AssertionError(f"{source.path} parsed on a warm call")
+        return real_read(source, *args, **kwargs)
+
+    real_read = engine.read_source
+    monkeypatch.setattr(engine, "read_source", refuse)
+    assert _lint(root) == cold
+
+
+def test_cached_documents_keep_positions_and_drop_only_unread_subtrees() -> None:
+    from manifestlint.parse.yaml import parse_stream
+
+    docs, _, _ = parse_stream(FILES["shop/deploy.yaml"] + "---\n" + FILES["shop/config.yaml"], "x.yaml")
+    for doc in docs:
+        doc.kind = "kubernetes"
+    rebuilt = decode_docs(json.loads(json.dumps(encode_docs(docs))), "x.yaml")
+    assert [d.span for d in rebuilt] == [d.span for d in docs]
+    deployment, original = rebuilt[0].root, docs[0].root
+    container = deployment.path_get("spec", "template", "spec", "containers", 0)
+    assert "env" not in container and "resources" not in container  # never read by cross-file rules
+    assert (
+        container["readinessProbe"]
+        == original.path_get("spec", "template", "spec", "containers", 0)["readinessProbe"]
+    )
+    meta, was = deployment["metadata"], original["metadata"]
+    assert meta.value_span("name") == was.value_span("name") and meta.key_span("name") == was.key_span("name")
+    ports = deployment.path_get("spec", "template", "spec", "containers", 0, "ports")
+    assert ports.item_span(0) == original.path_get(
+        "spec", "template", "spec", "containers", 0, "ports"
+    ).item_span(0)
+    assert deployment.span == original.span and deployment.start() == original.start()
+    assert "data" not in rebuilt[1].root and rebuilt[1].root["metadata"]["name"] == "web"
+
+
+def _write_later(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    later = time.time()
+    os.utime(path, (later, later))
+
+
+def test_edits_renames_deletions_and_touches(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    _same(root)
+    # an edit: the PDB now selects other pods (a different size)
+    _write_later(root / "shop/pdb.yaml", FILES["shop/pdb.yaml"].replace("{app: worker}", "{app: other}"))
+    assert "k8s-missing-pdb" in {rule for rule, _ in _rules(_same(root))}
+    # an edit of the same size that keeps the mtime too (a write within the file system's
+    # timestamp granularity): the entry was recorded while racy, so its hash is checked
+    pdb = root / "shop/pdb.yaml"
+    _write_later(pdb, FILES["shop/pdb.yaml"].replace("{app: worker}", "{app: workex}"))
+    assert "k8s-missing-pdb" in {rule for rule, _ in _rules(_same(root))}
+    stamp = pdb.stat().st_mtime_ns
+    pdb.write_text(FILES["shop/pdb.yaml"], encoding="utf-8")
+    os.utime(pdb, ns=(stamp, stamp))
+    assert "k8s-missing-pdb" not in {rule for rule, _ in _rules(_same(root))}
+    # a touch (same content, new mtime) is a hit after a hash check
+    _age(root, 7200)
+    before = _same(root)
+    os.utime(root / "shop/deploy.yaml")
+    assert _same(root) == before
+    # a rename: the old path leaves the index, the new one joins it
+    (root / "shop/deploy.yaml").rename(root / "shop/web.yml")
+    renamed = _same(root)
+    assert "shop/deploy.yaml" not in _index(root)["files"] and "shop/web.yml" in _index(root)["files"]
+    assert _rules(renamed) == _rules(before) and "shop/web.yml" in renamed
+    (root / "shop/web.yml").rename(root / "shop/deploy.yaml")
+    # a deletion: the policy is gone, and so is its entry
+    (root / "shop/hpa.yaml").unlink()
+    _same(root)
+    assert "shop/hpa.yaml" not in _index(root)["files"]
+    # a new file
+    (root / "shop/hpa.yaml").write_text(FILES["shop/hpa.yaml"], encoding="utf-8")
+    _same(root)
+    assert "shop/hpa.yaml" in _index(root)["files"]
+    # the ServiceAccount (read by a per-object rule from the whole project) goes away
+    (root / "shop/account.yaml").unlink()
+    assert "k8s-service-account-token-automount" in {rule for rule, _ in _rules(_same(root))}
+    # the pods of the Service change their port: the mismatch is gone
+    _write_later(root / "shop/deploy.yaml", FILES["shop/deploy.yaml"].replace("name: http", "name: metrics"))
+    assert "k8s-service-target-port-mismatch" not in {rule for rule, _ in _rules(_same(root))}
+
+
+def _rewrite_index(root: Path, change) -> None:
+    path = root / CACHE_DIR_NAME / "index.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _rewrite_shards(root: Path, change) -> None:
+    for shard in _shards(root):
+        data = json.loads(shard.read_text(encoding="utf-8"))
+        change(data)
+        shard.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _deep(depth: int) -> list:
+    value: list = ["l"]
+    for _ in range(depth):
+        value = ["l", value]
+    return value
+
+
+HOSTILE_INDEX = {
+    "truncated": lambda d: d.clear(),
+    "files-not-a-dict": lambda d: d.update(files=[1, 2, 3]),
+    "entry-wrong-types": lambda d: [e.__setitem__(0, "big") for e in d["files"].values()],
+    "entry-huge-numbers": lambda d: [e.__setitem__(0, 10**30) for e in d["files"].values()],
+    "facts-wrong-types": lambda d: [e.__setitem__(4, [1, 2, 3, {}, None, 7]) for e in d["files"].values()],
+    "path-escaping": lambda d: d["files"].update({"../../etc/passwd.yaml": next(iter(d["files"].values()))}),
+    "other-version": lambda d: d.update(key="0" * 64),
+    "other-checkout": lambda d: d.update(owner=[1, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_INDEX))
+def test_a_corrupt_or_hostile_index_is_ignored(tmp_path: Path, name: str) -> None:
+    root = _repo(tmp_path / "repo")
+    want = _lint(root, cache=False)
+    _lint(root)
+    _rewrite_index(root, HOSTILE_INDEX[name])
+    assert _lint(root) == want
+    assert _lint(root) == want  # and the rebuilt cache is good
+
+
+HOSTILE_SHARD = {
+    "garbage": None,
+    "wrong-sha": lambda d: [v.__setitem__(0, "f" * 64) for v in d["files"].values()],
+    "wrong-types": lambda d: [v.__setitem__(1, {"a": 1}) for v in d["files"].values()],
+    "huge-position": lambda d: [doc[2].__setitem__(0, 2**80) for v in d["files"].values() for doc in v[1]],
+    "deep-nesting": lambda d: [doc.__setitem__(3, _deep(500)) for v in d["files"].values() for doc in v[1]],
+    "positions-short": lambda d: [doc[2].clear() for v in d["files"].values() for doc in v[1]],
+    "unhashable-key": lambda d: [
+        doc.__setitem__(3, ["m", [1], "x"]) for v in d["files"].values() for doc in v[1]
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_SHARD))
+def test_a_corrupt_or_hostile_shard_is_ignored(tmp_path: Path, name: str) -> None:
+    root = _repo(tmp_path / "repo")
+    want = _lint(root, cache=False)
+    _lint(root)
+    if HOSTILE_SHARD[name] is None:
+        for shard in _shards(root):
+            shard.write_bytes(b"\x00{not json" * 100)
+    else:
+        _rewrite_shards(root, HOSTILE_SHARD[name])
+    assert _lint(root) == want
+    assert _lint(root) == want
+
+
+def test_a_cache_copied_from_another_checkout_is_not_trusted(tmp_path: Path) -> None:
+    """A cache committed to a repository (or copied with it) belongs to another folder: it is
+    rebuilt, even when its entries would match the files by hash."""
+    first = _repo(tmp_path / "a")
+    _lint(first)
+    second = _repo(
+        tmp_path / "b",
+        {**FILES, "shop/pdb.yaml": FILES["shop/pdb.yaml"].replace("{app: worker}", "{app: zzz}")},
+    )
+    shutil.copytree(first / CACHE_DIR_NAME, second / CACHE_DIR_NAME)
+    assert _lint(second) == _lint(second, cache=False)
+    assert "k8s-missing-pdb" in {rule for rule, _ in _rules(_lint(second)[1])}
+
+
+def test_cache_dir_settings_and_an_unwritable_place(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    elsewhere = tmp_path / "elsewhere"
+    want = _lint(root, cache=False)
+    assert _lint(root, env={"MANIFESTLINT_CACHE_DIR": str(elsewhere)}) == want
+    assert (elsewhere / "index.json").is_file() and not (root / CACHE_DIR_NAME).exists()
+    (root / ".manifestlint.yaml").write_text("cache-dir: ../configured\n", encoding="utf-8")
+    assert _lint(root) == want
+    assert (tmp_path / "configured" / "index.json").is_file()
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder\n", encoding="utf-8")
+    assert _lint(root, env={"MANIFESTLINT_CACHE_DIR": str(blocker / "cache")}) == want  # no crash
+
+
+def test_uncacheable_files_are_parsed_every_time(tmp_path: Path) -> None:
+    """Rule files and Alertmanager configs carry more than the pruning describes: never cached."""
+    files = {
+        **FILES,
+        "monitoring/rules.yaml": "groups:\n  - name: g\n    rules:\n"
+        "      - alert: Down\n        expr: up == 0\n",
+    }
+    root = _repo(tmp_path / "repo", files)
+    assert _same(root) == _same(root)
+    assert "monitoring/rules.yaml" not in _index(root)["files"]
+
+
+def test_corpus_reports_equal_with_and_without_the_cache(tmp_path: Path) -> None:
+    """Files of the shared corpus named alone (the rest of the corpus as context), without the
+    cache, with a cold cache and with a warm one: identical findings, related locations and
+    identities included. The cache lives in tmp_path, never in the corpus."""
+    corpus = corpus_dir()
+    if corpus is None:
+        pytest.skip("the shared corpus ($MANIFESTLINT_CORPUS or ../shared/corpus) is not present")
+    registry = load_registry()
+    config = Config(path=corpus / ".manifestlint.yaml")
+    config.cache_dir = str(tmp_path / "cache")
+    named = [
+        "kubernetes-examples/web/guestbook/frontend-deployment.yaml",
+        "istio/samples/bookinfo/platform/kube/bookinfo.yaml",
+        "kube-prometheus/manifests/alertmanager-podDisruptionBudget.yaml",
+    ]
+    named = [n for n in named if (corpus / n).is_file()]
+    assert named
+
+    def keys(result) -> list[tuple]:
+        return [(f.rule, f.path, f.span, f.message, f.obj, f.doc, f.related) for f in result.findings]
+
+    for i, name in enumerate(named):
+        want = keys(lint([name], registry, config, corpus))
+        if i == 0:
+            assert keys(lint([name], registry, config, corpus, use_cache=True)) == want  # cold
+            assert (tmp_path / "cache" / "index.json").is_file()
+        assert keys(lint([name], registry, config, corpus, use_cache=True)) == want  # warm
