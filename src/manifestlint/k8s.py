@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
-from manifestlint.model import YamlDoc, YList, YMap
+from manifestlint.model import FILE_START, YamlDoc, YList, YMap
 
 WORKLOAD_KINDS = frozenset(
     {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
@@ -39,8 +39,7 @@ class PodTemplate:
         return labels if isinstance(labels, dict) else {}
 
 
-_EMPTY = YMap()
-_EMPTY.knodes, _EMPTY.vnodes, _EMPTY.node, _EMPTY.line0 = {}, {}, None, 0
+_EMPTY = YMap.build((), (), (), FILE_START)
 
 
 # The engine runs every rule on one document before the next, and most Kubernetes rules start

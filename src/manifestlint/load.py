@@ -222,14 +222,14 @@ def _embedded_configs(docs: list[YamlDoc], parsed: ParsedFile, registry: Registr
         if not isinstance(data, YMap):
             continue
         for key, value in data.items():
-            node = data.vnodes.get(key)
             if not (isinstance(key, str) and key.endswith((".yaml", ".yml")) and isinstance(value, str)):
                 continue
-            if node is None or not str(node.style or "").startswith("|"):
+            if not data.has_position(key) or data.value_style(key) != "|":
                 continue  # only literal blocks keep the file's line structure
             lines = lines if lines is not None else parsed.text.split("\n")
-            first, stop = node.start_mark.line + data.line0 + 1, node.end_mark.line + data.line0
-            stop += 1 if node.end_mark.column else 0  # a block ending at EOF ends mid-line
+            span = data.value_span(key)  # 1-based: the block's first line is the header's next
+            first, stop = span.line, span.end_line - 1
+            stop += 1 if span.end_col > 1 else 0  # a block ending at EOF ends mid-line
             chunk = "\n" * first + "\n".join(lines[first:stop]) + "\n"
             sub_docs, errors, _ = parse_stream(chunk, doc.path)
             hint = yaml_hint_by_name(key)

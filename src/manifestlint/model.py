@@ -10,7 +10,8 @@ severity. YAML values arrive as plain Python values; mappings and sequences are 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -76,28 +77,92 @@ class Finding:
 
 
 # ---------------------------------------------------------------- YAML values with positions
-# Collections keep references to the composed nodes (which carry libyaml's marks) and turn
-# them into a `Span` only when a rule asks: building spans eagerly cost more than parsing.
+# Positions are kept compactly, not as the parser's node graph (which cost ~300 bytes per value
+# and kept every document's nodes alive): each collection holds one `array('I')` of libyaml's
+# 0-based marks — its own span, then per key the key's and the value's span (per item the
+# item's span) — and builds a `Span` only when a rule asks. A value's scalar style (plain,
+# quoted, literal, folded) rides in the top bits of its end line: a file under the size limit
+# has far fewer than 2**29 lines.
+
+_STYLE_SHIFT = 29
+_LINE_MASK = (1 << _STYLE_SHIFT) - 1
+_STYLES = ("", "'", '"', "|", ">")
+STYLE_BITS = {style: code << _STYLE_SHIFT for code, style in enumerate(_STYLES) if style}
+_INDEXED = 16  # mappings with more keys than this look a key's slot up in a dict, built once
 
 
-def node_span(node: Any, line0: int = 0) -> Span:
-    """Span of a composed YAML node; `line0` offsets documents parsed on their own."""
-    start, end = node.start_mark, node.end_mark
-    return Span(start.line + line0 + 1, start.column + 1, end.line + line0 + 1, end.column + 1)
+def _span_at(spans: array, j: int) -> Span:
+    return Span(spans[j] + 1, spans[j + 1] + 1, (spans[j + 2] & _LINE_MASK) + 1, spans[j + 3] + 1)
+
+
+def _marks(span: Span, style: str = "") -> tuple[int, int, int, int]:
+    """The 0-based marks of a 1-based span (the stored form), with a value's style bits."""
+    return span.line - 1, span.col - 1, (span.end_line - 1) | STYLE_BITS.get(style, 0), span.end_col - 1
 
 
 class YMap(dict):
-    """A YAML mapping: a dict whose keys and values remember where they stand."""
+    """A YAML mapping: a dict whose keys and values remember where they stand.
 
-    __slots__ = ("knodes", "line0", "node", "vnodes")
+    Keys are looked up in `_keys` (the keys in slot order; a dict key -> slot for big
+    mappings), not in the dict itself, so a key added or renamed without a position is a
+    KeyError rather than someone else's position. Positions are never changed in place
+    (`put` and `rename` build new arrays), so copies may share them."""
+
+    __slots__ = ("_keys", "_spans")
+
+    @classmethod
+    def build(
+        cls,
+        items: Iterable[tuple[Any, Any]],
+        key_spans: Iterable[Span],
+        value_spans: Iterable[Span],
+        span: Span,
+        styles: Iterable[str] | None = None,
+    ) -> YMap:
+        """A mapping from plain values and 1-based spans (e.g. rebuilt from a cache); `styles`
+        (per value: '', "'", '"', '|' or '>') matters only to positions inside scalars."""
+        out = cls(items)
+        marks = list(_marks(span))
+        for key_span, value_span, style in zip(key_spans, value_spans, styles or _plain(), strict=False):
+            marks += _marks(key_span)
+            marks += _marks(value_span, style)
+        out._keys = tuple(out)
+        out._spans = array("I", marks)
+        if len(marks) != 4 + 8 * len(out):
+            raise ValueError("one key span and one value span per key")
+        return out
+
+    def _slot(self, key: Any) -> int:
+        keys = self._keys
+        if type(keys) is dict:
+            return keys[key]
+        if len(keys) > _INDEXED:
+            self._keys = {k: i for i, k in enumerate(keys)}
+            return self._keys[key]
+        try:
+            return keys.index(key)
+        except ValueError:
+            raise KeyError(key) from None
 
     def key_span(self, key: Any) -> Span:
         """Span of `key` itself (the 'missing field' and 'offending key' anchor)."""
-        return node_span(self.knodes[key], self.line0)
+        return _span_at(self._spans, 4 + 8 * self._slot(key))
 
     def value_span(self, key: Any) -> Span:
         """Span of the value stored under `key` (the 'bad value' anchor)."""
-        return node_span(self.vnodes[key], self.line0)
+        return _span_at(self._spans, 8 + 8 * self._slot(key))
+
+    def value_style(self, key: Any) -> str:
+        """How the scalar under `key` was written: '' (plain, or not a scalar), "'", '"',
+        '|' or '>' — what positions inside a scalar depend on."""
+        return _STYLES[self._spans[10 + 8 * self._slot(key)] >> _STYLE_SHIFT]
+
+    def has_position(self, key: Any) -> bool:
+        try:
+            self._slot(key)
+        except KeyError:
+            return False
+        return True
 
     def where(self, key: Any) -> Span:
         """Value span for scalars, key span for nested collections (what a reader wants
@@ -108,12 +173,12 @@ class YMap(dict):
 
     @property
     def span(self) -> Span:
-        return node_span(self.node, self.line0)
+        return _span_at(self._spans, 0)
 
     def start(self) -> Span:
         """The first key of the mapping (anchor for findings about the whole mapping)."""
-        for key in self.knodes:
-            return self.key_span(key)
+        if len(self._spans) > 4:
+            return _span_at(self._spans, 4)
         return self.span
 
     def path_get(self, *keys: Any) -> Any:
@@ -130,18 +195,71 @@ class YMap(dict):
                 return None
         return node
 
+    # -------------------------------------------------------- changes (views, typo fixes)
+
+    def clone(self) -> YMap:
+        """A shallow copy with the same positions."""
+        new = YMap(self)
+        new._keys, new._spans = self._keys, self._spans
+        return new
+
+    def put(self, key: Any, value: Any, span: Span | None = None) -> None:
+        """Set `key`; a key new to the mapping stands at `span` (default: the mapping's own
+        span), key and value alike: it has no text of its own."""
+        self[key] = value
+        if self.has_position(key):
+            return
+        marks = _marks(span or self.span)
+        keys = self._keys
+        keys = {**keys, key: len(keys)} if type(keys) is dict else (*keys, key)
+        self._keys, self._spans = keys, self._spans + array("I", marks + marks)
+
+    def rename(self, key: Any, new: Any) -> None:
+        """`key` becomes `new` (moved to the end, as `self[new] = self.pop(key)` moves it); its
+        positions stay the old key's."""
+        slot = self._slot(key)
+        self[new] = self.pop(key)
+        spans = self._spans
+        j = 4 + 8 * slot
+        keys = [k for k in self._keys if k != key] + [new]
+        self._keys = tuple(keys)
+        self._spans = spans[:j] + spans[j + 8 :] + spans[j : j + 8]
+
+
+def _plain() -> Iterator[str]:
+    while True:
+        yield ""
+
 
 class YList(list):
     """A YAML sequence: a list whose items remember where they stand."""
 
-    __slots__ = ("line0", "node", "nodes")
+    __slots__ = ("_spans",)
+
+    @classmethod
+    def build(cls, items: Iterable[Any], item_spans: Iterable[Span], span: Span) -> YList:
+        """A sequence from plain values and 1-based spans (e.g. rebuilt from a cache)."""
+        out = cls(items)
+        marks = list(_marks(span))
+        for item_span in item_spans:
+            marks += _marks(item_span)
+        if len(marks) != 4 + 4 * len(out):
+            raise ValueError("one span per item")
+        out._spans = array("I", marks)
+        return out
 
     def item_span(self, index: int) -> Span:
-        return node_span(self.nodes[index], self.line0)
+        spans = self._spans
+        count = (len(spans) >> 2) - 1
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError(index)
+        return _span_at(spans, 4 + 4 * index)
 
     @property
     def span(self) -> Span:
-        return node_span(self.node, self.line0)
+        return _span_at(self._spans, 0)
 
 
 @dataclass(slots=True)

@@ -711,15 +711,15 @@ def _split_lines(text: str) -> list[str] | None:
 _LINES: list = [None, None]
 
 
-def value_positions(text: str, node, value: str, line0: int = 0) -> list[tuple[int, int]] | None:
-    """(line, column), 1-based, of every character of the scalar `value` composed from
-    `node` in the source `text`; None when the source cannot be walked."""
+def value_positions(text: str, span, style: str, value: str) -> list[tuple[int, int]] | None:
+    """(line, column), 1-based, of every character of the scalar `value` written at `span`
+    (a model.Span) in `style` ('', "'", '"', '|' or '>') in the source `text`; None when the
+    source cannot be walked."""
     lines = _split_lines(text)
-    line = node.start_mark.line + line0
-    col = node.start_mark.column
-    if lines is None or line >= len(lines) or not _looks_like(lines[line][col:], node, value):
-        return _inferred_positions(node, value, line0)
-    style = node.style or ""
+    line = span.line - 1
+    col = span.col - 1
+    if lines is None or line >= len(lines) or not _looks_like(lines[line][col:], style, value):
+        return _inferred_positions(span, style, value)
     out: list[tuple[int, int]] = []
     if style in ("|", ">"):
         header = lines[line][col:]
@@ -782,40 +782,19 @@ def value_positions(text: str, node, value: str, line0: int = 0) -> list[tuple[i
     return out if len(out) >= len(value) else None
 
 
-def _looks_like(source: str, node, value: str) -> bool:
-    """Whether the source text at the node's mark plausibly is this scalar (the path may
+def _looks_like(source: str, style: str, value: str) -> bool:
+    """Whether the source text at the scalar's position plausibly is this scalar (the path may
     name another file with the same relative name)."""
-    style = node.style or ""
     if style:
         return source[:1] == style
     return source.startswith(value.split("\n")[0][:20])
 
 
-def _inferred_positions(node, value: str, line0: int) -> list[tuple[int, int]] | None:
-    """Positions without the source text, from the marks alone: exact for single-line
-    plain and quoted scalars; for literal blocks the indentation is solved from the
-    node's character count (header `|` or `|-`, no comment)."""
-    start, end = node.start_mark, node.end_mark
-    line, col = start.line + line0 + 1, start.column + 1
-    style = node.style or ""
-    width = end.index - start.index
-    if style in ("", "'", '"') and start.line == end.line:
+def _inferred_positions(span, style: str, value: str) -> list[tuple[int, int]] | None:
+    """Positions without the source text, from the span alone: exact for single-line plain
+    and quoted scalars (a literal block's indentation cannot be told without the text)."""
+    if style in ("", "'", '"') and span.line == span.end_line:
         quote = 1 if style else 0
-        if width == len(value) + 2 * quote:
-            return [(line, col + quote + k) for k in range(len(value))]
-        return None
-    if style == "|":
-        rows = value.split("\n")
-        if rows and rows[-1] == "":
-            rows.pop()
-        nonempty = sum(1 for r in rows if r)
-        body = sum(len(r) + 1 for r in rows)
-        for header in (1, 2):
-            indent, rest = divmod(width - header - 1 - body, max(nonempty, 1))
-            if rest == 0 and indent >= 1 and nonempty:
-                out = []
-                for k, row in enumerate(rows):
-                    out.extend((line + 1 + k, indent + 1 + c) for c in range(len(row)))
-                    out.append((line + 1 + k, indent + 1 + len(row)))
-                return out
+        if span.end_col - span.col == len(value) + 2 * quote:
+            return [(span.line, span.col + quote + k) for k in range(len(value))]
     return None

@@ -1,30 +1,44 @@
-"""YAML streams into plain values with positions, at the speed of the C composer.
+"""YAML streams into plain values with positions, at the speed of the C parser.
 
 Why this shape: ruamel.yaml's round-trip loader keeps positions but is ~13x slower than
-composing the node graph with the libyaml-based `CBaseLoader`, whose nodes carry marks.
-We compose with C, then convert nodes once into `YMap` / `YList` / Python scalars while
-recording spans. Plain scalars are resolved the way the consuming Go programs do (YAML 1.1
-as in go-yaml v2: `yes`/`on` are booleans, `0777` is octal), quoted scalars stay strings,
-so a rule can tell `runAsNonRoot: "true"` from `runAsNonRoot: true`.
+libyaml. We read libyaml's parser events (through ruamel.yaml.clib's `CBaseLoader`) and
+build `YMap` / `YList` / Python scalars from them directly, recording each value's marks
+compactly; no node graph is composed. Plain scalars are resolved the way the consuming Go
+programs do (YAML 1.1 as in go-yaml v2: `yes`/`on` are booleans, `0777` is octal), quoted
+scalars stay strings, so a rule can tell `runAsNonRoot: "true"` from `runAsNonRoot: true`.
 
 Nothing from the input is ever constructed into objects (tags are ignored), aliases are
-converted once and shared, and an expansion budget stops billion-laughs documents. A
-syntax error in one document does not hide the others: on failure the stream is split at
-document markers and each document is composed on its own.
+built once and shared, an expansion budget stops billion-laughs documents, and nesting
+deeper than MAX_NESTING is refused per document (the builder keeps its own stack, so no
+depth can overflow Python's or C's). A syntax error in one document does not hide the
+others: on failure the stream is split at document markers and each document is parsed on
+its own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.composer import ComposerError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
-from manifestlint.model import Span, YamlDoc, YList, YMap, node_span
+from manifestlint.model import STYLE_BITS, Span, YamlDoc, YList, YMap
 
-MAX_NESTING = 1000  # libyaml's recursive composer crashes the process far above this
+MAX_NESTING = 1000  # levels of collections a document may nest (deeper: refused, one finding)
 MAX_EXPANSION = 1_000_000  # values a document may expand to through aliases
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -46,13 +60,6 @@ _NUMERIC_START = frozenset("-+.0123456789")
 # go-yaml resolves a number beyond int64/uint64/float64 range as a string; far past that, Python
 # could not even print such an int (its 4,300-digit int/str conversion limit).
 _MAX_NUMBER_TEXT = 4000
-# Lines opening with this many indentation/indicator/property tokens may nest deeply in block
-# style (see _nesting_bound); libyaml breaks lines at LF, CR, NEL, LS and PS.
-_BLOCK_GUARD = 100
-_DEEP_PREFIX = re.compile(  # searched in "\n" + text: a literal first character is 2x faster
-    r"[\n\r\x85\u2028\u2029](?:[ \t?:-]|[&!][^ \t\n\r\x85\u2028\u2029]*[ \t])"
-    f"{{{_BLOCK_GUARD}}}"
-)
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
 
 
@@ -91,221 +98,227 @@ class _TooLarge(Exception):
     pass
 
 
-class _Converter:
-    """Converts one composed node graph into YMap / YList / scalars.
+class _TooDeep(Exception):
+    pass
 
-    Hot path: ~70 nodes per Kubernetes object, so scalars are resolved inline and shared
-    (aliased) nodes are memoised only when the text has anchors at all."""
 
-    __slots__ = ("budget", "duplicates", "line0", "memo")
+_NO_KEY = object()  # a mapping waiting for its next key
 
-    def __init__(self, line0: int, anchors: bool) -> None:
-        self.line0 = line0
-        self.memo: dict[int, tuple[Any, int]] | None = {} if anchors else None
-        self.budget = MAX_EXPANSION
-        self.duplicates: list[tuple[Span, str]] = []
 
-    def convert(self, node: Any) -> Any:
-        """The value of `node`. Raises _TooLarge past the expansion budget."""
-        kind = type(node)
-        if kind is ScalarNode:
-            self.budget -= 1
-            value = node.value
-            return (resolve_plain(value) if value else None) if not node.style else value
-        memo = self.memo
-        if memo is not None:
-            seen = memo.get(id(node))
-            if seen is not None:
-                self.budget -= seen[1]
-                if self.budget < 0:
-                    raise _TooLarge
-                return seen[0]
-            before = self.budget
-        result = self._mapping(node) if kind is MappingNode else self._sequence(node)
-        if self.budget < 0:
-            raise _TooLarge
-        if memo is not None:
-            memo[id(node)] = (result, before - self.budget)
-        return result
+def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list) -> tuple[Any, Span]:
+    """The value and span of one document, built from parser events (after its
+    DocumentStartEvent, up to its root's last event); duplicate keys go to `duplicates`.
 
-    def _sequence(self, node: Any) -> YList:
-        items = YList(self.convert(child) for child in node.value)
-        items.nodes = node.value
-        items.node = node
-        items.line0 = self.line0
-        self.budget -= 1
-        return items
+    Why events and not composed nodes: a node graph costs ~300 bytes per value (a node and
+    two marks) and libyaml's composer holds a whole document's graph at once — 730 MB for a
+    10 MB list — and recurses per level. Here each collection keeps its values and one
+    `array('I')` of marks (model.YMap/YList), the parser's objects die as they come, and the
+    nesting is an explicit stack: depth is bounded by MAX_NESTING, not by Python's or C's
+    stack. Scalars are resolved inline and anchors remembered by name (aliases share the
+    value, charged again against the expansion budget per use).
 
-    def _mapping(self, node: Any) -> YMap:
-        out = YMap()
-        knodes: dict[Any, Any] = {}
-        vnodes: dict[Any, Any] = {}
-        merges = None
-        convert = self.convert
-        for knode, vnode in node.value:
-            if type(knode) is ScalarNode:
-                key = knode.value
-                if key == "<<" and not knode.style:
-                    if merges is None:
-                        merges = []
-                    merges.append(vnode)  # 100k `<<:` keys: concatenation was quadratic
-                    continue
+    Raises _TooLarge past the expansion budget, _TooDeep past MAX_NESTING (with the span of
+    the collection that went too deep)."""
+    budget = MAX_EXPANSION
+    anchors: dict[str, tuple] = {}
+    stack: list[tuple] = []
+    cur: Any = None  # the open collection (YMap or YList), None at the root
+    marks: list[int] = []  # its marks: own span first, then per key / item
+    key: Any = _NO_KEY  # a mapping's pending key and its marks
+    kl = kc = kel = kec = 0
+    merging = False
+    merges: list | None = None
+    anchor: str | None = None  # the open collection's anchor and budget when it opened
+    opened = 0
+    style_bits = STYLE_BITS
+    resolve = resolve_plain
+    root = Span(1, 1, 1, 2)  # where the root collection opens: the alias bomb's anchor
+    while True:
+        event = next_event()
+        kind = type(event)
+        if kind is ScalarEvent:
+            budget -= 1
+            start, end = event.start_mark, event.end_mark
+            raw = event.value
+            style = event.style
+            if style:
+                value = raw
+                code = style_bits.get(style, 0)
             else:
-                key = f"<complex key at line {knode.start_mark.line + self.line0 + 1}>"
-            if type(vnode) is ScalarNode:
-                self.budget -= 1
-                value = vnode.value
-                if not vnode.style:
-                    value = resolve_plain(value) if value else None
+                value = resolve(raw) if raw else None
+                code = 0
+            sl, sc, el, ec = start.line, start.column, end.line, end.column
+            if event.anchor is not None:
+                if strict_anchors and event.anchor in anchors:
+                    _duplicate_anchor(anchors[event.anchor], event)
+                anchors[event.anchor] = (value, 1, sl, sc, el, ec, raw, style, code)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            start = event.start_mark
+            if len(stack) >= MAX_NESTING:
+                raise _TooDeep(Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2))
+            if event.anchor is not None and strict_anchors and event.anchor in anchors:
+                _duplicate_anchor(anchors[event.anchor], event)
+            if cur is None:
+                root = Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2)
+            stack.append((cur, marks, key, kl, kc, kel, kec, merging, merges, anchor, opened))
+            cur = YMap() if kind is MappingStartEvent else YList()
+            marks = [start.line, start.column, 0, 0]
+            key, merging, merges, anchor, opened = _NO_KEY, False, None, event.anchor, budget
+            continue
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            end = event.end_mark
+            value = cur
+            sl, sc, el, ec = marks[0], marks[1], end.line, end.column
+            marks[2] = el
+            marks[3] = ec
+            if kind is MappingEndEvent:
+                if merges is not None:
+                    _merge(value, marks, merges)
+                value._keys = tuple(value)
+            value._spans = array("I", marks)
+            budget -= 1
+            if budget < 0:
+                raise _TooLarge(root)
+            if anchor is not None:
+                anchors[anchor] = (value, opened - budget, sl, sc, el, ec, None, None, 0)
+            cur, marks, key, kl, kc, kel, kec, merging, merges, anchor, opened = stack.pop()
+            raw = style = None
+            code = 0
+        elif kind is AliasEvent:
+            seen = anchors.get(event.anchor)
+            if seen is None:
+                raise ComposerError(None, None, "found undefined alias", event.start_mark)
+            value, cost, sl, sc, el, ec, raw, style, code = seen
+            budget -= cost
+            if budget < 0:
+                raise _TooLarge(root)
+        else:
+            raise ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
+        # Place the value just built into the open collection.
+        if cur is None:
+            return value, Span(sl + 1, sc + 1, el + 1, ec + 1)
+        if type(cur) is YList:
+            cur.append(value)
+            marks += (sl, sc, el | code, ec)
+        elif key is _NO_KEY:
+            key = raw if raw is not None else f"<complex key at line {sl + 1}>"
+            kl, kc, kel, kec = sl, sc, el, ec
+            merging = raw == "<<" and not style
+        elif merging:
+            if merges is None:
+                merges = []
+            merges.append(value)  # 100k `<<:` keys: concatenating them was quadratic
+            key = _NO_KEY
+        else:
+            if key in cur:
+                _duplicate(cur, marks, key, (kl, kc, kel, kec, sl, sc, el | code, ec), duplicates)
             else:
-                value = convert(vnode)
-            if key in knodes:
-                self.duplicates.append((node_span(knode, self.line0), f"duplicate key {key!r}"))
-            out[key] = value
-            knodes[key] = knode
-            vnodes[key] = vnode
-        for merge in merges or ():  # YAML 1.1 merge keys: explicit keys win
-            for src in merge.value if type(merge) is SequenceNode else [merge]:
-                if type(src) is not MappingNode:
-                    continue
-                merged = convert(src)
-                for key, value in merged.items():
-                    if key not in knodes:
-                        out[key] = value
-                        knodes[key] = merged.knodes[key]
-                        vnodes[key] = merged.vnodes[key]
-        out.knodes = knodes
-        out.vnodes = vnodes
-        out.node = node
-        out.line0 = self.line0
-        self.budget -= 1
-        return out
+                marks += (kl, kc, kel, kec, sl, sc, el | code, ec)
+            cur[key] = value
+            key = _NO_KEY
 
 
-def _nesting_bound(text: str) -> int:
-    """A cheap, sound upper bound on the nesting depth libyaml's composer would reach.
-
-    Flow collections nest only through `[` and `{`, so their count bounds flow depth (quotes
-    are not trusted: a `]` inside a string must never lower the estimate). Block nesting
-    needs, per level, either an indicator (`- `, `? `, `: `) on the deepest line or a column
-    of indentation, and at most two levels share a column (a sequence as a mapping's value),
-    so twice the longest run of indentation, indicators, anchors and tags opening a line
-    bounds it. Line breaks are libyaml's: CR, NEL and the Unicode separators count too."""
-    flow = text.count("[") + text.count("{")
-    if flow > MAX_NESTING or _DEEP_PREFIX.search("\n" + text) is not None:
-        return MAX_NESTING + 1  # no cheap bound: the event parser measures
-    return flow + 2 * _BLOCK_GUARD + 2
+def _duplicate(mapping: YMap, marks: list[int], key: Any, new: tuple[int, ...], duplicates: list) -> None:
+    """A key seen twice: the later value and its positions win (as the loaders read it), in
+    the first one's place; the duplicate is reported at the later key."""
+    slot = list(mapping).index(key)
+    marks[4 + 8 * slot : 12 + 8 * slot] = new
+    duplicates.append((Span(new[0] + 1, new[1] + 1, new[2] + 1, new[3] + 1), f"duplicate key {key!r}"))
 
 
-def _event_depth(text: str, limit: int) -> int:
-    """The real nesting depth from libyaml's event parser (which keeps its own stack and never
-    recurses), stopping as soon as it passes `limit`. Slower than composing, so it runs only
-    when the cheap bound cannot rule a crash out. Syntax errors end the count: the composer
-    stops at the same event."""
+def _merge(mapping: YMap, marks: list[int], merges: list) -> None:
+    """YAML 1.1 merge keys (`<<: *base`, `<<: [*a, *b]`): keys written in the mapping win,
+    then the first source that has the key; merged keys keep the positions they have in
+    their source."""
+    for merge in merges:
+        for src in merge if type(merge) is YList else (merge,):
+            if type(src) is not YMap:
+                continue
+            spans = src._spans
+            for slot, key in enumerate(src._keys):
+                if key not in mapping:
+                    mapping[key] = src[key]
+                    marks += spans[4 + 8 * slot : 12 + 8 * slot]
+
+
+def _duplicate_anchor(first: tuple, event: Any) -> None:
+    """libyaml's composer refuses an anchor defined twice in one document: so do we."""
+    from ruamel.yaml.error import StringMark
+
+    mark = StringMark("", 0, first[2], first[3], "", 0)
+    second = event.start_mark
+    raise ComposerError("found duplicate anchor; first occurrence", mark, "second occurrence", second)
+
+
+def _skip_document(next_event: Callable[[], Any]) -> None:
+    """Consume the rest of a refused document's events."""
+    while type(next_event()) is not DocumentEndEvent:
+        pass
+
+
+def _events(text: str, pure: bool) -> tuple[Callable[[], Any], Callable[[], None]]:
+    """(next event, dispose) over `text`: libyaml's C parser, or ruamel's pure one."""
+    if pure:
+        from ruamel.yaml import YAML
+
+        events = YAML(typ="base", pure=True).parse(text)
+        return events.__next__, events.close
     from ruamel.yaml.cyaml import CBaseLoader
-    from ruamel.yaml.events import (
-        MappingEndEvent,
-        MappingStartEvent,
-        SequenceEndEvent,
-        SequenceStartEvent,
-        StreamEndEvent,
-    )
 
     loader = CBaseLoader(text)
-    depth = deepest = 0
-    try:
-        while True:
-            kind = type(loader.get_event())
-            if kind is MappingStartEvent or kind is SequenceStartEvent:
-                depth += 1
-                if depth > deepest:
-                    deepest = depth
-                    if deepest > limit:
-                        break
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                depth -= 1
-            elif kind is StreamEndEvent:
-                break
-    except Exception:  # a syntax error: the composer never gets deeper than this either
-        pass
-    finally:
-        loader.dispose()
-    return deepest
-
-
-def too_deep(text: str) -> bool:
-    """True when composing `text` would nest deeper than MAX_NESTING (and could overflow
-    libyaml's recursive composer, killing the process with SIGSEGV)."""
-    return _nesting_bound(text) > MAX_NESTING and _event_depth(text, MAX_NESTING) > MAX_NESTING
+    return loader.get_event, loader.dispose
 
 
 # libyaml (as bundled with ruamel.yaml.clib) refuses `[host:8080/path]`: a `:` inside a flow
 # plain scalar. go-yaml v2 (what kubectl and the API server read with) and YAML 1.2 accept
-# it, so a document libyaml refuses for this reason alone is composed again by ruamel's pure
-# Python composer (same node types and marks; slower, but only for these rare documents).
+# it, so a document libyaml refuses for this reason alone is parsed again by ruamel's pure
+# Python parser (same events and marks; slower, but only for these rare documents).
 _LIBYAML_ONLY_ERROR = "found unexpected ':'"
 
 
-def _nodes(text: str, pure: bool) -> Iterator[Any]:
-    """The composed documents of `text`: libyaml's C composer, or ruamel's pure one."""
-    if pure:
-        from ruamel.yaml import YAML
-
-        yield from YAML(typ="base", pure=True).compose_all(text)
-        return
-    from ruamel.yaml.cyaml import CBaseLoader
-
-    loader = CBaseLoader(text)
-    try:
-        while loader.check_node():
-            yield loader.get_node()
-    finally:
-        loader.dispose()
-
-
 def _compose(
-    text: str, line0: int, docs: list, errors: list[YamlError], duplicates: list, pure: bool = False
+    text: str, docs: list, errors: list[YamlError], duplicates: list, chunk: str, pure: bool = False
 ) -> bool:
-    """Compose every document of `text`; False when the composer raised (docs so far kept)."""
-    anchors = "&" in text
+    """Build every document of `text`; False when the parser raised (docs so far kept).
+    `chunk` is the text errors are classified by (`text` may be padded with line breaks so
+    that its marks are the file's)."""
     kept = len(docs), len(errors), len(duplicates)
+    next_event, dispose = _events(text, pure)
     try:
-        for node in _nodes(text, pure):
-            if node is None:
+        while True:
+            kind = type(next_event())
+            if kind is StreamEndEvent:
+                return True
+            if kind is not DocumentStartEvent:
                 continue
-            conv = _Converter(line0, anchors)
+            found: list[tuple[Span, str]] = []
             try:
-                value = conv.convert(node)
-            except _TooLarge:
+                docs.append(_build(next_event, not pure, found))
+            except _TooLarge as large:
                 errors.append(
                     YamlError(
-                        node_span(node, line0)._replace(
-                            end_line=node.start_mark.line + line0 + 1, end_col=node.start_mark.column + 2
-                        ),
+                        large.args[0],
                         "document expands beyond 1,000,000 values through aliases (alias bomb?); not linted",
                         "",
                         refused=True,
                     )
                 )
+                try:
+                    _skip_document(next_event)
+                except Exception:
+                    return True  # the refusal is the document's one finding
                 continue
-            except RecursionError:
-                span = node_span(node, line0)
-                errors.append(
-                    YamlError(
-                        Span(span.line, span.col, span.line, span.col + 1),
-                        "nesting too deep; not linted",
-                        "",
-                        refused=True,
-                    )
-                )
-                continue
-            docs.append((value, node_span(node, line0)))
-            duplicates.extend(conv.duplicates)
-        return True
-    except Exception as exc:  # libyaml's scanner/parser/composer errors
+            except _TooDeep as deep:
+                message = f"nesting deeper than {MAX_NESTING} levels; not parsed"
+                errors.append(YamlError(deep.args[0], message, "", refused=True))
+                # The rest of the stream is not read: libyaml's scanner is quadratic in flow
+                # depth (100,000 `[` take 50 s), and a file this deep is not a manifest.
+                return True
+            duplicates.extend(found)
+    except Exception as exc:  # libyaml's scanner/parser errors, undefined or duplicate anchors
         if not pure and _LIBYAML_ONLY_ERROR in str(exc):
             del docs[kept[0] :], errors[kept[1] :], duplicates[kept[2] :]
-            return _compose(text, line0, docs, errors, duplicates, pure=True)
+            return _compose(text, docs, errors, duplicates, chunk, pure=True)
         problem_mark = getattr(exc, "problem_mark", None)
         context_mark = getattr(exc, "context_mark", None)
         context = getattr(exc, "context", None) or ""
@@ -318,12 +331,14 @@ def _compose(
         col = mark.column if mark is not None else 0
         if "flow" in context and problem_mark is not None:
             line, col = _unclosed_bracket(text, problem_mark.line, problem_mark.column) or (line, col)
-        line, col = line + line0 + 1, col + 1
+        line, col = line + 1, col + 1
         message = f"{context} {problem}" if context.startswith("while") else str(problem)
         if opens and problem_mark is not None:
-            message += f" (noticed at line {problem_mark.line + line0 + 1})"
-        errors.append(YamlError(Span(line, col, line, col + 1), f"YAML syntax error: {message}", text))
+            message += f" (noticed at line {problem_mark.line + 1})"
+        errors.append(YamlError(Span(line, col, line, col + 1), f"YAML syntax error: {message}", chunk))
         return False
+    finally:
+        dispose()
 
 
 def _unclosed_bracket(text: str, line: int, col: int) -> tuple[int, int] | None:
@@ -358,22 +373,16 @@ def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], 
     docs: list[YamlDoc] = []
     errors: list[YamlError] = []
     duplicates: list[tuple[Span, str]] = []
-    if too_deep(text):
-        errors.append(
-            YamlError(
-                Span(1, 1, 1, 2), f"nesting deeper than {MAX_NESTING} levels; not parsed", "", refused=True
-            )
-        )
-        return docs, errors, duplicates
     values: list[tuple[Any, Span]] = []
-    if not _compose(text, 0, values, errors, duplicates):
-        # Retry document by document so one bad document hides nothing else.
+    if not _compose(text, values, errors, duplicates, text):
+        # Retry document by document so one bad document hides nothing else; each chunk is
+        # padded with the line breaks before it, so its marks are already the file's.
         values, errors, duplicates = [], [], []
         starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0]
         for i, start in enumerate(starts):
             end = starts[i + 1] if i + 1 < len(starts) else len(text)
             chunk = text[start:end]
-            _compose(chunk, text.count("\n", 0, start), values, errors, duplicates)
+            _compose("\n" * text.count("\n", 0, start) + chunk, values, errors, duplicates, chunk)
     for index, (value, span) in enumerate(values):
         docs.append(YamlDoc(path=path, index=index, root=value, span=span, text=text))
     return docs, errors, duplicates

@@ -38,20 +38,16 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 
 def copy_map(mapping: YMap) -> YMap:
     """A shallow copy of `mapping` with its positions, to change without touching the original."""
-    new = YMap(mapping)
-    new.knodes, new.vnodes = dict(mapping.knodes), dict(mapping.vnodes)
-    new.node, new.line0 = mapping.node, mapping.line0
-    return new
+    return mapping.clone()
 
 
 def copy_list(original: YList, items: list[Any]) -> YList:
     """`items` as a sequence positioned like `original`: an item that was in `original` keeps
     its position, any other (from a patch) takes the position of the whole sequence."""
-    where = {id(item): node for item, node in zip(original, original.nodes, strict=False)}
-    new = YList(items)
-    new.nodes = [where.get(id(item), original.node) for item in items]
-    new.node, new.line0 = original.node, original.line0
-    return new
+    where = {id(item): index for index, item in enumerate(original)}
+    whole = original.span
+    spans = [original.item_span(where[id(item)]) if id(item) in where else whole for item in items]
+    return YList.build(items, spans, whole)
 
 
 _copy = copy_map
@@ -64,9 +60,8 @@ def _child(parent: YMap, key: str, create: bool) -> YMap | None:
     if isinstance(value, YMap):
         child = _copy(value)
     elif value is None and create:
-        child = YMap()
-        anchor = parent.knodes.get(key, parent.node)
-        child.knodes, child.vnodes, child.node, child.line0 = {}, {}, anchor, parent.line0
+        anchor = parent.key_span(key) if parent.has_position(key) else parent.span
+        child = YMap.build((), (), (), anchor)
     else:
         return None
     put(parent, key, child)
@@ -75,10 +70,7 @@ def _child(parent: YMap, key: str, create: bool) -> YMap | None:
 
 def put(mapping: YMap, key: str, value: Any) -> None:
     """Set `key` in a copied mapping; a new key takes the position of the mapping itself."""
-    mapping[key] = value
-    anchor = mapping.node
-    mapping.knodes.setdefault(key, anchor)
-    mapping.vnodes.setdefault(key, anchor)
+    mapping.put(key, value)
 
 
 def _set_path(root: YMap, path: tuple[str, ...], labels: dict[str, str], create: bool) -> None:
@@ -104,8 +96,6 @@ def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
     current = meta.get("namespace") if isinstance(meta, YMap) else None
     set_ns = bool(namespace) and not cluster_scoped and str(current or "") != namespace
     if not (set_ns or selector_labels or template_labels):
-        return doc
-    if root.node is None:
         return doc
     new_root = _copy(root)
     kind = str(root.get("kind"))

@@ -125,8 +125,7 @@ def _template(doc: YamlDoc) -> PodTemplate | None:
     holder = doc.root.path_get("spec", "template")
     if isinstance(holder, YMap) and isinstance(holder.get("spec"), YMap):
         meta = holder.get("metadata")
-        empty = YMap()  # no metadata: an empty mapping standing where the template stands
-        empty.knodes, empty.vnodes, empty.node, empty.line0 = {}, {}, holder.node, holder.line0
+        empty = YMap.build((), (), (), holder.span)  # no metadata: standing where the template stands
         return PodTemplate(
             doc, str(doc.root.get("kind")), meta if isinstance(meta, YMap) else empty, holder["spec"], holder
         )

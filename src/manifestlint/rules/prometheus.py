@@ -89,11 +89,10 @@ def _entry_anchor(entry: YMap) -> Span:
 def inside(doc: YamlDoc, mapping: YMap, key: Any, offset: int, width: int = 1) -> Span:
     """The span `width` characters long at `offset` inside the scalar `mapping[key]`."""
     value = mapping.get(key)
-    node = mapping.vnodes.get(key)
-    if node is None or not isinstance(value, (str, int, float)):
+    if not isinstance(value, (str, int, float)) or not mapping.has_position(key):
         return mapping.value_span(key)
     text = str(value)
-    positions = promql.value_positions(doc.text, node, text, mapping.line0)
+    positions = promql.value_positions(doc.text, mapping.value_span(key), mapping.value_style(key), text)
     if not positions:
         return mapping.value_span(key)
     offset = max(0, min(offset, len(text)))

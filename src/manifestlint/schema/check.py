@@ -40,7 +40,7 @@ def _span(holder: Any, key: Any, problem: str):
         return holder.item_span(key)
     if isinstance(key, YMap):  # a missing field of the object itself, or of a list item
         root = key
-        return root.key_span("kind") if "kind" in root.knodes else root.start()
+        return root.key_span("kind") if root.has_position("kind") else root.start()
     if problem in (v.UNKNOWN, v.REQUIRED):
         return holder.key_span(key)
     return holder.value_span(key)
@@ -125,9 +125,7 @@ def _rename(mapping: YMap, key: str, meant: str) -> None:
     """The typo'd key becomes the meant one (its positions stay the typo's)."""
     if meant in mapping or key not in mapping:
         return
-    mapping[meant] = mapping.pop(key)
-    mapping.knodes[meant] = mapping.knodes.pop(key)
-    mapping.vnodes[meant] = mapping.vnodes.pop(key)
+    mapping.rename(key, meant)
 
 
 def _unknown_kind(doc: YamlDoc, catalog: Any, api: str, kind: str) -> Finding | None:
