@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -121,15 +121,23 @@ class YMap(dict):
     ) -> YMap:
         """A mapping from plain values and 1-based spans (e.g. rebuilt from a cache); `styles`
         (per value: '', "'", '"', '|' or '>') matters only to positions inside scalars."""
-        out = cls(items)
         marks = list(_marks(span))
         for key_span, value_span, style in zip(key_spans, value_spans, styles or _plain(), strict=False):
             marks += _marks(key_span)
             marks += _marks(value_span, style)
+        return cls.from_marks(items, marks, styled=True)
+
+    @classmethod
+    def from_marks(cls, items: Iterable[tuple[Any, Any]], marks: Sequence[int], styled: bool = False) -> YMap:
+        """A mapping from plain values and the stored form of its positions: a flat run of
+        0-based ints, the mapping's own (line, col, end_line, end_col), then per key the
+        key's and the value's. ValueError when they do not fit (a key given twice, a value
+        out of range), so a damaged cache cannot produce someone else's positions."""
+        out = cls(items)
+        if len(marks) != 4 + 8 * len(out) or not _in_range(marks, styled):
+            raise ValueError("positions do not fit the mapping")
         out._keys = tuple(out)
         out._spans = array("I", marks)
-        if len(marks) != 4 + 8 * len(out):
-            raise ValueError("one key span and one value span per key")
         return out
 
     def _slot(self, key: Any) -> int:
@@ -226,6 +234,13 @@ class YMap(dict):
         self._spans = spans[:j] + spans[j + 8 :] + spans[j : j + 8]
 
 
+def _in_range(marks: Sequence[int], styled: bool) -> bool:
+    if not marks:
+        return True
+    top = (len(_STYLES) << _STYLE_SHIFT) if styled else (1 << _STYLE_SHIFT)
+    return min(marks) >= 0 and max(marks) < top
+
+
 def _plain() -> Iterator[str]:
     while True:
         yield ""
@@ -239,12 +254,18 @@ class YList(list):
     @classmethod
     def build(cls, items: Iterable[Any], item_spans: Iterable[Span], span: Span) -> YList:
         """A sequence from plain values and 1-based spans (e.g. rebuilt from a cache)."""
-        out = cls(items)
         marks = list(_marks(span))
         for item_span in item_spans:
             marks += _marks(item_span)
-        if len(marks) != 4 + 4 * len(out):
-            raise ValueError("one span per item")
+        return cls.from_marks(items, marks)
+
+    @classmethod
+    def from_marks(cls, items: Iterable[Any], marks: Sequence[int]) -> YList:
+        """A sequence from plain values and a flat run of 0-based ints: its own (line, col,
+        end_line, end_col), then each item's. ValueError when they do not fit."""
+        out = cls(items)
+        if len(marks) != 4 + 4 * len(out) or not _in_range(marks, False):
+            raise ValueError("positions do not fit the sequence")
         out._spans = array("I", marks)
         return out
 

@@ -88,36 +88,9 @@ class Uncacheable(Exception):
 
 
 # ---------------------------------------------------------------------------- positions
-# Rebuilt collections need positions that YMap.key_span / value_span / span and YList.item_span
-# read. Today those read libyaml nodes' start_mark/end_mark (0-based line and column); a
-# cached position is a 4-tuple standing in for such a node. Every rebuilt collection goes
-# through _map / _list, the one place to change if the position representation changes.
-
-
-class _Mark(tuple):
-    __slots__ = ()
-
-    @property
-    def line(self) -> int:
-        return self[0]
-
-    @property
-    def column(self) -> int:
-        return self[1]
-
-
-class _Pos(tuple):
-    """(line, col, end_line, end_col), 0-based: a node's marks for model.node_span."""
-
-    __slots__ = ()
-
-    @property
-    def start_mark(self) -> _Mark:
-        return _Mark((self[0], self[1]))
-
-    @property
-    def end_mark(self) -> _Mark:
-        return _Mark((self[2], self[3]))
+# Rebuilt collections get their positions in the stored form YMap/YList keep (flat 0-based
+# marks, model.YMap.from_marks), which the cache's position lists already are. Every rebuilt
+# collection goes through _map / _list, the one place to change if that form changes.
 
 
 def _pos(span: Span) -> tuple[int, int, int, int]:
@@ -125,24 +98,21 @@ def _pos(span: Span) -> tuple[int, int, int, int]:
 
 
 def _map(items: list[tuple[Any, Any, Any, Any]], span: Any) -> YMap:
-    """A YMap of (key, value, key position, value position) in order."""
-    out = YMap()
-    knodes: dict[Any, Any] = {}
-    vnodes: dict[Any, Any] = {}
-    for key, value, kpos, vpos in items:
-        out[key] = value
-        knodes[key] = _Pos(kpos)
-        vnodes[key] = _Pos(vpos)
-    out.knodes, out.vnodes, out.node, out.line0 = knodes, vnodes, _Pos(span), 0
-    return out
+    """A YMap of (key, value, key position, value position) in order (ValueError for a key
+    given twice: positions would not fit)."""
+    marks = list(span)
+    for _, _, kpos, vpos in items:
+        marks += kpos
+        marks += vpos
+    return YMap.from_marks(((key, value) for key, value, _, _ in items), marks)
 
 
 def _list(items: list[tuple[Any, Any]], span: Any) -> YList:
     """A YList of (value, item position) in order."""
-    out = YList(value for value, _ in items)
-    out.nodes = [_Pos(pos) for _, pos in items]
-    out.node, out.line0 = _Pos(span), 0
-    return out
+    marks = list(span)
+    for _, pos in items:
+        marks += pos
+    return YList.from_marks((value for value, _ in items), marks)
 
 
 # ---------------------------------------------------------------------------- encoding
