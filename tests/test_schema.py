@@ -185,3 +185,34 @@ def test_stub_crd_does_not_report_every_field(tmp_path: Path) -> None:
         "apiVersion: example.com/v1\nkind: W\nmetadata: {name: w}\nspec: {anything: 1}\n"
     )
     assert not [f for f in run_file(path, use_context=False).findings if f.rule.startswith("schema-")]
+
+
+def test_crd_inside_another_apps_install_does_not_judge_a_sibling_folder(tmp_path: Path) -> None:
+    """A CRD copied with an all-in-one install in a sibling folder is that app's release, not
+    necessarily the API a resource elsewhere was written for (Istio's SPIRE quickstart beside a
+    federation sample installed from SPIRE's Helm chart): quiet there. A CRD file of its own,
+    or one in the resource's own folder or above it, still validates."""
+    (tmp_path / ".git").mkdir()
+    crd = next(
+        part
+        for part in (FIXTURES / "rules" / "schema-invalid-value" / "bad.yaml").read_text().split("---\n")
+        if "CustomResourceDefinition" in part
+    )
+    workload = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: controller}\n"
+    backup = "apiVersion: example.com/v1\nkind: Backup\nmetadata: {name: b}\nspec:\n  storageClass: cold\n"
+    (tmp_path / "quickstart").mkdir()
+    (tmp_path / "quickstart" / "install.yaml").write_text(crd.rstrip("\n") + "\n---\n" + workload)
+    (tmp_path / "quickstart" / "backup.yaml").write_text(backup)
+    (tmp_path / "federation").mkdir()
+    (tmp_path / "federation" / "backup.yaml").write_text(backup)
+    (tmp_path / "backup.yaml").write_text(backup)
+
+    def schema(path: Path) -> list[tuple[str, int]]:
+        return [(f.rule, f.span.line) for f in run_file(path).findings if f.rule.startswith("schema-")]
+
+    assert schema(tmp_path / "quickstart" / "backup.yaml") == [("schema-invalid-value", 5)]  # same folder
+    assert schema(tmp_path / "federation" / "backup.yaml") == []  # a sibling app's copy
+    assert schema(tmp_path / "backup.yaml") == []  # above the install: not its folder either
+    (tmp_path / "z-crds").mkdir()  # read after the install: a CRD file of its own still wins
+    (tmp_path / "z-crds" / "backup-crd.yaml").write_text(crd)
+    assert schema(tmp_path / "federation" / "backup.yaml") == [("schema-invalid-value", 5)]

@@ -98,17 +98,35 @@ class Catalog:
         self.compiler = Compiler(_kubernetes(self.version)["types"])  # project CRDs: per run
         self.project: dict[str, Any] = {}  # gvk -> compact node, from the project's CRDs
         self.project_origin: dict[str, str] = {}  # gvk -> metadata.name of the CRD
+        self.project_home: dict[str, tuple[str, bool]] = {}  # gvk -> (CRD's file, CRDs only?)
         self._nodes: dict[str, Node | None] = {}
         self._sources: dict[str, str | None] = {}
 
-    def add_crd(self, crd: dict, where: str) -> None:
+    def add_crd(self, crd: dict, where: str, path: str = "", dedicated: bool = True) -> None:
+        """`path` is the CRD's file; `dedicated` says that file holds only CRDs (see `near`)."""
         try:
             kinds = crd_kinds(crd)
         except (RecursionError, TypeError, ValueError, AttributeError):
             return  # a CRD of odd shapes (a mapping where a type name stands): no schema from it
         for gvk, node in kinds.items():
-            self.project.setdefault(gvk, node)
-            self.project_origin.setdefault(gvk, where)
+            if gvk in self.project and (self.project_home[gvk][1] or not dedicated):
+                continue  # the first one wins, but a CRD file of its own over an install's copy
+            self.project[gvk] = node
+            self.project_origin[gvk] = where
+            self.project_home[gvk] = (path, dedicated)
+
+    def near(self, gvk: str, path: str) -> bool:
+        """Whether the project CRD for `gvk` describes the API a custom resource at `path` was
+        written for. A CRD file of its own (`crds/`, `config/crd/bases/`) declares the project's
+        API, and so does a CRD in the resource's own file or folder, or in a folder above it.
+        A CRD that comes inside another app's all-in-one install in a sibling folder is a copy
+        of that app's release: Istio's samples keep SPIRE's quickstart (an older
+        ClusterFederatedTrustDomain without `className`) beside a federation sample installed
+        from SPIRE's Helm chart, whose CRD has it. Such a CRD does not judge the resource."""
+        home, dedicated = self.project_home.get(gvk, ("", True))
+        if dedicated or not home or not path or home == path:
+            return True
+        return Path(path).parent.is_relative_to(Path(home).parent)
 
     def lookup(self, api_version: str, kind: str) -> tuple[Node | None, str]:
         """(compiled node, source) for apiVersion/kind; source names where the schema came

@@ -54,6 +54,8 @@ def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Findi
     if not isinstance(api, str) or not isinstance(kind, str):
         return out
     node, source = catalog.lookup(api, kind)
+    if node is not None and not catalog.near(f"{api}|{kind}", doc.path):
+        return out  # a CRD copied with another app's install elsewhere: not this resource's API
     if node is None:
         note = _unknown_kind(doc, catalog, api, kind)
         if note is not None:
@@ -160,14 +162,22 @@ def prepare(docs: Iterable[YamlDoc], context: Iterable[YamlDoc], version: str, c
     from manifestlint.schema.catalog import Catalog
 
     catalog = Catalog(version)
+    context = list(context)
+    crds = []
+    mixed: set[str] = set()  # files that hold something besides CRDs (an all-in-one install)
     for doc in context:
         root = doc.root
         if root.get("kind") == "CustomResourceDefinition" and str(root.get("apiVersion")).startswith(
             "apiextensions.k8s.io/"
         ):
-            # Named by the CRD's own name, not its path: a context file's path is spelt
-            # differently from a named one, and messages must not depend on the batch.
-            catalog.add_crd(root, str((root.get("metadata") or {}).get("name") or "(unnamed)"))
+            crds.append(doc)
+        elif root.get("kind") is not None:
+            mixed.add(doc.path)
+    for doc in crds:
+        # Named by the CRD's own name, not its path: a context file's path is spelt
+        # differently from a named one, and messages must not depend on the batch.
+        name = str((doc.root.get("metadata") or {}).get("name") or "(unnamed)")
+        catalog.add_crd(doc.root, name, doc.path, doc.path not in mixed)
     for doc in docs:
         if doc.kind == "kubernetes" and isinstance(doc.root, YMap):
             try:
