@@ -377,6 +377,37 @@ def test_hostile_configuration_is_exit_2_one_line(tmp_path: Path, name: str, tex
 
 
 @pytest.mark.parametrize(
+    "make, what",
+    [
+        (lambda p: os.mkfifo(p), "a named pipe (FIFO)"),
+        (lambda p: p.symlink_to("/dev/zero"), "a character device"),
+        (lambda p: p.symlink_to(p.parent / "gone.yaml"), "dangling symbolic link"),
+        (lambda p: p.mkdir(), "a directory"),
+    ],
+    ids=["fifo", "dev-zero", "dangling", "folder"],
+)
+@pytest.mark.parametrize("name", [".manifestlint.yaml", ".manifestlint.yml", "pyproject.toml"])
+def test_config_not_a_regular_file_is_exit_2(tmp_path: Path, make, what: str, name: str) -> None:
+    """Discovery stats the configuration, never opens a FIFO or device, and says what it found
+    instead of linting silently with defaults the user did not choose (issue 8)."""
+    (tmp_path / "sub").mkdir()
+    make(tmp_path / name)  # found upward from the folder the lint runs in
+    (tmp_path / "sub" / "a.yaml").write_text(DEPLOY)
+    proc = cli("a.yaml", cwd=tmp_path / "sub")
+    err = no_traceback(proc)
+    assert proc.returncode == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"{tmp_path / name}: {what}" in err and "regular file" in err, err
+
+
+def test_explicit_configuration_fifo_is_exit_2_not_not_found(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    proc = cli("--config", "pipe.yaml", "a.yaml", cwd=tmp_path)
+    err = no_traceback(proc)
+    assert proc.returncode == 2 and "pipe.yaml: a named pipe (FIFO), not a regular file" in err, err
+
+
+@pytest.mark.parametrize(
     "text",
     [
         '{"format": "manifestlint-baseline/1", "fingerprints": [[1], {"a": 2}]}',

@@ -67,12 +67,24 @@ def find_config(start: Path) -> Path | None:
     """The nearest `.manifestlint.yaml`, or pyproject.toml with [tool.manifestlint], upward."""
     for folder in (start, *start.parents):
         for name in CONFIG_NAMES:
-            if (folder / name).is_file():
+            if _candidate(folder / name):
                 return folder / name
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and b"tool.manifestlint" in _bytes(pyproject, limit=64 * MAX_CONFIG_BYTES):
+        if _candidate(pyproject) and b"tool.manifestlint" in _bytes(pyproject, limit=64 * MAX_CONFIG_BYTES):
             return pyproject
     return None
+
+
+def _candidate(path: Path) -> bool:
+    """Whether `path` is a configuration file to read. Something else under that name (a FIFO,
+    a device, a folder, a dangling symlink) is a ConfigError naming it: skipping it silently
+    would lint with settings other than the ones the user wrote, and opening a FIFO blocks."""
+    if path.is_file():
+        return True
+    if os.path.lexists(path):
+        _bytes(path)  # raises, saying what the path is; it is stat-ed, never opened
+        return True  # became a regular file in between: read it
+    return False
 
 
 def _bytes(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
@@ -81,9 +93,10 @@ def _bytes(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
     try:
         return read_regular(path, limit)
     except Unreadable as exc:
-        raise ConfigError(
-            f"{path}: {str(exc).removesuffix('; not linted').removesuffix('; not read')}"
-        ) from None
+        reason = str(exc).removesuffix("; not linted").removesuffix("; not read")
+        if "not a regular file" in reason or "symbolic link" in reason:
+            reason += "; the configuration must be a regular file"
+        raise ConfigError(f"{path}: {reason}") from None
 
 
 _VERSION_LITERAL = r"(?m)^[ \t]*[\"']?kubernetes-version[\"']?[ \t]*[:=][ \t]*([0-9]+\.[0-9]+)[ \t]*(?:#.*)?$"
@@ -275,7 +288,7 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     path = Path(explicit) if explicit else find_config(cwd)
     if path is None:
         return Config()
-    if explicit and not path.is_file():
+    if explicit and not os.path.lexists(path):  # a FIFO or device: _read says what it is
         raise ConfigError(f"{path}: configuration file not found")
     data = _read(path)
     if data:
