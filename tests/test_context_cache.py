@@ -397,3 +397,26 @@ def test_corpus_reports_equal_with_and_without_the_cache(tmp_path: Path) -> None
             assert keys(lint([name], registry, config, corpus, use_cache=True)) == want  # cold
             assert (tmp_path / "cache" / "index.json").is_file()
         assert keys(lint([name], registry, config, corpus, use_cache=True)) == want  # warm
+
+
+def test_a_linked_cache_folder_is_not_written_through(tmp_path: Path) -> None:
+    """A repository may commit `.manifestlint_cache` (or its docs/ folder) as a symbolic link
+    to somewhere else: nothing is written there, and the report is the uncached one."""
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    root = _repo(tmp_path / "repo")
+    (root / CACHE_DIR_NAME).symlink_to(target)
+    assert _lint(root) == _lint(root, cache=False)
+    assert list(target.iterdir()) == []
+    (root / CACHE_DIR_NAME).unlink()
+    (root / CACHE_DIR_NAME).mkdir()
+    (root / CACHE_DIR_NAME / "docs").symlink_to(target)
+    assert _lint(root) == _lint(root, cache=False)
+    assert list(target.iterdir()) == []
+
+
+def test_a_fifo_in_place_of_the_index_does_not_hang(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    (root / CACHE_DIR_NAME).mkdir()
+    os.mkfifo(root / CACHE_DIR_NAME / "index.json")
+    assert _lint(root) == _lint(root, cache=False)

@@ -266,6 +266,7 @@ def _context_files(
     walked: list[Path] | None = None,
     cwd: Path | None = None,
     store: Any = None,
+    stats: dict[Path, tuple[os.stat_result | None, bool]] | None = None,
 ) -> list[Source]:
     """YAML and JSON manifests under the project root that the user did not name (context
     only): never test data, never Helm chart templates. Shown with the same display path as
@@ -284,12 +285,21 @@ def _context_files(
                 continue
         elif in_test_data(PurePosixPath(file.relative_to(root).as_posix())):
             continue
-        if file_key(file) in report or ("templates" in text and charts.template_role(file) is not None):
+        try:
+            st: os.stat_result | None = os.stat(file)
+        except OSError:
+            st = None
+        if (None if st is None else (st.st_dev, st.st_ino)) in report:  # file_key, one stat kept
             continue
-        if os.path.islink(file) and outside(file, root):  # never read what lies outside the tree
+        if "templates" in text and charts.template_role(file) is not None:
+            continue
+        link = os.path.islink(file)
+        if link and outside(file, root):  # never read what lies outside the tree
             continue
         if cache_prefix is not None and text.startswith(cache_prefix):  # the cache is not context
             continue
+        if stats is not None:
+            stats[file] = (st, link)
         out.append(Source(_shown(file, cwd), file, "yaml"))
     return out
 
@@ -413,9 +423,10 @@ def _lint(
     ):
         context_read = True
         store = _open_cache(root, config, cwd, fresh) if use_cache else None
-        folders: dict[Path, str] = {}
-        for source in _context_files(root, report_keys, config, walked, cwd, store):
-            context.append(_read_context(source, registry, root, store, folders))
+        folders: dict[str, str] = {}
+        stats: dict[Path, tuple[os.stat_result | None, bool]] = {}
+        for source in _context_files(root, report_keys, config, walked, cwd, store, stats):
+            context.append(_read_context(source, registry, root, store, folders, stats[source.abspath]))
     docs = _ContextDocs(named_yaml, context, store)
     if store is not None:  # cached files: only the kinds project-wide lookups read
         from manifestlint.project.cache import WHOLE_PROJECT_KINDS
@@ -617,31 +628,41 @@ class _ContextFile:
 def _open_cache(root: Path, config: Config, cwd: Path, fresh: bool) -> Any:
     from manifestlint.project.cache import ContextCache, cache_folder
 
-    store = ContextCache(cache_folder(root, config.cache_dir, cwd), root)
+    folder, chosen = cache_folder(root, config.cache_dir, cwd)
+    store = ContextCache(folder, root, chosen)
     if fresh:
         store.raw = {}  # found unusable: rebuilt from the files
     return store
 
 
-def _real_in(file: Path, folders: dict[Path, str]) -> Path:
+def _real_in(file: Path, folders: dict[str, str], link: bool) -> Path:
     """project_context.real(file) with one realpath per folder: a file that is not itself a
     symbolic link is its folder's real path joined with its name (5,000 realpath calls, a
     syscall per path component each, were 10% of a warm one-file call)."""
-    if os.path.islink(file):
+    if link:
         return project_context.real(file)
-    parent = file.parent
-    known = folders.get(parent)
+    text = str(file)
+    cut = text.rfind("/")
+    folder = text[:cut] if cut > 0 else "/"
+    known = folders.get(folder)
     if known is None:
-        known = folders[parent] = str(project_context.real(parent))
-    return Path(os.path.join(known, file.name))
+        known = folders[folder] = str(project_context.real(Path(folder)))
+    if known == folder:  # no link on the way: the path is already the real one (no new Path)
+        return file
+    return Path(os.path.join(known, text[cut + 1 :]))
 
 
 def _read_context(
-    source: Source, registry: Registry, root: Path, store: Any, folders: dict[Path, str]
+    source: Source,
+    registry: Registry,
+    root: Path,
+    store: Any,
+    folders: dict[str, str],
+    stat: tuple[os.stat_result | None, bool],
 ) -> _ContextFile:
     """One context file: its cached facts when the cache has them for this content, else
-    parsed (and recorded in the cache when one is open)."""
-    real = _real_in(source.abspath, folders)
+    parsed (and recorded in the cache when one is open). `stat`: the walk's (stat, is a link)."""
+    real = _real_in(source.abspath, folders, stat[1])
     if store is None:
         pf = read_source(source, registry, markers=CONTEXT_MARKERS)
         return _ContextFile(source, real, facts_of(pf.docs), pf)
@@ -649,7 +670,7 @@ def _read_context(
 
     text, prefix = str(source.abspath), str(root).rstrip("/") + "/"
     rel = text[len(prefix) :] if text.startswith(prefix) else source.abspath.relative_to(root).as_posix()
-    cached = store.lookup(rel, source.abspath)
+    cached = store.lookup(rel, source.abspath, stat[0])
     if cached is not None:
         return _ContextFile(source, real, cached, None, rel)
     try:
@@ -669,7 +690,11 @@ def _read_context(
     except OSError:
         after = None
     if after is not None and (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
-        store.record(rel, before, data, pf.docs, facts)
+        if store.record(rel, before, data, pf.docs, facts):
+            # from here on the file is what a warm call reads (its cached form): the same
+            # findings cold and warm, and the parsed documents can go (a cold call over
+            # 20,000 files held 6 GB of them)
+            return _ContextFile(source, real, facts, None, rel)
     else:  # changed while read: what was parsed may not be what is there now
         store.forget(rel)
     return _ContextFile(source, real, facts, pf, rel)

@@ -142,35 +142,49 @@ def _prune(doc: YamlDoc) -> dict[int, frozenset[str]]:
 
 
 def _encode_value(value: Any, positions: list[int], drop: dict[int, frozenset[str]], depth: int) -> Any:
+    """The tree of `value`, its positions appended to `positions` (pre-order). The hot path of
+    a cold call: positions are read through the public key_span/value_span/item_span/span
+    and unpacked in place."""
     if isinstance(value, YMap):
         if depth > MAX_DEPTH:
             raise Uncacheable("too deep")
-        positions.extend(_pos(value.span))
+        line, col, end_line, end_col = value.span
+        positions += (line - 1, col - 1, end_line - 1, end_col - 1)
         dropped = drop.get(id(value), ())
+        key_span, value_span = value.key_span, value.value_span
         tree: list[Any] = ["m"]
         for key, item in value.items():
-            if key in dropped:
+            if dropped and key in dropped:
                 continue
             if type(key) not in _SCALARS:
                 raise Uncacheable("key type")
-            positions.extend(_pos(value.key_span(key)))
-            positions.extend(_pos(value.value_span(key)))
+            line, col, end_line, end_col = key_span(key)
+            positions += (line - 1, col - 1, end_line - 1, end_col - 1)
+            line, col, end_line, end_col = value_span(key)
+            positions += (line - 1, col - 1, end_line - 1, end_col - 1)
             tree.append(key)
-            tree.append(_encode_value(item, positions, drop, depth + 1))
+            kind = type(item)
+            if kind is str or kind is bool or item is None or kind is float:
+                tree.append(item)
+            else:
+                tree.append(_encode_value(item, positions, drop, depth + 1))
         return tree
     if isinstance(value, YList):
         if depth > MAX_DEPTH:
             raise Uncacheable("too deep")
-        positions.extend(_pos(value.span))
+        line, col, end_line, end_col = value.span
+        positions += (line - 1, col - 1, end_line - 1, end_col - 1)
+        item_span = value.item_span
         tree = ["l"]
         for index, item in enumerate(value):
-            positions.extend(_pos(value.item_span(index)))
+            line, col, end_line, end_col = item_span(index)
+            positions += (line - 1, col - 1, end_line - 1, end_col - 1)
             tree.append(_encode_value(item, positions, drop, depth + 1))
         return tree
     if type(value) not in _SCALARS:
         raise Uncacheable("value type")
     if type(value) is int and not -(2**63) <= value < 2**63:
-        raise Uncacheable("int size")
+        raise Uncacheable("int size")  # JSON carries it, but a 5,000-digit int does not parse back
     return value
 
 
@@ -189,7 +203,8 @@ def encode_docs(docs: list[YamlDoc]) -> list[Any]:
 
 
 class _Reader:
-    """Rebuilds one cached document, checking every type and bound on the way."""
+    """Rebuilds one cached document, checking every type and bound on the way (positions
+    were checked as a whole by decode_docs: ints in range)."""
 
     __slots__ = ("at", "positions")
 
@@ -198,7 +213,6 @@ class _Reader:
         self.at = 0
 
     def pos(self) -> list[int]:
-        """The next position (checked as a whole by decode_docs: ints in range)."""
         at = self.at
         chunk = self.positions[at : at + 4]
         if len(chunk) != 4:
@@ -207,33 +221,42 @@ class _Reader:
         return chunk
 
     def value(self, tree: Any, depth: int) -> Any:
-        if type(tree) is list:
-            if depth > MAX_DEPTH or not tree:
-                raise ValueError("bad collection")
-            tag = tree[0]
-            span = self.pos()
-            if tag == "m":
-                if len(tree) % 2 != 1:
-                    raise ValueError("odd mapping")
-                items = []
-                for i in range(1, len(tree), 2):
-                    key = tree[i]
-                    if type(key) not in _SCALARS:
-                        raise ValueError("bad key")
-                    kpos = self.pos()
-                    vpos = self.pos()
-                    items.append((key, self.value(tree[i + 1], depth + 1), kpos, vpos))
-                return _map(items, span)
-            if tag == "l":
-                entries = []
-                for item in tree[1:]:
-                    ipos = self.pos()
-                    entries.append((self.value(item, depth + 1), ipos))
-                return _list(entries, span)
-            raise ValueError("bad tag")
-        if type(tree) not in _SCALARS:
-            raise ValueError("bad scalar")
-        return tree
+        if type(tree) is not list:
+            if type(tree) not in _SCALARS:
+                raise ValueError("bad scalar")
+            return tree
+        if depth > MAX_DEPTH or not tree:
+            raise ValueError("bad collection")
+        tag = tree[0]
+        span = self.pos()
+        positions = self.positions
+        if tag == "m":
+            size = len(tree)
+            if size % 2 != 1:
+                raise ValueError("odd mapping")
+            items = []
+            for i in range(1, size, 2):
+                key, value = tree[i], tree[i + 1]
+                if type(key) not in _SCALARS:
+                    raise ValueError("bad key")
+                at = self.at
+                kpos, vpos = positions[at : at + 4], positions[at + 4 : at + 8]
+                if len(vpos) != 4:
+                    raise ValueError("positions run out")
+                self.at = at + 8
+                if type(value) is list:
+                    value = self.value(value, depth + 1)
+                elif type(value) not in _SCALARS:
+                    raise ValueError("bad scalar")
+                items.append((key, value, kpos, vpos))
+            return _map(items, span)
+        if tag == "l":
+            entries = []
+            for item in tree[1:]:
+                ipos = self.pos()
+                entries.append((self.value(item, depth + 1), ipos))
+            return _list(entries, span)
+        raise ValueError("bad tag")
 
 
 def decode_docs(encoded: Any, path: str) -> list[YamlDoc]:
@@ -308,16 +331,15 @@ def cache_key() -> str:
 
 
 def _read_json(path: Path) -> Any:
-    """A cache file's JSON, or None (missing, too large, not JSON, too deep)."""
+    """A cache file's JSON, or None (missing, a link, not a regular file, too large, not JSON,
+    too deep). Opened without blocking: a FIFO planted in its place never hangs the call."""
+    from manifestlint.safeio import Unreadable, read_regular
+
     try:
-        with open(path, "rb") as handle:
-            if not os.path.isfile(path) or os.fstat(handle.fileno()).st_size > MAX_CACHE_FILE:
-                return None
-            data = handle.read(MAX_CACHE_FILE + 1)
-        if len(data) > MAX_CACHE_FILE:
+        if os.path.islink(path):
             return None
-        return json.loads(data)
-    except (OSError, ValueError, RecursionError):
+        return json.loads(read_regular(path, MAX_CACHE_FILE))
+    except (Unreadable, OSError, ValueError, RecursionError):
         return None
 
 
@@ -363,13 +385,17 @@ def _entry(value: Any) -> _Entry | None:
 class ContextCache:
     """One run's view of the cache folder: lookups, lazy document loads, and what to write."""
 
-    def __init__(self, folder: Path, root: Path) -> None:
+    def __init__(self, folder: Path, root: Path, chosen: bool = False) -> None:
         self.folder = folder
         self.root = root
+        # A symbolic link where the cache's folders are (a repository can commit one) would
+        # send its writes elsewhere: no cache then. A folder the user chose may be a link.
+        docs = folder / "docs"
+        self.disabled = os.path.islink(docs) or (not chosen and os.path.islink(folder))
         self.key = cache_key()
         self.entries: dict[str, _Entry] = {}
         self.raw: dict[str, Any] = {}  # rel -> raw index value, validated on first lookup
-        self.new_docs: dict[str, list[Any]] = {}  # rel -> encoded documents recorded this run
+        self.new_docs: dict[str, str] = {}  # rel -> JSON of the documents recorded this run
         self.shards: dict[str, dict[str, Any]] = {}  # shard -> its files, as loaded
         self.dirty: set[str] = set()  # shards to rewrite
         self.index_dirty = False
@@ -378,6 +404,8 @@ class ContextCache:
         self._load()
 
     def _load(self) -> None:
+        if self.disabled:
+            return
         try:
             st = os.stat(self.folder)
         except OSError:
@@ -392,8 +420,9 @@ class ContextCache:
 
     # -- lookups (before the model is built: a bad entry is just a miss)
 
-    def lookup(self, rel: str, abspath: Path) -> FileFacts | None:
-        """The cached facts of a context file when its entry is still valid, else None."""
+    def lookup(self, rel: str, abspath: Path, st: os.stat_result | None = None) -> FileFacts | None:
+        """The cached facts of a context file when its entry is still valid, else None. `st`:
+        the file's stat, when the caller has just taken it."""
         self.seen.add(rel)
         entry = self.entries.get(rel)
         if entry is None:
@@ -401,10 +430,11 @@ class ContextCache:
             if entry is None:
                 return None
             self.entries[rel] = entry
-        try:
-            st = os.stat(abspath)
-        except OSError:
-            return None
+        if st is None:
+            try:
+                st = os.stat(abspath)
+            except OSError:
+                return None
         if st.st_size == entry.size and st.st_mtime_ns == entry.mtime and not entry.racy:
             return entry.facts
         if st.st_size != entry.size:
@@ -429,13 +459,15 @@ class ContextCache:
         entry = self.entries.get(rel)
         if entry is None:
             raise CacheInvalid(rel)
-        encoded = self.new_docs.get(rel)
-        if encoded is None:
+        text = self.new_docs.get(rel)
+        if text is None:
             stored = self._shard(_shard_of(rel)).get(rel)
             if type(stored) is not list or len(stored) != 2 or stored[0] != entry.sha:
                 raise CacheInvalid(rel)
             encoded = stored[1]
         try:
+            if text is not None:
+                encoded = json.loads(text)
             return decode_docs(encoded, display)
         except (ValueError, TypeError, RecursionError) as exc:
             raise CacheInvalid(rel) from exc
@@ -454,22 +486,25 @@ class ContextCache:
 
     def record(
         self, rel: str, st: os.stat_result, data: bytes, docs: list[YamlDoc], facts: FileFacts
-    ) -> None:
-        """Remember a context file parsed in this run (when its documents can be cached)."""
-        try:
-            encoded = encode_docs(docs)
-            json.dumps(encoded)  # values JSON cannot carry (a 5,000-digit int) stop here
+    ) -> bool:
+        """Remember a context file parsed in this run; False when its documents cannot be
+        cached. Kept as JSON text: the caller may drop the parsed documents (a cold call over
+        20,000 files held 6 GB of them) and read them back through docs() when a bundle
+        needs them, as a warm call would."""
+        try:  # only JSON's own types come out (big ints refused)
+            text = json.dumps(encode_docs(docs), separators=(",", ":"))
         except (Uncacheable, ValueError, TypeError, RecursionError):
             if rel in self.raw or rel in self.entries:
                 self.entries.pop(rel, None)
                 self.raw.pop(rel, None)
                 self.index_dirty = True
-            return
+            return False
         sha = hashlib.sha256(data).hexdigest()
         self.entries[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, _racy(st.st_mtime_ns), facts)
-        self.new_docs[rel] = encoded
+        self.new_docs[rel] = text
         self.dirty.add(_shard_of(rel))
         self.index_dirty = True
+        return True
 
     def forget(self, rel: str) -> None:
         """A context file that could not be recorded (changed while read): drop its entry."""
@@ -484,9 +519,9 @@ class ContextCache:
                 self.entries.pop(rel, None)
                 self.dirty.add(_shard_of(rel))
                 self.index_dirty = True
-        if not self.index_dirty and not self.dirty:
+        if self.disabled or (not self.index_dirty and not self.dirty):
             return
-        with contextlib.suppress(OSError):  # a read-only tree, a full disk: just not cached
+        with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):  # read-only, disk full...
             self._save()
 
     def _save(self) -> None:
@@ -505,29 +540,29 @@ class ContextCache:
             if entry is not None:
                 files[rel] = entry
         files.update(self.entries)
-        keep: dict[str, _Entry] = {}
+        by_shard: dict[str, list[str]] = {}
+        for rel in files:
+            by_shard.setdefault(_shard_of(rel), []).append(rel)
+        dropped: set[str] = set()
         for name in sorted(self.dirty):
             old = self._shard(name)
-            shard: dict[str, Any] = {}
-            for rel, entry in files.items():
-                if _shard_of(rel) != name:
-                    continue
-                if rel in self.new_docs:
-                    shard[rel] = [entry.sha, self.new_docs[rel]]
-                else:
+            parts = []
+            for rel in by_shard.get(name, ()):
+                entry = files[rel]
+                text = self.new_docs.get(rel)
+                if text is None:
                     stored = old.get(rel)
-                    if type(stored) is list and len(stored) == 2 and stored[0] == entry.sha:
-                        shard[rel] = stored
-                    else:
-                        continue  # its documents are gone: the entry goes too
-                keep[rel] = entry
-            payload = {"format": FORMAT, "key": self.key, "files": shard}
-            _write(folder / "docs" / f"{name}.json", json.dumps(payload, separators=(",", ":")).encode())
-        dirty = self.dirty
+                    if type(stored) is not list or len(stored) != 2 or stored[0] != entry.sha:
+                        dropped.add(rel)  # its documents are gone: the entry goes too
+                        continue
+                    text = json.dumps(stored[1], separators=(",", ":"))
+                parts.append(f"{json.dumps(rel)}:[{json.dumps(entry.sha)},{text}]")
+            head = json.dumps({"format": FORMAT, "key": self.key}, separators=(",", ":"))[:-1]
+            _write(folder / "docs" / f"{name}.json", f'{head},"files":{{{",".join(parts)}}}}}'.encode())
         index = {
             rel: [e.size, e.mtime, e.sha, e.racy, _encode_facts(e.facts)]
             for rel, e in files.items()
-            if _shard_of(rel) not in dirty or rel in keep
+            if rel not in dropped
         }
         payload = {"format": FORMAT, "key": self.key, "owner": self.owner, "files": index}
         _write(folder / "index.json", json.dumps(payload, separators=(",", ":")).encode())
@@ -544,15 +579,16 @@ def _racy(mtime_ns: int) -> bool:
     return mtime_ns >= time.time_ns() - RACY_NS
 
 
-def cache_folder(root: Path, configured: str | None, cwd: Path) -> Path:
-    """MANIFESTLINT_CACHE_DIR (relative to the working directory), else the config's
-    `cache-dir` (already absolute), else `.manifestlint_cache` in the project root."""
+def cache_folder(root: Path, configured: str | None, cwd: Path) -> tuple[Path, bool]:
+    """(folder, whether the user chose it): MANIFESTLINT_CACHE_DIR (relative to the working
+    directory), else the config's `cache-dir` (already absolute), else `.manifestlint_cache`
+    in the project root."""
     env = os.environ.get("MANIFESTLINT_CACHE_DIR")
     if env:
-        return Path(os.path.abspath(cwd / env))
+        return Path(os.path.abspath(cwd / env)), True
     if configured:
-        return Path(configured)
-    return root / CACHE_DIR_NAME
+        return Path(configured), True
+    return root / CACHE_DIR_NAME, False
 
 
 __all__ = [
