@@ -271,7 +271,8 @@ OVERLAYS = FIXTURES / "projects" / "overlays"
 COMPLETED = {
     "k8s-image-latest-tag", "k8s-missing-resource-requests", "k8s-missing-resource-limits",
     "schema-missing-required", "docker-missing-healthcheck", "docker-root-user",
-    "k8s-privileged-container",
+    "k8s-privileged-container", "k8s-selector-template-mismatch", "k8s-run-as-root",
+    "manifestlint-yaml-syntax",
 }  # fmt: skip
 
 
@@ -279,12 +280,16 @@ def test_overlays_complete_the_base() -> None:
     """grafana/loki's operator layout: `controller:latest` re-imaged by every overlay, requests
     patched in by every overlay (quiet), a memory limit only by prod (dev still deploys without
     one: kept, at the base), a required field added by a JSON 6902 patch, an unreferenced
-    `*_patch.yaml`, a hack/ add-on and an OLM bundle image. Before: 6 more findings."""
+    `*_patch.yaml`, an unlisted patch re-declaring the base's Deployment (cloudnative-pg), a
+    hack/ add-on, an OLM bundle image and a devcontainer.json with comments. Before: 11 more."""
     result = _run(OVERLAYS, ["."], COMPLETED)
     assert (
         _found(result)
         == _expected(OVERLAYS, COMPLETED)
-        == {("config/manager/manager.yaml", 20, "k8s-missing-resource-limits")}
+        == {
+            ("config/manager/manager.yaml", 20, "k8s-missing-resource-limits"),
+            ("config/manager/manager.yaml", 20, "k8s-run-as-root"),  # no overlay sets a securityContext
+        }
     )
 
 
@@ -297,7 +302,8 @@ def test_overlays_base_named_alone(name: str) -> None:
 
 def test_overlay_without_the_fix_keeps_the_finding(tmp_path: Path) -> None:
     """A tree that deploys the base without the fix still deploys the problem: drop dev's
-    image digest and its requests patch, and both findings come back at the base."""
+    image digest and its requests patch, and both findings come back at the base; a Makefile
+    that sets the image at build time makes the tag a placeholder again."""
     import shutil
 
     root = tmp_path / "p"
@@ -306,9 +312,17 @@ def test_overlay_without_the_fix_keeps_the_finding(tmp_path: Path) -> None:
     found = _found(_run(root, ["."], COMPLETED))
     assert found == {
         ("config/manager/manager.yaml", 20, "k8s-missing-resource-limits"),
+        ("config/manager/manager.yaml", 20, "k8s-run-as-root"),
         ("config/manager/manager.yaml", 20, "k8s-missing-resource-requests"),
         ("config/manager/manager.yaml", 21, "k8s-image-latest-tag"),
     }
+    # The kubebuilder way: `make deploy` sets the image before it builds (read, never run).
+    (root / "Makefile").write_text(
+        "deploy:\n\tcd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}\n"
+    )
+    found = _found(_run(root, ["."], COMPLETED))
+    assert ("config/manager/manager.yaml", 21, "k8s-image-latest-tag") not in found
+    assert ("config/manager/manager.yaml", 20, "k8s-missing-resource-requests") in found
 
 
 def test_json6902_and_merge_semantics() -> None:
@@ -341,3 +355,22 @@ def test_json6902_and_merge_semantics() -> None:
     assert base.root["spec"]["replicas"] == 1  # the parsed base is never changed
     assert len(base.root["spec"]["template"]["spec"]["containers"]) == 2
     assert deployed_view(base, Changes()) is None
+
+
+def test_duplicate_alert_only_within_one_format(tmp_path: Path) -> None:
+    """A plain rule file and a PrometheusRule are loaded by different Prometheus servers: the
+    same alert in both is a sample shown two ways (cloudnative-pg's docs), not a double page.
+    Twice in PrometheusRules is still a duplicate."""
+    rule = "- alert: PgDown\n      expr: pg_up == 0\n      labels: {severity: critical}\n"
+    (tmp_path / ".manifestlint.yaml").write_text("fail-on: error\n")
+    (tmp_path / "alerts.yaml").write_text("groups:\n  - name: pg\n    rules:\n    " + rule)
+    resource = (
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: NAME, namespace: db}\n"
+        "spec:\n  groups:\n  - name: pg\n    rules:\n    " + rule
+    )
+    (tmp_path / "rule-a.yaml").write_text(resource.replace("NAME", "a"))
+    result = _run(tmp_path, ["alerts.yaml", "rule-a.yaml"], {"prometheus-duplicate-alert"})
+    assert _found(result) == set()
+    (tmp_path / "rule-b.yaml").write_text(resource.replace("NAME", "b"))
+    result = _run(tmp_path, ["."], {"prometheus-duplicate-alert"})
+    assert _found(result) == {("rule-b.yaml", 8, "prometheus-duplicate-alert")}

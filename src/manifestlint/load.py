@@ -182,6 +182,8 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
                 parsed.findings.append(_engine_finding(TEMPLATE_RULE, path, span, message, registry))
             continue
         kind = forced or chunk_kind(error.chunk) or file_kind
+        if not kind and path.lower().endswith(".json"):
+            continue  # JSON with comments (devcontainer.json, tsconfig.json), not a manifest
         parsed.findings.append(_engine_finding(SYNTAX_RULE[kind], path, error.span, error.message, registry))
         file_kind = file_kind or kind
     for span, message in duplicates:

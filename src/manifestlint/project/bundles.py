@@ -308,6 +308,26 @@ def build(
             if path not in claimed and not is_test_data(path) and _named_as_patch(path):
                 model.roles[path] = Role("kustomize-patch", "named as a kustomize patch: a partial object")
                 claimed.add(path)
+        # An unlisted file beside a kustomization that only re-declares objects its resources
+        # define is a patch added at build time (`kustomize edit add patch` in a Makefile, as
+        # cloudnative-pg does): judged whole, a Deployment "without a selector" is an error.
+        defined = {
+            ident: path
+            for tree in kustomize.trees
+            for path in tree.resources
+            for ident in _kind_names(docs.get(path))
+        }
+        folders = {k.parent for k in kustomize.kustomizations}
+        for path in docs:
+            if path in claimed or path.parent not in folders or is_test_data(path):
+                continue
+            idents = _kind_names(docs[path])
+            if idents and all(ident in defined for ident in idents):
+                kind, name = idents[0]
+                origin = _rel(defined[idents[0]], base)
+                why = f"unlisted beside a kustomization, re-declares {kind} {name} of {origin}"
+                model.roles[path] = Role("kustomize-patch", why)
+                claimed.add(path)
     rest = sorted(p for p in docs if p not in claimed and not is_kustomization(p) and docs[p].relevant)
     outside = []
     for path in rest:
@@ -329,6 +349,11 @@ def build(
             )
     model.index_bundles()
     return model
+
+
+def _kind_names(facts: FileFacts | None) -> list[tuple[str, str]]:
+    """(kind, name) of each named Kubernetes object a file defines."""
+    return [(kind, name) for kind, name, _ns in facts.identities] if facts is not None else []
 
 
 _PATCH_NAME = re.compile(r"(?:^|[-_.])patch(?:es)?(?:[-_.]|$)", re.I)

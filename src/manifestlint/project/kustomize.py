@@ -24,6 +24,7 @@ role. Generators' outputs (ConfigMaps) are not modelled: no cross-file rule need
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,7 @@ class KustomizeModel:
 
     kustomizations: dict[Path, Kustomization] = field(default_factory=dict)
     trees: list[Tree] = field(default_factory=list)
+    build_time_images: set[str] = field(default_factory=set)  # set by a Makefile (build_time_images)
 
     def patch_files(self) -> set[Path]:
         return {p for tree in self.trees for p in tree.patches} | {
@@ -266,8 +268,44 @@ class KustomizeModel:
                     add_image(found, entry)
                 for target, body in kust.patch_bodies:
                     add_patch(found, target, body)
+            for name in self.build_time_images:
+                found.images.setdefault(name, ("", "(set by make)", ""))
             out.append((frozenset(tree.resources), found))
         return out
+
+
+_SET_IMAGE = re.compile(r"\bedit\s+set\s+image\s+['\"]?([A-Za-z0-9][\w./:-]*?)=")
+_MAKEFILES = ("Makefile", "GNUmakefile", "makefile")
+MAX_MAKEFILE_BYTES = 1024 * 1024
+
+
+def build_time_images(root: Path) -> set[str]:
+    """Images a Makefile re-sets with `kustomize edit set image NAME=...` before it builds the
+    manifests (every kubebuilder and operator-sdk scaffold: `controller=${IMG}`), so NAME in a
+    base is a placeholder. Makefiles at the root and one or two folders below it, read as text
+    (never run)."""
+    from manifestlint.safeio import Unreadable, read_regular
+
+    found: set[str] = set()
+    folders = [root]
+    for depth in range(2):
+        below = []
+        for folder in folders:
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries[:10_000]:
+                try:
+                    if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".") and depth < 1:
+                        below.append(Path(entry.path))
+                    elif entry.name in _MAKEFILES or entry.name.endswith(".mk"):
+                        text = read_regular(Path(entry.path), MAX_MAKEFILE_BYTES).decode("utf-8", "replace")
+                        found.update(m.group(1) for m in _SET_IMAGE.finditer(text))
+                except (OSError, Unreadable, ValueError):
+                    continue
+        folders = below
+    return found
 
 
 def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) -> KustomizeModel:
@@ -282,6 +320,8 @@ def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) ->
         kust = parse(path, root)
         model.kustomizations[path] = kust
         pending.extend(c for c in kust.children if c not in model.kustomizations)
+    if model.kustomizations:
+        model.build_time_images = build_time_images(root)
     referenced = {c for k in model.kustomizations.values() for c in k.children}
     for path in sorted(model.kustomizations):
         if path in referenced or not is_root_candidate(path):

@@ -543,11 +543,15 @@ def _identity(entry: YMap) -> tuple:
 
 @rule("prometheus-duplicate-alert", "project")
 def duplicate_alert(index, ctx) -> Iterator[Finding]:
-    """Same alert name, expression and labels twice anywhere in the project."""
+    """Same alert name, expression and labels twice in the project, in the same format: a
+    plain rule file and a PrometheusRule are loaded by different Prometheus servers (files by
+    `rule_files`, resources through the operator), so the same alert in both is one alert
+    shown two ways (cloudnative-pg's docs ship each sample as both), not a double page."""
     seen: dict[tuple, tuple[YamlDoc, YMap]] = {}
     for groups in index.rule_groups:
+        resource = groups.doc.kind == "kubernetes"
         for _group, entry in iter_alerts(groups):
-            key = _identity(entry)
+            key = (resource, *_identity(entry))
             first = seen.get(key)
             if first is None or first[1] is entry:
                 seen[key] = (groups.doc, entry)
