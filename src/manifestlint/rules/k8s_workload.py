@@ -818,7 +818,7 @@ def probe_port_not_exposed(doc: YamlDoc, ctx) -> Iterator[Finding]:
     pod = pod_template(doc)
     if pod is None:
         return
-    check_numbers = ctx.options.get("numeric-ports", True)
+    check_numbers = ctx.options.get("numeric-ports", False)
     for container, field in containers(pod.spec):
         if not any(isinstance(container.get(p), YMap) for p in _PROBES):
             continue
