@@ -75,7 +75,11 @@ def _kube_linter(messages: list[str], containers: bool) -> Counter:
 
 
 def _ours(
-    fixture: Path, rules: list[str], containers: bool, only: set[str] | None = None, options: dict | None = None
+    fixture: Path,
+    rules: list[str],
+    containers: bool,
+    only: set[str] | None = None,
+    options: dict | None = None,
 ) -> Counter:
     config = Config()
     config.rules.update({r: RuleSetting(enabled=True, options=dict(options or {})) for r in rules})

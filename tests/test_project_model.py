@@ -374,3 +374,78 @@ def test_duplicate_alert_only_within_one_format(tmp_path: Path) -> None:
     (tmp_path / "rule-b.yaml").write_text(resource.replace("NAME", "b"))
     result = _run(tmp_path, ["."], {"prometheus-duplicate-alert"})
     assert _found(result) == {("rule-b.yaml", 8, "prometheus-duplicate-alert")}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+POLICY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: registry, namespace: kubeflow}
+spec:
+  podSelector:
+    matchLabels: {component: registry}
+  policyTypes: [Ingress]
+"""
+REGISTRY = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: registry NAMESPACE}
+spec:
+  selector:
+    matchLabels: {component: registry}
+  template:
+    metadata:
+      labels: {component: registry}
+    spec:
+      containers: [{name: r, image: 'registry:1.0'}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("namespace", "reported"), [("", False), (", namespace: kubeflow", False), (", namespace: other", True)]
+)
+def test_dangling_reference_to_an_object_without_namespace(
+    tmp_path: Path, namespace: str, reported: bool
+) -> None:
+    """kubeflow's NetworkPolicies name namespace kubeflow; the apps they protect carry no
+    namespace and are installed with `kubectl apply -k ... -n kubeflow`. An object without a
+    namespace could land there, so the policy is not said to protect nothing; one placed in
+    another namespace explicitly cannot."""
+    _write(
+        tmp_path,
+        {
+            ".manifestlint.yaml": "fail-on: error\n",
+            "common/kubeflow/kustomization.yaml": "resources: [policy.yaml, web.yaml]\n",
+            "common/kubeflow/policy.yaml": POLICY,
+            # a workload of the policy's own bundle, so the rule has pods to look at there
+            "common/kubeflow/web.yaml": REGISTRY.replace("registry", "web").replace(
+                " NAMESPACE", ", namespace: kubeflow"
+            ),
+            "apps/registry/kustomization.yaml": "resources: [deployment.yaml]\n",
+            "apps/registry/deployment.yaml": REGISTRY.replace(" NAMESPACE", namespace),
+        },
+    )
+    found = _found(_run(tmp_path, ["common/kubeflow/policy.yaml"], {"k8s-network-policy-selects-nothing"}))
+    assert found == (
+        {("common/kubeflow/policy.yaml", 5, "k8s-network-policy-selects-nothing")} if reported else set()
+    )
+
+
+def test_complete_copy_beside_a_kustomization_is_judged(tmp_path: Path) -> None:
+    """kubeflow keeps kserve.yaml beside the kserve_kubeflow.yaml its kustomization lists: a
+    complete copy re-declaring the same objects is no patch and is still judged."""
+    deployment = REGISTRY.replace(" NAMESPACE", ", namespace: kserve")
+    _write(
+        tmp_path,
+        {
+            ".manifestlint.yaml": "fail-on: error\n",
+            "kserve/kustomization.yaml": "resources: [kserve_kubeflow.yaml]\n",
+            "kserve/kserve_kubeflow.yaml": deployment,
+            "kserve/kserve.yaml": deployment,
+        },
+    )
+    found = _found(_run(tmp_path, ["kserve/kserve.yaml"], {"k8s-missing-liveness-probe"}))
+    assert found == {("kserve/kserve.yaml", 11, "k8s-missing-liveness-probe")}

@@ -839,21 +839,77 @@ def _dangling_in_whole_project(
     if not suspects or main is None:
         return found
     whole_project = whole_index()
+    spread = spread_namespaces(whole_project)
     confirmed: set[tuple] = set()
+    confirmed_spread: set[tuple] = set()
     for rule in project_rules:
         if rule.id in suspects:
-            whole: list[Finding] = []
             ctx = contexts[rule.id]
-            scoped = RuleContext(ctx.rule, ctx.options, ctx.config, whole_project, ctx.project)
-            _run_rule(rule, whole_project, scoped, whole)
-            confirmed.update((f.rule, f.path, f.span) for f in whole)
-    return [
-        f
-        for f in found
-        if f.rule not in suspects
-        or f.path not in whole_project.report_paths
-        or (f.rule, f.path, f.span) in confirmed
-    ]
+            for index, out in ((whole_project, confirmed), (spread, confirmed_spread)):
+                if index is None:
+                    continue
+                whole: list[Finding] = []
+                scoped = RuleContext(ctx.rule, ctx.options, ctx.config, index, ctx.project)
+                _run_rule(rule, index, scoped, whole)
+                out.update((f.rule, f.path, f.span) for f in whole)
+    unplaced = {(d.path, d.index) for d in whole_project.objects if not _placed(d)}
+
+    def stands(f: Finding) -> bool:
+        if f.rule not in suspects or f.path not in whole_project.report_paths:
+            return True
+        place = (f.rule, f.path, f.span)
+        if place not in confirmed:
+            return False
+        # A reference from an object with a namespace also stands only when no object without
+        # one (applied with `kubectl -n`, or by a parent kustomization elsewhere) could be it.
+        return spread is None or (f.path, f.doc) in unplaced or place in confirmed_spread
+
+    return [f for f in found if stands(f)]
+
+
+MAX_SPREAD_VIEWS = 100_000  # namespace-less objects x namespaces, for the dangling-reference check
+
+
+def _placed(doc: YamlDoc) -> bool:
+    """Whether the object says where it goes: a namespace of its own, or cluster-scoped."""
+    from manifestlint.project.bundles import CLUSTER_KINDS
+
+    root = doc.root
+    if not isinstance(root, dict) or root.get("kind") in CLUSTER_KINDS:
+        return True
+    meta = root.get("metadata")
+    return isinstance(meta, dict) and bool(meta.get("namespace"))
+
+
+def spread_namespaces(index: Index) -> Index | None:
+    """`index` plus, for every namespaced object without a namespace of its own, a copy in each
+    namespace the project names: such an object lands wherever it is applied (kubeflow's apps
+    are installed with `kubectl apply -k ... -n kubeflow`, beside NetworkPolicies that name
+    kubeflow). None when there is nothing to spread, or too much."""
+    from manifestlint.project.views import view
+
+    loose = [doc for doc in index.objects if not _placed(doc)]
+    namespaces = sorted(
+        {str(doc.root["metadata"]["namespace"]) for doc in index.objects if _placed(doc) and _has_ns(doc)}
+        | {name_of_doc(doc) for doc in index.of_kind("Namespace")} - {""}
+    )
+    if not loose or not namespaces or len(loose) * len(namespaces) > MAX_SPREAD_VIEWS:
+        return None
+    out = Index(report_paths=set(index.report_paths), base=index.base)
+    out.add(index.objects)
+    for namespace in namespaces:
+        out.add(view(doc, namespace, {}, {}, False) for doc in loose)
+    return out
+
+
+def _has_ns(doc: YamlDoc) -> bool:
+    meta = doc.root.get("metadata") if isinstance(doc.root, dict) else None
+    return isinstance(meta, dict) and bool(meta.get("namespace"))
+
+
+def name_of_doc(doc: YamlDoc) -> str:
+    meta = doc.root.get("metadata") if isinstance(doc.root, dict) else None
+    return str(meta.get("name") or "") if isinstance(meta, dict) else ""
 
 
 def _with_functions(

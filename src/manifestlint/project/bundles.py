@@ -308,9 +308,11 @@ def build(
             if path not in claimed and not is_test_data(path) and _named_as_patch(path):
                 model.roles[path] = Role("kustomize-patch", "named as a kustomize patch: a partial object")
                 claimed.add(path)
-        # An unlisted file beside a kustomization that only re-declares objects its resources
-        # define is a patch added at build time (`kustomize edit add patch` in a Makefile, as
-        # cloudnative-pg does): judged whole, a Deployment "without a selector" is an error.
+        # An unlisted fragment (a workload without a selector or image) beside a kustomization
+        # that only re-declares objects its resources define is a patch added at build time
+        # (`kustomize edit add patch` in a Makefile, as cloudnative-pg does): judged whole, a
+        # Deployment "without a selector" is an error. A complete copy (kubeflow's kserve.yaml
+        # beside the kserve_kubeflow.yaml its kustomization lists) is still judged.
         defined = {
             ident: path
             for tree in kustomize.trees
@@ -322,7 +324,7 @@ def build(
             if path in claimed or path.parent not in folders or is_test_data(path):
                 continue
             idents = _kind_names(docs[path])
-            if idents and all(ident in defined for ident in idents):
+            if docs[path].partial and idents and all(ident in defined for ident in idents):
                 kind, name = idents[0]
                 origin = _rel(defined[idents[0]], base)
                 why = f"unlisted beside a kustomization, re-declares {kind} {name} of {origin}"

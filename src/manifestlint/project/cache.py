@@ -287,7 +287,15 @@ def decode_docs(encoded: Any, path: str) -> list[YamlDoc]:
 
 def _encode_facts(facts: FileFacts) -> list[Any]:
     flat = [part for identity in facts.identities for part in identity]
-    return [facts.relevant, facts.app, facts.istio, flat, sorted(facts.namespaces), sorted(facts.kinds)]
+    return [
+        facts.relevant,
+        facts.app,
+        facts.istio,
+        flat,
+        sorted(facts.namespaces),
+        sorted(facts.kinds),
+        facts.partial,
+    ]
 
 
 _STR = frozenset({str})
@@ -299,15 +307,15 @@ def _strings(value: Any) -> bool:
 
 
 def _decode_facts(value: Any) -> FileFacts | None:
-    if type(value) is not list or len(value) != 6:
+    if type(value) is not list or len(value) != 7:
         return None
-    relevant, app, istio, flat, namespaces, kinds = value
-    if not (type(relevant) is bool and type(app) is bool and type(istio) is bool):
+    relevant, app, istio, flat, namespaces, kinds, partial = value
+    if not (type(relevant) is bool and type(app) is bool and type(istio) is bool and type(partial) is bool):
         return None
     if not (_strings(flat) and len(flat) % 3 == 0 and _strings(namespaces) and _strings(kinds)):
         return None
     identities = tuple(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
-    return FileFacts(relevant, app, identities, frozenset(namespaces), frozenset(kinds), istio)
+    return FileFacts(relevant, app, identities, frozenset(namespaces), frozenset(kinds), istio, partial)
 
 
 # ---------------------------------------------------------------------------- the store

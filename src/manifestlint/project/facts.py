@@ -36,6 +36,7 @@ class FileFacts:
     namespaces: frozenset[str] = frozenset()  # namespaces its namespaced objects name explicitly
     kinds: frozenset[str] = frozenset()  # kinds of its Kubernetes objects
     istio: bool = False  # an object of an istio.io API group
+    partial: bool = False  # a workload without a selector, or a container without an image
 
 
 NO_FACTS = FileFacts()
@@ -45,7 +46,7 @@ def facts_of(docs: Iterable[YamlDoc]) -> FileFacts:
     """The facts of a file's documents (as parsed: views and context docs alike)."""
     from manifestlint.classify import rule_groups
 
-    relevant = app = istio = False
+    relevant = app = istio = partial = False
     identities: list[tuple[str, str, str]] = []
     namespaces: set[str] = set()
     kinds: set[str] = set()
@@ -59,6 +60,8 @@ def facts_of(docs: Iterable[YamlDoc]) -> FileFacts:
         if doc.kind != "kubernetes" or not isinstance(doc.root, dict):
             continue
         kinds.add(str(doc.root.get("kind")))
+        if not partial:
+            partial = _partial(doc)
         if "istio.io" in str(doc.root.get("apiVersion")):
             istio = True
         kind = str(doc.root.get("kind"))
@@ -69,7 +72,24 @@ def facts_of(docs: Iterable[YamlDoc]) -> FileFacts:
         ns = meta.get("namespace") if isinstance(meta, dict) else None
         if isinstance(ns, str) and ns and doc.root.get("kind") not in CLUSTER_KINDS:
             namespaces.add(ns)
-    return FileFacts(relevant, app, tuple(identities), frozenset(namespaces), frozenset(kinds), istio)
+    return FileFacts(
+        relevant, app, tuple(identities), frozenset(namespaces), frozenset(kinds), istio, partial
+    )
+
+
+_SELECTED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+def _partial(doc: YamlDoc) -> bool:
+    """A fragment of a workload, as a strategic-merge patch is: no selector (required of these
+    kinds), or a container without an image."""
+    template = pod_template(doc)
+    if template is None:
+        return False
+    if doc.root.get("kind") in _SELECTED and doc.root.path_get("spec", "selector") is None:
+        return True
+    items = template.spec.get("containers")
+    return isinstance(items, list) and any(isinstance(c, dict) and "image" not in c for c in items)
 
 
 __all__ = ["CLUSTER_KINDS", "NO_FACTS", "FileFacts", "facts_of"]
