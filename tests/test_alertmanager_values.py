@@ -16,6 +16,8 @@ from conftest import run_file
 
 HEAD = "route:\n  receiver: r\nreceivers:\n  - name: r\n"
 HOOK = "    webhook_configs:\n      - url: http://hooks.example.com/\n        http_config:\n"
+TI = "time_intervals:\n  - name: a\n    time_intervals:\n"
+TIMES = TI + "      - times:\n          - start_time: "
 MAIL = "    email_configs:\n      - to: a@example.com\n        from: b@example.com\n"
 # (name, configuration after HEAD, (line, column) of the finding or None when accepted)
 CASES = [
@@ -72,6 +74,25 @@ CASES = [
     ("time-interval-twice", "time_intervals:\n  - name: a\n    time_intervals: [{weekdays: [monday]}]\n"
      "  - name: a\n    time_intervals: [{weekdays: [friday]}]\n", (8, 11)),
     ("time-interval-no-name", "time_intervals:\n  - time_intervals: [{weekdays: [monday]}]\n", (6, 5)),
+    ("weekday-abbreviated", TI + "      - weekdays: ['mon']\n", (8, 20)),
+    ("weekday-range-ok", TI + "      - weekdays: ['Monday:Friday']\n", None),
+    ("weekday-range-reversed", TI + "      - weekdays: ['friday:monday']\n", (8, 20)),
+    ("weekday-range-three", TI + "      - weekdays: ['monday:tuesday:friday']\n", (8, 20)),
+    ("time-one-digit-hour", TIMES + "'9:00'\n            end_time: '17:00'\n", (9, 25)),
+    ("times-ok", TIMES + "'09:00'\n            end_time: '24:00'\n", None),
+    ("times-reversed", TIMES + "'18:00'\n            end_time: '09:00'\n", (9, 25)),
+    ("time-end-missing", TIMES + "'18:00'\n", (9, 13)),
+    ("day-of-month-zero", TI + "      - days_of_month: ['0:5']\n", (8, 25)),
+    ("days-of-month-ok", TI + "      - days_of_month: ['-3:-1', '1:5', 7]\n", None),
+    ("day-of-month-negative-to-positive", TI + "      - days_of_month: ['-3:5']\n", (8, 25)),
+    ("day-of-month-reversed", TI + "      - days_of_month: ['10:5']\n", (8, 25)),
+    ("month-abbreviated", TI + "      - months: ['jan']\n", (8, 18)),
+    ("months-ok", TI + "      - months: ['January:march', 12, '4']\n", None),
+    ("month-reversed", TI + "      - months: ['december:january']\n", (8, 18)),
+    ("year-reversed", TI + "      - years: ['2025:2020']\n", (8, 17)),
+    ("years-ok", TI + "      - years: ['2020:2025', 2030]\n", None),
+    ("location-unknown", TI + "      - location: 'Europe/Paaris'\n", (8, 19)),
+    ("location-ok", TI + "      - location: 'Europe/Paris'\n", None),
 ]  # fmt: skip
 # Refused by the Alertmanager of the corpus commit, but with a field an older amtool lacks
 # (it then reports "field ... not found", which is a refusal too, for another reason).

@@ -13,7 +13,11 @@ from typing import Any
 from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.parse.promql import regex_error
 from manifestlint.registry import rule
-from manifestlint.rules.alertmanager_settings import global_problems, integration_problems
+from manifestlint.rules.alertmanager_settings import (
+    global_problems,
+    integration_problems,
+    time_interval_problems,
+)
 from manifestlint.rules.prometheus import duration_seconds
 from manifestlint.schema.validate import suggest
 
@@ -318,6 +322,10 @@ def invalid_route(doc: YamlDoc, ctx) -> Iterator[Finding]:
             if str(ti["name"]) in intervals:
                 yield doc_hit(doc, ti.value_span("name"), f'{what} "{ti["name"]}" is not unique')
             intervals.add(str(ti["name"]))
+            entries = ti.get("time_intervals")
+            for entry in entries if isinstance(entries, YList) else ():
+                if isinstance(entry, YMap):
+                    yield from time_interval_problems(doc, entry)
     for node, _depth in _routes(root):
         group_by = node.get("group_by")
         if isinstance(group_by, YList):

@@ -9,7 +9,9 @@ finding for one problem)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
@@ -457,3 +459,108 @@ def global_problems(doc: YamlDoc, glob: YMap) -> Iterator[Finding]:
     problem = hostport_problem(glob.get("smtp_smarthost"))
     if problem:
         yield doc_hit(doc, glob.value_span("smtp_smarthost"), problem)
+
+
+# ---------------------------------------------------------------- time intervals
+
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")  # fmt: skip
+_CLOCK = re.compile(r"^((([01][0-9])|(2[0-3])):[0-5][0-9])$|(^24:00$)")
+
+
+def _member(text: str, what: str) -> int | str:
+    """One end of a range as timeinterval.go reads it: an int, or the problem."""
+    if what == "weekday":
+        return WEEKDAYS.index(text) if text in WEEKDAYS else f"{text} is not a valid weekday"
+    if what == "month" and text in MONTHS:
+        return MONTHS.index(text) + 1
+    try:
+        return int(text, 10)
+    except ValueError:
+        return (
+            f"{text} is not a valid month"
+            if what == "month"
+            else f'strconv.Atoi: parsing "{text}": invalid syntax'
+        )
+
+
+def _range_problem(raw: str, what: str) -> str | None:
+    """timeinterval.go's stringableRangeFromString and the checks of each range type."""
+    text = raw.lower()
+    parts = text.split(":") if ":" in text else [text, text]
+    if len(parts) != 2:
+        return f"couldn't parse range {text}, invalid format"
+    begin, end = (_member(p, what) for p in parts)
+    for end_value in (begin, end):
+        if isinstance(end_value, str):
+            return end_value
+    assert isinstance(begin, int) and isinstance(end, int)
+    if what == "weekday":
+        if begin > end:
+            return "start day cannot be before end day"
+        if not (0 <= begin <= 6 and 0 <= end <= 6):
+            return f"{raw} is not a valid day of the week: out of range"
+    elif what == "day of the month":
+        for day in (begin, end):
+            if day == 0 or not -31 <= day <= 31:
+                return f"{day} is not a valid day of the month: out of range"
+        if begin < 0 < end:
+            return "end day must be negative if start day is negative"
+        if (28 + begin if begin < 0 else begin) > (28 + end if end < 0 else end):
+            return f"end day {end} is always before start day {begin}"
+    elif begin > end:
+        if what == "month":
+            return f"end month {MONTHS[end - 1] if 1 <= end <= 12 else end} is before start month " + (
+                MONTHS[begin - 1] if 1 <= begin <= 12 else str(begin)
+            )
+        return f"end year {end} is before start year {begin}"
+    return None
+
+
+@cache
+def _known_zone(name: str) -> bool | None:
+    """Whether Go's time.LoadLocation knows `name`; None when no time zone database is here."""
+    if name in ("", "UTC", "Local"):
+        return True
+    try:
+        import zoneinfo
+
+        zones = zoneinfo.available_timezones()
+    except (ImportError, OSError):  # no database, no verdict
+        return None
+    return (name in zones) if zones else None
+
+
+def time_interval_problems(doc: YamlDoc, interval: YMap) -> Iterator[Finding]:
+    """One entry of a named interval's `time_intervals` list (timeinterval.TimeInterval)."""
+    for key, what in (("weekdays", "weekday"), ("days_of_month", "day of the month"), ("months", "month"),
+                      ("years", "year")):  # fmt: skip
+        ranges = interval.get(key)
+        for i, raw in enumerate(ranges if isinstance(ranges, YList) else ()):
+            text = _text(raw)
+            problem = _range_problem(text, what) if text not in (None, "") else None
+            if problem:
+                yield doc_hit(doc, ranges.item_span(i), problem)
+    times = interval.get("times")
+    for item in times if isinstance(times, YList) else ():
+        if not isinstance(item, YMap):
+            continue
+        start, end = _text(item.get("start_time")), _text(item.get("end_time"))
+        if not start or not end:
+            yield doc_hit(doc, item.start(), "both start and end times must be provided")
+            continue
+        bad = next((k for k, v in (("start_time", start), ("end_time", end)) if not _CLOCK.match(v)), None)
+        if bad is not None:
+            yield doc_hit(
+                doc,
+                item.value_span(bad),
+                f"couldn't parse timestamp {_text(item[bad])}, invalid format (HH:MM)",
+            )
+        elif start >= end:  # zero-padded HH:MM compares as text
+            yield doc_hit(
+                doc, item.value_span("start_time"), "start time cannot be equal or greater than end time"
+            )
+    location = interval.get("location")
+    if isinstance(location, str) and _known_zone(location) is False:
+        yield doc_hit(doc, interval.value_span("location"), f"unknown time zone {location}")
