@@ -449,3 +449,32 @@ def test_complete_copy_beside_a_kustomization_is_judged(tmp_path: Path) -> None:
     )
     found = _found(_run(tmp_path, ["kserve/kserve.yaml"], {"k8s-missing-liveness-probe"}))
     assert found == {("kserve/kserve.yaml", 11, "k8s-missing-liveness-probe")}
+
+
+WEBHOOK = """apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: admission}
+webhooks:
+  - name: admission.example.com
+    admissionReviewVersions: [v1]
+    sideEffects: None
+    clientConfig:
+      service: {name: admission-webhook, path: /apply}
+"""
+
+
+@pytest.mark.parametrize(("kustomization", "reported"), [("namespace: kubeflow\n", False), ("", True)])
+def test_webhook_service_namespace_from_kustomize(tmp_path: Path, kustomization: str, reported: bool) -> None:
+    """kubeflow's admission webhook names its Service without a namespace: the tree's
+    `namespace:` fills it in (kustomize's namespace transformer updates webhook service
+    references), so the required field is missing only where no tree sets one."""
+    _write(
+        tmp_path,
+        {
+            ".manifestlint.yaml": "fail-on: error\n",
+            "webhook/kustomization.yaml": kustomization + "resources: [webhook.yaml]\n",
+            "webhook/webhook.yaml": WEBHOOK,
+        },
+    )
+    found = _found(_run(tmp_path, ["."], {"schema-missing-required"}))
+    assert found == ({("webhook/webhook.yaml", 9, "schema-missing-required")} if reported else set())

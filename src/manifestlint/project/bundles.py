@@ -70,7 +70,7 @@ class ProjectModel:
     bundles: list[Bundle] = field(default_factory=list)
     roles: dict[Path, Role] = field(default_factory=dict)
     # Per kustomize tree: the files it deploys, and its patches and image rewrites.
-    variants: list[tuple[frozenset[Path], Changes]] = field(default_factory=list)
+    variants: list[tuple[dict[Path, Transform], Changes]] = field(default_factory=list)
     _of: dict[Path, list[Bundle]] = field(default_factory=lambda: defaultdict(list))
     facts: dict[Path, FileFacts] = field(default_factory=dict)  # of every file the model was built from
 
@@ -91,9 +91,10 @@ class ProjectModel:
         None when some tree (or none at all) deploys it as written."""
         views = []
         for files, changes in self.variants:
-            if path not in files:
+            transform = files.get(path)
+            if transform is None:
                 continue
-            view = deployed_view(doc, changes) if changes else None
+            view = deployed_view(doc, changes, transform.namespace)
             if view is None:
                 return None
             views.append(view)

@@ -118,9 +118,9 @@ def add_patch(changes: Changes, target: Any, body: Any) -> None:
 # ---------------------------------------------------------------- applying
 
 
-def deployed_view(doc: YamlDoc, changes: Changes) -> YamlDoc | None:
-    """`doc` with every patch that targets it and the image rewrites applied; None when
-    nothing of the project changes it."""
+def deployed_view(doc: YamlDoc, changes: Changes, namespace: str = "") -> YamlDoc | None:
+    """`doc` with every patch that targets it and the image rewrites applied, in a tree that
+    gives it `namespace`; None when nothing of the project changes it."""
     root = doc.root
     if doc.kind != "kubernetes" or not isinstance(root, YMap):
         return None
@@ -133,16 +133,20 @@ def deployed_view(doc: YamlDoc, changes: Changes) -> YamlDoc | None:
         new_root = apply(new_root, patch.body)
     if changes.images:
         new_root = _rewrite_images(new_root, changes.images)
-    if new_root is root:
-        return None
+    keys: set[str] = set()
+    for patch in patches:
+        keys.update(_keys(patch.body))
+    if namespace:
+        # kustomize's namespace transformer also fills webhook clientConfig.service.namespace
+        # (and the like): a required `namespace` the tree sets is not missing.
+        keys.add("namespace")
     schema = doc.schema
-    if schema and patches:
-        keys = set()
-        for patch in patches:
-            keys.update(_keys(patch.body))
+    if schema and keys:
         schema = {
             rule: [f for f in found if not _supplied(rule, f.message, keys)] for rule, found in schema.items()
         }
+    if new_root is root and schema == doc.schema:
+        return None
     return YamlDoc(doc.path, doc.index, new_root, doc.span, doc.kind, doc.text, schema)
 
 

@@ -254,9 +254,9 @@ class KustomizeModel:
     def config_files(self) -> set[Path]:
         return {p for k in self.kustomizations.values() for p in k.config}
 
-    def variants(self) -> list[tuple[frozenset[Path], Changes]]:
-        """Per root tree: the resource files it deploys, and the image rewrites and patches of
-        its kustomizations (project/deployed.py)."""
+    def variants(self) -> list[tuple[dict[Path, Transform], Changes]]:
+        """Per root tree: the resource files it deploys (with their transforms), and the image
+        rewrites and patches of its kustomizations (project/deployed.py)."""
         out = []
         for tree in self.trees:
             found = Changes()
@@ -270,7 +270,7 @@ class KustomizeModel:
                     add_patch(found, target, body)
             for name in self.build_time_images:
                 found.images.setdefault(name, ("", "(set by make)", ""))
-            out.append((frozenset(tree.resources), found))
+            out.append((tree.resources, found))
         return out
 
 
