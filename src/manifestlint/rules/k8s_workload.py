@@ -104,9 +104,11 @@ def missing_limits(doc: YamlDoc, ctx) -> Iterator[Finding]:
 SIDECAR_NAMES = frozenset({
     "istio-proxy", "linkerd-proxy", "cloud-sql-proxy", "cloudsql-proxy", "vault-agent",
     "consul-dataplane", "consul-connect-envoy-sidecar", "kuma-sidecar", "aws-appmesh-envoy",
+    "kube-rbac-proxy",
 })  # fmt: skip
 SIDECAR_IMAGES = ("istio/proxyv2", "linkerd/proxy", "cloud-sql-proxy", "cloudsql-docker/gce-proxy",
-                  "hashicorp/consul-dataplane", "kumahq/kuma-dp", "aws-appmesh-envoy")  # fmt: skip
+                  "hashicorp/consul-dataplane", "kumahq/kuma-dp", "aws-appmesh-envoy",
+                  "kube-rbac-proxy")  # fmt: skip
 
 
 def is_sidecar(container: YMap) -> bool:
