@@ -140,6 +140,15 @@ class YMap(dict):
         out._spans = array("I", marks)
         return out
 
+    def stored_marks(self) -> Sequence[int] | None:
+        """The stored form of its positions (what from_marks takes with styled=True) when it
+        follows the mapping's own key order, else None (a key added or renamed since): the
+        context cache copies them in one go instead of a Span per key."""
+        keys = self._keys
+        if (tuple(keys) if type(keys) is dict else keys) != tuple(self):
+            return None
+        return self._spans
+
     def _slot(self, key: Any) -> int:
         keys = self._keys
         if type(keys) is dict:
@@ -268,6 +277,10 @@ class YList(list):
             raise ValueError("positions do not fit the sequence")
         out._spans = array("I", marks)
         return out
+
+    def stored_marks(self) -> Sequence[int]:
+        """The stored form of its positions (what from_marks takes)."""
+        return self._spans
 
     def item_span(self, index: int) -> Span:
         spans = self._spans

@@ -55,7 +55,7 @@ from manifestlint.model import Span, YamlDoc, YList, YMap
 from manifestlint.project.facts import FileFacts
 
 CACHE_DIR_NAME = ".manifestlint_cache"
-FORMAT = 1
+FORMAT = 2
 MAX_CACHE_FILE = 512 * 1024 * 1024  # bytes: a bigger index or shard is not ours
 MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
 RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
@@ -97,29 +97,23 @@ def _pos(span: Span) -> tuple[int, int, int, int]:
     return (span.line - 1, span.col - 1, span.end_line - 1, span.end_col - 1)
 
 
-def _map(items: list[tuple[Any, Any, Any, Any]], span: Any) -> YMap:
-    """A YMap of (key, value, key position, value position) in order (ValueError for a key
-    given twice: positions would not fit)."""
-    marks = list(span)
-    for _, _, kpos, vpos in items:
-        marks += kpos
-        marks += vpos
-    return YMap.from_marks(((key, value) for key, value, _, _ in items), marks)
+def _map(items: list[tuple[Any, Any]], marks: list[int]) -> YMap:
+    """A YMap of (key, value) in order, with its positions in the stored form (ValueError for a
+    key given twice or positions that do not fit)."""
+    return YMap.from_marks(items, marks, styled=True)
 
 
-def _list(items: list[tuple[Any, Any]], span: Any) -> YList:
-    """A YList of (value, item position) in order."""
-    marks = list(span)
-    for _, pos in items:
-        marks += pos
-    return YList.from_marks((value for value, _ in items), marks)
+def _list(items: list[Any], marks: list[int]) -> YList:
+    """A YList of values in order, with its positions in the stored form."""
+    return YList.from_marks(items, marks)
 
 
 # ---------------------------------------------------------------------------- encoding
 # A document is [index, span, positions, tree]. The tree has no positions: a mapping is
 # ["m", key, value, key, value, ...], a sequence ["l", item, ...], anything else a scalar.
-# `positions` is a flat list of ints read in the same pre-order walk: 4 for each
-# collection's own span, then 4 + 4 per mapping entry (key, value) or 4 per sequence item.
+# `positions` is a flat list of 0-based ints, one block per collection in pre-order: the
+# block is what model's from_marks takes (the collection's own span, then per mapping entry
+# the key's and the value's, per sequence item the item's), so it is copied, never rebuilt.
 
 
 def _prune(doc: YamlDoc) -> dict[int, frozenset[str]]:
@@ -142,45 +136,62 @@ def _prune(doc: YamlDoc) -> dict[int, frozenset[str]]:
 
 
 def _encode_value(value: Any, positions: list[int], drop: dict[int, frozenset[str]], depth: int) -> Any:
-    """The tree of `value`, its positions appended to `positions` (pre-order). The hot path of
-    a cold call: positions are read through the public key_span/value_span/item_span/span
-    and unpacked in place."""
+    """The tree of `value`; its positions are appended to `positions` one collection at a time
+    (the collection's own block, as from_marks takes it, then its nested collections' in
+    order). The hot path of a cold call: a collection's stored positions (model's
+    stored_marks, a value's scalar style included) are copied in one go; a mapping with keys
+    left out goes key by key."""
     if isinstance(value, YMap):
         if depth > MAX_DEPTH:
             raise Uncacheable("too deep")
-        line, col, end_line, end_col = value.span
-        positions += (line - 1, col - 1, end_line - 1, end_col - 1)
         dropped = drop.get(id(value), ())
-        key_span, value_span = value.key_span, value.value_span
+        stored = None if dropped else value.stored_marks()
+        if stored is not None:
+            positions += stored
+        else:
+            line, col, end_line, end_col = value.span
+            positions += (line - 1, col - 1, end_line - 1, end_col - 1)
         tree: list[Any] = ["m"]
+        nested = []
+        key_span, value_span = value.key_span, value.value_span
         for key, item in value.items():
             if dropped and key in dropped:
                 continue
             if type(key) not in _SCALARS:
                 raise Uncacheable("key type")
-            line, col, end_line, end_col = key_span(key)
-            positions += (line - 1, col - 1, end_line - 1, end_col - 1)
-            line, col, end_line, end_col = value_span(key)
-            positions += (line - 1, col - 1, end_line - 1, end_col - 1)
+            if stored is None:
+                line, col, end_line, end_col = key_span(key)
+                positions += (line - 1, col - 1, end_line - 1, end_col - 1)
+                line, col, end_line, end_col = value_span(key)
+                positions += (line - 1, col - 1, end_line - 1, end_col - 1)
             tree.append(key)
-            kind = type(item)
-            if kind is str or kind is bool or item is None or kind is float:
-                tree.append(item)
+            tree.append(item)
+            if isinstance(item, (YMap, YList)):
+                nested.append(len(tree) - 1)
             else:
-                tree.append(_encode_value(item, positions, drop, depth + 1))
+                tree[-1] = _scalar(item)
+        for at in nested:
+            tree[at] = _encode_value(tree[at], positions, drop, depth + 1)
         return tree
     if isinstance(value, YList):
         if depth > MAX_DEPTH:
             raise Uncacheable("too deep")
-        line, col, end_line, end_col = value.span
-        positions += (line - 1, col - 1, end_line - 1, end_col - 1)
-        item_span = value.item_span
+        positions += value.stored_marks()
         tree = ["l"]
-        for index, item in enumerate(value):
-            line, col, end_line, end_col = item_span(index)
-            positions += (line - 1, col - 1, end_line - 1, end_col - 1)
-            tree.append(_encode_value(item, positions, drop, depth + 1))
+        nested = []
+        for item in value:
+            tree.append(item)
+            if isinstance(item, (YMap, YList)):
+                nested.append(len(tree) - 1)
+            else:
+                tree[-1] = _scalar(item)
+        for at in nested:
+            tree[at] = _encode_value(tree[at], positions, drop, depth + 1)
         return tree
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
     if type(value) not in _SCALARS:
         raise Uncacheable("value type")
     if type(value) is int and not -(2**63) <= value < 2**63:
@@ -204,7 +215,7 @@ def encode_docs(docs: list[YamlDoc]) -> list[Any]:
 
 class _Reader:
     """Rebuilds one cached document, checking every type and bound on the way (positions
-    were checked as a whole by decode_docs: ints in range)."""
+    were checked as a whole by decode_docs: ints in range; from_marks checks the rest)."""
 
     __slots__ = ("at", "positions")
 
@@ -212,12 +223,12 @@ class _Reader:
         self.positions = positions
         self.at = 0
 
-    def pos(self) -> list[int]:
+    def block(self, size: int) -> list[int]:
         at = self.at
-        chunk = self.positions[at : at + 4]
-        if len(chunk) != 4:
+        chunk = self.positions[at : at + size]
+        if len(chunk) != size:
             raise ValueError("positions run out")
-        self.at = at + 4
+        self.at = at + size
         return chunk
 
     def value(self, tree: Any, depth: int) -> Any:
@@ -228,34 +239,32 @@ class _Reader:
         if depth > MAX_DEPTH or not tree:
             raise ValueError("bad collection")
         tag = tree[0]
-        span = self.pos()
-        positions = self.positions
         if tag == "m":
             size = len(tree)
             if size % 2 != 1:
                 raise ValueError("odd mapping")
+            marks = self.block(4 + 4 * (size - 1))
             items = []
             for i in range(1, size, 2):
                 key, value = tree[i], tree[i + 1]
                 if type(key) not in _SCALARS:
                     raise ValueError("bad key")
-                at = self.at
-                kpos, vpos = positions[at : at + 4], positions[at + 4 : at + 8]
-                if len(vpos) != 4:
-                    raise ValueError("positions run out")
-                self.at = at + 8
+                items.append((key, value))
+            for i, (key, value) in enumerate(items):
                 if type(value) is list:
-                    value = self.value(value, depth + 1)
+                    items[i] = (key, self.value(value, depth + 1))
                 elif type(value) not in _SCALARS:
                     raise ValueError("bad scalar")
-                items.append((key, value, kpos, vpos))
-            return _map(items, span)
+            return _map(items, marks)
         if tag == "l":
-            entries = []
-            for item in tree[1:]:
-                ipos = self.pos()
-                entries.append((self.value(item, depth + 1), ipos))
-            return _list(entries, span)
+            values = tree[1:]
+            marks = self.block(4 + 4 * len(values))
+            for i, value in enumerate(values):
+                if type(value) is list:
+                    values[i] = self.value(value, depth + 1)
+                elif type(value) not in _SCALARS:
+                    raise ValueError("bad scalar")
+            return _list(values, marks)
         raise ValueError("bad tag")
 
 
@@ -273,10 +282,10 @@ def decode_docs(encoded: Any, path: str) -> list[YamlDoc]:
         if type(span) is not list or len(span) != 4:
             raise ValueError("doc span")
         flat = span + positions
-        if not _INT.issuperset(map(type, flat)) or (flat and not 0 <= min(flat) <= max(flat) < 2**31):
+        if not _INT.issuperset(map(type, flat)) or (flat and not 0 <= min(flat) <= max(flat) < 2**32):
             raise ValueError("bad position")
         reader = _Reader(flat)
-        line, col, end_line, end_col = reader.pos()
+        line, col, end_line, end_col = reader.block(4)
         root = reader.value(tree, 0)
         if reader.at != len(span) + len(positions) or not isinstance(root, YMap):
             raise ValueError("doc shape")
