@@ -420,3 +420,18 @@ def test_a_fifo_in_place_of_the_index_does_not_hang(tmp_path: Path) -> None:
     (root / CACHE_DIR_NAME).mkdir()
     os.mkfifo(root / CACHE_DIR_NAME / "index.json")
     assert _lint(root) == _lint(root, cache=False)
+
+
+def test_a_cache_it_cannot_read_back_falls_back_to_parsing(tmp_path: Path, monkeypatch) -> None:
+    """Even a bug of ours (documents written that do not read back) costs time, not findings."""
+    import manifestlint.project.cache as cache
+
+    root = _repo(tmp_path / "repo")
+    want = _lint(root, cache=False)
+
+    def broken(encoded, path):
+        raise ValueError("cannot read back")
+
+    monkeypatch.setattr(cache, "decode_docs", broken)
+    assert _lint(root) == want
+    assert _lint(root) == want

@@ -352,7 +352,12 @@ def lint(
         try:
             return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, use_cache)
         except CacheInvalid:
-            return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, use_cache, fresh=True)
+            try:  # rebuilt from the files
+                return _lint(
+                    paths, registry, config, cwd, forced_type, stdin, use_context, use_cache, fresh=True
+                )
+            except CacheInvalid:  # what this version writes it cannot read back: a bug, never a crash
+                return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, False)
     finally:
         if collecting:
             gc.enable()

@@ -75,6 +75,7 @@ _DATA_KEYS_DROPPED = {
 }
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 _SCALARS = (str, int, float, bool, type(None))
+_LINE_MASK = (1 << 29) - 1  # model.py keeps a value's scalar style above this in its end line
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -176,7 +177,12 @@ def _encode_value(value: Any, positions: list[int], drop: dict[int, frozenset[st
     if isinstance(value, YList):
         if depth > MAX_DEPTH:
             raise Uncacheable("too deep")
-        positions += value.stored_marks()
+        stored = value.stored_marks()
+        if stored and max(stored) > _LINE_MASK:  # an item's scalar style: from_marks takes none
+            stored = list(stored)
+            for j in range(2, len(stored), 4):
+                stored[j] &= _LINE_MASK
+        positions += stored
         tree = ["l"]
         nested = []
         for item in value:
