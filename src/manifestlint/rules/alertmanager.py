@@ -16,6 +16,7 @@ from manifestlint.registry import rule
 from manifestlint.rules.alertmanager_settings import (
     global_problems,
     integration_problems,
+    nested_holders,
     time_interval_problems,
 )
 from manifestlint.rules.prometheus import duration_seconds
@@ -183,8 +184,10 @@ def _unknown_keys(root: YMap) -> Iterator[tuple[YMap, Any, set[str], str]]:
     holders += [
         (receiver, {"name", "labels"} | set(INTEGRATIONS), "config.Receiver") for receiver in _receivers(root)
     ]
-    for _receiver, key, cfg in _integrations(root):
+    configs = [(key, cfg) for _receiver, key, cfg in _integrations(root)]
+    for key, cfg in configs:
         holders.append((cfg, INTEGRATIONS[key] | _COMMON, f"{key.removesuffix('_configs')}.plain"))
+    holders += nested_holders(root, configs)
     for mapping, allowed, type_name in holders:
         if isinstance(mapping, YMap):
             for key in mapping:

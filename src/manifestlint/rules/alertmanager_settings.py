@@ -544,8 +544,8 @@ def time_interval_problems(doc: YamlDoc, interval: YMap) -> Iterator[Finding]:
                 yield doc_hit(doc, ranges.item_span(i), problem)
     times = interval.get("times")
     for item in times if isinstance(times, YList) else ():
-        if not isinstance(item, YMap):
-            continue
+        if not isinstance(item, YMap) or any(key not in ("start_time", "end_time") for key in item):
+            continue  # `end: 17:00` is alertmanager-invalid-field's: one finding for one slip
         start, end = _text(item.get("start_time")), _text(item.get("end_time"))
         if not start or not end:
             yield doc_hit(doc, item.start(), "both start and end times must be provided")
@@ -564,3 +564,86 @@ def time_interval_problems(doc: YamlDoc, interval: YMap) -> Iterator[Finding]:
     location = interval.get("location")
     if isinstance(location, str) and _known_zone(location) is False:
         yield doc_hit(doc, interval.value_span("location"), f"unknown time zone {location}")
+
+
+# ---------------------------------------------------------------- nested keys (strict decoding)
+
+# Go's strict decoding refuses an unknown key at every depth ("field insecure_skip_verify not
+# found in type config.plain" for one written under http_config instead of tls_config). From
+# prometheus/common config/http_config.go (the newest: a superset of older releases' keys) and
+# Alertmanager's notifier and time interval types.
+_PROXY = {"proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header"}
+HTTP_KEYS = {"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "tls_config",
+             "follow_redirects", "enable_http2", "http_headers"} | _PROXY  # fmt: skip
+TLS_KEYS = {"ca", "cert", "key", "ca_file", "cert_file", "key_file", "ca_ref", "cert_ref", "key_ref",
+            "server_name", "insecure_skip_verify", "min_version", "max_version"}  # fmt: skip
+BASIC_AUTH_KEYS = {"username", "username_file", "username_ref", "password", "password_file", "password_ref"}
+AUTHORIZATION_KEYS = {"type", "credentials", "credentials_file", "credentials_ref"}
+OAUTH2_KEYS = {"client_id", "client_secret", "client_secret_file", "client_secret_ref",
+               "client_certificate_key_id", "client_certificate_key", "client_certificate_key_file",
+               "client_certificate_key_ref", "grant_type", "signature_algorithm", "iss", "audience", "claims",
+               "scopes", "token_url", "endpoint_params", "tls_config"} | _PROXY  # fmt: skip
+NAMED_INTERVAL_KEYS = {"name", "time_intervals"}
+INTERVAL_KEYS = {"times", "weekdays", "days_of_month", "months", "years", "location"}
+TIME_RANGE_KEYS = {"start_time", "end_time"}
+# integration -> list field -> (item keys, Go type)
+ITEM_KEYS: dict[str, dict[str, tuple[set[str], str]]] = {
+    "opsgenie_configs": {
+        "responders": ({"id", "name", "username", "type"}, "opsgenie.OpsGenieConfigResponder")
+    },
+    "slack_configs": {
+        "actions": ({"type", "text", "url", "style", "name", "value", "confirm"}, "config.plain"),
+        "fields": ({"title", "value", "short"}, "config.plain"),
+    },
+    "pagerduty_configs": {
+        "links": ({"href", "text"}, "pagerduty.PagerdutyLink"),
+        "images": ({"src", "alt", "href"}, "pagerduty.PagerdutyImage"),
+    },
+    "mattermost_configs": {"fields": ({"title", "value", "short"}, "mattermost.plain")},
+}
+
+
+def _http_holders(http: Any) -> list[tuple[Any, set[str], str]]:
+    if not isinstance(http, YMap):
+        return []
+    out: list[tuple[Any, set[str], str]] = [(http, HTTP_KEYS, "config.plain")]
+    out.append((http.get("tls_config"), TLS_KEYS, "config.plain"))
+    out.append((http.get("basic_auth"), BASIC_AUTH_KEYS, "config.plain"))
+    out.append((http.get("authorization"), AUTHORIZATION_KEYS, "config.Authorization"))
+    oauth2 = http.get("oauth2")
+    out.append((oauth2, OAUTH2_KEYS, "config.plain"))
+    if isinstance(oauth2, YMap):
+        out.append((oauth2.get("tls_config"), TLS_KEYS, "config.plain"))
+    return out
+
+
+def nested_holders(root: YMap, configs: list[tuple[str, YMap]]) -> list[tuple[Any, set[str], str]]:
+    """(mapping, allowed keys, Go type) below the levels rules/alertmanager.py lists itself."""
+    glob = root.get("global")
+    out: list[tuple[Any, set[str], str]] = []
+    if isinstance(glob, YMap):
+        out += _http_holders(glob.get("http_config"))
+        out.append((glob.get("smtp_tls_config"), TLS_KEYS, "config.plain"))
+    for key, cfg in configs:
+        out += _http_holders(cfg.get("http_config"))
+        if key == "email_configs":
+            out.append((cfg.get("tls_config"), TLS_KEYS, "config.plain"))
+            out.append((cfg.get("threading"), {"enabled", "thread_by_date"}, "config.ThreadingConfig"))
+        for field, (allowed, type_name) in ITEM_KEYS.get(key, {}).items():
+            items = cfg.get(field)
+            for item in items if isinstance(items, YList) else ():
+                out.append((item, allowed, type_name))
+                if field == "actions" and isinstance(item, YMap):
+                    confirm = item.get("confirm")
+                    out.append((confirm, {"text", "title", "ok_text", "dismiss_text"}, "config.plain"))
+    for list_key in ("time_intervals", "mute_time_intervals"):
+        named = root.get(list_key)
+        for entry in named if isinstance(named, YList) else ():
+            out.append((entry, NAMED_INTERVAL_KEYS, "config.plain"))
+            intervals = entry.get("time_intervals") if isinstance(entry, YMap) else None
+            for interval in intervals if isinstance(intervals, YList) else ():
+                out.append((interval, INTERVAL_KEYS, "timeinterval.TimeInterval"))
+                times = interval.get("times") if isinstance(interval, YMap) else None
+                for item in times if isinstance(times, YList) else ():
+                    out.append((item, TIME_RANGE_KEYS, "timeinterval.yamlTimeRange"))
+    return out
