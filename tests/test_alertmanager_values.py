@@ -171,3 +171,8 @@ def test_nested_typos_are_reported_once() -> None:
     result = run_file(fixture, use_context=False, forced_type="alertmanager")
     invalid = {f.rule for f in result.findings if f.rule.startswith("alertmanager-invalid-")}
     assert invalid == {"alertmanager-invalid-field"}
+    misplaced = [f.message for f in result.findings if f.span.line == 12]
+    assert misplaced == [
+        "field insecure_skip_verify not found in type config.plain "
+        "(a tls_config field: write it under http_config.tls_config)"
+    ]

@@ -14,6 +14,8 @@ from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.parse.promql import regex_error
 from manifestlint.registry import rule
 from manifestlint.rules.alertmanager_settings import (
+    HTTP_KEYS,
+    TLS_KEYS,
     global_problems,
     integration_problems,
     nested_holders,
@@ -214,6 +216,8 @@ def invalid_field(doc: YamlDoc, ctx) -> Iterator[Finding]:
     for mapping, key, allowed, type_name in _unknown_keys(doc.root):
         meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
         hint = f" (did you mean '{meant}'?)" if meant else ""
+        if not meant and allowed is HTTP_KEYS and key in TLS_KEYS:  # the classic slip
+            hint = " (a tls_config field: write it under http_config.tls_config)"
         yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}{hint}")
 
 
