@@ -93,6 +93,10 @@ CASES = [
     ("years-ok", TI + "      - years: ['2020:2025', 2030]\n", None),
     ("location-unknown", TI + "      - location: 'Europe/Paaris'\n", (8, 19)),
     ("location-ok", TI + "      - location: 'Europe/Paris'\n", None),
+    ("oauth2-tls-version", HOOK + "          oauth2:\n            client_id: c\n"
+     "            client_secret_file: /s\n            token_url: https://auth.example.com/token\n"
+     "            tls_config:\n"
+     "              min_version: TLS1.3\n", (13, 28)),
     ("http-config-misplaced-tls-key", HOOK + "          insecure_skip_verify: true\n", (8, 11)),
     ("basic-auth-unknown-key", HOOK + "          basic_auth:\n            user: u\n", (9, 13)),
     ("time-interval-unknown-key", TI + "      - weekday: [monday]\n", (8, 9)),

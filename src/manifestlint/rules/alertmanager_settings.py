@@ -161,6 +161,7 @@ def http_problems(doc: YamlDoc, http: Any) -> Iterator[Finding]:
                 "at most one of basic_auth, oauth2 & authorization must be configured",
             )
     if oauth2 is not None:
+        yield from tls_problems(doc, oauth2.get("tls_config"))  # the token endpoint's TLS
         if basic is not None and auth is None:
             yield doc_hit(
                 doc,
