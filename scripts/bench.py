@@ -877,6 +877,92 @@ def print_users(r: dict[str, Any]) -> None:
         )
 
 
+# ---------------------------------------------------------------- 5. memory
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: pod-{i}
+  labels: {{app: pod-{i}}}
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/team/app:{i}
+    ports: [{{containerPort: 8080}}]
+    env:
+    - {{name: MODE, value: production}}
+"""
+
+
+def memory_inputs(folder: Path) -> list[tuple[str, Path, list[str], int]]:
+    """(name, path, extra CLI options, input bytes) of the memory rows: the shapes issue 8 and
+    issue 10 name (a 10 MB flat list, 1 MB of Pods in 300 files written as SARIF, the
+    20,000-document mix) and the shapes that cost the most per input byte (empty collections
+    in a flow list, many tiny documents)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    flat = folder / "flat-list.yaml"
+    flat.write_text("".join(f"- item-{i:07d}\n" for i in range(666_000)), encoding="utf-8")
+    rows.append(("10 MB flat list (666,000 items), -f json", flat, ["-f", "json"]))
+    pods = folder / "pods"
+    pods.mkdir(exist_ok=True)
+    count = 0
+    for f in range(300):
+        text = "---\n".join(POD.format(i=f * 100 + k) for k in range(11))
+        (pods / f"pods-{f:03d}.yaml").write_text(text, encoding="utf-8")
+        count += 11
+    rows.append((f"1 MB of Pods in 300 files ({count:,} Pods), -f sarif", pods, ["-f", "sarif"]))
+    mix = folder / "mix-20000.yaml"
+    mix.write_text(realistic(20000), encoding="utf-8")
+    rows.append(("realistic mix, 20,000 documents, -f sarif", mix, ["-f", "sarif"]))
+    empties = folder / "empty-maps.yaml"
+    half = "[" + "{}, " * 900_000 + "{}]\n"
+    empties.write_text(half + "---\n" + half, encoding="utf-8")
+    rows.append(("1,800,000 empty mappings in flow lists, -f json", empties, ["-f", "json"]))
+    tiny = folder / "tiny-docs.yaml"
+    tiny.write_text("---\na: b\n" * 1_000_000, encoding="utf-8")
+    rows.append(("1,000,000 tiny documents (`a: b`), -f json", tiny, ["-f", "json"]))
+    out = []
+    for name, path, opts in rows:
+        size = sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else path.stat().st_size
+        out.append((name, path, opts, size))
+    return out
+
+
+def bench_memory(tmp: Path) -> list[dict[str, Any]]:
+    """Peak RSS of one CLI call per input (and from --baseline's tree, in the same run), as a
+    multiple of the input's bytes. One call each: peak RSS barely moves between runs."""
+    env = child_env()
+    trees = {"after": env}
+    if BASELINE_SRC is not None:
+        path = os.pathsep.join((str(BASELINE_SRC), os.environ.get("PYTHONPATH", "")))
+        trees["before"] = dict(env, PYTHONPATH=path)
+    rows = []
+    for name, path, opts, size in memory_inputs(tmp / "memory"):
+        print(f"  {name} ...", flush=True)
+        row: dict[str, Any] = {"name": name, "bytes": size}
+        for tree, tree_env in trees.items():
+            m = measured(ours(*opts, "--exit-zero", str(path)), tmp, tree_env)
+            m["rss_per_input_byte"] = m["rss_kib"] * 1024 / size
+            row[tree] = m
+        rows.append(row)
+    return rows
+
+
+def print_memory(rows: list[dict[str, Any]]) -> None:
+    print("\n== 5. Memory: peak RSS of one CLI call as a multiple of the input bytes (aim <= 40x)")
+    for row in rows:
+        for tree in ("before", "after"):
+            m = row.get(tree)
+            if m is None:
+                continue
+            print(
+                f"    {row['name']:<52} {tree:<6}: {row['bytes'] / 2**20:5.1f} MiB in, peak RSS "
+                f"{mib(m['rss_kib']):>9} = {m['rss_per_input_byte']:5.1f}x  CPU {ms(m['cpu'])}  "
+                f"{verdict(m['rss_per_input_byte'] <= 40)}"
+            )
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -929,6 +1015,10 @@ def main() -> int:
     )
     parser.add_argument("--no-users", action="store_true", help="skip section 4 (monorepo, mix, SARIF)")
     parser.add_argument(
+        "--memory", action="store_true", help="also section 5: peak memory per input byte (a few minutes)"
+    )
+    parser.add_argument("--only-memory", action="store_true", help="only section 5 (--baseline: both trees)")
+    parser.add_argument(
         "--monorepo-20k",
         action="store_true",
         help="also the 20,000-file repository (its cold and --no-cache calls take minutes)",
@@ -963,21 +1053,25 @@ def main() -> int:
         small = Path(tmp) / "deployment.yaml"
         small.write_text(deployment(0, random.Random(3)) + "\n", encoding="utf-8")  # one realistic Deployment
 
-        if not args.only_users:
+        if args.memory or args.only_memory:
+            report["memory"] = bench_memory(Path(tmp))
+            print_memory(report["memory"])
+
+        if not (args.only_users or args.only_memory):
             report["startup"] = bench_startup(small, runs)
             print_startup(report["startup"])
 
             report["floor"] = bench_floor(big, runs)
             print_floor(report["floor"])
 
-        if not args.no_users:
+        if not (args.no_users or args.only_memory):
             report["users"] = bench_users(
                 runs, args.monorepo_20k, Path(tmp), args.heavy_runs, args.monorepo_only
             )
             print_users(report["users"])
 
     corpus = corpus_dir()
-    if args.quick or args.no_peers or args.only_users:
+    if args.quick or args.no_peers or args.only_users or args.only_memory:
         report["peers"] = "skipped (--quick/--no-peers)"
     elif corpus is None:
         report["peers"] = "skipped (no corpus: set MANIFESTLINT_CORPUS)"

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from gen_k8s_docs import realistic
+
 POD = (
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: a:1\n"
 )
@@ -70,6 +73,45 @@ def test_every_way_of_nesting_costs_only_its_own_finding(name: str, tmp_path: Pa
         "k8s-syntax-error",
     }, deep
     assert (6, "k8s-run-as-root") in rules_at(findings, "pod.yaml")  # the other file is linted
+
+
+def _nested(shape: str, levels: int) -> str:
+    """A ConfigMap whose unknown field `x` holds a value `levels` collections deep: with the
+    document's own mapping, levels + 1 in all (`mixed` nests two levels per step)."""
+    block = "".join(" " * i + "a:\n" for i in range(1, levels)) + " " * levels + "a: b\n"
+    body = {
+        "flow-sequences": "x: " + "[" * levels + "]" * levels + "\n",
+        "flow-mappings": "x: " + "{a: " * levels + "b" + "}" * levels + "\n",
+        "block-mappings": "x:\n" + block,
+        "block-sequences": "x:\n " + "- " * levels + "b\n",
+        "explicit-keys": "x:\n " + "? " * levels + "b\n",
+        "mixed": "x: " + "[{a: " * (levels // 2) + "b" + "}]" * (levels // 2) + "\n",
+    }[shape]
+    return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n" + body
+
+
+SHAPES = ["flow-sequences", "flow-mappings", "block-mappings", "block-sequences", "explicit-keys", "mixed"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_nesting_up_to_the_limit_is_linted_one_more_level_is_one_finding(shape: str, tmp_path: Path) -> None:
+    """1,000 levels (MAX_NESTING) are built and every rule runs on them (the recursive converter
+    stopped at ~450 with "nesting too deep", and rules that str() a deep value hit Python's
+    recursion limit); 1,001 levels are refused with one finding where the nesting goes too deep,
+    and a document before the deep one is still linted."""
+    (tmp_path / "ok.yaml").write_text(POD + "---\n" + _nested(shape, 999))
+    (tmp_path / "deep.yaml").write_text(POD + "---\n" + _nested(shape, 1000))
+    code, findings, err = lint(tmp_path)
+    assert code == 1 and "internal error" not in err
+    ok = rules_at(findings, "ok.yaml")
+    assert (6, "k8s-run-as-root") in ok and (12, "schema-unknown-field") in ok
+    assert not [rule for _, rule in ok if rule.startswith("manifestlint-")], ok
+    deep = [f for f in findings if f["path"].endswith("deep.yaml") and f["rule"].startswith("manifestlint-")]
+    assert [(f["rule"], f["message"]) for f in deep] == [
+        ("manifestlint-unreadable-file", "nesting deeper than 1000 levels; not parsed")
+    ]
+    assert deep[0]["line"] >= 12  # at the collection that goes too deep, not at line 1
+    assert (6, "k8s-run-as-root") in rules_at(findings, "deep.yaml")
 
 
 def test_moderate_nesting_is_still_parsed(tmp_path: Path) -> None:
@@ -345,3 +387,98 @@ def test_odd_values_found_by_fuzzing_crash_no_rule(name: str, tmp_path: Path) ->
     target.write_text(CRASHERS[name])
     _, findings, _ = lint(target)
     assert findings and "manifestlint-internal-error" not in {f["rule"] for f in findings}, findings
+
+
+# -------------------------------------------------------------------------------------- memory
+
+RSS_LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def peak_rss(*args: str | Path) -> int:
+    """Peak RSS in bytes of one `manifestlint lint --exit-zero ARGS`, read by a small launcher
+    process: Linux carries a vfork parent's high-water RSS into the child it execs, so a call
+    measured straight from pytest would report pytest's own peak."""
+    proc = subprocess.run(
+        [sys.executable, "-c", RSS_LAUNCHER, sys.executable, "-m", "manifestlint", "lint", "--exit-zero",
+         *map(str, args)],
+        capture_output=True, text=True, timeout=300, check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )  # fmt: skip
+    return int(proc.stdout.split()[-1]) * 1024
+
+
+def _workloads(count: int) -> str:
+    """`count` documents of a Deployment + Service + ConfigMap mix, each with its own names."""
+    docs = []
+    for i in range(count // 3):
+        app = f"app-{i:05d}"
+        docs.append(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}\n  namespace: team-{i % 7}\n"
+            f"  labels: {{app: {app}, tier: web}}\nspec:\n  replicas: 2\n  selector:\n"
+            f"    matchLabels: {{app: {app}}}\n  template:\n    metadata:\n"
+            f"      labels: {{app: {app}, tier: web}}\n    spec:\n      containers:\n"
+            f"      - name: web\n        image: registry.example.com/{app}:1.{i}\n        ports:\n"
+            f"        - containerPort: 8080\n        resources:\n"
+            f"          requests: {{cpu: 100m, memory: 128Mi}}\n"
+        )
+        docs.append(
+            f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {app}\n  namespace: team-{i % 7}\nspec:\n"
+            f"  selector: {{app: {app}}}\n  ports:\n  - port: 80\n    targetPort: 8080\n"
+        )
+        docs.append(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config\n  namespace: team-{i % 7}\n"
+            f'data:\n  LOG_LEVEL: info\n  FEATURE_{i}: "true"\n'
+        )
+    return "---\n".join(docs)
+
+
+def _pods(count: int) -> str:
+    return "---\n".join(
+        f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{i}\nspec:\n  containers:\n"
+        f"  - name: app\n    image: registry.example.com/app:{i}\n"
+        for i in range(count)
+    )
+
+
+# (input text for a size factor, CLI options, bound on peak RSS above the small input's, per
+# byte of input more). Measured: the realistic mix 12.7x (56.5x before compact positions),
+# the flat list 12.0x (25.6x before); docs/benchmarks.md ("Memory") has the whole table.
+MEMORY_CASES = {
+    "flat-list": (lambda n: "".join(f"- item-{i:07d}\n" for i in range(14_000 * n)), ["-f", "json"], 20),
+    "realistic-mix": (lambda n: realistic(200 * n), ["-f", "sarif"], 20),
+}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss units and vfork accounting are Linux's")
+@pytest.mark.parametrize("name", sorted(MEMORY_CASES))
+def test_memory_grows_linearly_within_the_documented_bound(name: str, tmp_path: Path) -> None:
+    """Issue 8 (at most 40x the input) and issue 10 (20x on the realistic mix): what a call
+    costs beyond a small input of the same shape, per byte of input more. Positions were node
+    graphs kept alive, and the whole of each file's was composed before conversion."""
+    make, options, bound = MEMORY_CASES[name]
+    small, big = tmp_path / "small.yaml", tmp_path / "big.yaml"
+    small.write_text(make(1))
+    big.write_text(make(10))
+    extra = big.stat().st_size - small.stat().st_size
+    grown = peak_rss(*options, big) - peak_rss(*options, small)
+    assert grown <= bound * extra, f"{grown / extra:.1f}x the input bytes (bound {bound}x)"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss units and vfork accounting are Linux's")
+def test_a_large_sarif_report_is_written_without_holding_it_whole(tmp_path: Path) -> None:
+    """Bare Pods give a SARIF report 12x the size of the input (~10 results each). It was held
+    as result dicts, then as text, then as bytes: 14.9x the report's size above a small call
+    (1 MB of Pods in 300 files: 303 MiB). Now each result is encoded and written as it is
+    built: what remains is the findings themselves (3.6x the report here)."""
+    (tmp_path / "small.yaml").write_text(_pods(100))
+    (tmp_path / "big.yaml").write_text(_pods(2000))
+    base = peak_rss("-f", "sarif", "-o", tmp_path / "small.out", tmp_path / "small.yaml")
+    peak = peak_rss("-f", "sarif", "-o", tmp_path / "big.out", tmp_path / "big.yaml")
+    report = (tmp_path / "big.out").stat().st_size
+    extra = (tmp_path / "big.yaml").stat().st_size - (tmp_path / "small.yaml").stat().st_size
+    assert report > 10 * extra  # the report really is the large thing here
+    assert peak - base <= 6 * report, f"{(peak - base) / report:.2f}x the report ({report:,} bytes)"

@@ -15,11 +15,14 @@ import os
 import signal
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write `data` to `target` atomically; raises OSError with the reason on failure."""
+def write_atomic(target: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write `data` (bytes, or pieces in order: a large report is never held whole) to
+    `target` atomically; raises OSError with the reason on failure."""
     if hasattr(signal, "SIGXFSZ"):  # over RLIMIT_FSIZE: an EFBIG error to report, not a kill
         with contextlib.suppress(ValueError):  # not the main thread (tests)
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -29,7 +32,7 @@ def write_atomic(target: Path, data: bytes) -> None:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
         with open(target, "wb") as handle:
-            handle.write(data)
+            _write(handle, data)
         return
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -41,11 +44,11 @@ def write_atomic(target: Path, data: bytes) -> None:
         # No file can be created beside it (a read-only folder holding a writable report):
         # the only way left is in place, and a failure then is still exit 2, never silence.
         with open(target, "wb") as handle:
-            handle.write(data)
+            _write(handle, data)
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            _write(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp creates 0600: keep the previous report's mode, else the usual 0666 - umask
@@ -61,3 +64,8 @@ def write_atomic(target: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _write(handle: BinaryIO, data: bytes | Iterable[bytes]) -> None:
+    for chunk in [data] if isinstance(data, bytes) else data:
+        handle.write(chunk)

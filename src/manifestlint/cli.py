@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -210,21 +211,21 @@ def lint(
     if fmt == "sarif":
         from manifestlint.output import sarif
 
-        text = sarif.render(result, sarif_category, config.docs_url, show_suppressed)
+        pieces: Iterable[str] = sarif.render_pieces(result, sarif_category, config.docs_url, show_suppressed)
         warning = sarif.limits_warning(len(result.findings))
         if warning:
             click.echo(f"manifestlint: warning: {warning}", err=True)
     elif fmt == "json":
         from manifestlint.output import json as json_out
 
-        text = json_out.render(result)
+        pieces = json_out.render_pieces(result)
     elif fmt == "github":
         import os
 
         from manifestlint.output import github
 
         workspace = os.environ.get("GITHUB_WORKSPACE") or None
-        text = github.render(result, workspace)
+        pieces = (github.render(result, workspace),)
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             _append_summary(summary_file, github.step_summary(result, workspace))
@@ -234,22 +235,24 @@ def lint(
     elif fmt == "gitlab":
         from manifestlint.output import gitlab
 
-        text = gitlab.render(result)
+        pieces = (gitlab.render(result),)
     elif fmt == "junit":
         from manifestlint.output import junit
 
-        text = junit.render(result)
+        pieces = (junit.render(result),)
     else:
         from manifestlint.output import text as text_out
 
         colour = _use_colour(color, output is None and sys.stdout.isatty())
-        text = text_out.render(result, colour=colour, summary=not quiet, stats=stats)
+        pieces = (text_out.render(result, colour=colour, summary=not quiet, stats=stats),)
     if stats and fmt != "text":
         from manifestlint.output import text as text_out
 
         for line in text_out.statistics(result):
             click.echo(f"manifestlint: {line}", err=True)
-    _emit(text.encode("utf-8", "backslashreplace"), output)
+    # Written piece by piece (SARIF and JSON yield one result at a time): a report of 33,000
+    # results held whole as text and again as bytes cost ~60 MB at its peak.
+    _emit((piece.encode("utf-8", "backslashreplace") for piece in pieces), output)
 
     threshold = fail_on or config.fail_on
     if exit_zero or threshold == "none":
@@ -285,9 +288,10 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _emit(data: bytes, output: str | None) -> None:
-    """The report, whole or not at all: atomically into `output` (manifestlint.atomic), or
-    to standard output. Any failure is exit 2 with one line, whatever --exit-zero says."""
+def _emit(data: bytes | Iterable[bytes], output: str | None) -> None:
+    """The report (bytes, or its pieces in order), whole or not at all: atomically into
+    `output` (manifestlint.atomic), or to standard output. Any failure is exit 2 with one
+    line, whatever --exit-zero says."""
     if output:
         from manifestlint.atomic import write_atomic
 
@@ -298,7 +302,8 @@ def _emit(data: bytes, output: str | None) -> None:
         return
     try:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        for chunk in [data] if isinstance(data, bytes) else data:
+            sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
     except OSError as exc:  # `| head` closed the pipe, a full disk behind a redirection
         _silence_stdout()

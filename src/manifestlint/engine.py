@@ -133,6 +133,7 @@ MAX_MESSAGE = 1000
 MAX_OBJECT = 200
 MAX_PER_RULE_AND_FILE = 500
 INTERNAL_ERROR = "manifestlint-internal-error"
+RECURSION_LIMIT = 6000  # see lint(): documents nest up to 1,000 levels
 
 
 def _clip(text: str, limit: int) -> str:
@@ -343,11 +344,21 @@ def lint(
     cached data found unusable half-way makes the run start again with the cache rebuilt.
 
     The cyclic garbage collector is paused for the run: parsing allocates hundreds of
-    thousands of small acyclic objects, and generation scans tripled the parse time."""
+    thousands of small acyclic objects, and generation scans tripled the parse time.
+
+    Python's recursion limit is raised for the run to RECURSION_LIMIT: documents nest up to
+    parse.yaml.MAX_NESTING (1,000) levels, and `str()`, `==` or a rule's recursive walk of such
+    a value takes one to three levels of recursion per level of the document (the default
+    limit of 1,000 failed at ~450). Deeper recursion still ends in RecursionError (caught per
+    rule), well before the C stack could overflow: 1,000 levels of C `repr` and 6,000 Python
+    frames use well under the 8 MB main-thread stack (Python-to-Python calls use no C stack in
+    CPython 3.11)."""
     from manifestlint.project.cache import CacheInvalid
 
     collecting = gc.isenabled()
     gc.disable()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
         try:
             return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, use_cache)
@@ -359,6 +370,7 @@ def lint(
             except CacheInvalid:  # what this version writes it cannot read back: a bug, never a crash
                 return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, False)
     finally:
+        sys.setrecursionlimit(limit)
         if collecting:
             gc.enable()
 

@@ -103,6 +103,12 @@ class _TooDeep(Exception):
 
 
 _NO_KEY = object()  # a mapping waiting for its next key
+# Scalars' strings seen so far, shared: libyaml gives every scalar a new string, and keys
+# (`name`, `image`, label keys) and common values repeat thousands of times (-25% memory on
+# the 20,000-document mix). Bounded, and kept across files: a crafted file with a million
+# distinct strings only stops the sharing.
+_MEMO: dict[str, str] = {}
+_MEMO_MAX = 1 << 16
 
 
 def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list) -> tuple[Any, Span]:
@@ -112,7 +118,7 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
     Why events and not composed nodes: a node graph costs ~300 bytes per value (a node and
     two marks) and libyaml's composer holds a whole document's graph at once — 730 MB for a
     10 MB list — and recurses per level. Here each collection keeps its values and one
-    `array('I')` of marks (model.YMap/YList), the parser's objects die as they come, and the
+    run of packed marks (model.YMap/YList), the parser's objects die as they come, and the
     nesting is an explicit stack: depth is bounded by MAX_NESTING, not by Python's or C's
     stack. Scalars are resolved inline and anchors remembered by name (aliases share the
     value, charged again against the expansion budget per use).
@@ -123,7 +129,7 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
     anchors: dict[str, tuple] = {}
     stack: list[tuple] = []
     cur: Any = None  # the open collection (YMap or YList), None at the root
-    marks: list[int] = []  # its marks: own span first, then per key / item
+    marks = array("I")  # its marks: own span first, then per key / item (no int objects kept)
     key: Any = _NO_KEY  # a mapping's pending key and its marks
     kl = kc = kel = kec = 0
     merging = False
@@ -133,6 +139,8 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
     style_bits = STYLE_BITS
     resolve = resolve_plain
     root = Span(1, 1, 1, 2)  # where the root collection opens: the alias bomb's anchor
+    memo = _MEMO
+    remember = len(memo) < _MEMO_MAX
     while True:
         event = next_event()
         kind = type(event)
@@ -140,6 +148,12 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             budget -= 1
             start, end = event.start_mark, event.end_mark
             raw = event.value
+            shared = memo.get(raw)  # keys and common values: one string object each
+            if shared is not None:
+                raw = shared
+            elif remember:
+                memo[raw] = raw
+                remember = len(memo) < _MEMO_MAX
             style = event.style
             if style:
                 value = raw
@@ -162,7 +176,7 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
                 root = Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2)
             stack.append((cur, marks, key, kl, kc, kel, kec, merging, merges, anchor, opened))
             cur = YMap() if kind is MappingStartEvent else YList()
-            marks = [start.line, start.column, 0, 0]
+            marks = array("I", (start.line, start.column, 0, 0))
             key, merging, merges, anchor, opened = _NO_KEY, False, None, event.anchor, budget
             continue
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
@@ -175,7 +189,7 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
                 if merges is not None:
                     _merge(value, marks, merges)
                 value._keys = tuple(value)
-            value._spans = array("I", marks)
+            value._spans = marks.tobytes()
             budget -= 1
             if budget < 0:
                 raise _TooLarge(root)
@@ -199,7 +213,7 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             return value, Span(sl + 1, sc + 1, el + 1, ec + 1)
         if type(cur) is YList:
             cur.append(value)
-            marks += (sl, sc, el | code, ec)
+            marks.extend((sl, sc, el | code, ec))
         elif key is _NO_KEY:
             key = raw if raw is not None else f"<complex key at line {sl + 1}>"
             kl, kc, kel, kec = sl, sc, el, ec
@@ -213,20 +227,20 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             if key in cur:
                 _duplicate(cur, marks, key, (kl, kc, kel, kec, sl, sc, el | code, ec), duplicates)
             else:
-                marks += (kl, kc, kel, kec, sl, sc, el | code, ec)
+                marks.extend((kl, kc, kel, kec, sl, sc, el | code, ec))
             cur[key] = value
             key = _NO_KEY
 
 
-def _duplicate(mapping: YMap, marks: list[int], key: Any, new: tuple[int, ...], duplicates: list) -> None:
+def _duplicate(mapping: YMap, marks: array, key: Any, new: tuple[int, ...], duplicates: list) -> None:
     """A key seen twice: the later value and its positions win (as the loaders read it), in
     the first one's place; the duplicate is reported at the later key."""
     slot = list(mapping).index(key)
-    marks[4 + 8 * slot : 12 + 8 * slot] = new
+    marks[4 + 8 * slot : 12 + 8 * slot] = array("I", new)
     duplicates.append((Span(new[0] + 1, new[1] + 1, new[2] + 1, new[3] + 1), f"duplicate key {key!r}"))
 
 
-def _merge(mapping: YMap, marks: list[int], merges: list) -> None:
+def _merge(mapping: YMap, marks: array, merges: list) -> None:
     """YAML 1.1 merge keys (`<<: *base`, `<<: [*a, *b]`): keys written in the mapping win,
     then the first source that has the key; merged keys keep the positions they have in
     their source."""
@@ -238,7 +252,7 @@ def _merge(mapping: YMap, marks: list[int], merges: list) -> None:
             for slot, key in enumerate(src._keys):
                 if key not in mapping:
                     mapping[key] = src[key]
-                    marks += spans[4 + 8 * slot : 12 + 8 * slot]
+                    marks.frombytes(spans[16 + 32 * slot : 48 + 32 * slot])
 
 
 def _duplicate_anchor(first: tuple, event: Any) -> None:
@@ -263,10 +277,11 @@ def _events(text: str, pure: bool) -> tuple[Callable[[], Any], Callable[[], None
 
         events = YAML(typ="base", pure=True).parse(text)
         return events.__next__, events.close
-    from ruamel.yaml.cyaml import CBaseLoader
+    from _ruamel_yaml import CParser  # not cyaml.CBaseLoader: it references itself, and the
+    # cycle kept each file's parser and its UTF-8 copy of the text alive (GC is paused)
 
-    loader = CBaseLoader(text)
-    return loader.get_event, loader.dispose
+    parser = CParser(text)
+    return parser.get_event, parser.dispose
 
 
 # libyaml (as bundled with ruamel.yaml.clib) refuses `[host:8080/path]`: a `:` inside a flow
@@ -277,11 +292,11 @@ _LIBYAML_ONLY_ERROR = "found unexpected ':'"
 
 
 def _compose(
-    text: str, docs: list, errors: list[YamlError], duplicates: list, chunk: str, pure: bool = False
+    text: str, docs: list[YamlDoc], errors: list[YamlError], duplicates: list, chunk: str, pure: bool = False
 ) -> bool:
-    """Build every document of `text`; False when the parser raised (docs so far kept).
-    `chunk` is the text errors are classified by (`text` may be padded with line breaks so
-    that its marks are the file's)."""
+    """Build every document of `text` into `docs` (path, index and source still to be set);
+    False when the parser raised (docs so far kept). `chunk` is the text errors are
+    classified by (`text` may be padded with line breaks so that its marks are the file's)."""
     kept = len(docs), len(errors), len(duplicates)
     next_event, dispose = _events(text, pure)
     try:
@@ -293,7 +308,8 @@ def _compose(
                 continue
             found: list[tuple[Span, str]] = []
             try:
-                docs.append(_build(next_event, not pure, found))
+                root, span = _build(next_event, not pure, found)
+                docs.append(YamlDoc("", 0, root, span))
             except _TooLarge as large:
                 errors.append(
                     YamlError(
@@ -373,18 +389,17 @@ def parse_stream(text: str, path: str) -> tuple[list[YamlDoc], list[YamlError], 
     docs: list[YamlDoc] = []
     errors: list[YamlError] = []
     duplicates: list[tuple[Span, str]] = []
-    values: list[tuple[Any, Span]] = []
-    if not _compose(text, values, errors, duplicates, text):
+    if not _compose(text, docs, errors, duplicates, text):
         # Retry document by document so one bad document hides nothing else; each chunk is
         # padded with the line breaks before it, so its marks are already the file's.
-        values, errors, duplicates = [], [], []
+        docs, errors, duplicates = [], [], []
         starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0]
         for i, start in enumerate(starts):
             end = starts[i + 1] if i + 1 < len(starts) else len(text)
             chunk = text[start:end]
-            _compose("\n" * text.count("\n", 0, start) + chunk, values, errors, duplicates, chunk)
-    for index, (value, span) in enumerate(values):
-        docs.append(YamlDoc(path=path, index=index, root=value, span=span, text=text))
+            _compose("\n" * text.count("\n", 0, start) + chunk, docs, errors, duplicates, chunk)
+    for index, doc in enumerate(docs):
+        doc.path, doc.index, doc.text = path, index, text
     return docs, errors, duplicates
 
 
