@@ -108,6 +108,12 @@ def packed(marks: Iterable[int]) -> bytes:
     return array("I", marks).tobytes()
 
 
+def _unpacked(spans: bytes) -> array:
+    marks = array("I")
+    marks.frombytes(spans)
+    return marks
+
+
 def _marks(span: Span, style: str = "") -> tuple[int, int, int, int]:
     """The 0-based marks of a 1-based span (the stored form), with a value's style bits."""
     return span.line - 1, span.col - 1, (span.end_line - 1) | STYLE_BITS.get(style, 0), span.end_col - 1
@@ -160,7 +166,7 @@ class YMap(dict):
         keys = self._keys
         if (tuple(keys) if type(keys) is dict else keys) != tuple(self):
             return None
-        return self._spans
+        return _unpacked(self._spans)
 
     def _slot(self, key: Any) -> int:
         keys = self._keys
@@ -293,7 +299,7 @@ class YList(list):
 
     def stored_marks(self) -> Sequence[int]:
         """The stored form of its positions (what from_marks takes)."""
-        return self._spans
+        return _unpacked(self._spans)
 
     def item_span(self, index: int) -> Span:
         spans = self._spans
