@@ -137,8 +137,13 @@ def _rules(report: str) -> list[tuple[str, int]]:
     return sorted((f["rule"], f["line"]) for f in json.loads(report)["findings"])
 
 
+def _index_file(folder: Path) -> Path:
+    (found,) = folder.glob("index-*.json")  # named after the folder's inode and the key
+    return found
+
+
 def _index(root: Path) -> dict:
-    return json.loads((root / CACHE_DIR_NAME / "index.json").read_text(encoding="utf-8"))
+    return json.loads(_index_file(root / CACHE_DIR_NAME).read_text(encoding="utf-8"))
 
 
 def _shards(root: Path) -> list[Path]:
@@ -261,7 +266,7 @@ def test_edits_renames_deletions_and_touches(tmp_path: Path) -> None:
 
 
 def _rewrite_index(root: Path, change) -> None:
-    path = root / CACHE_DIR_NAME / "index.json"
+    path = _index_file(root / CACHE_DIR_NAME)
     data = json.loads(path.read_text(encoding="utf-8"))
     change(data)
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -349,10 +354,10 @@ def test_cache_dir_settings_and_an_unwritable_place(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     want = _lint(root, cache=False)
     assert _lint(root, env={"MANIFESTLINT_CACHE_DIR": str(elsewhere)}) == want
-    assert (elsewhere / "index.json").is_file() and not (root / CACHE_DIR_NAME).exists()
+    assert _index_file(elsewhere).is_file() and not (root / CACHE_DIR_NAME).exists()
     (root / ".manifestlint.yaml").write_text("cache-dir: ../configured\n", encoding="utf-8")
     assert _lint(root) == want
-    assert (tmp_path / "configured" / "index.json").is_file()
+    assert _index_file(tmp_path / "configured").is_file()
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder\n", encoding="utf-8")
     assert _lint(root, env={"MANIFESTLINT_CACHE_DIR": str(blocker / "cache")}) == want  # no crash
@@ -395,7 +400,7 @@ def test_corpus_reports_equal_with_and_without_the_cache(tmp_path: Path) -> None
         want = keys(lint([name], registry, config, corpus))
         if i == 0:
             assert keys(lint([name], registry, config, corpus, use_cache=True)) == want  # cold
-            assert (tmp_path / "cache" / "index.json").is_file()
+            assert _index_file(tmp_path / "cache").is_file()
         assert keys(lint([name], registry, config, corpus, use_cache=True)) == want  # warm
 
 
@@ -418,7 +423,9 @@ def test_a_linked_cache_folder_is_not_written_through(tmp_path: Path) -> None:
 def test_a_fifo_in_place_of_the_index_does_not_hang(tmp_path: Path) -> None:
     root = _repo(tmp_path / "repo")
     (root / CACHE_DIR_NAME).mkdir()
-    os.mkfifo(root / CACHE_DIR_NAME / "index.json")
+    from manifestlint.project.cache import ContextCache
+
+    os.mkfifo(ContextCache(root / CACHE_DIR_NAME, root)._index_file())
     assert _lint(root) == _lint(root, cache=False)
 
 
@@ -435,3 +442,17 @@ def test_a_cache_it_cannot_read_back_falls_back_to_parsing(tmp_path: Path, monke
     monkeypatch.setattr(cache, "decode_docs", broken)
     assert _lint(root) == want
     assert _lint(root) == want
+
+
+def test_a_committed_cache_is_never_opened_and_is_cleaned_up(tmp_path: Path) -> None:
+    """Files a repository plants in the cache folder (a huge index, shards) are not read: the
+    index's name depends on the folder's inode; the first cache written there removes them."""
+    root = _repo(tmp_path / "repo")
+    folder = root / CACHE_DIR_NAME
+    (folder / "docs").mkdir(parents=True)
+    planted = [folder / "index.json", folder / "index-0000.json", folder / "docs" / "x.json"]
+    for path in planted:
+        path.write_text('{"format": 2, "files": {"shop/pdb.yaml": "lie"}}', encoding="utf-8")
+    assert _lint(root) == _lint(root, cache=False)
+    assert not any(path.exists() for path in planted)
+    assert _lint(root) == _lint(root, cache=False)

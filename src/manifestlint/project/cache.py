@@ -6,13 +6,13 @@ rules and the project model. Parsing 5,000 context files took 17 s for a call wh
 takes 60 ms. The cache keeps, per context file:
 
 - its **facts** (project/facts.py: relevant, app, identities, namespaces, kinds), which the
-  project model groups files by; all of them are read on every call (`index.json`);
+  project model groups files by; all of them are read on every call (`index-<id>.json`);
 - its **documents, pruned**: every key of every object except the few subtrees no cross-file
   rule, project model or project-wide lookup reads (container `env`, `envFrom`, `resources`,
   `volumeMounts`, `lifecycle`; a ConfigMap's or Secret's `data`, `stringData`,
   `binaryData`), each key and value with its span, so they are rebuilt as YamlDoc / YMap /
   YList with the same positions and the rules run unchanged. They are stored in shards, one
-  per folder (`docs/<hash of the folder>.json`), and read only for the bundles that hold a
+  per folder (`docs/<hash>.json`), and read only for the bundles that hold a
   named file (plus the rare kinds project-wide lookups need: CRDs, ServiceAccounts, role
   bindings).
 
@@ -424,6 +424,7 @@ class ContextCache:
         self.index_dirty = False
         self.seen: set[str] = set()
         self.owner: list[int] | None = None
+        self.loaded = False  # a valid index of this folder, key and format was read
         self._load()
 
     def _load(self) -> None:
@@ -434,12 +435,26 @@ class ContextCache:
         except OSError:
             return
         self.owner = [st.st_dev, st.st_ino]
-        data = _read_json(self.folder / "index.json")
+        # The index's name carries the folder's (device, inode) and the key: a cache committed
+        # to a repository or copied from elsewhere is never even opened, whatever its size.
+        data = _read_json(self._index_file())
         if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != self.key:
             return
         if data.get("owner") != self.owner or type(data.get("files")) is not dict:
             return  # another checkout's (or a committed) cache
         self.raw = data["files"]
+        self.loaded = True
+
+    def _salt(self) -> str:
+        return f"{FORMAT}|{self.key}|{self.owner}"
+
+    def _index_file(self) -> Path:
+        return self.folder / f"index-{hashlib.sha256(self._salt().encode()).hexdigest()[:20]}.json"
+
+    def _shard_file(self, name: str) -> Path:
+        """Shard files are named after this folder's owner and key too (never a planted one)."""
+        digest = hashlib.sha256(f"{self._salt()}|{name}".encode()).hexdigest()[:24]
+        return self.folder / "docs" / f"{digest}.json"
 
     # -- lookups (before the model is built: a bad entry is just a miss)
 
@@ -498,7 +513,7 @@ class ContextCache:
     def _shard(self, name: str) -> dict[str, Any]:
         files = self.shards.get(name)
         if files is None:
-            data = _read_json(self.folder / "docs" / f"{name}.json")
+            data = _read_json(self._shard_file(name)) if self.owner is not None else None
             ok = isinstance(data, dict) and data.get("format") == FORMAT and data.get("key") == self.key
             files = data.get("files") if ok else None
             files = files if type(files) is dict else {}
@@ -567,28 +582,38 @@ class ContextCache:
         for rel in files:
             by_shard.setdefault(_shard_of(rel), []).append(rel)
         dropped: set[str] = set()
+        written: set[Path] = set()
         for name in sorted(self.dirty):
-            old = self._shard(name)
             parts = []
             for rel in by_shard.get(name, ()):
                 entry = files[rel]
                 text = self.new_docs.get(rel)
                 if text is None:
-                    stored = old.get(rel)
+                    stored = self._shard(name).get(rel)  # read only when something is kept from it
                     if type(stored) is not list or len(stored) != 2 or stored[0] != entry.sha:
                         dropped.add(rel)  # its documents are gone: the entry goes too
                         continue
                     text = json.dumps(stored[1], separators=(",", ":"))
                 parts.append(f"{json.dumps(rel)}:[{json.dumps(entry.sha)},{text}]")
             head = json.dumps({"format": FORMAT, "key": self.key}, separators=(",", ":"))[:-1]
-            _write(folder / "docs" / f"{name}.json", f'{head},"files":{{{",".join(parts)}}}}}'.encode())
+            target = self._shard_file(name)
+            _write(target, f'{head},"files":{{{",".join(parts)}}}}}'.encode())
+            written.add(target)
         index = {
             rel: [e.size, e.mtime, e.sha, e.racy, _encode_facts(e.facts)]
             for rel, e in files.items()
             if rel not in dropped
         }
         payload = {"format": FORMAT, "key": self.key, "owner": self.owner, "files": index}
-        _write(folder / "index.json", json.dumps(payload, separators=(",", ":")).encode())
+        target = self._index_file()
+        _write(target, json.dumps(payload, separators=(",", ":")).encode())
+        if not self.loaded:  # a new cache: what older versions (or anyone else) left goes
+            written.add(target)
+            for stale in [*folder.glob("index*.json"), *(folder / "docs").glob("*.json")]:
+                if stale not in written and stale.is_file() and not stale.is_symlink():
+                    with contextlib.suppress(OSError):
+                        stale.unlink()
+            self.loaded = True
 
 
 def _clean(rel: str) -> bool:
