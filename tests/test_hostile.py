@@ -350,6 +350,8 @@ def test_non_utf8_file_names(tmp_path: Path, fmt: str) -> None:
         ("pyproject.toml", "tool = 5\n# tool.manifestlint\n", "[tool.manifestlint] must be a table"),
         ("pyproject.toml", "[tool.manifestlint]\nx = " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
         (".manifestlint.yaml", "exclude: " + "[" * 100_000 + "]" * 100_000, "nesting deeper than"),
+        # within the 1,000 levels a manifest may nest, but the schema validator recursed per level
+        (".manifestlint.yaml", "exclude: " + "[" * 999 + "]" * 999, "nesting deeper than 50 levels"),
         (
             ".manifestlint.yaml",
             "a: &a [x,x,x,x,x,x,x,x,x]\n"

@@ -137,17 +137,24 @@ def _read(path: Path) -> dict[str, Any]:
                 raise ConfigError(f"{path}: [tool.manifestlint] must be a table")
         else:
             data = document
+        if _depth(data) > CONFIG_MAX_NESTING:  # the schema validator recurses per level
+            raise ConfigError(f"{path}: nesting deeper than {CONFIG_MAX_NESTING} levels")
         _version_as_written(data, text)
         return data
     from manifestlint.parse.yaml import load_plain_yaml, parse_stream
 
     # Our own parser first: it refuses nesting that would crash libyaml's recursive composer
     # and documents that expand through aliases (an alias bomb), with a one-line reason.
-    refused = [error for error in parse_stream(text, str(path))[1] if error.refused]
+    docs, errors, _ = parse_stream(text, str(path))
+    refused = [error for error in errors if error.refused]
     if refused:
         raise ConfigError(
             f"{path}: line {refused[0].span.line}: {refused[0].message.removesuffix('; not parsed')}"
         )
+    if any(_depth(doc.root) > CONFIG_MAX_NESTING for doc in docs):
+        # Manifests may nest 1,000 levels; a configuration needs a handful, and the loader
+        # and the schema validator below recurse per level (999 levels: RecursionError).
+        raise ConfigError(f"{path}: nesting deeper than {CONFIG_MAX_NESTING} levels")
     try:
         data = load_plain_yaml(text)
     except Exception as exc:
@@ -159,6 +166,25 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: the configuration must be a mapping")
     _version_as_written(data, text)
     return data
+
+
+CONFIG_MAX_NESTING = 50
+
+
+def _depth(value: Any) -> int:
+    """How many collections deep `value` nests (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _validate_schema(data: dict[str, Any], path: Path) -> None:
