@@ -91,3 +91,14 @@ def test_colon_inside_flow_scalar_is_valid_as_go_yaml_reads_it() -> None:
     assert docs[0].root["spec"]["params"]["target"] == ["balancereader:8080/ready"]
     assert docs[0].root["spec"]["params"].value_span("target") == Span(4, 13, 4, 39)
     assert [(e.span.line, e.span.col) for e in errors] == [(6, 4)]  # the real error is still reported
+
+
+def test_shared_strings_are_short_and_bounded() -> None:
+    """Scalars' strings are shared through a memo kept across files: a long value (a literal
+    block of a ConfigMap) must never be kept alive past its file by it."""
+    from manifestlint.parse import yaml as parse_yaml
+
+    long_value = "x" * 10_000
+    root = parse_stream(f"a: name\nb: {long_value}\n---\nname: 1\n", "x.yaml")[0][0].root
+    assert root["b"] == long_value and long_value not in parse_yaml._MEMO
+    assert "name" in parse_yaml._MEMO and len(parse_yaml._MEMO) <= parse_yaml._MEMO_MAX

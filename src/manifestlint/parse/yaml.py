@@ -105,10 +105,11 @@ class _TooDeep(Exception):
 _NO_KEY = object()  # a mapping waiting for its next key
 # Scalars' strings seen so far, shared: libyaml gives every scalar a new string, and keys
 # (`name`, `image`, label keys) and common values repeat thousands of times (-25% memory on
-# the 20,000-document mix). Bounded, and kept across files: a crafted file with a million
-# distinct strings only stops the sharing.
+# the 20,000-document mix). Bounded in count and length, and kept across files: a crafted
+# file with a million distinct strings only stops the sharing.
 _MEMO: dict[str, str] = {}
 _MEMO_MAX = 1 << 16
+_MEMO_LONGEST = 64  # characters: a literal block is never kept past its file
 
 
 def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list) -> tuple[Any, Span]:
@@ -151,7 +152,7 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             shared = memo.get(raw)  # keys and common values: one string object each
             if shared is not None:
                 raw = shared
-            elif remember:
+            elif remember and len(raw) <= _MEMO_LONGEST:
                 memo[raw] = raw
                 remember = len(memo) < _MEMO_MAX
             style = event.style
