@@ -774,7 +774,7 @@ def bench_users(
         row = {"files": files, "documents": files * 10, "bytes": size, "cache_bytes": cache_bytes, **res}
         for name in variants(res, ("one_file", "one_file_no_context")):
             row[name]["ratio"] = paired(res[name]["walls"], bare)
-        for name in ("one_file_cold", "one_file_no_cache"):
+        for name in variants(res, ("one_file_cold", "one_file_no_cache")):
             row[name]["ratio"] = res[name]["wall_s"] / statistics.median(bare)
         r["monorepo"].append(row)
         shutil.rmtree(repo)
