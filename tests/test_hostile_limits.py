@@ -482,3 +482,28 @@ def test_a_large_sarif_report_is_written_without_holding_it_whole(tmp_path: Path
     extra = (tmp_path / "big.yaml").stat().st_size - (tmp_path / "small.yaml").stat().st_size
     assert report > 10 * extra  # the report really is the large thing here
     assert peak - base <= 6 * report, f"{(peak - base) / report:.2f}x the report ({report:,} bytes)"
+
+
+def test_cross_file_rules_take_odd_ports(tmp_path: Path) -> None:
+    """Found by a 2,500-case fuzz run (seed 31): a Service whose targetPort is a 5,000-digit
+    string (past Python's int/str limit) and an Ingress backend whose Service has `ports: true`
+    crashed k8s-service-target-port-mismatch and k8s-ingress-backend-missing."""
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: w, image: 'w:1', ports: [{containerPort: 80}]}]}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n"
+        f"  ports: [{{port: 80, targetPort: '{'9' * 5000}'}}]\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: odd}\n"
+        "spec: {selector: {app: web}, ports: true}\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: in}\nspec:\n  rules:\n"
+        "  - http:\n      paths:\n      - path: /\n        pathType: Prefix\n"
+        "        backend: {service: {name: odd, port: {number: 80}}}\n"
+    )
+    _, findings, stderr = lint(
+        "--select",
+        "k8s-service-target-port-mismatch,k8s-ingress-backend-missing,manifestlint-internal-error",
+        tmp_path / "app.yaml",
+    )
+    assert "internal error" not in stderr
+    assert not [f for f in findings if f["rule"] == "manifestlint-internal-error"]

@@ -913,6 +913,11 @@ def _container_ports(tpl: PodTemplate) -> tuple[set[int], set[str], bool]:
     return numbers, names, complete
 
 
+def _list(value: Any) -> list:
+    """`value` when it is a list; empty for anything else a hostile file puts there."""
+    return value if isinstance(value, list) else []
+
+
 @rule("k8s-service-target-port-mismatch", "project")
 def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
     numeric = bool(ctx.options.get("numeric", False))
@@ -935,8 +940,8 @@ def service_target_port_mismatch(index: Index, ctx) -> Iterator[Finding]:
                 target, where = entry["port"], entry.value_span("port")
             else:
                 continue
-            if isinstance(target, str) and target.isdigit():
-                target = int(target)
+            if isinstance(target, str) and target.isdigit() and len(target) <= 10:
+                target = int(target)  # (a port has at most 5 digits; 5,000 must not reach int())
             if _int(target) is not None:
                 if not numeric or not all(complete for _, _, complete in exposed):
                     continue  # containerPort is informational; undeclared ports may still listen
@@ -1024,10 +1029,10 @@ def ingress_backend_missing(index: Index, ctx) -> Iterator[Finding]:
                 continue
             if port is None or port_at is None:
                 continue
-            if isinstance(port, str) and port.isdigit():
+            if isinstance(port, str) and port.isdigit() and len(port) <= 10:
                 port = int(port)
             declared = [
-                p for s in found for p in (s.root.path_get("spec", "ports") or []) if isinstance(p, dict)
+                p for s in found for p in _list(s.root.path_get("spec", "ports")) if isinstance(p, dict)
             ]
             if _int(port) is not None:
                 ok = any(_int(p.get("port")) == port for p in declared)
