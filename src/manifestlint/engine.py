@@ -30,6 +30,7 @@ from manifestlint.discover import (
     walk_folder,
 )
 from manifestlint.index import Index
+from manifestlint.k8s import name_of, namespace_of
 from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
@@ -889,13 +890,11 @@ MAX_SPREAD_VIEWS = 100_000  # namespace-less objects x namespaces, for the dangl
 
 def _placed(doc: YamlDoc) -> bool:
     """Whether the object says where it goes: a namespace of its own, or cluster-scoped."""
-    from manifestlint.project.bundles import CLUSTER_KINDS
+    from manifestlint.project.facts import CLUSTER_KINDS
 
-    root = doc.root
-    if not isinstance(root, dict) or root.get("kind") in CLUSTER_KINDS:
+    if not isinstance(doc.root, dict) or doc.root.get("kind") in CLUSTER_KINDS:
         return True
-    meta = root.get("metadata")
-    return isinstance(meta, dict) and bool(meta.get("namespace"))
+    return bool(namespace_of(doc, ""))
 
 
 def spread_namespaces(index: Index) -> Index | None:
@@ -906,10 +905,8 @@ def spread_namespaces(index: Index) -> Index | None:
     from manifestlint.project.views import view
 
     loose = [doc for doc in index.objects if not _placed(doc)]
-    namespaces = sorted(
-        {str(doc.root["metadata"]["namespace"]) for doc in index.objects if _placed(doc) and _has_ns(doc)}
-        | {name_of_doc(doc) for doc in index.of_kind("Namespace")} - {""}
-    )
+    named = {namespace_of(doc, "") for doc in index.objects}
+    namespaces = sorted((named | {name_of(doc) for doc in index.of_kind("Namespace")}) - {""})
     if not loose or not namespaces or len(loose) * len(namespaces) > MAX_SPREAD_VIEWS:
         return None
     out = Index(report_paths=set(index.report_paths), base=index.base)
@@ -917,16 +914,6 @@ def spread_namespaces(index: Index) -> Index | None:
     for namespace in namespaces:
         out.add(view(doc, namespace, {}, {}, False) for doc in loose)
     return out
-
-
-def _has_ns(doc: YamlDoc) -> bool:
-    meta = doc.root.get("metadata") if isinstance(doc.root, dict) else None
-    return isinstance(meta, dict) and bool(meta.get("namespace"))
-
-
-def name_of_doc(doc: YamlDoc) -> str:
-    meta = doc.root.get("metadata") if isinstance(doc.root, dict) else None
-    return str(meta.get("name") or "") if isinstance(meta, dict) else ""
 
 
 def _with_functions(

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from manifestlint.model import YamlDoc, YList, YMap
-from manifestlint.project.views import copy_list, copy_map, put
+from manifestlint.project.views import copy_list
 
 # Lists a strategic merge patch merges item by item, and the key that identifies an item.
 _MERGE_KEYS = {
@@ -188,7 +188,7 @@ def _merge(base: Any, patch: Any, depth: int = 0) -> Any:
         return patch
     if patch.get("$patch") == "replace":
         return patch
-    out = copy_map(base)
+    out = base.clone()
     for key, value in patch.items():
         if not isinstance(key, str) or key.startswith("$"):
             continue
@@ -196,11 +196,11 @@ def _merge(base: Any, patch: Any, depth: int = 0) -> Any:
         if value is None and key in out:
             del out[key]  # `key: null` deletes the field
         elif isinstance(old, YMap) and isinstance(value, dict):
-            put(out, key, _merge(old, value, depth + 1))
+            out.put(key, _merge(old, value, depth + 1))
         elif isinstance(old, YList) and isinstance(value, list) and key in _MERGE_KEYS:
-            put(out, key, _merge_list(old, value, _MERGE_KEYS[key], depth + 1))
+            out.put(key, _merge_list(old, value, _MERGE_KEYS[key], depth + 1))
         else:
-            put(out, key, value)
+            out.put(key, value)
     return out
 
 
@@ -241,11 +241,11 @@ def _set_at(node: Any, parts: list[str], value: Any, op: str) -> Any:
     head, rest = parts[0], parts[1:]
     if isinstance(node, YMap):
         if not rest:
-            out = copy_map(node)
+            out = node.clone()
             if op == "remove":
                 out.pop(head, None)
             else:
-                put(out, head, value)
+                out.put(head, value)
             return out
         child = node.get(head)
         if child is None:
@@ -253,8 +253,8 @@ def _set_at(node: Any, parts: list[str], value: Any, op: str) -> Any:
         new = _set_at(child, rest, value, op)
         if new is child:
             return node
-        out = copy_map(node)
-        put(out, head, new)
+        out = node.clone()
+        out.put(head, new)
         return out
     if isinstance(node, YList):
         items = list(node)
@@ -295,8 +295,8 @@ def _rewrite_images(root: YMap, images: dict[str, tuple[str, str, str]]) -> YMap
                 image = container.get("image") if isinstance(container, YMap) else None
                 new_image = _rewritten(image, images) if isinstance(image, str) else None
                 if new_image is not None and new_image != image:
-                    replaced = copy_map(container)
-                    put(replaced, "image", new_image)
+                    replaced = container.clone()
+                    replaced.put("image", new_image)
                     new_items[i] = replaced
                     changed = True
             if changed:

@@ -36,11 +36,6 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def copy_map(mapping: YMap) -> YMap:
-    """A shallow copy of `mapping` with its positions, to change without touching the original."""
-    return mapping.clone()
-
-
 def copy_list(original: YList, items: list[Any]) -> YList:
     """`items` as a sequence positioned like `original`: an item that was in `original` keeps
     its position, any other (from a patch) takes the position of the whole sequence."""
@@ -50,27 +45,19 @@ def copy_list(original: YList, items: list[Any]) -> YList:
     return YList.build(items, spans, whole)
 
 
-_copy = copy_map
-
-
 def _child(parent: YMap, key: str, create: bool) -> YMap | None:
     """A private copy of parent[key] stored back into `parent` (itself already a copy);
     an empty mapping positioned at the parent when missing and `create`."""
     value = parent.get(key)
     if isinstance(value, YMap):
-        child = _copy(value)
+        child = value.clone()
     elif value is None and create:
         anchor = parent.key_span(key) if parent.has_position(key) else parent.span
         child = YMap.build((), (), (), anchor)
     else:
         return None
-    put(parent, key, child)
+    parent.put(key, child)
     return child
-
-
-def put(mapping: YMap, key: str, value: Any) -> None:
-    """Set `key` in a copied mapping; a new key takes the position of the mapping itself."""
-    mapping.put(key, value)
 
 
 def _set_path(root: YMap, path: tuple[str, ...], labels: dict[str, str], create: bool) -> None:
@@ -82,7 +69,7 @@ def _set_path(root: YMap, path: tuple[str, ...], labels: dict[str, str], create:
             return
         node = child
     for key, value in labels.items():
-        put(node, key, value)
+        node.put(key, value)
 
 
 def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
@@ -97,12 +84,12 @@ def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
     set_ns = bool(namespace) and not cluster_scoped and str(current or "") != namespace
     if not (set_ns or selector_labels or template_labels):
         return doc
-    new_root = _copy(root)
+    new_root = root.clone()
     kind = str(root.get("kind"))
     if set_ns:
         metadata = _child(new_root, "metadata", True)
         if metadata is not None:
-            put(metadata, "namespace", namespace)
+            metadata.put("namespace", namespace)
     labels = {**template_labels, **selector_labels}
     if labels:
         metadata = _child(new_root, "metadata", True)
@@ -110,7 +97,7 @@ def view(doc: YamlDoc, namespace: str, selector_labels: dict[str, str],
             target = _child(metadata, "labels", True)
             if target is not None:
                 for key, value in labels.items():
-                    put(target, key, value)
+                    target.put(key, value)
         path = _TEMPLATE_PATHS.get(kind)
         if path is not None and isinstance(root.path_get(*path[:-2]), YMap):
             _set_path(new_root, path, labels, True)
