@@ -258,6 +258,11 @@ def bench_startup(small_file: Path, runs: int) -> dict[str, Any]:
     script = shutil.which("manifestlint") or (
         str(Path(PY).parent / "manifestlint") if (Path(PY).parent / "manifestlint").exists() else None
     )
+    if BASELINE_SRC is not None:
+        before = dict(env, PYTHONPATH=os.pathsep.join((str(BASELINE_SRC), os.environ.get("PYTHONPATH", ""))))
+        jobs["python_m_manifestlint@before"], infos["python_m_manifestlint@before"] = cmd_job(
+            ours("--exit-zero", str(small_file)), before
+        )
     if script:
         jobs["console_script"], infos["console_script"] = cmd_job(
             [script, "lint", "--exit-zero", str(small_file)], env
@@ -283,11 +288,13 @@ def print_startup(r: dict[str, Any]) -> None:
     print(
         f"  python -c pass                : {ms(bare['median_s']):>9}   peak RSS {mib(bare['peak_rss_kib'])}"
     )
-    m = r["python_m_manifestlint"]
-    print(
-        f"  python -m manifestlint lint   : {ms(m['median_s']):>9}   {m['ratio']:.1f}x   "
-        f"peak RSS {mib(m['peak_rss_kib'])}   {verdict(m['ratio'] <= 6)}"
-    )
+    for name in variants(r, ("python_m_manifestlint",)):
+        m = r[name]
+        label = "python -m manifestlint lint" + (" (before)" if name.endswith("@before") else "")
+        print(
+            f"  {label:<30}: {ms(m['median_s']):>9}   {m['ratio']:.1f}x   "
+            f"peak RSS {mib(m['peak_rss_kib'])}   {verdict(m['ratio'] <= 6)}"
+        )
     if r["console_script"]:
         c = r["console_script"]
         print(
@@ -736,7 +743,12 @@ def cold(cache: Path, *args: str) -> list[str]:
 
 
 def bench_users(
-    runs: int, big_repo: bool, tmp: Path, heavy_runs: int = 1, monorepo_only: bool = False
+    runs: int,
+    big_repo: bool,
+    tmp: Path,
+    heavy_runs: int = 1,
+    monorepo_only: bool = False,
+    cpu_only: bool = False,
 ) -> dict[str, Any]:
     """The calls users wait for: one staged file in a monorepo (pre-commit), the realistic mix
     with SARIF out (CI), and SARIF on the 2,000-document file.
@@ -746,10 +758,11 @@ def bench_users(
     and what it costs to write the cache), with `--no-cache` (every context file parsed: the
     call as it was before the cache) and with `--no-context`. Cold and `--no-cache` calls take
     seconds to minutes, so they run `heavy_runs` times each, without a warm-up of their own
-    (the warm series' warm-up has read the repository into the page cache)."""
+    (the warm series' warm-up has read the repository into the page cache). `cpu_only` skips
+    the repositories: only the mix (4b) and the 2,000-document file (4c)."""
     env = child_env()
     r: dict[str, Any] = {"monorepo": [], "mix": [], "sarif": None}
-    sizes = [500, 5000] + ([20000] if big_repo else [])
+    sizes = [] if cpu_only else [500, 5000] + ([20000] if big_repo else [])
     for files in sizes:
         repo = tmp / f"repo-{files}"
         print(f"  monorepo of {files:,} files: generating ...", flush=True)
@@ -824,7 +837,8 @@ def variants(res: dict[str, Any], names: tuple[str, ...]) -> list[str]:
 
 def print_users(r: dict[str, Any]) -> None:
     print("\n== 4. Where users wait (medians; CPU and peak RSS from getrusage of the child)")
-    print("  a) pre-commit: one staged file named in a generated git repo of app bundles (10 docs/file)")
+    if r["monorepo"]:
+        print("  a) pre-commit: one staged file named in a generated git repo of app bundles (10 docs/file)")
     warm_5k = None
     for row in r["monorepo"]:
         bare = row["python_c_pass"]
@@ -1017,6 +1031,14 @@ def main() -> int:
     parser.add_argument(
         "--memory", action="store_true", help="also section 5: peak memory per input byte (a few minutes)"
     )
+    parser.add_argument(
+        "--users-cpu-only",
+        action="store_true",
+        help="section 4: only the CPU rows (4b realistic mix, 4c 2,000-document file), no repositories",
+    )
+    parser.add_argument(
+        "--only-startup", action="store_true", help="only section 1 (--baseline: both trees side by side)"
+    )
     parser.add_argument("--only-memory", action="store_true", help="only section 5 (--baseline: both trees)")
     parser.add_argument(
         "--monorepo-20k",
@@ -1061,17 +1083,18 @@ def main() -> int:
             report["startup"] = bench_startup(small, runs)
             print_startup(report["startup"])
 
+        if not (args.only_users or args.only_memory or args.only_startup):
             report["floor"] = bench_floor(big, runs)
             print_floor(report["floor"])
 
-        if not (args.no_users or args.only_memory):
+        if not (args.no_users or args.only_memory or args.only_startup):
             report["users"] = bench_users(
-                runs, args.monorepo_20k, Path(tmp), args.heavy_runs, args.monorepo_only
+                runs, args.monorepo_20k, Path(tmp), args.heavy_runs, args.monorepo_only, args.users_cpu_only
             )
             print_users(report["users"])
 
     corpus = corpus_dir()
-    if args.quick or args.no_peers or args.only_users or args.only_memory:
+    if args.quick or args.no_peers or args.only_users or args.only_memory or args.only_startup:
         report["peers"] = "skipped (--quick/--no-peers)"
     elif corpus is None:
         report["peers"] = "skipped (no corpus: set MANIFESTLINT_CORPUS)"
