@@ -102,3 +102,73 @@ def test_shared_strings_are_short_and_bounded() -> None:
     root = parse_stream(f"a: name\nb: {long_value}\n---\nname: 1\n", "x.yaml")[0][0].root
     assert root["b"] == long_value and long_value not in parse_yaml._MEMO
     assert "name" in parse_yaml._MEMO and len(parse_yaml._MEMO) <= parse_yaml._MEMO_MAX
+
+
+_EVENT_TEXT = """\
+base: &base {a: 1, 'b': "two", c: [x, y]}
+merged:
+  <<: *base
+  a: 3
+  dup: 1
+  dup: 2
+list:
+- &item plain
+- *item
+- |
+  block
+- 0777
+---
+hosts: [host:8080/path]
+---
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+---
+broken: [unclosed
+---
+after: ok
+"""
+
+
+def _spans_of(value: object) -> list[object]:
+    """Every collection's packed marks, depth first: the positions parse_stream recorded."""
+    if isinstance(value, YMap):
+        return [value._spans, *(s for v in value.values() for s in _spans_of(v))]
+    if isinstance(value, YList):
+        return [value._spans, *(s for v in value for s in _spans_of(v))]
+    return []
+
+
+def test_copied_events_build_what_the_fast_path_builds(monkeypatch) -> None:
+    """The C parser builds our event classes directly; an extension that does not pick them
+    up gets its events copied into them (`_adapted`, also ruamel's pure parser): both give
+    the same values, positions, errors and duplicate keys."""
+    import manifestlint.parse.yaml as yaml_mod
+
+    assert yaml_mod._fast_events(__import__("_ruamel_yaml")) is True  # ruamel.yaml.clib
+    fast = parse_stream(_EVENT_TEXT, "x.yaml")
+    monkeypatch.setattr(yaml_mod, "_FAST", False)
+    copied = parse_stream(_EVENT_TEXT, "x.yaml")
+    assert [d.root for d in fast[0]] == [d.root for d in copied[0]]
+    assert [_spans_of(d.root) for d in fast[0]] == [_spans_of(d.root) for d in copied[0]]
+    assert [d.span for d in fast[0]] == [d.span for d in copied[0]]
+    assert [(e.span, e.message) for e in fast[1]] == [(e.span, e.message) for e in copied[1]]
+    assert fast[2] == copied[2] and len(fast[2]) == 1 and len(fast[1]) == 1
+    assert fast[0][1].root == {"hosts": ["host:8080/path"]}  # the pure parser's fallback ran too
+
+
+def test_ruamel_event_classes_are_restored_after_parsing() -> None:
+    """Our event classes stand in for ruamel's only while a stream is read, even one that
+    fails: ruamel's own loaders keep working in the same process."""
+    import _ruamel_yaml
+    import ruamel.yaml.events as events
+    from ruamel.yaml import YAML
+
+    from manifestlint.parse.yaml import load_plain_yaml
+
+    parse_stream(_EVENT_TEXT, "x.yaml")
+    parse_stream("a: *undefined\n", "x.yaml")
+    parse_stream("a: [1\n", "x.yaml")
+    for name in ("ScalarEvent", "MappingStartEvent", "StreamEndEvent", "AliasEvent"):
+        assert getattr(_ruamel_yaml, name) is getattr(events, name)
+    assert load_plain_yaml("a: [1, 2]\n") == {"a": [1, 2]}
+    assert [type(e).__name__ for e in YAML(typ="base", pure=False).parse("a: 1\n")][3] == "ScalarEvent"

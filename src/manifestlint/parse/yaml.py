@@ -24,17 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml.composer import ComposerError
-from ruamel.yaml.events import (
-    AliasEvent,
-    DocumentEndEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-    StreamEndEvent,
-)
 
 from manifestlint.model import STYLE_BITS, Span, YamlDoc, YList, YMap
 
@@ -82,6 +71,135 @@ def resolve_plain(text: str) -> Any:
     if _FLOAT.match(text) and any(c.isdigit() for c in text):
         return float(text.replace("_", ""))
     return _SPECIAL_FLOATS.get(text, text)
+
+
+# ---------------------------------------------------------------- parser events
+#
+# ruamel.yaml.clib's CParser turns each libyaml event into an instance of ruamel.yaml.events'
+# classes, whose constructors are Python code three calls deep (ScalarEvent -> NodeEvent ->
+# Event): that was ~40% of reading the events of 2,000 documents. The extension looks those
+# class names up in its module at every event, so while we read a stream they name the
+# classes below instead: exceptions (never raised) because BaseException's constructor is C
+# and keeps its positional arguments as `args`, in the order the extension passes them:
+#   ScalarEvent(anchor, tag, implicit, value, start_mark, end_mark, style)
+#   SequenceStartEvent / MappingStartEvent(anchor, tag, implicit, start_mark, end_mark, flow_style)
+#   AliasEvent(anchor, start_mark, end_mark)
+#   the others (start_mark, end_mark, ...)
+# ruamel's own classes are put back once the stream is read (dispose), and when an
+# extension does not pick the names up (checked once: `_fast_events`), or for ruamel's pure
+# parser, each event is copied into these classes instead (`_adapted`).
+
+
+class _Event(BaseException):
+    """A parser event: `args` as the C parser passes them (see above). Never raised."""
+
+    __slots__ = ()
+
+
+class StreamStartEvent(_Event):
+    __slots__ = ()
+
+
+class StreamEndEvent(_Event):
+    __slots__ = ()
+
+
+class DocumentStartEvent(_Event):
+    __slots__ = ()
+
+
+class DocumentEndEvent(_Event):
+    __slots__ = ()
+
+
+class AliasEvent(_Event):
+    __slots__ = ()
+
+
+class ScalarEvent(_Event):
+    __slots__ = ()
+
+
+class SequenceStartEvent(_Event):
+    __slots__ = ()
+
+
+class MappingStartEvent(_Event):
+    __slots__ = ()
+
+
+class SequenceEndEvent(_Event):
+    __slots__ = ()
+
+
+class MappingEndEvent(_Event):
+    __slots__ = ()
+
+
+# Our class per ruamel class name, with the attributes (in `args` order) a ruamel event is
+# copied from when it cannot be built as ours directly.
+_OURS: dict[str, tuple[type[_Event], tuple[str, ...]]] = {
+    "StreamStartEvent": (StreamStartEvent, ("start_mark", "end_mark")),
+    "StreamEndEvent": (StreamEndEvent, ("start_mark", "end_mark")),
+    "DocumentStartEvent": (DocumentStartEvent, ("start_mark", "end_mark")),
+    "DocumentEndEvent": (DocumentEndEvent, ("start_mark", "end_mark")),
+    "AliasEvent": (AliasEvent, ("anchor", "start_mark", "end_mark")),
+    "ScalarEvent": (
+        ScalarEvent,
+        ("anchor", "tag", "implicit", "value", "start_mark", "end_mark", "style"),
+    ),
+    "SequenceStartEvent": (
+        SequenceStartEvent,
+        ("anchor", "tag", "implicit", "start_mark", "end_mark", "flow_style"),
+    ),
+    "MappingStartEvent": (
+        MappingStartEvent,
+        ("anchor", "tag", "implicit", "start_mark", "end_mark", "flow_style"),
+    ),
+    "SequenceEndEvent": (SequenceEndEvent, ("start_mark", "end_mark")),
+    "MappingEndEvent": (MappingEndEvent, ("start_mark", "end_mark")),
+}
+
+
+def _adapted(next_event: Callable[[], Any]) -> Callable[[], _Event]:
+    """`next_event` of ruamel's event objects, as events of ours (slower: a copy each)."""
+    ours = _OURS
+
+    def adapted() -> _Event:
+        event = next_event()
+        cls, fields = ours[type(event).__name__]
+        return cls(*(getattr(event, name, None) for name in fields))
+
+    return adapted
+
+
+_CLASSES = {name: cls for name, (cls, _) in _OURS.items()}
+
+
+def _swap(module: Any, classes: dict[str, Any]) -> dict[str, Any]:
+    """Set the event class names of the C extension `module`; returns what they were."""
+    saved = {name: getattr(module, name, None) for name in classes}
+    for name, cls in classes.items():
+        setattr(module, name, cls)
+    return saved
+
+
+_FAST: bool | None = None  # does the C extension build our event classes? (checked once)
+
+
+def _fast_events(module: Any) -> bool:
+    """Whether `module.CParser` builds events from the class names in its module at call
+    time (ruamel.yaml.clib does): checked once on a one-line stream."""
+    global _FAST
+    if _FAST is None:
+        saved = _swap(module, _CLASSES)
+        try:
+            _FAST = type(module.CParser("a").get_event()) is StreamStartEvent
+        except Exception:
+            _FAST = False
+        finally:
+            _swap(module, saved)
+    return _FAST
 
 
 @dataclass(slots=True)
@@ -147,15 +265,13 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
         kind = type(event)
         if kind is ScalarEvent:
             budget -= 1
-            start, end = event.start_mark, event.end_mark
-            raw = event.value
+            event_anchor, _, _, raw, start, end, style = event.args
             shared = memo.get(raw)  # keys and common values: one string object each
             if shared is not None:
                 raw = shared
             elif remember and len(raw) <= _MEMO_LONGEST:
                 memo[raw] = raw
                 remember = len(memo) < _MEMO_MAX
-            style = event.style
             if style:
                 value = raw
                 code = style_bits.get(style, 0)
@@ -163,25 +279,25 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
                 value = resolve(raw) if raw else None
                 code = 0
             sl, sc, el, ec = start.line, start.column, end.line, end.column
-            if event.anchor is not None:
-                if strict_anchors and event.anchor in anchors:
-                    _duplicate_anchor(anchors[event.anchor], event)
-                anchors[event.anchor] = (value, 1, sl, sc, el, ec, raw, style, code)
+            if event_anchor is not None:
+                if strict_anchors and event_anchor in anchors:
+                    _duplicate_anchor(anchors[event_anchor], start)
+                anchors[event_anchor] = (value, 1, sl, sc, el, ec, raw, style, code)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            start = event.start_mark
+            event_anchor, _, _, start, _, _ = event.args
             if len(stack) >= MAX_NESTING:
                 raise _TooDeep(Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2))
-            if event.anchor is not None and strict_anchors and event.anchor in anchors:
-                _duplicate_anchor(anchors[event.anchor], event)
+            if event_anchor is not None and strict_anchors and event_anchor in anchors:
+                _duplicate_anchor(anchors[event_anchor], start)
             if cur is None:
                 root = Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2)
             stack.append((cur, marks, key, kl, kc, kel, kec, merging, merges, anchor, opened))
             cur = YMap() if kind is MappingStartEvent else YList()
             marks = array("I", (start.line, start.column, 0, 0))
-            key, merging, merges, anchor, opened = _NO_KEY, False, None, event.anchor, budget
+            key, merging, merges, anchor, opened = _NO_KEY, False, None, event_anchor, budget
             continue
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            end = event.end_mark
+            end = event.args[1]
             value = cur
             sl, sc, el, ec = marks[0], marks[1], end.line, end.column
             marks[2] = el
@@ -200,15 +316,15 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             raw = style = None
             code = 0
         elif kind is AliasEvent:
-            seen = anchors.get(event.anchor)
+            seen = anchors.get(event.args[0])
             if seen is None:
-                raise ComposerError(None, None, "found undefined alias", event.start_mark)
+                raise ComposerError(None, None, "found undefined alias", event.args[1])
             value, cost, sl, sc, el, ec, raw, style, code = seen
             budget -= cost
             if budget < 0:
                 raise _TooLarge(root)
         else:
-            raise ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
+            raise ComposerError(None, None, f"unexpected {kind.__name__}", event.args[0])
         # Place the value just built into the open collection.
         if cur is None:
             return value, Span(sl + 1, sc + 1, el + 1, ec + 1)
@@ -256,12 +372,12 @@ def _merge(mapping: YMap, marks: array, merges: list) -> None:
                     marks.frombytes(spans[16 + 32 * slot : 48 + 32 * slot])
 
 
-def _duplicate_anchor(first: tuple, event: Any) -> None:
-    """libyaml's composer refuses an anchor defined twice in one document: so do we."""
+def _duplicate_anchor(first: tuple, second: Any) -> None:
+    """libyaml's composer refuses an anchor defined twice in one document: so do we
+    (`second`: the start mark of the second definition)."""
     from ruamel.yaml.error import StringMark
 
     mark = StringMark("", 0, first[2], first[3], "", 0)
-    second = event.start_mark
     raise ComposerError("found duplicate anchor; first occurrence", mark, "second occurrence", second)
 
 
@@ -277,12 +393,25 @@ def _events(text: str, pure: bool) -> tuple[Callable[[], Any], Callable[[], None
         from ruamel.yaml import YAML
 
         events = YAML(typ="base", pure=True).parse(text)
-        return events.__next__, events.close
-    from _ruamel_yaml import CParser  # not cyaml.CBaseLoader: it references itself, and the
-    # cycle kept each file's parser and its UTF-8 copy of the text alive (GC is paused)
+        return _adapted(events.__next__), events.close
+    import _ruamel_yaml  # its CParser, not cyaml.CBaseLoader: that one references itself, and
+    # the cycle kept each file's parser and its UTF-8 copy of the text alive (GC is paused)
 
-    parser = CParser(text)
-    return parser.get_event, parser.dispose
+    if not _fast_events(_ruamel_yaml):
+        parser = _ruamel_yaml.CParser(text)
+        return _adapted(parser.get_event), parser.dispose
+    saved = _swap(_ruamel_yaml, _CLASSES)
+    try:
+        parser = _ruamel_yaml.CParser(text)
+    except BaseException:
+        _swap(_ruamel_yaml, saved)
+        raise
+
+    def dispose() -> None:
+        _swap(_ruamel_yaml, saved)
+        parser.dispose()
+
+    return parser.get_event, dispose
 
 
 # libyaml (as bundled with ruamel.yaml.clib) refuses `[host:8080/path]`: a `:` inside a flow
