@@ -153,3 +153,97 @@ def test_github_limits_are_announced() -> None:
     assert sarif.limits_warning(4_999) is None
     assert "displays only the 5,000" in sarif.limits_warning(6_182)
     assert "rejects runs over 25,000" in sarif.limits_warning(25_001)
+
+
+def _om_plain(value: object) -> object:
+    """sarif-om's objects as plain values, as the writer once serialised them: SARIF's
+    defaults dropped, an explicit `level` kept. The reference the plain-dict writer matches."""
+    import attr
+
+    if attr.has(type(value)):
+        out = {}
+        for fld in attr.fields(type(value)):
+            item = getattr(value, fld.name)
+            if item is None:
+                continue
+            default = fld.default
+            if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+                default = default.factory()
+            if item == default and fld.name != "level":
+                continue
+            out[fld.metadata.get("schema_property_name", fld.name)] = _om_plain(item)
+        return out
+    if isinstance(value, dict):
+        return {k: _om_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_om_plain(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("category", "docs_url"),
+    [(None, None), ("infra", "https://example.com/rules/{rule}.html"), ("ci/", "https://example.com/docs")],
+)
+def test_plain_writer_matches_sarif_om(project: Path, category: str | None, docs_url: str | None) -> None:
+    """The run's header written as plain dicts is what sarif-om's classes give, key for key
+    and in the same order, with and without a category and a docs url."""
+    from urllib.parse import quote
+
+    import sarif_om as om
+
+    from manifestlint import __version__
+    from manifestlint.model import Severity
+    from manifestlint.output import surrogate_bytes
+
+    result = lint([str(project)], load_registry(), Config(), project, use_context=False)
+    rules = sorted(result.rules, key=lambda r: r.id)
+    assert any(r.security_severity is not None for r in rules)
+    assert any(r.security_severity is None for r in rules)
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+
+    def descriptor(rule) -> om.ReportingDescriptor:
+        props: dict = {"tags": sorted({*rule.tags, rule.domain})[:10], "precision": rule.precision}
+        if rule.security_severity is not None:
+            props["security-severity"] = f"{rule.security_severity:.1f}"
+        else:
+            props["problem.severity"] = (
+                "recommendation" if rule.severity is Severity.NOTE else rule.severity.label
+            )
+        return om.ReportingDescriptor(
+            id=rule.id,
+            name="".join(part.capitalize() for part in rule.id.split("-")),
+            short_description=om.MultiformatMessageString(text=rule.title),
+            full_description=om.MultiformatMessageString(text=rule.rationale[:1000]),
+            help=om.MultiformatMessageString(
+                text=f"{rule.rationale}\n\nFix: {rule.fix}", markdown=sarif.rule_help_markdown(rule)
+            ),
+            help_uri=sarif.help_uri(docs_url, rule.id),
+            default_configuration=om.ReportingConfiguration(level=level[rule.severity]),
+            properties=props,
+        )
+
+    uris = {p: quote(surrogate_bytes(result.relative(p))) for p in result.artifacts}
+    run = om.Run(
+        tool=om.Tool(
+            driver=om.ToolComponent(
+                name="manifestlint",
+                version=__version__,
+                semantic_version=__version__,
+                information_uri=docs_url if docs_url and "{rule}" not in docs_url else None,
+                rules=[descriptor(r) for r in rules],
+            )
+        ),
+        automation_details=om.RunAutomationDetails(id=sarif.automation_id(category)) if category else None,
+        original_uri_base_ids={"%SRCROOT%": om.ArtifactLocation(uri=result.root.as_uri() + "/")},
+        artifacts=[
+            om.Artifact(location=om.ArtifactLocation(uri=uris[p], uri_base_id="%SRCROOT%"))
+            for p in result.artifacts
+        ],
+        column_kind="unicodeCodePoints",
+        results=[],
+    )
+    expected = _om_plain(run)
+    written = json.loads(sarif.render(result, category, docs_url))["runs"][0]
+    assert written["results"]
+    written["results"] = []
+    assert json.dumps(written) == json.dumps(expected)  # same keys in the same order
