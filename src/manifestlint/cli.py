@@ -1,9 +1,16 @@
-"""Command line: `manifestlint lint`, `manifestlint rules`, `manifestlint explain`.
+"""Command line: `manifestlint lint`, `manifestlint checklist`, `manifestlint rules`,
+`manifestlint explain`.
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage,
 configuration or output error (one line on stderr; also with --exit-zero), or an internal
 error — never 1, which means findings. Heavy modules are imported inside the commands so that a one-file
 pre-commit call starts fast.
+
+This module imports no click: the commands and their options are declared with click in
+manifestlint.commands, but an everyday `lint` command line is read by manifestlint.argv into
+the same parameters without importing click (about a third of a one-file call's start-up),
+and `run_lint` does the work either way. `from manifestlint.cli import main` still gives the
+click group.
 """
 
 from __future__ import annotations
@@ -13,24 +20,22 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import click
+from manifestlint.argv import FILE_TYPES, FORMATS
 
-from manifestlint import __version__
-
-FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
-FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
+__all__ = ["FILE_TYPES", "FORMATS", "Failure", "entry", "run_lint"]
 
 
-class UsageFailure(click.ClickException):
-    """Exit 2 with a one-line message (click's own usage errors also exit 2): usage,
-    configuration and output errors. The message is escaped: it may quote a file name."""
+class Failure(Exception):
+    """A usage, configuration or output error: exit 2 with one line. Under click it becomes
+    commands.UsageFailure (a click.ClickException); the click-free path shows it the same way."""
 
-    exit_code = 2
 
-    def __init__(self, message: str) -> None:
-        from manifestlint.output import printable
+def _echo(message: str) -> None:
+    """One line on standard error, written by click.echo as before (imported only when a
+    warning or a listing is printed)."""
+    import click
 
-        super().__init__(printable(message))
+    click.echo(message, err=True)
 
 
 def _registry():
@@ -39,99 +44,13 @@ def _registry():
     return load_registry()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="manifestlint")
-def main() -> None:
-    """Production-readiness linter for Dockerfiles, Kubernetes/Istio manifests,
-    Alertmanager configs and Prometheus alerting rules."""
-
-
-@main.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
-@click.option("-c", "--config", "config_path", type=str, help="Configuration file (default: found upward).")
-@click.option(
-    "--select", multiple=True, help="Only these rule ids or prefixes (repeatable, comma-separated)."
-)
-@click.option(
-    "--ignore", multiple=True, help="Skip these rule ids or prefixes (repeatable, comma-separated)."
-)
-@click.option("--exclude", multiple=True, help="Glob pattern of paths not to lint (repeatable).")
-@click.option(
-    "--type", "forced_type", type=click.Choice(FILE_TYPES), help="Treat every given file as this type."
-)
-@click.option(
-    "--stdin-filename",
-    default=None,
-    help="Name for input read from '-' (its type follows from it) [default: 'stdin' for a "
-    "Dockerfile recognised by its content, else 'stdin.yaml'].",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "note", "none"]),
-    default=None,
-    help="Lowest severity that makes the exit code 1 [default: warning].",
-)
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
-@click.option(
-    "--kubernetes-version", default=None, help="Target Kubernetes version for API checks, e.g. 1.33."
-)
-@click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
-@click.option(
-    "--no-cache",
-    is_flag=True,
-    help="Parse every context file instead of reading and updating the context cache "
-    "(.manifestlint_cache/ in the project root).",
-)
-@click.option(
-    "--sarif-category",
-    default=None,
-    help="GitHub code scanning category (written as runAutomationDetails.id 'CATEGORY/'); "
-    "without it the upload action's `category:` applies.",
-)
-@click.option(
-    "--show-suppressed",
-    is_flag=True,
-    help="SARIF: also report findings hidden by suppression comments/annotations or the "
-    "baseline, marked as suppressed (GitHub shows them dismissed); they never fail the run.",
-)
-@click.option(
-    "--diff-base",
-    metavar="REF",
-    help="Only files changed since the merge base with REF, and only "
-    "findings on changed lines (pull-request review).",
-)
-@click.option(
-    "--baseline", type=click.Path(dir_okay=False), help="Hide findings recorded in this baseline file."
-)
-@click.option(
-    "--write-baseline", type=click.Path(dir_okay=False), help="Record every current finding here and exit 0."
-)
-@click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
-@click.option(
-    "--statistics",
-    "stats",
-    is_flag=True,
-    help="Counts per rule instead of the findings (text; on stderr for the other formats).",
-)
-@click.option(
-    "--color",
-    "color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour text output; auto: on a terminal, unless NO_COLOR is set or FORCE_COLOR forces it.",
-)
-@click.option(
-    "-v", "--verbose", is_flag=True, help="List every file linted or skipped, and why, on standard error."
-)
-def lint(
+def run_lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
     kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,
     write_baseline, quiet, stats, color, verbose,
 ) -> None:  # fmt: skip
-    """Lint files and folders (recursively); '-' reads standard input."""
+    """The lint command: its parameters as click passes them (manifestlint.commands.lint), or as
+    manifestlint.argv reads an everyday command line without click."""
     import gc
 
     # A short-lived process: with the cyclic collector left on, scanning the parsed model after
@@ -181,10 +100,8 @@ def lint(
             try:
                 write(Path(write_baseline), result.fingerprints())
             except OSError as exc:
-                raise UsageFailure(f"cannot write the baseline {write_baseline}: {_reason(exc)}") from None
-            click.echo(
-                f"manifestlint: recorded {len(result.findings)} finding(s) in {write_baseline}", err=True
-            )
+                raise Failure(f"cannot write the baseline {write_baseline}: {_reason(exc)}") from None
+            _echo(f"manifestlint: recorded {len(result.findings)} finding(s) in {write_baseline}")
             sys.exit(0)
         if baseline:
             from manifestlint.baseline import BaselineError, hide
@@ -194,7 +111,7 @@ def lint(
             try:
                 result.findings, hidden = hide(Path(baseline), result.findings, result.fingerprints())
             except BaselineError as exc:
-                raise UsageFailure(str(exc)) from None
+                raise Failure(str(exc)) from None
             kept = {id(f) for f in result.findings}
             result.suppressed += [
                 Suppressed(f, "external", f"recorded in the baseline {baseline}")
@@ -202,11 +119,11 @@ def lint(
                 if id(f) not in kept
             ]
             if hidden:
-                click.echo(f"manifestlint: {hidden} finding(s) hidden by the baseline {baseline}", err=True)
+                _echo(f"manifestlint: {hidden} finding(s) hidden by the baseline {baseline}")
     except ConfigError as exc:
-        raise UsageFailure(str(exc)) from None
+        raise Failure(str(exc)) from None
     except PathNotFound as exc:
-        raise UsageFailure(f"no such file or directory: {exc.args[0]}") from None
+        raise Failure(f"no such file or directory: {exc.args[0]}") from None
 
     if fmt == "sarif":
         from manifestlint.output import sarif
@@ -214,7 +131,7 @@ def lint(
         pieces: Iterable[str] = sarif.render_pieces(result, sarif_category, config.docs_url, show_suppressed)
         warning = sarif.limits_warning(len(result.findings))
         if warning:
-            click.echo(f"manifestlint: warning: {warning}", err=True)
+            _echo(f"manifestlint: warning: {warning}")
     elif fmt == "json":
         from manifestlint.output import json as json_out
 
@@ -231,7 +148,7 @@ def lint(
             _append_summary(summary_file, github.step_summary(result, workspace))
         warning = github.limits_warning(result.findings, summary_written=bool(summary_file))
         if warning:
-            click.echo(f"manifestlint: warning: {warning}", err=True)
+            _echo(f"manifestlint: warning: {warning}")
     elif fmt == "gitlab":
         from manifestlint.output import gitlab
 
@@ -249,7 +166,7 @@ def lint(
         from manifestlint.output import text as text_out
 
         for line in text_out.statistics(result):
-            click.echo(f"manifestlint: {line}", err=True)
+            _echo(f"manifestlint: {line}")
     # Written piece by piece (SARIF and JSON yield one result at a time): a report of 33,000
     # results held whole as text and again as bytes cost ~60 MB at its peak.
     _emit((piece.encode("utf-8", "backslashreplace") for piece in pieces), output)
@@ -281,7 +198,7 @@ def _append_summary(path: str, markdown: str) -> None:
         with open(path, "a", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(markdown)
     except OSError as exc:
-        raise UsageFailure(f"cannot write the step summary to {path}: {_reason(exc)}") from None
+        raise Failure(f"cannot write the step summary to {path}: {_reason(exc)}") from None
 
 
 def _reason(exc: OSError) -> str:
@@ -298,7 +215,7 @@ def _emit(data: bytes | Iterable[bytes], output: str | None) -> None:
         try:
             write_atomic(Path(output), data)
         except OSError as exc:
-            raise UsageFailure(f"cannot write the report to {output}: {_reason(exc)}") from None
+            raise Failure(f"cannot write the report to {output}: {_reason(exc)}") from None
         return
     try:
         sys.stdout.flush()
@@ -307,7 +224,7 @@ def _emit(data: bytes | Iterable[bytes], output: str | None) -> None:
         sys.stdout.flush()
     except OSError as exc:  # `| head` closed the pipe, a full disk behind a redirection
         _silence_stdout()
-        raise UsageFailure(f"cannot write the report to standard output: {_reason(exc)}") from None
+        raise Failure(f"cannot write the report to standard output: {_reason(exc)}") from None
 
 
 def _silence_stdout() -> None:
@@ -331,21 +248,20 @@ def _explain_listing(listing: list, verbose: bool, quiet: bool, result=None) -> 
         from manifestlint.output import printable  # file names may hold control characters
 
         for line in render(listing):
-            click.echo(f"manifestlint: {printable(line)}", err=True)
+            _echo(f"manifestlint: {printable(line)}")
         if result is not None and result.model is not None:  # what deploys together (bundles)
             for line in result.model.bundle_lines(
                 result.cwd, [e.path for e in listing if e.action == LINTED]
             ):
-                click.echo(f"manifestlint: {printable(line)}", err=True)
-        click.echo(f"manifestlint: {summary(listing)}", err=True)
+                _echo(f"manifestlint: {printable(line)}")
+        _echo(f"manifestlint: {summary(listing)}")
     elif not quiet and not any(entry.action == LINTED for entry in listing):
         hint = "; rerun with -v to see why" if listing else ""
-        click.echo(f"manifestlint: no file was linted: {summary(listing)}{hint}", err=True)
+        _echo(f"manifestlint: no file was linted: {summary(listing)}{hint}")
         if any(entry.role.name == "test-data" for entry in listing):
-            click.echo(
+            _echo(
                 "manifestlint: test-data folders are skipped in folder walks; name the files, "
-                "or set `include-test-data: true` in .manifestlint.yaml",
-                err=True,
+                "or set `include-test-data: true` in .manifestlint.yaml"
             )
 
 
@@ -374,149 +290,61 @@ def _changed_targets(
     try:
         changed = changed_lines(base, cwd)
     except DiffError as exc:
-        raise UsageFailure(f"--diff-base {base}: {exc}") from None
+        raise Failure(f"--diff-base {base}: {exc}") from None
     roots = [(cwd / p).resolve() for p in paths if p != "-"]
     targets = [str(path) for path in sorted(changed) if any(wanted(path, r) for r in roots)]
     return targets, changed
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "-f", "--format", "fmt", type=click.Choice(["markdown", "text", "json"]), default="markdown",
-    show_default=True,
-)  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
-@click.option("-c", "--config", "config_path", type=str, help="Configuration file (default: found upward).")
-@click.option(
-    "--checklist", "checklist_path", type=click.Path(dir_okay=False),
-    help="A Markdown checklist (`- [x] item` lines) to verify instead of the built-in one.",
-)  # fmt: skip
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "note", "none"]),
-    default=None,
-    help="Lowest severity of a failing item that makes the exit code 1 [default: warning].",
-)
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when items fail.")
-@click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
-def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zero, no_context) -> None:
-    """The production-readiness checklist with a status per item: verified, failing (with
-    every finding as path:line), absent, or not statically checkable."""
-    import gc
-
-    gc.disable()
-    from manifestlint.checklist import items as checklist_items
-    from manifestlint.checklist import render
-    from manifestlint.checklist.evidence import Project
-    from manifestlint.checklist.verdict import FAILING, judge
-    from manifestlint.config import ConfigError, load_config
-    from manifestlint.discover import PathNotFound
-    from manifestlint.engine import lint as run_lint
-    from manifestlint.model import Severity
-    from manifestlint.rules.prometheus_thresholds import project_alerts
-
-    cwd = Path.cwd()
-    source = Path(checklist_path) if checklist_path else checklist_items.seed_path()
-    try:
-        checklist_text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageFailure(f"--checklist {source}: cannot read: {exc}") from None
-    items = checklist_items.parse_checklist(checklist_text)
-    if not items:
-        raise UsageFailure(f"--checklist {source}: no `- [ ]` or `- [x]` items found")
-    try:
-        registry = _registry()
-        config = load_config(config_path, cwd, registry)
-        result = run_lint(list(paths), registry, config, cwd, use_context=not no_context)
-    except ConfigError as exc:
-        raise UsageFailure(str(exc)) from None
-    except PathNotFound as exc:
-        raise UsageFailure(f"no such file or directory: {exc.args[0]}") from None
-    from manifestlint.index import Index
-
-    index = result.index or Index()
-    alerts = [a for a in project_alerts(index, config.alert_policy) if index.reported(a.groups.doc)]
-    project = Project(index, config.alert_policy, alerts)
-    verdicts = judge(items, result, registry, project)
-    title = f"Production-readiness checklist: {' '.join(paths)}"
-    if fmt == "json":
-        text = render.as_json(verdicts, title, alerts)
-    elif fmt == "text":
-        text = render.text(verdicts, title)
-    else:
-        text = render.markdown(verdicts, title)
-    _emit(text.encode("utf-8", "backslashreplace"), output)
-
-    threshold = fail_on or config.fail_on
-    if exit_zero or threshold == "none":
-        sys.exit(0)
-    level = Severity.parse(threshold)
-    failing = [v for v in verdicts if v.status == FAILING and v.severity is not None and v.severity >= level]
-    sys.exit(1 if failing else 0)
+_CLICK_NAMES = frozenset({"main", "UsageFailure", "lint", "checklist", "list_rules", "explain"})
 
 
-@main.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table")
-def list_rules(fmt: str) -> None:
-    """List every rule: id, default severity, enabled by default, title."""
-    from manifestlint import docs
+def __getattr__(name: str) -> object:
+    """The click group and commands (`from manifestlint.cli import main`), from
+    manifestlint.commands, imported on first use."""
+    if name in _CLICK_NAMES:
+        from manifestlint import commands
 
-    click.echo(docs.rules_table(_registry(), fmt), nl=False)
-
-
-@main.command()
-@click.argument("rule_id")
-def explain(rule_id: str) -> None:
-    """Print a rule's full documentation."""
-    from manifestlint import docs
-
-    registry = _registry()
-    if rule_id not in registry:
-        import difflib
-
-        close = difflib.get_close_matches(rule_id, [r.id for r in registry], n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise UsageFailure(f"unknown rule id {rule_id!r}{hint} (see `manifestlint rules`)")
-    click.echo(docs.explain_page(registry.get(rule_id)), nl=False)
+        return getattr(commands, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def entry() -> None:
-    """The console script and `python -m manifestlint`: the click group, then a hard exit.
+    """The console script and `python -m manifestlint`: the command, then a hard exit.
 
-    Tearing down the interpreter frees the whole parsed model object by object (100 ms on
-    the 500-file Kubernetes corpus); a linter has nothing left to clean up once its report
-    is flushed. Tests call `main` and keep the normal exit."""
+    An everyday `lint` command line runs without click (manifestlint.argv); any other goes
+    through the click group. Tearing down the interpreter frees the whole parsed model
+    object by object (100 ms on the 500-file Kubernetes corpus); a linter has nothing left
+    to clean up once its report is flushed. Tests call `main` and keep the normal exit."""
     import os
 
+    from manifestlint.argv import read_lint_argv
+
     try:  # not standalone: click would turn a closed pipe or Ctrl-C into exit 1 (findings)
-        main.main(standalone_mode=False)
+        params = read_lint_argv(sys.argv[1:])
+        if params is None:
+            from manifestlint.commands import main
+
+            main.main(standalone_mode=False)
+        else:
+            _run_without_click(params)
         code: object = 0
     except SystemExit as exc:
         code = exc.code
-    except click.UsageError as exc:  # one line, like every other exit 2
-        from manifestlint.output import printable
-
-        where = exc.ctx.command_path if exc.ctx is not None else "manifestlint"
-        sys.stderr.write(f"Error: {printable(exc.format_message())} (see `{where} --help`)\n")
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except click.exceptions.Exit as exc:  # --help, --version
-        code = exc.exit_code
-    except (KeyboardInterrupt, EOFError, click.exceptions.Abort):
+    except (KeyboardInterrupt, EOFError):
         code = 130
-    except Exception as exc:  # a bug of ours: one line and exit 2, never 1 (findings)
-        if os.environ.get("MANIFESTLINT_DEBUG"):
-            import traceback
+    except Exception as exc:
+        code = _click_exit(exc)
+        if code is None:  # a bug of ours: one line and exit 2, never 1 (findings)
+            if os.environ.get("MANIFESTLINT_DEBUG"):
+                import traceback
 
-            traceback.print_exc()
-        from manifestlint.output import printable
+                traceback.print_exc()
+            from manifestlint.output import printable
 
-        detail = printable(f"{type(exc).__name__}: {exc}")[:500]
-        sys.stderr.write(f"manifestlint: internal error: {detail} (MANIFESTLINT_DEBUG=1 shows where)\n")
-        code = 2
+            detail = printable(f"{type(exc).__name__}: {exc}")[:500]
+            sys.stderr.write(f"manifestlint: internal error: {detail} (MANIFESTLINT_DEBUG=1 shows where)\n")
+            code = 2
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
         code = 2
@@ -528,6 +356,55 @@ def entry() -> None:
     with contextlib.suppress(OSError):
         sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 0)
+
+
+def _run_without_click(params: dict) -> None:
+    """run_lint on a command line manifestlint.argv has read, ending the way click's
+    non-standalone main ends the same call: a Failure as click's exit-2 error (raised, for
+    entry to show), Ctrl-C as click.Abort after a blank line, a closed pipe as exit 1."""
+    import errno
+
+    try:
+        run_lint(**params)
+    except Failure as exc:
+        from manifestlint.commands import UsageFailure
+
+        raise UsageFailure(str(exc)) from None
+    except (EOFError, KeyboardInterrupt) as exc:
+        import click
+
+        click.echo(file=sys.stderr)  # the blank line closes the terminal's ^C echo
+        raise click.exceptions.Abort() from exc
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        from click.utils import _PacifyFlushWrapper
+
+        sys.stdout = _PacifyFlushWrapper(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = _PacifyFlushWrapper(sys.stderr)  # type: ignore[assignment]
+        sys.exit(1)
+
+
+def _click_exit(exc: Exception) -> object:
+    """The exit code (after its message) of one of click's exceptions; None for any other.
+    Click is imported only if something already did: no other exception is click's."""
+    click = sys.modules.get("click")
+    if click is None:
+        return None
+    if isinstance(exc, click.UsageError):  # one line, like every other exit 2
+        from manifestlint.output import printable
+
+        where = exc.ctx.command_path if exc.ctx is not None else "manifestlint"
+        sys.stderr.write(f"Error: {printable(exc.format_message())} (see `{where} --help`)\n")
+        return exc.exit_code
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return exc.exit_code
+    if isinstance(exc, click.exceptions.Exit):  # --help, --version
+        return exc.exit_code
+    if isinstance(exc, click.exceptions.Abort):
+        return 130
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover
