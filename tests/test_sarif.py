@@ -247,3 +247,36 @@ def test_plain_writer_matches_sarif_om(project: Path, category: str | None, docs
     assert written["results"]
     written["results"] = []
     assert json.dumps(written) == json.dumps(expected)  # same keys in the same order
+
+
+def test_result_template_writes_what_the_encoder_writes() -> None:
+    """Results without related locations are written from a text template: byte for byte
+    what the C encoder writes for the same result as a dict, whatever the message, object or
+    path holds (quotes, backslashes, controls, non-ASCII, lone surrogates from file names)."""
+    from manifestlint.model import Finding, Severity, Span
+
+    odd = [
+        "plain",
+        'quote " and \\ backslash',
+        "tab\tnewline\n\x00\x1b[31m",
+        "ünïcødé ✓ 漢字",
+        "bad \udcff byte",
+        "",
+    ]
+    uris = {p: sarif.quote(sarif.surrogate_bytes(p)) for p in ("a.yaml", "dir/ü b.yaml", "x\udcfe.yaml")}
+    quoted = {p: sarif._json_str(u) for p, u in uris.items()}
+    scores = {"k8s-run-as-root": 7.5}
+    props = {r: f', "properties": {{"security-severity": "{n:.1f}"}}' for r, n in scores.items()}
+    rule_of = {"k8s-run-as-root": 3, "k8s-missing-pdb": 0}.get
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    checked = 0
+    for i, text in enumerate(odd):
+        for path in uris:
+            for rule in ("k8s-run-as-root", "k8s-missing-pdb", "unknown-rule"):
+                for obj in ("", f"Deployment ns/{text}"):
+                    for severity in Severity:
+                        f = Finding(rule, severity, path, Span(i + 1, 2, i + 3, 40), text or "m", obj)
+                        expected = encode(sarif._result(f, f"{i:032x}:1", uris, rule_of, scores))
+                        assert sarif._result_text(f, f"{i:032x}:1", quoted, rule_of, props) == expected
+                        checked += 1
+    assert checked == len(odd) * 3 * 3 * 2 * 3

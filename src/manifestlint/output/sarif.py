@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from json.encoder import encode_basestring as _json_str  # the C encoder's string escape
 from typing import Any
 from urllib.parse import quote
 
@@ -158,19 +159,27 @@ def render_pieces(
     # Compact JSON through the C encoder (`indent` falls back to the pure-Python one: 59% of
     # the render on 2,000 documents); one result per line keeps the log greppable and diffable.
     head, tail = json.dumps(log, ensure_ascii=False).split(json.dumps(_RESULTS))
-    # Results are serialised one at a time as plain dicts, each encoded as soon as it is built
-    # and written out by the CLI: building sarif-om objects for each and converting them
-    # afterwards took 1.5 GB for 1 MB of Pods; holding every dict, then the whole text, then its
-    # bytes still ~150 MB (33,000 results).
+    # Results are serialised one at a time, each written out by the CLI as soon as it is built:
+    # building sarif-om objects for each and converting them afterwards took 1.5 GB for 1 MB of
+    # Pods; holding every dict, then the whole text, then its bytes still ~150 MB (33,000
+    # results). Most are written from a text template (_result_text); those with related
+    # locations or suppressions as dicts through the C encoder.
     scores = {r.id: r.security_severity for r in rules if r.security_severity is not None}
     encode = json.JSONEncoder(ensure_ascii=False).encode
     yield head
     separator = "[\n"
+    quoted = {path: _json_str(uri) for path, uri in uris.items()}
+    props = {
+        rule: f', "properties": {{"security-severity": "{score:.1f}"}}' for rule, score in scores.items()
+    }
     for f, fp in zip(result.findings, result.fingerprints(), strict=True):
-        item = _result(f, fp, uris, rule_of, scores)
-        if show_suppressed:
-            item["suppressions"] = []
-        yield separator + encode(item)
+        if f.related or show_suppressed or not _int_span(f.span):
+            item = _result(f, fp, uris, rule_of, scores)
+            if show_suppressed:
+                item["suppressions"] = []
+            yield separator + encode(item)
+        else:
+            yield separator + _result_text(f, fp, quoted, rule_of, props)
         separator = ",\n"
     if show_suppressed:
         from manifestlint.engine import fingerprints
@@ -194,6 +203,39 @@ def _region(span: Any) -> dict[str, int]:
         "startColumn": span.col,
         "startLine": span.line,
     }
+
+
+def _int_span(span: Any) -> bool:
+    """Whether a span holds plain ints (always, from the parser): what the template writes."""
+    line, col, end_line, end_col = span
+    return type(line) is int and type(col) is int and type(end_line) is int and type(end_col) is int
+
+
+def _result_text(
+    finding: Any, fingerprint: str, quoted: dict[str, str], rule_of: Any, props: dict[str, str]
+) -> str:
+    """The JSON text of `_result` for a finding without related locations, written from a
+    template: the C encoder's output byte for byte (compact separators, its string escapes
+    through the same C function), without building the result's dozen dicts and lists and
+    walking them again (tests/test_sarif.py checks the two agree). `quoted`: each path's uri
+    as a JSON string; `props`: the properties member of each rule with a security severity."""
+    line, col, end_line, end_col = finding.span
+    where = (
+        f'"logicalLocations": [{{"fullyQualifiedName": {_json_str(unicode_safe(finding.obj))}, '
+        '"kind": "object"}], '
+        if finding.obj
+        else ""
+    )
+    return (
+        f'{{"message": {{"text": {_json_str(unicode_safe(finding.message))}}}, '
+        f'"level": "{_LEVEL[finding.severity]}", "locations": [{{{where}"physicalLocation": '
+        f'{{"artifactLocation": {{"uri": {quoted[finding.path]}, "uriBaseId": "%SRCROOT%"}}, '
+        f'"region": {{"endColumn": {end_col}, "endLine": {end_line}, "startColumn": {col}, '
+        f'"startLine": {line}}}}}}}], '
+        f'"partialFingerprints": {{"manifestlint/v1": {_json_str(fingerprint)}}}, '
+        f'"ruleId": {_json_str(finding.rule)}, "ruleIndex": {rule_of(finding.rule, -1)}'
+        f"{props.get(finding.rule, '')}}}"
+    )
 
 
 def _result(
