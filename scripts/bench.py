@@ -652,12 +652,18 @@ BASELINE_SRC: Path | None = None  # --baseline SRC: every section-4 call also ru
 
 
 def measured_series(
-    jobs: dict[str, tuple[list[str], Path]], runs: int, env: dict[str, str], warm_up: bool = True
+    jobs: dict[str, tuple[list[str], Path]],
+    runs: int,
+    env: dict[str, str],
+    warm_up: bool = True,
+    floor: tuple[Path, list[float]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each command `runs` times, round-robin after one untimed warm-up call each; medians of
     wall, CPU and peak RSS, and the per-round samples (for paired ratios). With --baseline,
     each manifestlint call also runs from the baseline tree in the same round ("NAME@before"),
-    so before and after are measured side by side."""
+    so before and after are measured side by side. `floor` (file, list): the C compose floor
+    of that file is measured once per round too, appended to the list, so that CPU ratios to
+    it pair calls and floor measured moments apart (another process's load moves both)."""
     envs = {name: env for name in jobs}
     if BASELINE_SRC is not None:
         before = dict(env, PYTHONPATH=os.pathsep.join((str(BASELINE_SRC), os.environ.get("PYTHONPATH", ""))))
@@ -671,6 +677,8 @@ def measured_series(
     for _ in range(runs):
         for name, (cmd, cwd) in jobs.items():
             samples[name].append(measured(cmd, cwd, envs[name]))
+        if floor is not None:
+            floor[1].append(compose_cpu(floor[0], 1)[0])
     out = {}
     for name, rows in samples.items():
         out[name] = {
@@ -797,11 +805,13 @@ def bench_users(
         path = tmp / f"mix-{docs}.yaml"
         path.write_text(realistic(docs), encoding="utf-8")
         print(f"  realistic mix of {docs:,} documents, SARIF out ...", flush=True)
-        res = measured_series({"sarif": (ours("-f", "sarif", "--exit-zero", str(path)), tmp)}, runs, env)
-        floor = statistics.median(compose_cpu(path, runs))
-        row = {"documents": docs, "bytes": path.stat().st_size, "floor_cpu_s": floor, **res}
+        floors: list[float] = []
+        calls = {"sarif": (ours("-f", "sarif", "--exit-zero", str(path)), tmp)}
+        res = measured_series(calls, runs, env, floor=(path, floors))
+        size = path.stat().st_size
+        row = {"documents": docs, "bytes": size, "floor_cpu_s": statistics.median(floors), **res}
         for name in variants(res, ("sarif",)):
-            row[name]["cpu_ratio"] = res[name]["cpu_s"] / floor
+            row[name]["cpu_ratio"] = paired(res[name]["cpus"], floors)
             row[name]["rss_per_input_byte"] = res[name]["peak_rss_kib"] * 1024 / row["bytes"]
         r["mix"].append(row)
     big = tmp / "k8s-2000.yaml"
@@ -818,14 +828,15 @@ def bench_users(
         ours("-f", "json", "--exit-zero", "--no-context", "--ignore", "schema", str(big)),
         tmp,
     )
-    res = measured_series(calls, runs, env)
-    floor = statistics.median(compose_cpu(big, runs))
+    floors = []
+    res = measured_series(calls, runs, env, floor=(big, floors))
+    floor = statistics.median(floors)
     for name in res:
-        res[name]["cpu_ratio"] = res[name]["cpu_s"] / floor
+        res[name]["cpu_ratio"] = paired(res[name]["cpus"], floors)
     if "json" in res:
         cost = [a - b for a, b in zip(res["json"]["cpus"], res["json_no_schema"]["cpus"], strict=True)]
         res["json"]["schema_cpu_s"] = statistics.median(cost)
-        res["json"]["schema_cpu_ratio"] = statistics.median(cost) / floor
+        res["json"]["schema_cpu_ratio"] = paired(cost, floors)
     r["sarif"] = {"documents": 2000, "bytes": big.stat().st_size, "floor_cpu_s": floor, **res}
     return r
 
@@ -859,7 +870,10 @@ def print_users(r: dict[str, Any]) -> None:
                 f"peak RSS {mib(m['peak_rss_kib'])}{aim}"
             )
         print(f"    {row['files']:>6,} files: context cache {row['cache_bytes'] / 2**20:,.1f} MiB on disk")
-    print("  b) realistic mix in one call, -f sarif (CPU time, ratio to the C compose floor's CPU time)")
+    print(
+        "  b) realistic mix in one call, -f sarif (CPU time; ratio: median of per-round ratios to the C "
+        "compose floor's CPU time, measured in the same rounds)"
+    )
     for row in r["mix"]:
         for name in variants(row, ("sarif",)):
             m = row[name]
@@ -878,7 +892,7 @@ def print_users(r: dict[str, Any]) -> None:
         return
     print(
         f"  c) 2,000-document file ({s['bytes']:,} bytes), whole CLI, --no-context "
-        f"(CPU, ratio to the floor's {ms(s['floor_cpu_s'])})"
+        f"(CPU, per-round ratio to the floor, median {ms(s['floor_cpu_s'])})"
     )
     for name in variants(s, ("text", "json", "json_no_schema", "sarif")):
         m = s[name]
