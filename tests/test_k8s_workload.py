@@ -19,10 +19,12 @@ from manifestlint.rules.k8s_workload import _DEPRECATED_APIS, secret_like_name
 ])  # fmt: skip
 def test_quantities_parse_exactly(text, value) -> None:
     assert parse_quantity(text) == value
+    assert parse_quantity(text) == value  # again: strings come from the memo the second time
 
 
 @pytest.mark.parametrize("text", ["1K", "abc", "", "2e3m", "1Gib", True, None, "1 Gi"])
 def test_invalid_quantities(text) -> None:
+    assert parse_quantity(text) is None
     assert parse_quantity(text) is None
 
 
