@@ -223,9 +223,11 @@ class _TooDeep(Exception):
 _NO_KEY = object()  # a mapping waiting for its next key
 # Scalars' strings seen so far, shared: libyaml gives every scalar a new string, and keys
 # (`name`, `image`, label keys) and common values repeat thousands of times (-25% memory on
-# the 20,000-document mix). Bounded in count and length, and kept across files: a crafted
-# file with a million distinct strings only stops the sharing.
-_MEMO: dict[str, str] = {}
+# the 20,000-document mix). A plain scalar's resolved value is kept beside its string, so
+# `resolve_plain` runs once per distinct text. Bounded in count and length, and kept across
+# files: a crafted file with a million distinct strings only stops the sharing.
+_MEMO: dict[str, tuple[str, Any]] = {}  # text -> (the shared string, its value when plain)
+_UNRESOLVED = object()  # the value slot of a text seen only quoted so far
 _MEMO_MAX = 1 << 16
 _MEMO_LONGEST = 64  # characters: a literal block is never kept past its file
 
@@ -266,17 +268,22 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
         if kind is ScalarEvent:
             budget -= 1
             event_anchor, _, _, raw, start, end, style = event.args
-            shared = memo.get(raw)  # keys and common values: one string object each
-            if shared is not None:
-                raw = shared
-            elif remember and len(raw) <= _MEMO_LONGEST:
-                memo[raw] = raw
-                remember = len(memo) < _MEMO_MAX
+            hit = memo.get(raw)  # keys and common values: one string object each, resolved once
+            if hit is None:
+                hit = (raw, _UNRESOLVED if style else resolve(raw) if raw else None)
+                if remember and len(raw) <= _MEMO_LONGEST:
+                    memo[raw] = hit
+                    remember = len(memo) < _MEMO_MAX
+            raw = hit[0]
             if style:
                 value = raw
                 code = style_bits.get(style, 0)
             else:
-                value = resolve(raw) if raw else None
+                value = hit[1]
+                if value is _UNRESOLVED:  # seen quoted first
+                    value = resolve(raw) if raw else None
+                    if memo.get(raw) is hit:
+                        memo[raw] = (raw, value)
                 code = 0
             sl, sc, el, ec = start.line, start.column, end.line, end.column
             if event_anchor is not None:
