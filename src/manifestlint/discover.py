@@ -60,9 +60,10 @@ def git_root(start: Path) -> Path | None:
     return None
 
 
-def _git_files(folder: Path) -> list[Path] | None:
-    """Tracked and untracked-but-not-ignored files below `folder`, or None without git. git
-    runs with every program it could start disabled (manifestlint.git): the tree is input."""
+def _git_names(folder: Path) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files below `folder` (names relative to it), or
+    None without git. git runs with every program it could start disabled (manifestlint.git):
+    the tree is input."""
     from manifestlint.git import GitError, find_root, repository
 
     root = find_root(folder)
@@ -72,7 +73,7 @@ def _git_files(folder: Path) -> list[Path] | None:
         out = repository(root).run("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=folder)
     except GitError:
         return None
-    return [folder / name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
 
 
 _EXCLUDED = Role(EXCLUDED, "matches an exclude pattern")
@@ -131,13 +132,26 @@ def _walk(folder: Path, problems: list[tuple[Path, str]] | None = None) -> list[
 
 
 def walk_folder(folder: Path, problems: list[tuple[Path, str]] | None = None) -> list[Path]:
-    files = _git_files(folder) if git_root(folder) else None
-    if files is None:
-        files = _walk(folder, problems)
+    return [folder / name for name in walk_names(folder, problems)]
+
+
+def walk_names(folder: Path, problems: list[tuple[Path, str]] | None = None) -> list[str]:
+    """The files below `folder` as relative POSIX names, in path order (component by component,
+    as Path objects sort): git's tracked and untracked-but-not-ignored files in a work tree,
+    else every file. Strings, not Path objects: a 20,000-file repository is listed on every
+    pre-commit call, and a Path per file cost more than git itself."""
+    names = _git_names(folder) if git_root(folder) else None
+    if names is None:
+        prefix = len(str(folder).rstrip("/")) + 1
+        names = [str(f)[prefix:] for f in _walk(folder, problems)]
     else:
-        prefix = len(str(folder).rstrip("/")) + 1  # git's names are below `folder`
-        files = [f for f in files if SKIP_DIRS.isdisjoint(str(f)[prefix:].split("/")[:-1])]
-    return sorted(files)
+        names = [n for n in names if "/" not in n or SKIP_DIRS.isdisjoint(n.split("/")[:-1])]
+    names.sort(key=_components)
+    return names
+
+
+def _components(name: str) -> list[str]:
+    return name.split("/")
 
 
 def excluded(path: Path, patterns: list[str], root: Path | None) -> bool:
@@ -149,6 +163,15 @@ def excluded(path: Path, patterns: list[str], root: Path | None) -> bool:
             candidates.append(path.relative_to(root).as_posix())
     matcher = _matcher(tuple(patterns))
     return any(matcher(c) for c in candidates)
+
+
+def excluded_name(absolute: str, relative: str, patterns: list[str]) -> bool:
+    """excluded() for a file below the root given as strings (its absolute and root-relative
+    POSIX paths)."""
+    if not patterns:
+        return False
+    matcher = _matcher(tuple(patterns))
+    return bool(matcher(absolute) or matcher(relative))
 
 
 @functools.lru_cache(maxsize=8)

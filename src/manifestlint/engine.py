@@ -11,6 +11,7 @@ import contextlib
 import gc
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -25,9 +26,11 @@ from manifestlint.discover import (
     discover,
     display_path,
     excluded,
+    excluded_name,
     file_key,
     git_root,
     walk_folder,
+    walk_names,
 )
 from manifestlint.index import Index
 from manifestlint.k8s import name_of, namespace_of
@@ -39,6 +42,8 @@ from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.deployed import keep as keep_deployed
 from manifestlint.project.facts import FileFacts, facts_of
 from manifestlint.project.images import ImageProject
+from manifestlint.project.kustomize import KUSTOMIZATION_NAMES
+from manifestlint.project.links import Links, links_of
 from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, first_test_data_folder, in_test_data
 from manifestlint.registry import Registry, Rule, security_severity_for
 from manifestlint.safeio import outside
@@ -265,7 +270,7 @@ def _context_files(
     root: Path,
     report: set,
     config: Config,
-    walked: list[Path] | None = None,
+    names: list[str] | None = None,
     cwd: Path | None = None,
     store: Any = None,
     stats: dict[Path, tuple[os.stat_result | None, bool]] | None = None,
@@ -273,36 +278,63 @@ def _context_files(
     """YAML and JSON manifests under the project root that the user did not name (context
     only): never test data, never Helm chart templates. Shown with the same display path as
     when named (relative to `cwd`), so a message citing another file reads the same in every
-    batch."""
+    batch. `names`: the root's files (discover.walk_names), listed again when not given."""
     out = []
-    charts = ChartFolders()
-    prefix = str(root).rstrip("/") + "/"
-    cache_prefix = str(store.folder).rstrip("/") + "/" if store is not None else None
-    for file in walk_folder(root) if walked is None else walked:
-        if not file.name.lower().endswith((".yaml", ".yml", ".json")) or excluded(file, config.exclude, root):
-            continue
-        text = str(file)
-        if text.startswith(prefix):  # walked below the root: the relative path as a string
-            if first_test_data_folder(tuple(text[len(prefix) :].split("/")[:-1])) is not None:
-                continue
-        elif in_test_data(PurePosixPath(file.relative_to(root).as_posix())):
-            continue
-        try:
-            st: os.stat_result | None = os.stat(file)
-        except OSError:
-            st = None
-        if (None if st is None else (st.st_dev, st.st_ino)) in report:  # file_key, one stat kept
-            continue
-        if "templates" in text and charts.template_role(file) is not None:
-            continue
-        link = os.path.islink(file)
-        if link and outside(file, root):  # never read what lies outside the tree
-            continue
-        if cache_prefix is not None and text.startswith(cache_prefix):  # the cache is not context
-            continue
+    for name, st, link in _context_names(root, report, config, names, store):
+        file = root / name
         if stats is not None:
             stats[file] = (st, link)
         out.append(Source(_shown(file, cwd), file, "yaml"))
+    return out
+
+
+def _context_names(
+    root: Path, report: set, config: Config, names: list[str] | None, store: Any = None
+) -> list[tuple[str, os.stat_result | None, bool]]:
+    """(name below the root, its stat, whether it is a symbolic link) of each context file, in
+    path order; strings only (no Path per file but for the few that need one)."""
+    out = []
+    charts = ChartFolders()
+    base = str(root).rstrip("/") + "/"
+    cache_prefix = None
+    if store is not None:
+        folder = str(store.folder).rstrip("/") + "/"
+        cache_prefix = folder[len(base) :] if folder.startswith(base) else None
+    test_folders: dict[str, bool] = {}
+    for name in walk_names(root) if names is None else names:
+        if not name.lower().endswith((".yaml", ".yml", ".json")):
+            continue
+        cut = name.rfind("/")
+        folder = name[:cut] if cut > 0 else ""
+        test = test_folders.get(folder)
+        if test is None:
+            test = test_folders[folder] = (
+                bool(folder) and first_test_data_folder(tuple(folder.split("/"))) is not None
+            )
+        if test:
+            continue
+        text = base + name
+        if config.exclude and excluded_name(text, name, config.exclude):
+            continue
+        try:
+            st: os.stat_result | None = os.lstat(text)
+        except OSError:
+            st = None
+        link = st is not None and stat.S_ISLNK(st.st_mode)
+        if link:
+            try:
+                st = os.stat(text)
+            except OSError:
+                st = None
+        if (None if st is None else (st.st_dev, st.st_ino)) in report:  # file_key, one stat kept
+            continue
+        if "templates" in name and charts.template_role(Path(text)) is not None:
+            continue
+        if link and outside(Path(text), root):  # never read what lies outside the tree
+            continue
+        if cache_prefix is not None and name.startswith(cache_prefix):  # the cache is not context
+            continue
+        out.append((name, st, link))
     return out
 
 
@@ -428,11 +460,11 @@ def _lint(
     schema_ids = {r.id for r in rules if r.id.startswith("schema-")}
     named_yaml = [pf for pf in parsed if pf.dockerfile is None]
     context: list[_ContextFile] = []
-    walked: list[Path] = []
+    names: list[str] = []  # the root's files, relative
     store = None
     if root is not None and named_yaml:
         root = root.resolve()
-        walked = walk_folder(root)
+        names = walk_names(root)
     if (
         use_context
         and root is not None
@@ -443,7 +475,7 @@ def _lint(
         store = _open_cache(root, config, cwd, fresh) if use_cache else None
         folders: dict[str, str] = {}
         stats: dict[Path, tuple[os.stat_result | None, bool]] = {}
-        for source in _context_files(root, report_keys, config, walked, cwd, store, stats):
+        for source in _context_files(root, report_keys, config, names, cwd, store, stats):
             context.append(_read_context(source, registry, root, store, folders, stats[source.abspath]))
     docs = _ContextDocs(named_yaml, context, store)
     if store is not None:  # cached files: only the kinds project-wide lookups read
@@ -458,6 +490,7 @@ def _lint(
         for cf in context:
             main_index.add(cf.parsed.docs)
     whole_project = _whole_project(main_index, parsed, realms, context, docs, store)
+    walked = [root / n for n in names if n.rpartition("/")[2] in KUSTOMIZATION_NAMES] if root else []
     model = _project_model(root, base, named_yaml, context, walked)
     raw_docs: dict[int, list[YamlDoc]] = {}
     for pf in named_yaml:
@@ -725,6 +758,7 @@ class _ContextDocs:
     def __init__(self, named: list[ParsedFile], context: list[_ContextFile], store: Any) -> None:
         self.docs: dict[Path, list[YamlDoc]] = {}
         self.cached: dict[Path, _ContextFile] = {}
+        self.computed: dict[Path, Links] = {}
         self.store = store
         for pf in named:
             self.docs[project_context.real(pf.source.abspath)] = pf.docs
@@ -746,6 +780,20 @@ class _ContextDocs:
 
     def set(self, path: Path, docs: list[YamlDoc]) -> None:
         self.docs[path] = docs
+        self.computed.pop(path, None)
+
+    def links(self, path: Path) -> Links:
+        """What relates the file to others (project/links.py): from the cache for a cached file
+        (without rebuilding its documents), else from its documents at hand."""
+        found = self.computed.get(path)
+        if found is None:
+            cf = self.cached.get(path)
+            if cf is not None and path not in self.docs:
+                found = self.store.links(cf.rel)
+            else:
+                found = links_of(self.docs.get(path, ()))
+            self.computed[path] = found
+        return found
 
 
 def _whole_project(
@@ -780,6 +828,10 @@ def _whole_project(
 # The project's alerting as a whole: a Prometheus loads every rule file of the project whatever
 # bundle (Kustomize tree, folder) holds it, so the thresholds and golden-signal coverage are
 # judged once over all of them (named and context files), not per bundle.
+# Cross-file rules read only the files of a bundle that the named files relate to
+# (project/links.py). False reads every file of the bundle: tests compare the two.
+RELEVANCE = True
+
 WHOLE_PROJECT_RULES = frozenset({"prometheus-alert-threshold", "prometheus-missing-golden-alert"})
 
 # Rules that report a reference to something the bundle lacks (an HPA's target, the pods of a
@@ -818,7 +870,9 @@ def _project_findings(
     seen: set[tuple] = set()
     facts = model.facts
     for bundle in project_context.bundles_to_run(model, reported):
-        bundle_index, originals = project_context.bundle_index(bundle, docs, facts, report_paths, base)
+        bundle_index, originals = project_context.bundle_index(
+            bundle, docs, facts, report_paths, base, docs.links if RELEVANCE else None, set(reported)
+        )
         if not bundle_index.report_paths:
             continue
         found: list[Finding] = []

@@ -53,9 +53,12 @@ from typing import Any
 
 from manifestlint.model import Span, YamlDoc, YList, YMap
 from manifestlint.project.facts import FileFacts
+from manifestlint.project.links import WILD, Links, links_of
+from manifestlint.project.links import decode as decode_links
+from manifestlint.project.links import encode as encode_links
 
 CACHE_DIR_NAME = ".manifestlint_cache"
-FORMAT = 2
+FORMAT = 3
 MAX_CACHE_FILE = 512 * 1024 * 1024  # bytes: a bigger index or shard is not ours
 MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
 RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
@@ -419,6 +422,7 @@ class ContextCache:
         self.entries: dict[str, _Entry] = {}
         self.raw: dict[str, Any] = {}  # rel -> raw index value, validated on first lookup
         self.new_docs: dict[str, str] = {}  # rel -> JSON of the documents recorded this run
+        self.new_links: dict[str, list[Any]] = {}  # rel -> their links (project/links.py), encoded
         self.shards: dict[str, dict[str, Any]] = {}  # shard -> its files, as loaded
         self.dirty: set[str] = set()  # shards to rewrite
         self.index_dirty = False
@@ -500,7 +504,7 @@ class ContextCache:
         text = self.new_docs.get(rel)
         if text is None:
             stored = self._shard(_shard_of(rel)).get(rel)
-            if type(stored) is not list or len(stored) != 2 or stored[0] != entry.sha:
+            if type(stored) is not list or len(stored) != 3 or stored[0] != entry.sha:
                 raise CacheInvalid(rel)
             encoded = stored[1]
         try:
@@ -509,6 +513,20 @@ class ContextCache:
             return decode_docs(encoded, display)
         except (ValueError, TypeError, RecursionError) as exc:
             raise CacheInvalid(rel) from exc
+
+    def links(self, rel: str) -> Links:
+        """The links of a file lookup() accepted (project/links.py); WILD (relates to
+        everything, so nothing is left out) when the shard does not have them."""
+        entry = self.entries.get(rel)
+        if entry is None:
+            return WILD
+        encoded = self.new_links.get(rel)
+        if encoded is None:
+            stored = self._shard(_shard_of(rel)).get(rel)
+            if type(stored) is not list or len(stored) != 3 or stored[0] != entry.sha:
+                return WILD
+            encoded = stored[2]
+        return decode_links(encoded) or WILD
 
     def _shard(self, name: str) -> dict[str, Any]:
         files = self.shards.get(name)
@@ -531,6 +549,7 @@ class ContextCache:
         needs them, as a warm call would."""
         try:  # only JSON's own types come out (big ints refused)
             text = json.dumps(encode_docs(docs), separators=(",", ":"))
+            self.new_links[rel] = encode_links(links_of(docs))
         except (Uncacheable, ValueError, TypeError, RecursionError):
             if rel in self.raw or rel in self.entries:
                 self.entries.pop(rel, None)
@@ -588,13 +607,15 @@ class ContextCache:
             for rel in by_shard.get(name, ()):
                 entry = files[rel]
                 text = self.new_docs.get(rel)
-                if text is None:
+                encoded = self.new_links.get(rel)
+                if text is None or encoded is None:
                     stored = self._shard(name).get(rel)  # read only when something is kept from it
-                    if type(stored) is not list or len(stored) != 2 or stored[0] != entry.sha:
+                    if type(stored) is not list or len(stored) != 3 or stored[0] != entry.sha:
                         dropped.add(rel)  # its documents are gone: the entry goes too
                         continue
-                    text = json.dumps(stored[1], separators=(",", ":"))
-                parts.append(f"{json.dumps(rel)}:[{json.dumps(entry.sha)},{text}]")
+                    text, encoded = json.dumps(stored[1], separators=(",", ":")), stored[2]
+                links = json.dumps(encoded, separators=(",", ":"))
+                parts.append(f"{json.dumps(rel)}:[{json.dumps(entry.sha)},{text},{links}]")
             head = json.dumps({"format": FORMAT, "key": self.key}, separators=(",", ":"))[:-1]
             target = self._shard_file(name)
             _write(target, f'{head},"files":{{{",".join(parts)}}}}}'.encode())

@@ -18,6 +18,7 @@ from manifestlint.model import YamlDoc
 from manifestlint.project import bundles as _bundles
 from manifestlint.project import kustomize as _kustomize
 from manifestlint.project.facts import FileFacts
+from manifestlint.project.links import Links, related_files
 from manifestlint.project.views import view
 
 
@@ -68,15 +69,25 @@ def bundle_index(
     facts: dict[Path, FileFacts],
     report_paths: set[str],
     base: str = "",
+    links: Callable[[Path], Links] | None = None,
+    named: set[Path] | None = None,
 ) -> tuple[Index, dict[tuple[str, int], YamlDoc]]:
     """The index of one bundle, holding each object as the bundle deploys it (views), in a
     stable order (files sorted by path). Also returns view -> original document by
     (path, index), so findings carry the identity of the object as written. `docs` may load
-    a file's documents on demand (the context cache): only this bundle's files are asked."""
+    a file's documents on demand (the context cache): only this bundle's files are asked.
+
+    With `links` (a file's Links, project/links.py) and the `named` files, only the files the
+    named ones relate to are read: what cross-file rules say about a named file is the same
+    (findings on the others are never shown)."""
     index = Index(report_paths=set(), base=base)
     originals: dict[tuple[str, int], YamlDoc] = {}
     default_ns = _bundles.default_namespace(bundle, facts)
-    for path, transform in bundle.files.items():
+    files = bundle.files
+    if links is not None and named is not None and not _relabels(bundle):
+        wanted = relevant_files(bundle, links, named)
+        files = {path: transform for path, transform in files.items() if path in wanted}
+    for path, transform in files.items():
         file_docs = docs.get(path, ())
         views = []
         for doc in file_docs:
@@ -93,6 +104,23 @@ def bundle_index(
             views.append(shown)
         index.add(views)
     return index, originals
+
+
+def _relabels(bundle: _bundles.Bundle) -> bool:
+    """Whether kustomize adds labels to the bundle's selectors or pods (links compare labels
+    as written: such a bundle is read whole)."""
+    return any(t is not None and (t.selector_labels or t.template_labels) for t in bundle.files.values())
+
+
+def relevant_files(bundle: _bundles.Bundle, links: Callable[[Path], Links], named: set[Path]) -> set[Path]:
+    """The files of `bundle` the named files relate to (project/links.py); all of them when a
+    file's links are unknown."""
+    seeds = [path for path in bundle.files if path in named]
+    if len(seeds) * 2 > len(bundle.files):
+        return set(bundle.files)  # most of the bundle is named: nothing to save
+    found = {path: links(path) for path in bundle.files}
+    spaces = {path: t.namespace for path, t in bundle.files.items() if t is not None and t.namespace}
+    return related_files(list(bundle.files), found, seeds, spaces)
 
 
 def _with_default_ns(doc: YamlDoc, namespace: str, cluster: bool) -> YamlDoc:
@@ -128,4 +156,12 @@ def bundles_to_run(model: _bundles.ProjectModel, reported: Iterable[Path]) -> It
             yield bundle
 
 
-__all__ = ["build_model", "bundle_index", "bundles_to_run", "kustomization_files", "per_object_views", "real"]
+__all__ = [
+    "build_model",
+    "bundle_index",
+    "bundles_to_run",
+    "kustomization_files",
+    "per_object_views",
+    "real",
+    "relevant_files",
+]

@@ -1,0 +1,342 @@
+"""Which files of a bundle can change what cross-file rules say about the files a call names.
+
+A pre-commit call names one file, but its bundle (a namespace folder of a monorepo) may hold
+hundreds: rebuilding all of them from the context cache and running every cross-file rule
+over all of them cost time linear in the bundle. Cross-file rules only ever relate objects in
+four ways, so a file can matter to a named file only through one of them:
+
+1. **by name**: an HPA's target, a Service's Ingress, a VirtualService's gateway, host or
+   DestinationRule, a Deployment's ConfigMap, Secret, ServiceAccount or claim, two objects of
+   the same kind and name. A name one file defines (`metadata.name`, an Istio host and its
+   dotted parts) appears as a string value in the other.
+2. **by labels**: a Service, PDB, NetworkPolicy (and its peers), AuthorizationPolicy or
+   Gateway selects pods or namespaces. A selector's labels are a subset of a label set of the
+   other file (controller-added keys such as `pod-template-hash` dropped from the selector, an
+   expression-only or empty selector selecting everything).
+3. **by existence**: "does the bundle run pods in this namespace", "is this an Istio project",
+   "the first X in path order". The first file (path order) holding each (kind, namespace) is
+   always kept, so every such question gets the same answer.
+4. **namespace- and mesh-wide objects** (Namespaces, quotas, PeerAuthentications, Sidecars,
+   ServiceEntries, wildcard hosts, string selectors): always kept.
+
+The files kept are the closure of the named files over these relations (a PDB of the named
+Deployment brings the HPA of that Deployment's other workloads). Anything this module cannot
+describe makes its file relate to everything (`wild`), which keeps the whole bundle: the
+filter may only ever cost speed, never a finding. tests/test_relevance.py runs the corpus with
+and without it and requires identical findings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from manifestlint.k8s import WORKLOAD_KINDS, pod_template
+from manifestlint.model import YamlDoc
+
+# Kinds whose objects apply to a whole namespace or mesh (or match hosts by wildcard): kept.
+ALWAYS_KINDS = frozenset({
+    "Namespace", "ResourceQuota", "LimitRange", "PeerAuthentication", "Sidecar", "ServiceEntry",
+    "RequestAuthentication", "EnvoyFilter", "Telemetry", "AuthorizationPolicy", "WorkloadEntry",
+    "WorkloadGroup", "ProxyConfig", "WasmPlugin", "GlobalNetworkPolicy", "ClusterNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+})  # fmt: skip
+SELECTOR_KEYS = frozenset(
+    {"selector", "podSelector", "namespaceSelector", "labelSelector", "workloadSelector"}
+)
+HOST_KEYS = frozenset({"host", "hosts"})
+# Labels a controller gives its pods: a selector using them matches pods whose template does
+# not say so (the rules compare them by the controller's kind and name: a name relation).
+CONTROLLER_LABELS = frozenset({
+    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index", "controller-revision-hash",
+    "pod-template-hash", "job-name", "batch.kubernetes.io/job-name", "controller-uid",
+    "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-completion-index",
+})  # fmt: skip
+MAX_WORDS = 4096  # distinct words of a file; beyond, it relates to everything
+MAX_WORD = 253  # longest Kubernetes name; longer strings (descriptions, scripts) name nothing
+MAX_DEPTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What one file offers the relations above. `words`: every short string value and its
+    dotted/slashed parts; `names`: names and hosts it defines; `labels` / `selectors`: sorted
+    (key, value) tuples; `places`: (kind, namespace as written) of its objects; `wild`: relates
+    to every file; `always`: kept whatever was named."""
+
+    names: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()
+    labels: tuple[tuple[tuple[str, str], ...], ...] = ()
+    selectors: tuple[tuple[tuple[str, str], ...], ...] = ()
+    places: tuple[tuple[str, str], ...] = ()
+    wild: bool = False
+    always: bool = False
+
+
+NO_LINKS = Links()
+
+
+class _Collector:
+    __slots__ = ("always", "labels", "names", "selectors", "wild", "words")
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.words: set[str] = set()
+        self.labels: set[tuple[tuple[str, str], ...]] = set()
+        self.selectors: set[tuple[tuple[str, str], ...]] = set()
+        self.wild = False
+        self.always = False
+
+    def word(self, text: str) -> None:
+        if len(text) > MAX_WORD or " " in text or "\n" in text:
+            return
+        words = self.words
+        words.add(text)
+        if "." in text or "/" in text or ":" in text:
+            for part in text.replace("/", ".").replace(":", ".").split("."):
+                if part:
+                    words.add(part)
+
+    def host(self, value: Any) -> None:
+        for host in value if isinstance(value, list) else (value,):
+            if not isinstance(host, str):
+                continue
+            if "*" in host:
+                self.always = True  # a wildcard host relates by pattern, not by name
+            self.names.add(host)
+            for part in host.replace("/", ".").split("."):
+                if part:
+                    self.names.add(part)
+
+    def selector(self, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            self.always = True  # a string selector (Calico), or something else: unknown reach
+            return
+        if "matchLabels" in value or "matchExpressions" in value:
+            match = value.get("matchLabels")
+            if match is not None and not isinstance(match, dict):
+                self.always = True
+                return
+            value = match or {}
+        pairs = []
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                self.always = True
+                return
+            if str(key) not in CONTROLLER_LABELS:
+                pairs.append((str(key), str(item)))
+        if not pairs:
+            self.always = True  # selects everything (of its namespace)
+            return
+        self.selectors.add(tuple(sorted(pairs)))
+
+    def labelset(self, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            self.labels.add(
+                tuple(sorted((str(k), str(v)) for k, v in value.items() if not isinstance(v, (dict, list))))
+            )
+
+
+def links_of(docs: Iterable[YamlDoc]) -> Links:
+    """The Links of a file's documents (Kubernetes objects; other documents relate to nothing
+    here: rule files and Alertmanager configs are never cached, so always at hand)."""
+    out = _Collector()
+    places: set[tuple[str, str]] = set()
+    for doc in docs:
+        root = doc.root
+        if doc.kind != "kubernetes" or not isinstance(root, dict):
+            continue
+        kind = str(root.get("kind"))
+        meta = root.get("metadata")
+        ns = ""
+        if isinstance(meta, dict):
+            name, space = meta.get("name"), meta.get("namespace")
+            if isinstance(name, str):
+                out.names.add(name)
+            ns = space if isinstance(space, str) else ""
+        # a workload without a pod template runs no pods: it never answers "are there pods"
+        places.add((kind if pod_template(doc) is not None or kind not in WORKLOAD_KINDS else f"{kind}!", ns))
+        if kind in ALWAYS_KINDS:
+            out.always = True
+        if not _walk(root, out):
+            out.wild = True
+    if len(out.words) > MAX_WORDS:
+        out.wild = True
+        out.words = set()
+    return Links(
+        frozenset(out.names),
+        frozenset(out.words),
+        tuple(sorted(out.labels)),
+        tuple(sorted(out.selectors)),
+        tuple(sorted(places)),
+        out.wild,
+        out.always,
+    )
+
+
+def _walk(root: Any, out: _Collector) -> bool:
+    """Collect words, hosts, label sets and selectors below `root` (no recursion: documents nest
+    up to 1,000 levels); False when deeper than MAX_DEPTH."""
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str):
+                    if key in SELECTOR_KEYS:
+                        if key == "workloadSelector" and isinstance(item, dict):
+                            out.selector(item.get("labels"))
+                        else:
+                            out.selector(item)
+                    elif key == "labels":
+                        out.labelset(item)
+                    elif key == "matchLabels":
+                        out.selector({"matchLabels": item})
+                    elif key in HOST_KEYS:
+                        out.host(item)
+                if isinstance(item, str):
+                    out.word(item)
+                elif isinstance(item, (dict, list)):
+                    stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    out.word(item)
+                elif isinstance(item, (dict, list)):
+                    stack.append((item, depth + 1))
+    return True
+
+
+# ---------------------------------------------------------------------------- encoding
+
+
+def encode(links: Links) -> list[Any]:
+    return [
+        sorted(links.names),
+        sorted(links.words),
+        [[p for pair in s for p in pair] for s in links.labels],
+        [[p for pair in s for p in pair] for s in links.selectors],
+        [p for place in links.places for p in place],
+        links.wild,
+        links.always,
+    ]
+
+
+def _strs(value: Any) -> bool:
+    return type(value) is list and all(type(v) is str for v in value)
+
+
+def _pairs(value: Any) -> tuple[tuple[tuple[str, str], ...], ...] | None:
+    if type(value) is not list:
+        return None
+    out = []
+    for flat in value:
+        if not _strs(flat) or len(flat) % 2:
+            return None
+        out.append(tuple(zip(flat[0::2], flat[1::2], strict=True)))
+    return tuple(out)
+
+
+def decode(value: Any) -> Links | None:
+    """Links from their cached form, or None when anything is off (the file is then wild)."""
+    if type(value) is not list or len(value) != 7:
+        return None
+    names, words, labels, selectors, places, wild, always = value
+    if not (_strs(names) and _strs(words) and _strs(places) and len(places) % 2 == 0):
+        return None
+    if type(wild) is not bool or type(always) is not bool:
+        return None
+    label_sets, selector_sets = _pairs(labels), _pairs(selectors)
+    if label_sets is None or selector_sets is None:
+        return None
+    return Links(
+        frozenset(names),
+        frozenset(words),
+        label_sets,
+        selector_sets,
+        tuple(zip(places[0::2], places[1::2], strict=True)),
+        wild,
+        always,
+    )
+
+
+WILD = Links(wild=True)
+
+
+# ---------------------------------------------------------------------------- the closure
+
+
+def related_files(
+    files: Sequence[Any], links: dict[Any, Links], seeds: Iterable[Any], spaces: dict[Any, str] | None = None
+) -> set[Any]:
+    """The files of a bundle (`files`, in the bundle's path order) that the `seeds` (the named
+    files) relate to, directly or through each other, plus the kept ones; every file when a
+    wild file is among them. `spaces`: the namespace kustomize gives a file's objects, which
+    decides where they land as much as their own."""
+    keep: set[Any] = set()
+    queue: list[Any] = []
+
+    def add(path: Any) -> None:
+        if path not in keep:
+            keep.add(path)
+            queue.append(path)
+
+    first: set[tuple[str, str, str]] = set()
+    by_word: dict[str, list[Any]] = defaultdict(list)
+    by_name: dict[str, list[Any]] = defaultdict(list)
+    by_label: dict[tuple[str, str], list[tuple[tuple[tuple[str, str], ...], Any]]] = defaultdict(list)
+    by_selector: dict[tuple[str, str], list[tuple[tuple[tuple[str, str], ...], Any]]] = defaultdict(list)
+    spaces = spaces or {}
+    for path in files:
+        found = links.get(path, WILD)
+        if found.wild:
+            return set(files)
+        if found.always:
+            add(path)
+        space = spaces.get(path, "")
+        for kind, ns in found.places:
+            if (kind, ns, space) not in first:
+                first.add((kind, ns, space))
+                add(path)  # the first file of each (kind, namespace): existence questions
+        for word in found.words:
+            by_word[word].append(path)
+        for name in found.names:
+            by_name[name].append(path)
+        for labels in found.labels:
+            for pair in labels:
+                by_label[pair].append((labels, path))
+        for selector in found.selectors:
+            by_selector[selector[0]].append((selector, path))
+    for path in seeds:
+        if path in links or path in files:
+            add(path)
+    while queue:
+        found = links.get(queue.pop(), WILD)
+        if found.wild:
+            return set(files)
+        for name in found.names:
+            for other in by_word.get(name, ()):
+                add(other)
+        for word in found.words:
+            for other in by_name.get(word, ()):
+                add(other)
+        for selector in found.selectors:
+            for labels, other in by_label.get(selector[0], ()):
+                if other not in keep and set(selector).issubset(labels):
+                    add(other)
+        for labels in found.labels:
+            pairs = set(labels)
+            for pair in labels:
+                for selector, other in by_selector.get(pair, ()):
+                    if other not in keep and pairs.issuperset(selector):
+                        add(other)
+    return keep
+
+
+__all__ = ["ALWAYS_KINDS", "NO_LINKS", "WILD", "Links", "decode", "encode", "links_of", "related_files"]
