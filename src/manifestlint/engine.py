@@ -38,6 +38,7 @@ from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
 from manifestlint.project import context as project_context
+from manifestlint.project import warm as warm_model
 from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.deployed import keep as keep_deployed
 from manifestlint.project.facts import FileFacts, facts_of
@@ -462,6 +463,12 @@ def _lint(
     context: list[_ContextFile] = []
     names: list[str] = []  # the root's files, relative
     store = None
+    warm: warm_model.Warm | None = None  # the project model of an earlier call, when it fits this one
+    warm_key: str | None = None
+
+    def every_context() -> list[_ContextFile]:
+        return context
+
     if root is not None and named_yaml:
         root = root.resolve()
         names = walk_names(root)
@@ -473,11 +480,27 @@ def _lint(
     ):
         context_read = True
         store = _open_cache(root, config, cwd, fresh) if use_cache else None
-        folders: dict[str, str] = {}
-        stats: dict[Path, tuple[os.stat_result | None, bool]] = {}
-        for source in _context_files(root, report_keys, config, names, cwd, store, stats):
-            context.append(_read_context(source, registry, root, store, folders, stats[source.abspath]))
+        candidates = _context_names(root, report_keys, config, names, store)
+        named_below = _named_below(root, named_yaml) if store is not None and stdin is None else None
+        if named_below is not None:
+            named_facts = [(name, facts_of(pf.docs)) for name, (pf, _) in named_below.items()]
+            options = [*config.exclude, f"test-data={config.include_test_data}"]
+            warm_key = warm_model.key(store.key, root, candidates, named_facts, options, names)
+        if warm_key is not None and not fresh:
+            data = store.load_model(warm_key)
+            if data is not None:
+                below = {name: real for name, (_, real) in named_below.items()}
+                warm = warm_model.read(data, root, {c[0] for c in candidates}, below)
+        if warm is not None:
+            context = _warm_context(warm, candidates, root, registry, store, cwd)
+        else:
+            context = _read_contexts(candidates, root, registry, store, cwd)
+        every_context = _every_context(  # the whole context, read lazily after a warm start
+            context, candidates, root, registry, store, cwd, warm is not None
+        )
     docs = _ContextDocs(named_yaml, context, store)
+    if warm is not None:
+        docs.computed.update((root / name, found) for name, found in warm.links.items())
     if store is not None:  # cached files: only the kinds project-wide lookups read
         from manifestlint.project.cache import WHOLE_PROJECT_KINDS
 
@@ -489,9 +512,14 @@ def _lint(
     else:
         for cf in context:
             main_index.add(cf.parsed.docs)
-    whole_project = _whole_project(main_index, parsed, realms, context, docs, store)
-    walked = [root / n for n in names if n.rpartition("/")[2] in KUSTOMIZATION_NAMES] if root else []
-    model = _project_model(root, base, named_yaml, context, walked)
+    whole_project = _whole_project(main_index, parsed, realms, every_context, docs, store)
+    if warm is not None:
+        model = warm.model
+    else:
+        walked = [root / n for n in names if n.rpartition("/")[2] in KUSTOMIZATION_NAMES] if root else []
+        model = _project_model(root, base, named_yaml, context, walked)
+        if warm_key is not None and store is not None:
+            _save_warm(store, warm_key, model, root, named_yaml, context, docs.links)
     raw_docs: dict[int, list[YamlDoc]] = {}
     for pf in named_yaml:
         path = project_context.real(pf.source.abspath)
@@ -538,6 +566,8 @@ def _lint(
     )
 
     cached_facts = [cf.facts for cf in context if cf.parsed is None]
+    if warm is not None:  # what the whole context's facts say (engine._with_functions)
+        cached_facts = [FileFacts(kinds=frozenset({"?"}) if warm.k8s else frozenset(), istio=warm.istio)]
     rules = _with_functions(rules, registry, parsed, list(indexes.values()), cached_facts)
     project_rules = [r for r in rules if r.scope == "project" and r.func is not None]
     options = {r.id: _typed_options(r, _opts(config, r)) for r in rules}
@@ -676,6 +706,124 @@ class _ContextFile:
     rel: str = ""
 
 
+def _named_below(root: Path, named: list[ParsedFile]) -> dict[str, tuple[ParsedFile, Path]] | None:
+    """Each named YAML file by its name below the root (with its real path); None when one
+    lies elsewhere (no warm model then)."""
+    prefix = str(root).rstrip("/") + "/"
+    out = {}
+    for pf in named:
+        real = project_context.real(pf.source.abspath)
+        text = str(real)
+        if not text.startswith(prefix):
+            return None
+        out[text[len(prefix) :]] = (pf, real)
+    return out
+
+
+def _read_contexts(
+    candidates: list[tuple[str, os.stat_result | None, bool]],
+    root: Path,
+    registry: Registry,
+    store: Any,
+    cwd: Path,
+    known: dict[str, _ContextFile] | None = None,
+) -> list[_ContextFile]:
+    """Every context file, cached facts or parsed (`known`: those read already)."""
+    folders: dict[str, str] = {}
+    out = []
+    for name, st, link in candidates:
+        cf = known.get(name) if known else None
+        if cf is None:
+            file = root / name
+            cf = _read_context(
+                Source(_shown(file, cwd), file, "yaml"), registry, root, store, folders, (st, link)
+            )
+        out.append(cf)
+    return out
+
+
+def _warm_context(
+    warm: warm_model.Warm,
+    candidates: list[tuple[str, os.stat_result | None, bool]],
+    root: Path,
+    registry: Registry,
+    store: Any,
+    cwd: Path,
+) -> list[_ContextFile]:
+    """The context files a warm call reads: the cached files of the named files' bundles and
+    those project-wide lookups read (entries taken from the warm model, no lookup), and the
+    files parsed on every call. Everything else stays unread."""
+    parsed = set(warm.parsed)
+    folders: dict[str, str] = {}
+    out = []
+    for name, st, link in candidates:
+        cached = warm.cached.get(name)
+        if cached is None and name not in parsed:
+            continue
+        file = root / name
+        source = Source(_shown(file, cwd), file, "yaml")
+        if cached is not None and st is not None:
+            sha, facts = cached
+            store.trust(name, st, sha, facts)
+            out.append(_ContextFile(source, file, facts, None, name))
+        else:
+            out.append(_read_context(source, registry, root, store, folders, (st, link)))
+    return out
+
+
+def _every_context(
+    context: list[_ContextFile],
+    candidates: list[tuple[str, os.stat_result | None, bool]],
+    root: Path,
+    registry: Registry,
+    store: Any,
+    cwd: Path,
+    partial: bool,
+) -> Callable[[], list[_ContextFile]]:
+    """All context files, read on first use when the call began with a warm model's few."""
+    if not partial:
+        return lambda: context
+    done: list[list[_ContextFile]] = []
+
+    def every() -> list[_ContextFile]:
+        if not done:
+            known = {cf.rel: cf for cf in context}
+            done.append(_read_contexts(candidates, root, registry, store, cwd, known))
+        return done[0]
+
+    return every
+
+
+def _save_warm(
+    store: Any,
+    key: str,
+    model: ProjectModel,
+    root: Path,
+    named: list[ParsedFile],
+    context: list[_ContextFile],
+    links: Callable[[Path], Links],
+) -> None:
+    """Save this call's warm model (project/warm.py) for the next call with the same key."""
+    by_real: dict[Path, tuple[str, str, FileFacts]] = {}
+    for cf in context:
+        if cf.parsed is None:
+            entry = store.entries.get(cf.rel)
+            if entry is None:
+                return
+            by_real[cf.real] = (cf.rel, entry.sha, cf.facts)
+        else:
+            by_real[cf.real] = (cf.rel, "", cf.facts)
+    reals = [project_context.real(pf.source.abspath) for pf in named]
+    named_facts = {
+        real: model.facts.get(real) or facts_of(pf.docs) for real, pf in zip(reals, named, strict=True)
+    }
+    cached = [cf.facts for cf in context if cf.parsed is None]
+    domains = (any(f.kinds for f in cached), any(f.istio for f in cached))
+    payload = warm_model.build(model, root, reals, by_real, named_facts, domains, links)
+    if payload is not None:
+        store.save_model(key, payload)
+
+
 def _open_cache(root: Path, config: Config, cwd: Path, fresh: bool) -> Any:
     from manifestlint.project.cache import ContextCache, cache_folder
 
@@ -782,6 +930,13 @@ class _ContextDocs:
         self.docs[path] = docs
         self.computed.pop(path, None)
 
+    def know(self, cf: _ContextFile) -> None:
+        """A context file read after the start (a warm call reading the whole project)."""
+        if cf.parsed is not None:
+            self.docs.setdefault(cf.real, cf.parsed.docs)
+        else:
+            self.cached.setdefault(cf.real, cf)
+
     def links(self, path: Path) -> Links:
         """What relates the file to others (project/links.py): from the cache for a cached file
         (without rebuilding its documents), else from its documents at hand."""
@@ -800,7 +955,7 @@ def _whole_project(
     main_index: Index,
     parsed: list[ParsedFile],
     realms: dict[int, str],
-    context: list[_ContextFile],
+    every_context: Callable[[], list[_ContextFile]],
     docs: _ContextDocs,
     store: Any,
 ) -> Callable[[], Index]:
@@ -817,7 +972,8 @@ def _whole_project(
             index = Index(report_paths=set(main_index.report_paths), base=main_index.base)
             for named_docs in named:
                 index.add(named_docs)
-            for cf in context:
+            for cf in every_context():
+                docs.know(cf)
                 index.add(cf.parsed.docs if cf.parsed is not None else docs.get(cf.real, []))
             built.append(index)
         return built[0]

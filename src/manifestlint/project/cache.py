@@ -61,6 +61,7 @@ CACHE_DIR_NAME = ".manifestlint_cache"
 FORMAT = 3
 MAX_CACHE_FILE = 512 * 1024 * 1024  # bytes: a bigger index or shard is not ours
 MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
+MAX_MODELS = 8  # warm models kept (one per set of named files and state of the repository)
 RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
 # Kinds project-wide lookups read from every context file, not just the bundle's: CRDs
 # validate custom resources (schema), service accounts and their bindings decide
@@ -383,8 +384,9 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _shard_of(rel: str) -> str:
-    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
-    return hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    """One shard per file: a warm call reads the few documents its named files relate to,
+    not a folder's worth (500 files of a monorepo's namespace folder were 5 MB of JSON)."""
+    return hashlib.sha256(rel.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 class _Entry:
@@ -420,7 +422,7 @@ class ContextCache:
         self.disabled = os.path.islink(docs) or (not chosen and os.path.islink(folder))
         self.key = cache_key()
         self.entries: dict[str, _Entry] = {}
-        self.raw: dict[str, Any] = {}  # rel -> raw index value, validated on first lookup
+        self._raw: dict[str, Any] | None = None  # rel -> raw index value (read on first use)
         self.new_docs: dict[str, str] = {}  # rel -> JSON of the documents recorded this run
         self.new_links: dict[str, list[Any]] = {}  # rel -> their links (project/links.py), encoded
         self.shards: dict[str, dict[str, Any]] = {}  # shard -> its files, as loaded
@@ -429,16 +431,27 @@ class ContextCache:
         self.seen: set[str] = set()
         self.owner: list[int] | None = None
         self.loaded = False  # a valid index of this folder, key and format was read
-        self._load()
+        if not self.disabled:
+            with contextlib.suppress(OSError):
+                st = os.stat(self.folder)
+                self.owner = [st.st_dev, st.st_ino]
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The index's entries, read on first use: a call answered from a warm model
+        (load_model) never reads the index of a 20,000-file repository."""
+        if self._raw is None:
+            self._raw = {}
+            self._load()
+        return self._raw
+
+    @raw.setter
+    def raw(self, value: dict[str, Any]) -> None:
+        self._raw = value
 
     def _load(self) -> None:
-        if self.disabled:
+        if self.disabled or self.owner is None:
             return
-        try:
-            st = os.stat(self.folder)
-        except OSError:
-            return
-        self.owner = [st.st_dev, st.st_ino]
         # The index's name carries the folder's (device, inode) and the key: a cache committed
         # to a repository or copied from elsewhere is never even opened, whatever its size.
         data = _read_json(self._index_file())
@@ -446,7 +459,7 @@ class ContextCache:
             return
         if data.get("owner") != self.owner or type(data.get("files")) is not dict:
             return  # another checkout's (or a committed) cache
-        self.raw = data["files"]
+        self._raw = data["files"]
         self.loaded = True
 
     def _salt(self) -> str:
@@ -493,6 +506,62 @@ class ContextCache:
         entry.mtime, entry.racy = st.st_mtime_ns, _racy(st.st_mtime_ns)
         self.index_dirty = True
         return entry.facts
+
+    def trust(self, rel: str, st: os.stat_result, sha: str, facts: FileFacts) -> None:
+        """Take a file's entry from a warm model (load_model), whose key already vouches for
+        the file's size and mtime: its documents and links are then read as lookup() would
+        allow."""
+        self.seen.add(rel)
+        self.entries[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, False, facts)
+
+    # -- warm models: what a repeated call needs of the project model, keyed by everything
+    # the model depends on (engine._warm_key), so a call whose key is known reads neither the
+    # index nor any other file's entry
+
+    def _model_file(self, key: str) -> Path:
+        digest = hashlib.sha256(f"{self._salt()}|model|{key}".encode()).hexdigest()[:24]
+        return self.folder / "models" / f"{digest}.json"
+
+    def load_model(self, key: str) -> dict[str, Any] | None:
+        """The warm model saved under `key` (format and key checked; its content is checked
+        by the caller), or None."""
+        if self.disabled or self.owner is None:
+            return None
+        data = _read_json(self._model_file(key))
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
+            return None
+        model = data.get("model")
+        return model if isinstance(model, dict) else None
+
+    def save_model(self, key: str, model: dict[str, Any]) -> None:
+        """Write a warm model, keeping the MAX_MODELS newest (a model is a few KB per bundle
+        file); silently nothing on a read-only tree."""
+        if self.disabled:
+            return
+        with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
+            folder = self.folder / "models"
+            if os.path.islink(folder):
+                return
+            new_folder = not self.folder.is_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            if new_folder or self.owner is None:
+                st = os.stat(self.folder)
+                self.owner = [st.st_dev, st.st_ino]
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                _write(ignore, b"# written by manifestlint: its context cache is never committed\n*\n")
+            target = self._model_file(key)
+            payload = {"format": FORMAT, "key": key, "model": model}
+            _write(target, json.dumps(payload, separators=(",", ":")).encode())
+            kept = sorted(
+                (p for p in folder.glob("*.json") if p.is_file() and not p.is_symlink()),
+                key=lambda p: p.stat().st_mtime_ns,
+                reverse=True,
+            )
+            for stale in kept[MAX_MODELS:]:
+                if stale != target:
+                    with contextlib.suppress(OSError):
+                        stale.unlink()
 
     # -- documents (after the model is built: a bad shard invalidates the run)
 
@@ -570,6 +639,8 @@ class ContextCache:
 
     def save(self) -> None:
         """Write changed shards, then the index; silently nothing on a read-only tree."""
+        if self._raw is None and not self.index_dirty and not self.dirty:
+            return  # the index was never needed (a warm model answered): nothing changed
         for rel in list(self.raw):
             if rel not in self.seen and (not _clean(rel) or not os.path.isfile(self.root / rel)):
                 del self.raw[rel]  # deleted (or renamed away): gone from the index

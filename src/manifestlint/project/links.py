@@ -17,7 +17,8 @@ four ways, so a file can matter to a named file only through one of them:
    "the first X in path order". The first file (path order) holding each (kind, namespace) is
    always kept, so every such question gets the same answer.
 4. **namespace- and mesh-wide objects** (Namespaces, quotas, PeerAuthentications, Sidecars,
-   ServiceEntries, wildcard hosts, string selectors): always kept.
+   ServiceEntries, wildcard hosts, string selectors) and **alerting** (rule groups,
+   PrometheusRules and Alertmanager configs, related by severity labels): always kept.
 
 The files kept are the closure of the named files over these relations (a PDB of the named
 Deployment brings the HPA of that Deployment's other workloads). Anything this module cannot
@@ -42,6 +43,7 @@ ALWAYS_KINDS = frozenset({
     "RequestAuthentication", "EnvoyFilter", "Telemetry", "AuthorizationPolicy", "WorkloadEntry",
     "WorkloadGroup", "ProxyConfig", "WasmPlugin", "GlobalNetworkPolicy", "ClusterNetworkPolicy",
     "CiliumClusterwideNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+    "PrometheusRule", "AlertmanagerConfig", "Alertmanager", "Prometheus",
 })  # fmt: skip
 SELECTOR_KEYS = frozenset(
     {"selector", "podSelector", "namespaceSelector", "labelSelector", "workloadSelector"}
@@ -146,8 +148,12 @@ def links_of(docs: Iterable[YamlDoc]) -> Links:
     here: rule files and Alertmanager configs are never cached, so always at hand)."""
     out = _Collector()
     places: set[tuple[str, str]] = set()
+    from manifestlint.classify import rule_groups
+
     for doc in docs:
         root = doc.root
+        if doc.kind and (doc.kind != "kubernetes" or rule_groups(doc) is not None):
+            out.always = True  # rule groups and Alertmanager routes: judged together, by severity
         if doc.kind != "kubernetes" or not isinstance(root, dict):
             continue
         kind = str(root.get("kind"))

@@ -1,0 +1,218 @@
+"""Warm models: what a repeated one-file call needs of the project model, saved by the call
+that built it and keyed by everything the model depends on.
+
+The project model is built from every file of the repository (project/bundles.py), but a call
+naming one file needs only the bundles holding that file, the roles of the named files, the
+few files project-wide lookups read and the files that are parsed on every call. Building the
+model from 20,000 files' cached facts took longer than linting the named file; a pre-commit
+hook names the same file again and again while nothing else changes.
+
+The key (`key`) covers what the model is a function of: the cache format and manifestlint's
+code (the cache key), the root, the options that decide which files are context (excludes,
+test data), the name, size and mtime of every context file, and the named files' paths and
+facts. A file modified within the cache's racy window, a symbolic link among the context files
+or a kustomization anywhere in the tree (its model holds patches and transformers) means no
+key: the call builds the model as before. A model that does not describe the files at hand
+exactly (`read`) is ignored the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from manifestlint.project.bundles import Bundle, ProjectModel, Role
+from manifestlint.project.cache import FORMAT, RACY_NS, WHOLE_PROJECT_KINDS
+from manifestlint.project.cache import _decode_facts as decode_facts
+from manifestlint.project.cache import _encode_facts as encode_facts
+from manifestlint.project.facts import FileFacts
+from manifestlint.project.kustomize import KUSTOMIZATION_NAMES
+from manifestlint.project.links import Links
+from manifestlint.project.links import decode as decode_links
+from manifestlint.project.links import encode as encode_links
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def key(
+    cache_key: str,
+    root: Path,
+    candidates: list[tuple[str, os.stat_result | None, bool]],
+    named: list[tuple[str, FileFacts]],
+    options: Iterable[str],
+    names: list[str],
+) -> str | None:
+    """The warm model's key, or None when this call cannot use one (see the module
+    docstring). `candidates`: (name, stat, is a link) of each context file; `named`: each
+    named YAML file's name below the root and facts; `names`: every file of the root."""
+    if any(n.rpartition("/")[2] in KUSTOMIZATION_NAMES for n in names):
+        return None
+    recent = time.time_ns() - RACY_NS
+    digest = hashlib.sha256(f"{FORMAT}|{cache_key}|{root}".encode("utf-8", "surrogateescape"))
+    digest.update("\0".join(options).encode("utf-8", "surrogateescape"))
+    lines = []
+    for name, st, link in candidates:
+        if link or st is None or st.st_mtime_ns >= recent:
+            return None
+        lines.append(f"{name}\0{st.st_size}\0{st.st_mtime_ns}")
+    digest.update("\n".join(lines).encode("utf-8", "surrogateescape"))
+    for name, facts in sorted(named):
+        digest.update(f"\n\1{name}\0{json.dumps(encode_facts(facts))}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def build(
+    model: ProjectModel,
+    root: Path,
+    named: list[Path],
+    context: dict[Path, tuple[str, str, FileFacts]],
+    named_facts: dict[Path, FileFacts],
+    domains: tuple[bool, bool],
+    links: Callable[[Path], Links],
+) -> dict[str, Any] | None:
+    """The warm model of this call: the bundles holding a named file (each file with its
+    name, content hash and facts), the named files' roles, the cached files project-wide
+    lookups read, the context files parsed on every call and whether the context holds
+    Kubernetes / Istio objects. `context`: real path -> (name, sha, facts) of each context
+    file (sha '' for one parsed on every call). None when a bundle has kustomize transforms."""
+    prefix = str(root).rstrip("/") + "/"
+
+    def rel(path: Path) -> str | None:
+        text = str(path)
+        return text[len(prefix) :] if text.startswith(prefix) else None
+
+    bundles = []
+    seen: set[int] = set()
+    for path in named:
+        for bundle in model.bundles_of(path):
+            if id(bundle) in seen:
+                continue
+            seen.add(id(bundle))
+            files = []
+            for file, transform in bundle.files.items():
+                name = rel(file)
+                if transform is not None or name is None:
+                    return None
+                if file in named_facts:
+                    files.append([name, "", encode_facts(named_facts[file]), None])
+                elif file in context:
+                    _, sha, facts = context[file]
+                    files.append([name, sha, encode_facts(facts), encode_links(links(file)) if sha else None])
+                else:
+                    return None
+            bundles.append([bundle.name, bundle.reason, files])
+    roles = []
+    for path in named:
+        role, name = model.roles.get(path), rel(path)
+        if role is not None and name is not None:
+            roles.append([name, role.role, role.reason])
+    whole = [
+        [name, sha, encode_facts(facts), None]
+        for name, sha, facts in context.values()
+        if sha and not WHOLE_PROJECT_KINDS.isdisjoint(facts.kinds)
+    ]
+    return {
+        "bundles": bundles,
+        "roles": roles,
+        "whole": whole,
+        "parsed": [name for name, sha, _ in context.values() if not sha],
+        "k8s": domains[0],
+        "istio": domains[1],
+    }
+
+
+class Warm:
+    """A warm model read back: the partial ProjectModel and what the engine reads besides."""
+
+    __slots__ = ("cached", "istio", "k8s", "links", "model", "parsed", "whole")
+
+    def __init__(self) -> None:
+        self.model = ProjectModel(None)
+        self.cached: dict[str, tuple[str, FileFacts]] = {}  # name -> (sha, facts): entries to trust
+        self.whole: list[str] = []
+        self.links: dict[str, Links] = {}  # name -> links of the cached bundle files
+        self.parsed: list[str] = []
+        self.k8s = False
+        self.istio = False
+
+
+def read(data: dict[str, Any], root: Path, candidates: set[str], named: dict[str, Path]) -> Warm | None:
+    """The Warm of a loaded model, or None when anything in it is off: every name must be a
+    context file of this call or a named one, every value of its type."""
+    out = Warm()
+    out.model.root = root
+    try:
+        bundles, roles, whole = data["bundles"], data["roles"], data["whole"]
+        parsed, k8s, istio = data["parsed"], data["k8s"], data["istio"]
+    except (KeyError, TypeError):
+        return None
+    if not (type(bundles) is list and type(roles) is list and type(whole) is list and type(parsed) is list):
+        return None
+    if type(k8s) is not bool or type(istio) is not bool:
+        return None
+    out.k8s, out.istio = k8s, istio
+    if not all(type(p) is str and p in candidates for p in parsed):
+        return None
+    out.parsed = parsed
+    parsed_set = set(parsed)
+    facts_of: dict[Path, FileFacts] = {}
+
+    def entry(item: Any) -> tuple[str, str, FileFacts] | None:
+        if type(item) is not list or len(item) != 4:
+            return None
+        name, sha, raw, encoded = item
+        if encoded is not None:
+            found = decode_links(encoded)
+            if found is None:
+                return None
+            out.links[name] = found
+        if type(name) is not str or type(sha) is not str:
+            return None
+        if sha and (len(sha) != 64 or not _HEX.issuperset(sha) or name not in candidates):
+            return None
+        facts = decode_facts(raw)
+        return None if facts is None else (name, sha, facts)
+
+    for bundle in bundles:
+        if type(bundle) is not list or len(bundle) != 3 or type(bundle[2]) is not list:
+            return None
+        title, reason, files = bundle
+        if type(title) is not str or type(reason) is not str:
+            return None
+        made = Bundle(title, reason)
+        for item in files:
+            found = entry(item)
+            if found is None:
+                return None
+            name, sha, facts = found
+            if sha:
+                out.cached[name] = (sha, facts)
+            elif name not in named and name not in parsed_set:
+                return None
+            path = named.get(name) or root / name
+            made.files[path] = None
+            facts_of[path] = facts
+        out.model.bundles.append(made)
+    for item in whole:
+        found = entry(item)
+        if found is None or not found[1]:
+            return None
+        out.cached[found[0]] = (found[1], found[2])
+        out.whole.append(found[0])
+    for item in roles:
+        if type(item) is not list or len(item) != 3 or not all(type(v) is str for v in item):
+            return None
+        if item[0] not in named:
+            return None
+        out.model.roles[named[item[0]]] = Role(item[1], item[2])
+    out.model.facts = facts_of
+    out.model.index_bundles()
+    return out
+
+
+__all__ = ["Warm", "build", "key", "read"]
