@@ -303,6 +303,7 @@ def test_a_corrupt_or_hostile_index_is_ignored(tmp_path: Path, name: str) -> Non
     root = _repo(tmp_path / "repo")
     want = _lint(root, cache=False)
     _lint(root)
+    shutil.rmtree(root / CACHE_DIR_NAME / "models")  # else a warm model answers without the index
     _rewrite_index(root, HOSTILE_INDEX[name])
     assert _lint(root) == want
     assert _lint(root) == want  # and the rebuilt cache is good
@@ -332,6 +333,113 @@ def test_a_corrupt_or_hostile_shard_is_ignored(tmp_path: Path, name: str) -> Non
     else:
         _rewrite_shards(root, HOSTILE_SHARD[name])
     assert _lint(root) == want
+    assert _lint(root) == want
+
+
+def _models(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR_NAME / "models").glob("*.json"))
+
+
+def test_a_warm_model_answers_without_the_index_and_follows_every_change(tmp_path: Path, monkeypatch) -> None:
+    """The second call saves nothing new and reads neither the index nor any entry: its warm
+    model (project/warm.py) says which files it needs. Any change of a context file (size,
+    mtime), of the named file's facts, or a new file gives another key: the model is built
+    again, and every report equals the uncached one."""
+    import manifestlint.project.cache as cache
+
+    # no dangling reference in the named file (confirming one reads the whole project)
+    named_text = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+    named_text += "spec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n"
+    named_text += "---\n" + _deployment("worker", "worker")
+    root = _repo(tmp_path / "repo", {**FILES, NAMED: named_text})
+    want = _same(root)
+    (model,) = _models(root)
+    real_load = cache.ContextCache._load
+
+    def refuse(self) -> None:
+        raise AssertionError("the index was read on a warm call")
+
+    monkeypatch.setattr(cache.ContextCache, "_load", refuse)
+    assert _lint(root) == (0, want)
+    assert _models(root) == [model]
+    monkeypatch.setattr(cache.ContextCache, "_load", real_load)
+    # an edit of a context file, aged past the racy window: a new key, the same report as uncached
+    pdb = root / "shop/pdb.yaml"
+    pdb.write_text(FILES["shop/pdb.yaml"].replace("{app: worker}", "{app: other}"), encoding="utf-8")
+    _age(root, 3600)
+    edited = _same(root)
+    assert "k8s-missing-pdb" in {rule for rule, _ in _rules(edited)} and len(_models(root)) == 2
+    assert _same(root) == edited
+    # a new context file relating to the named one
+    (root / "shop/pdb2.yaml").write_text(
+        FILES["shop/pdb.yaml"].replace("name: worker", "name: w2"), encoding="utf-8"
+    )
+    _age(root, 3600)
+    assert "k8s-missing-pdb" not in {rule for rule, _ in _rules(_same(root))}
+    # the named file's facts change (another object): the model is keyed by them too
+    named = root / NAMED
+    named.write_text(named_text + "---\n" + _deployment("extra", "extra"), encoding="utf-8")
+    _age(root, 3600)
+    assert "k8s-missing-pdb" in {rule for rule, _ in _rules(_same(root))}
+    assert _same(root) == _same(root)
+    # a file modified within the racy window: no key, no model saved, the report unchanged
+    before = len(_models(root))
+    _write_later(root / "shop/config.yaml", FILES["shop/config.yaml"] + "# touched\n")
+    _same(root)
+    assert len(_models(root)) == before
+
+
+def _rewrite_models(root: Path, change) -> None:
+    for path in _models(root):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        change(data["model"])
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _files_of(model: dict) -> list[list]:
+    return [item for bundle in model["bundles"] for item in bundle[2]]
+
+
+HOSTILE_MODEL = {
+    "garbage": None,
+    "not-a-mapping": lambda m: m.update(bundles=7),
+    "unknown-file": lambda m: m["bundles"][0][2].append(
+        ["../../etc/passwd.yaml", "a" * 64, m["whole"][0][2], None]
+    ),
+    "parsed-unknown": lambda m: m.update(parsed=["nowhere.yaml"]),
+    "wrong-sha": lambda m: [item.__setitem__(1, "f" * 64) for item in _files_of(m) if item[1]],
+    "sha-not-hex": lambda m: [item.__setitem__(1, "z" * 64) for item in _files_of(m) if item[1]],
+    "facts-wrong-types": lambda m: [item.__setitem__(2, [1, 2, 3]) for item in _files_of(m)],
+    "links-wrong-types": lambda m: [item.__setitem__(3, {"a": 1}) for item in _files_of(m) if item[1]],
+    # links that relate nothing: the filter would leave out files that matter, were they believed
+    "links-empty": lambda m: [
+        item.__setitem__(3, [[], [], [], [], [], False, False]) for item in _files_of(m) if item[1]
+    ],
+    "bundles-dropped": lambda m: m.update(bundles=[]),
+    "roles-forged": lambda m: m.update(roles=[["shop/web.yaml", "kustomize-patch", "forged"]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_MODEL))
+def test_a_corrupt_or_hostile_warm_model_is_ignored_or_harmless(tmp_path: Path, name: str) -> None:
+    """A model that does not describe the files at hand is ignored; one that names documents
+    the shards do not hold makes the call start again without it. The only damage a forged
+    model that passes every check can do is within the cache folder's owner's own files: the
+    same trust as the shards (see project/cache.py, Safety)."""
+    root = _repo(tmp_path / "repo")
+    want = _lint(root, cache=False)
+    _lint(root)
+    if HOSTILE_MODEL[name] is None:
+        for path in _models(root):
+            path.write_bytes(b"\x00{not json" * 100)
+    else:
+        _rewrite_models(root, HOSTILE_MODEL[name])
+    got = _lint(root)
+    if name in ("links-empty", "bundles-dropped", "roles-forged"):
+        assert got[0] == want[0]  # believed (it is well-formed): a local forgery, no crash
+    else:
+        assert got == want
+    shutil.rmtree(root / CACHE_DIR_NAME / "models")
     assert _lint(root) == want
 
 
@@ -450,7 +558,9 @@ def test_a_committed_cache_is_never_opened_and_is_cleaned_up(tmp_path: Path) -> 
     root = _repo(tmp_path / "repo")
     folder = root / CACHE_DIR_NAME
     (folder / "docs").mkdir(parents=True)
+    (folder / "models").mkdir()
     planted = [folder / "index.json", folder / "index-0000.json", folder / "docs" / "x.json"]
+    planted.append(folder / "models" / "m.json")
     for path in planted:
         path.write_text('{"format": 2, "files": {"shop/pdb.yaml": "lie"}}', encoding="utf-8")
     assert _lint(root) == _lint(root, cache=False)

@@ -431,6 +431,7 @@ class ContextCache:
         self.seen: set[str] = set()
         self.owner: list[int] | None = None
         self.loaded = False  # a valid index of this folder, key and format was read
+        self.models_written: set[Path] = set()
         if not self.disabled:
             with contextlib.suppress(OSError):
                 st = os.stat(self.folder)
@@ -553,6 +554,7 @@ class ContextCache:
             target = self._model_file(key)
             payload = {"format": FORMAT, "key": key, "model": model}
             _write(target, json.dumps(payload, separators=(",", ":")).encode())
+            self.models_written.add(target)
             kept = sorted(
                 (p for p in folder.glob("*.json") if p.is_file() and not p.is_symlink()),
                 key=lambda p: p.stat().st_mtime_ns,
@@ -701,7 +703,13 @@ class ContextCache:
         _write(target, json.dumps(payload, separators=(",", ":")).encode())
         if not self.loaded:  # a new cache: what older versions (or anyone else) left goes
             written.add(target)
-            for stale in [*folder.glob("index*.json"), *(folder / "docs").glob("*.json")]:
+            written |= self.models_written
+            old = [
+                *folder.glob("index*.json"),
+                *(folder / "docs").glob("*.json"),
+                *(folder / "models").glob("*.json"),
+            ]
+            for stale in old:
                 if stale not in written and stale.is_file() and not stale.is_symlink():
                     with contextlib.suppress(OSError):
                         stale.unlink()
