@@ -273,10 +273,17 @@ def _rewrite_index(root: Path, change) -> None:
 
 
 def _rewrite_shards(root: Path, change) -> None:
+    """Each shard as {"files": {rel: [sha, documents]}}, changed by `change`, packed back."""
+    from manifestlint.project.cache import ContextCache, pack_shard, unpack_shard
+
+    key = ContextCache(root / CACHE_DIR_NAME, root).key
     for shard in _shards(root):
-        data = json.loads(shard.read_text(encoding="utf-8"))
+        found = unpack_shard(shard.read_bytes(), key)
+        assert found.files, shard
+        data = {"files": {rel: [found.get(rel)[0], json.loads(found.get(rel)[1])] for rel in found.files}}
         change(data)
-        shard.write_text(json.dumps(data), encoding="utf-8")
+        packed = [(rel, sha, json.dumps(docs).encode()) for rel, (sha, docs) in data["files"].items()]
+        shard.write_bytes(pack_shard(key, packed))
 
 
 def _deep(depth: int) -> list:

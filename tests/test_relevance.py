@@ -201,7 +201,7 @@ def _project(root: Path) -> Path:
     return root
 
 
-def test_every_relation_gives_the_same_findings_and_unrelated_files_stay_unread(
+def test_every_relation_gives_the_same_findings_and_unrelated_files_stay_out(
     tmp_path: Path, monkeypatch
 ) -> None:
     root = _project(tmp_path / "p")
@@ -209,13 +209,14 @@ def test_every_relation_gives_the_same_findings_and_unrelated_files_stay_unread(
     config.cache_dir = str(tmp_path / "cache")
     assert compare(root, sorted(FILES), tmp_path / "cache") == []
     read: list[str] = []
-    real_docs = engine._ContextDocs.get
+    real_index = engine.project_context.bundle_index
 
-    def spy(self, path, default=()):
-        read.append(Path(path).name)
-        return real_docs(self, path, default)
+    def spy(*args, **kwargs):
+        index, originals = real_index(*args, **kwargs)
+        read.extend(Path(doc.path).name for doc in index.objects)
+        return index, originals
 
-    monkeypatch.setattr(engine._ContextDocs, "get", spy)
+    monkeypatch.setattr(engine.project_context, "bundle_index", spy)
     result = engine.lint(["shop/named.yaml"], registry, config, root, use_cache=True)
     rules = {f.rule for f in result.findings}
     # what the related context decides: the HPA scales the Deployment (no single-replica

@@ -938,16 +938,12 @@ class _ContextDocs:
             self.cached.setdefault(cf.real, cf)
 
     def links(self, path: Path) -> Links:
-        """What relates the file to others (project/links.py): from the cache for a cached file
-        (without rebuilding its documents), else from its documents at hand."""
+        """What relates the file to others (project/links.py): kept by a warm model for its
+        cached files, else worked out from the documents (rebuilt from the cache if need be:
+        the call that saves a warm model pays for it once)."""
         found = self.computed.get(path)
         if found is None:
-            cf = self.cached.get(path)
-            if cf is not None and path not in self.docs:
-                found = self.store.links(cf.rel)
-            else:
-                found = links_of(self.docs.get(path, ()))
-            self.computed[path] = found
+            found = self.computed[path] = links_of(self.get(path))
         return found
 
 

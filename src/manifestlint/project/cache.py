@@ -12,9 +12,12 @@ takes 60 ms. The cache keeps, per context file:
   `volumeMounts`, `lifecycle`; a ConfigMap's or Secret's `data`, `stringData`,
   `binaryData`), each key and value with its span, so they are rebuilt as YamlDoc / YMap /
   YList with the same positions and the rules run unchanged. They are stored in shards, one
-  per folder (`docs/<hash>.json`), and read only for the bundles that hold a
-  named file (plus the rare kinds project-wide lookups need: CRDs, ServiceAccounts, role
-  bindings).
+  per file (`docs/<hash>.json`), and read only for the files of the bundles holding a named
+  file that the named files relate to (project/links.py), plus the rare kinds project-wide
+  lookups need: CRDs, ServiceAccounts, role bindings;
+- **warm models** (`models/<hash>.json`, project/warm.py): what a repeated call with the same
+  named files needs of the project model, keyed by every context file's name, size and
+  mtime, so that call reads neither the index nor the other files' entries.
 
 Files whose content the pruning would not describe are never cached and are parsed on every
 call: Prometheus rule files and PrometheusRules, Alertmanager configs (and ConfigMaps or
@@ -53,9 +56,6 @@ from typing import Any
 
 from manifestlint.model import Span, YamlDoc, YList, YMap
 from manifestlint.project.facts import FileFacts
-from manifestlint.project.links import WILD, Links, links_of
-from manifestlint.project.links import decode as decode_links
-from manifestlint.project.links import encode as encode_links
 
 CACHE_DIR_NAME = ".manifestlint_cache"
 FORMAT = 3
@@ -370,6 +370,17 @@ def _read_json(path: Path) -> Any:
         return None
 
 
+def _read_bytes(path: Path) -> bytes | None:
+    """A cache file's bytes, or None (missing, a link, not a regular file, too large); never
+    blocks on a FIFO planted in its place."""
+    from manifestlint.safeio import Unreadable, read_regular
+
+    try:
+        return None if os.path.islink(path) else read_regular(path, MAX_CACHE_FILE)
+    except (Unreadable, OSError):
+        return None
+
+
 def _write(path: Path, data: bytes) -> None:
     """Atomically: a temporary file in the same folder renamed over the target."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -384,9 +395,75 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _shard_of(rel: str) -> str:
-    """One shard per file: a warm call reads the few documents its named files relate to,
-    not a folder's worth (500 files of a monorepo's namespace folder were 5 MB of JSON)."""
-    return hashlib.sha256(rel.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    """One shard per folder (a shard per file made a cold call over 20,000 files write 20,000
+    files); a shard is packed so that reading one file's documents parses only them."""
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    return hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+# A shard is one line of JSON, {"format", "key", "files": {rel: [sha, start, length]}}, a
+# newline, then the files' encoded documents (JSON, UTF-8) one after another: `start` and
+# `length` are byte offsets into that body. The header of a 500-file folder is a few KB, so a
+# call needing 5 of its files parses 5 documents' JSON, not 5 MB.
+
+
+def pack_shard(key: str, files: list[tuple[str, str, bytes]]) -> bytes:
+    """A shard's bytes from (rel, sha, encoded documents) of each file."""
+    body = bytearray()
+    index: dict[str, list[Any]] = {}
+    for rel, sha, blob in files:
+        index[rel] = [sha, len(body), len(blob)]
+        body += blob
+    head = json.dumps({"format": FORMAT, "key": key, "files": index}, separators=(",", ":"))
+    return head.encode("utf-8", "surrogatepass") + b"\n" + bytes(body)
+
+
+class _Shard:
+    """A shard read back: each file's sha and encoded documents (bytes), on demand."""
+
+    __slots__ = ("body", "files")
+
+    def __init__(self, files: dict[str, tuple[str, int, int]], body: bytes) -> None:
+        self.files, self.body = files, body
+
+    def get(self, rel: str) -> tuple[str, bytes] | None:
+        found = self.files.get(rel)
+        if found is None:
+            return None
+        sha, start, length = found
+        return sha, self.body[start : start + length]
+
+
+_EMPTY_SHARD = _Shard({}, b"")
+
+
+def unpack_shard(data: bytes | None, key: str) -> _Shard:
+    """The shard in `data` when it is one of ours for `key` (every offset within the body),
+    else an empty one."""
+    if not data:
+        return _EMPTY_SHARD
+    cut = data.find(b"\n")
+    try:
+        head = json.loads(data[:cut]) if cut >= 0 else None
+    except (ValueError, RecursionError):
+        return _EMPTY_SHARD
+    if not isinstance(head, dict) or head.get("format") != FORMAT or head.get("key") != key:
+        return _EMPTY_SHARD
+    index = head.get("files")
+    if type(index) is not dict:
+        return _EMPTY_SHARD
+    body = data[cut + 1 :]
+    files: dict[str, tuple[str, int, int]] = {}
+    for rel, value in index.items():
+        if type(value) is not list or len(value) != 3:
+            return _EMPTY_SHARD
+        sha, start, length = value
+        if type(sha) is not str or type(start) is not int or type(length) is not int:
+            return _EMPTY_SHARD
+        if not (start >= 0 and length >= 0 and start + length <= len(body)):
+            return _EMPTY_SHARD
+        files[rel] = (sha, start, length)
+    return _Shard(files, body)
 
 
 class _Entry:
@@ -424,8 +501,7 @@ class ContextCache:
         self.entries: dict[str, _Entry] = {}
         self._raw: dict[str, Any] | None = None  # rel -> raw index value (read on first use)
         self.new_docs: dict[str, str] = {}  # rel -> JSON of the documents recorded this run
-        self.new_links: dict[str, list[Any]] = {}  # rel -> their links (project/links.py), encoded
-        self.shards: dict[str, dict[str, Any]] = {}  # shard -> its files, as loaded
+        self.shards: dict[str, _Shard] = {}  # shard -> its files, as loaded
         self.dirty: set[str] = set()  # shards to rewrite
         self.index_dirty = False
         self.seen: set[str] = set()
@@ -572,42 +648,23 @@ class ContextCache:
         entry = self.entries.get(rel)
         if entry is None:
             raise CacheInvalid(rel)
-        text = self.new_docs.get(rel)
+        text: str | bytes | None = self.new_docs.get(rel)
         if text is None:
             stored = self._shard(_shard_of(rel)).get(rel)
-            if type(stored) is not list or len(stored) != 3 or stored[0] != entry.sha:
+            if stored is None or stored[0] != entry.sha:
                 raise CacheInvalid(rel)
-            encoded = stored[1]
+            text = stored[1]
         try:
-            if text is not None:
-                encoded = json.loads(text)
-            return decode_docs(encoded, display)
+            return decode_docs(json.loads(text), display)
         except (ValueError, TypeError, RecursionError) as exc:
             raise CacheInvalid(rel) from exc
 
-    def links(self, rel: str) -> Links:
-        """The links of a file lookup() accepted (project/links.py); WILD (relates to
-        everything, so nothing is left out) when the shard does not have them."""
-        entry = self.entries.get(rel)
-        if entry is None:
-            return WILD
-        encoded = self.new_links.get(rel)
-        if encoded is None:
-            stored = self._shard(_shard_of(rel)).get(rel)
-            if type(stored) is not list or len(stored) != 3 or stored[0] != entry.sha:
-                return WILD
-            encoded = stored[2]
-        return decode_links(encoded) or WILD
-
-    def _shard(self, name: str) -> dict[str, Any]:
-        files = self.shards.get(name)
-        if files is None:
-            data = _read_json(self._shard_file(name)) if self.owner is not None else None
-            ok = isinstance(data, dict) and data.get("format") == FORMAT and data.get("key") == self.key
-            files = data.get("files") if ok else None
-            files = files if type(files) is dict else {}
-            self.shards[name] = files
-        return files
+    def _shard(self, name: str) -> _Shard:
+        found = self.shards.get(name)
+        if found is None:
+            data = _read_bytes(self._shard_file(name)) if self.owner is not None else None
+            found = self.shards[name] = unpack_shard(data, self.key)
+        return found
 
     # -- recording
 
@@ -620,7 +677,6 @@ class ContextCache:
         needs them, as a warm call would."""
         try:  # only JSON's own types come out (big ints refused)
             text = json.dumps(encode_docs(docs), separators=(",", ":"))
-            self.new_links[rel] = encode_links(links_of(docs))
         except (Uncacheable, ValueError, TypeError, RecursionError):
             if rel in self.raw or rel in self.entries:
                 self.entries.pop(rel, None)
@@ -680,18 +736,17 @@ class ContextCache:
             for rel in by_shard.get(name, ()):
                 entry = files[rel]
                 text = self.new_docs.get(rel)
-                encoded = self.new_links.get(rel)
-                if text is None or encoded is None:
+                if text is None:
                     stored = self._shard(name).get(rel)  # read only when something is kept from it
-                    if type(stored) is not list or len(stored) != 3 or stored[0] != entry.sha:
+                    if stored is None or stored[0] != entry.sha:
                         dropped.add(rel)  # its documents are gone: the entry goes too
                         continue
-                    text, encoded = json.dumps(stored[1], separators=(",", ":")), stored[2]
-                links = json.dumps(encoded, separators=(",", ":"))
-                parts.append(f"{json.dumps(rel)}:[{json.dumps(entry.sha)},{text},{links}]")
-            head = json.dumps({"format": FORMAT, "key": self.key}, separators=(",", ":"))[:-1]
+                    blob = stored[1]
+                else:
+                    blob = text.encode("utf-8", "surrogatepass")
+                parts.append((rel, entry.sha, blob))
             target = self._shard_file(name)
-            _write(target, f'{head},"files":{{{",".join(parts)}}}}}'.encode())
+            _write(target, pack_shard(self.key, parts))
             written.add(target)
         index = {
             rel: [e.size, e.mtime, e.sha, e.racy, _encode_facts(e.facts)]
@@ -747,4 +802,6 @@ __all__ = [
     "cache_folder",
     "decode_docs",
     "encode_docs",
+    "pack_shard",
+    "unpack_shard",
 ]
