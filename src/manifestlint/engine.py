@@ -766,8 +766,9 @@ def _warm_context(
             sha, facts = cached
             store.trust(name, st, sha, facts)
             out.append(_ContextFile(source, file, facts, None, name))
-        else:
-            out.append(_read_context(source, registry, root, store, folders, (st, link)))
+        else:  # parsed on every call: read without the cache (whose index stays unread)
+            cf = _read_context(source, registry, root, None, folders, (st, link))
+            out.append(_ContextFile(cf.source, cf.real, cf.facts, cf.parsed, name))
     return out
 
 
