@@ -172,3 +172,26 @@ def test_ruamel_event_classes_are_restored_after_parsing() -> None:
         assert getattr(_ruamel_yaml, name) is getattr(events, name)
     assert load_plain_yaml("a: [1, 2]\n") == {"a": [1, 2]}
     assert [type(e).__name__ for e in YAML(typ="base", pure=False).parse("a: 1\n")][3] == "ScalarEvent"
+
+
+def test_long_collections_keep_every_position() -> None:
+    """Marks of a long collection are moved into a packed array as it grows (parse/yaml.py
+    _SPILL): every key, value and item keeps its exact span, also a duplicate key whose first
+    occurrence was moved out long before, and keys merged in at the end."""
+    n = 5000
+    lines = ["base: &b {merged: 1}", "big:"] + [f"  k{i}: v{i}" for i in range(n)]
+    lines += ["  k0: again", "  <<: *b", "items:"] + [f"- item{i}" for i in range(n)]
+    docs, errors, duplicates = parse_stream("\n".join(lines) + "\n", "x.yaml")
+    assert not errors and [message for _, message in duplicates] == ["duplicate key 'k0'"]
+    big, items = docs[0].root["big"], docs[0].root["items"]
+    assert len(big) == n + 1 and big["k0"] == "again" and big["merged"] == 1
+    for i in (1, 17, 4095, 4096, 4999):
+        line = 3 + i
+        assert big.key_span(f"k{i}") == Span(line, 3, line, 4 + len(str(i)))
+        assert big.value_span(f"k{i}") == Span(line, 6 + len(str(i)), line, 7 + 2 * len(str(i)))
+    assert big.key_span("k0") == Span(n + 3, 3, n + 3, 5)
+    assert big.value_span("k0") == Span(n + 3, 7, n + 3, 12)
+    assert big.value_span("merged") == Span(1, 19, 1, 20)  # where the merged key stands in its source
+    first = n + 6
+    for i in (0, 2047, 2048, 4999):
+        assert items.item_span(i) == Span(first + i, 3, first + i, 7 + len(str(i)))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from manifestlint.model import FILE_START, YamlDoc, YList, YMap
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 WORKLOAD_KINDS = frozenset(
     {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
@@ -269,12 +271,10 @@ class SelectorIndex(Generic[T]):
 # ---------------------------------------------------------------- quantities and images
 
 _QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?\Z")
-_SUFFIX = {
-    "": Fraction(1), "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000),
-    "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9), "T": Fraction(10**12),
-    "P": Fraction(10**15), "E": Fraction(10**18),
-    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40),
-    "Pi": Fraction(2**50), "Ei": Fraction(2**60),
+_SUFFIX_SCALE = {
+    "": (1, 1), "n": (1, 10**9), "u": (1, 10**6), "m": (1, 1000), "k": (10**3, 1), "M": (10**6, 1),
+    "G": (10**9, 1), "T": (10**12, 1), "P": (10**15, 1), "E": (10**18, 1), "Ki": (2**10, 1),
+    "Mi": (2**20, 1), "Gi": (2**30, 1), "Ti": (2**40, 1), "Pi": (2**50, 1), "Ei": (2**60, 1),
 }  # fmt: skip
 
 
@@ -309,6 +309,8 @@ def parse_quantity(value: Any) -> Fraction | None:
 
 
 def _parse_quantity(value: Any) -> Fraction | None:
+    from fractions import Fraction  # only quantities need it (fractions imports decimal: ~5 ms)
+
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float):
@@ -326,7 +328,7 @@ def _parse_quantity(value: Any) -> Fraction | None:
         if abs(exponent) > _INT32:
             return None  # ParseInt(exponent, 10, 32) fails: the API server rejects it
     else:
-        exponent, factor = 0, _SUFFIX[suffix]
+        exponent, factor = 0, Fraction(*_SUFFIX_SCALE[suffix])
     sign = -1 if number.startswith("-") else 1
     whole, _, frac = number.lstrip("+-").partition(".")
     digits = (whole + frac).lstrip("0")

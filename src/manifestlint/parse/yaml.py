@@ -250,7 +250,8 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
     anchors: dict[str, tuple] = {}
     stack: list[tuple] = []
     cur: Any = None  # the open collection (YMap or YList), None at the root
-    marks = array("I")  # its marks: own span first, then per key / item (no int objects kept)
+    marks: list[int] = []  # its marks: own span first, then per key / item (packed when it closes)
+    packed: array | None = None  # a long collection's earlier marks, moved out of `marks`
     key: Any = _NO_KEY  # a mapping's pending key and its marks
     kl = kc = kel = kec = 0
     merging = False
@@ -298,28 +299,31 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
                 _duplicate_anchor(anchors[event_anchor], start)
             if cur is None:
                 root = Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2)
-            stack.append((cur, marks, key, kl, kc, kel, kec, merging, merges, anchor, opened))
+            stack.append((cur, marks, packed, key, kl, kc, kel, kec, merging, merges, anchor, opened))
             cur = YMap() if kind is MappingStartEvent else YList()
-            marks = array("I", (start.line, start.column, 0, 0))
+            marks, packed = [start.line, start.column, 0, 0], None
             key, merging, merges, anchor, opened = _NO_KEY, False, None, event_anchor, budget
             continue
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
             end = event.args[1]
             value = cur
-            sl, sc, el, ec = marks[0], marks[1], end.line, end.column
-            marks[2] = el
-            marks[3] = ec
             if kind is MappingEndEvent:
                 if merges is not None:
                     _merge(value, marks, merges)
                 value._keys = tuple(value)
-            value._spans = marks.tobytes()
+            if packed is not None:  # a long collection: its first marks are packed already
+                packed.fromlist(marks)
+                marks = packed  # type: ignore[assignment]
+            sl, sc, el, ec = marks[0], marks[1], end.line, end.column
+            marks[2] = el
+            marks[3] = ec
+            value._spans = (array("I", marks) if packed is None else packed).tobytes()
             budget -= 1
             if budget < 0:
                 raise _TooLarge(root)
             if anchor is not None:
                 anchors[anchor] = (value, opened - budget, sl, sc, el, ec, None, None, 0)
-            cur, marks, key, kl, kc, kel, kec, merging, merges, anchor, opened = stack.pop()
+            cur, marks, packed, key, kl, kc, kel, kec, merging, merges, anchor, opened = stack.pop()
             raw = style = None
             code = 0
         elif kind is AliasEvent:
@@ -337,7 +341,9 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             return value, Span(sl + 1, sc + 1, el + 1, ec + 1)
         if type(cur) is YList:
             cur.append(value)
-            marks.extend((sl, sc, el | code, ec))
+            marks += (sl, sc, el | code, ec)
+            if len(marks) > _SPILL:
+                packed = _spill(marks, packed)
         elif key is _NO_KEY:
             key = raw if raw is not None else f"<complex key at line {sl + 1}>"
             kl, kc, kel, kec = sl, sc, el, ec
@@ -349,22 +355,44 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             key = _NO_KEY
         else:
             if key in cur:
+                if packed is not None:  # the first one's slot may be packed: back in one run
+                    marks = packed.tolist() + marks
+                    packed = None
                 _duplicate(cur, marks, key, (kl, kc, kel, kec, sl, sc, el | code, ec), duplicates)
             else:
-                marks.extend((kl, kc, kel, kec, sl, sc, el | code, ec))
+                marks += (kl, kc, kel, kec, sl, sc, el | code, ec)
+                if len(marks) > _SPILL:
+                    packed = _spill(marks, packed)
             cur[key] = value
             key = _NO_KEY
 
 
-def _duplicate(mapping: YMap, marks: array, key: Any, new: tuple[int, ...], duplicates: list) -> None:
+# Marks are collected as a list while a collection is open (extending a list is cheaper than an
+# array), and moved into a packed array every _SPILL of them: a 666,000-item list would
+# otherwise hold two int objects per item until it closes (~50 MB more at its peak).
+_SPILL = 8192
+
+
+def _spill(marks: list[int], packed: array | None) -> array:
+    """Move `marks` to the end of `packed` (the collection's marks so far, own span first;
+    created on the first spill) and empty the list."""
+    if packed is None:
+        packed = array("I", marks)
+    else:
+        packed.fromlist(marks)
+    marks.clear()
+    return packed
+
+
+def _duplicate(mapping: YMap, marks: list, key: Any, new: tuple[int, ...], duplicates: list) -> None:
     """A key seen twice: the later value and its positions win (as the loaders read it), in
     the first one's place; the duplicate is reported at the later key."""
     slot = list(mapping).index(key)
-    marks[4 + 8 * slot : 12 + 8 * slot] = array("I", new)
+    marks[4 + 8 * slot : 12 + 8 * slot] = new
     duplicates.append((Span(new[0] + 1, new[1] + 1, new[2] + 1, new[3] + 1), f"duplicate key {key!r}"))
 
 
-def _merge(mapping: YMap, marks: array, merges: list) -> None:
+def _merge(mapping: YMap, marks: list, merges: list) -> None:
     """YAML 1.1 merge keys (`<<: *base`, `<<: [*a, *b]`): keys written in the mapping win,
     then the first source that has the key; merged keys keep the positions they have in
     their source."""
@@ -376,7 +404,7 @@ def _merge(mapping: YMap, marks: array, merges: list) -> None:
             for slot, key in enumerate(src._keys):
                 if key not in mapping:
                     mapping[key] = src[key]
-                    marks.frombytes(spans[16 + 32 * slot : 48 + 32 * slot])
+                    marks.extend(array("I", spans[16 + 32 * slot : 48 + 32 * slot]))
 
 
 def _duplicate_anchor(first: tuple, second: Any) -> None:
