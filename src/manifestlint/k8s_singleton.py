@@ -12,7 +12,9 @@
 - a workload named as a datastore (`carts-db`, `orders-mongo`; not `redis-exporter`,
   `db-proxy`) or as the one instance of its role (`*-standalone`, `*-primary`);
 - a load generator (locust, k6, microservices-demo's loadgenerator, robot-shop's `load`): it
-  serves nothing, and more copies only multiply the load.
+  serves nothing, and more copies only multiply the load;
+- a program its authors require to run alone: the Thanos compactor (`thanos compact`),
+  Loki's compactor (`-target=compactor`).
 
 Anything else is not evidence: a web server at one replica is still reported.
 """
@@ -47,6 +49,17 @@ LOAD_NAME = re.compile(
 )
 LOAD_IMAGES = frozenset({"locust", "locustio", "k6", "vegeta", "jmeter", "gatling", "artillery", "hey"})
 LOAD_COMMAND = re.compile(r"\blocust\b|\bk6 run\b|\bvegeta attack\b")
+# Programs their authors say must run as one instance: the Thanos compactor ("not
+# semantically concurrency safe and must be deployed as a singleton against a bucket") and
+# Loki's compactor (a singleton service, its main mode still one when scaled out).
+SINGLETON_PROGRAMS = (
+    (
+        "thanos",
+        re.compile(r"^(thanos )?compact( |$)"),
+        "the Thanos compactor must run as a singleton per bucket",
+    ),
+    ("loki", re.compile(r"(^| )--?target[= ]compactor( |$)"), "Loki's compactor runs as a singleton"),
+)
 
 
 def _image_component(image: object) -> str:
@@ -93,6 +106,10 @@ def singleton_evidence(doc: YamlDoc, template: PodTemplate | None, index: Index)
         return f"its name marks a datastore ({word}): a second replica is a second database"
     if words & SINGLE_ROLE_WORDS:
         return f"its name marks the single {sorted(words & SINGLE_ROLE_WORDS)[0]} instance of its role"
+    for container, image in zip(found, images, strict=True):
+        for program, command, why in SINGLETON_PROGRAMS:
+            if image == program and command.search(_command_text(container)):
+                return why
     if kind == "Deployment" and template is not None:
         claims = _claims(template)
         strategy = doc.root.path_get("spec", "strategy", "type")
