@@ -17,7 +17,7 @@ four ways, so a file can matter to a named file only through one of them:
    "the first X in path order". The first file (path order) holding each (kind, namespace) is
    always kept, so every such question gets the same answer.
 4. **namespace- and mesh-wide objects** (Namespaces, quotas, PeerAuthentications, Sidecars,
-   ServiceEntries, wildcard hosts, string selectors) and **alerting** (rule groups,
+   ServiceEntries, wildcard hosts, string selectors, pods asking for a sidecar) and **alerting** (rule groups,
    PrometheusRules and Alertmanager configs, related by severity labels): always kept.
 
 The files kept are the closure of the named files over these relations (a PDB of the named
@@ -49,6 +49,8 @@ SELECTOR_KEYS = frozenset(
     {"selector", "podSelector", "namespaceSelector", "labelSelector", "workloadSelector"}
 )
 HOST_KEYS = frozenset({"host", "hosts"})
+# Labels and annotations asking for a sidecar: evidence about a whole namespace.
+MESH_KEYS = frozenset({"sidecar.istio.io/inject", "istio.io/rev", "istio.io/dataplane-mode"})
 # Labels a controller gives its pods: a selector using them matches pods whose template does
 # not say so (the rules compare them by the controller's kind and name: a name relation).
 CONTROLLER_LABELS = frozenset({
@@ -206,6 +208,8 @@ def _walk(root: Any, out: _Collector) -> bool:
                         out.selector({"matchLabels": item})
                     elif key in HOST_KEYS:
                         out.host(item)
+                    elif key in MESH_KEYS:
+                        out.always = True  # puts its namespace in the mesh (istio-missing-strict-mtls)
                 if isinstance(item, str):
                     out.word(item)
                 elif isinstance(item, (dict, list)):

@@ -131,16 +131,37 @@ def _is_istio_project(index: Index) -> bool:
     )
 
 
-def _meshed(index: Index, ns: str) -> bool:
-    """Whether a namespace is in the mesh: yes unless the project defines it without injection."""
+def _meshed(index: Index, ns: str, works: list[Workload], istio_spaces: set[str]) -> bool:
+    """Whether a namespace is in the mesh, by evidence in the project: its Namespace carries an
+    injection label (and not `istio-injection: disabled`); or, undeclared, it holds an Istio
+    object (routing, policy) or a workload asking for a sidecar. An Istio Gateway in one
+    namespace says nothing about the others (aks-store-demo's nginx-routed sample in `default`
+    beside an Istio gateway in `pets`)."""
     namespace = index.get("Namespace", "default", ns) or index.get("Namespace", ns, ns)
-    if namespace is None:
-        return True
-    labels = namespace.root.path_get("metadata", "labels")
-    labels = labels if isinstance(labels, dict) else {}
-    if str(labels.get("istio-injection", "")) == "disabled":
+    if namespace is not None:
+        labels = namespace.root.path_get("metadata", "labels")
+        labels = labels if isinstance(labels, dict) else {}
+        if str(labels.get("istio-injection", "")) == "disabled":
+            return False
+        if any(key in labels for key in _INJECTION_LABELS):
+            return True
+    return ns in istio_spaces or any(_asks_for_sidecar(work) for work in works)
+
+
+def _asks_for_sidecar(work: Workload) -> bool:
+    """`sidecar.istio.io/inject: "true"` (label or annotation) or an `istio.io/rev` label on
+    the pod template."""
+    template = pod_template(work.doc)
+    meta = template.metadata if template is not None else None
+    if not isinstance(meta, dict):
         return False
-    return any(key in labels for key in _INJECTION_LABELS)
+    for field in ("labels", "annotations"):
+        values = meta.get(field)
+        if isinstance(values, dict) and (
+            str(values.get("sidecar.istio.io/inject", "")).lower() == "true" or "istio.io/rev" in values
+        ):
+            return True
+    return False
 
 
 @rule("istio-missing-strict-mtls", "project")
@@ -152,8 +173,13 @@ def missing_strict_mtls(index: Index, ctx) -> Iterator[Finding]:
     by_ns: dict[str, list[Workload]] = defaultdict(list)
     for work in workloads(index):
         by_ns[work.namespace].append(work)
+    istio_spaces = {
+        namespace_of(doc)
+        for doc in index.objects
+        if str(doc.root.get("apiVersion") or "").split("/")[0].endswith("istio.io")
+    }
     for ns, works in by_ns.items():
-        if ns in (root, "kube-system") or not _meshed(index, ns):
+        if ns in (root, "kube-system") or not _meshed(index, ns, works, istio_spaces):
             continue
         mode, _ = policies.for_namespace(ns)
         if mode == "STRICT" or mode in ("PERMISSIVE", "DISABLE"):
