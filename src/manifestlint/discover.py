@@ -145,13 +145,28 @@ def walk_names(folder: Path, problems: list[tuple[Path, str]] | None = None) -> 
         prefix = len(str(folder).rstrip("/")) + 1
         names = [str(f)[prefix:] for f in _walk(folder, problems)]
     else:
-        names = [n for n in names if "/" not in n or SKIP_DIRS.isdisjoint(n.split("/")[:-1])]
+        skipped: dict[str, bool] = {}
+        kept = []
+        for name in names:
+            cut = name.rfind("/")
+            if cut < 0:
+                kept.append(name)
+                continue
+            folder = name[:cut]
+            skip = skipped.get(folder)
+            if skip is None:
+                skip = skipped[folder] = not SKIP_DIRS.isdisjoint(folder.split("/"))
+            if not skip:
+                kept.append(name)
+        names = kept
     names.sort(key=_components)
     return names
 
 
-def _components(name: str) -> list[str]:
-    return name.split("/")
+def _components(name: str) -> str:
+    """A key that sorts names as Path objects do, component by component: with `/` as the
+    lowest character, `a/b` sorts before `a-b/c` ("a" < "a-b"), as it does as parts."""
+    return name.replace("/", "\0")
 
 
 def excluded(path: Path, patterns: list[str], root: Path | None) -> bool:

@@ -11,7 +11,6 @@ import contextlib
 import gc
 import os
 import re
-import stat
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -301,39 +300,40 @@ def _context_names(
     if store is not None:
         folder = str(store.folder).rstrip("/") + "/"
         cache_prefix = folder[len(base) :] if folder.startswith(base) else None
-    test_folders: dict[str, bool] = {}
+    skipped: dict[str, bool] = {}  # folder -> test data, or the cache itself
+    exclude, lstat = config.exclude, os.lstat
     for name in walk_names(root) if names is None else names:
         if not name.lower().endswith((".yaml", ".yml", ".json")):
             continue
         cut = name.rfind("/")
         folder = name[:cut] if cut > 0 else ""
-        test = test_folders.get(folder)
-        if test is None:
-            test = test_folders[folder] = (
-                bool(folder) and first_test_data_folder(tuple(folder.split("/"))) is not None
+        skip = skipped.get(folder)
+        if skip is None:
+            parts = tuple(folder.split("/")) if folder else ()
+            skip = first_test_data_folder(parts) is not None or (
+                cache_prefix is not None and f"{folder}/".startswith(cache_prefix)
             )
-        if test:
+            skipped[folder] = skip
+        if skip:
             continue
         text = base + name
-        if config.exclude and excluded_name(text, name, config.exclude):
+        if exclude and excluded_name(text, name, exclude):
             continue
         try:
-            st: os.stat_result | None = os.lstat(text)
+            st: os.stat_result | None = lstat(text)
         except OSError:
             st = None
-        link = st is not None and stat.S_ISLNK(st.st_mode)
+        link = st is not None and st.st_mode & 0o170000 == 0o120000  # S_IFLNK
         if link:
             try:
                 st = os.stat(text)
             except OSError:
                 st = None
-        if (None if st is None else (st.st_dev, st.st_ino)) in report:  # file_key, one stat kept
+        if st is not None and report and (st.st_dev, st.st_ino) in report:  # file_key, one stat kept
             continue
         if "templates" in name and charts.template_role(Path(text)) is not None:
             continue
         if link and outside(Path(text), root):  # never read what lies outside the tree
-            continue
-        if cache_prefix is not None and name.startswith(cache_prefix):  # the cache is not context
             continue
         out.append((name, st, link))
     return out
@@ -754,12 +754,11 @@ def _warm_context(
     those project-wide lookups read (entries taken from the warm model, no lookup), and the
     files parsed on every call. Everything else stays unread."""
     parsed = set(warm.parsed)
+    needed = parsed.union(warm.cached)
     folders: dict[str, str] = {}
     out = []
-    for name, st, link in candidates:
+    for name, st, link in [c for c in candidates if c[0] in needed]:
         cached = warm.cached.get(name)
-        if cached is None and name not in parsed:
-            continue
         file = root / name
         source = Source(_shown(file, cwd), file, "yaml")
         if cached is not None and st is not None:

@@ -238,8 +238,11 @@ def encode(links: Links) -> list[Any]:
     ]
 
 
+_STR = frozenset({str})
+
+
 def _strs(value: Any) -> bool:
-    return type(value) is list and all(type(v) is str for v in value)
+    return type(value) is list and _STR.issuperset(map(type, value))
 
 
 def _pairs(value: Any) -> tuple[tuple[tuple[str, str], ...], ...] | None:
@@ -298,8 +301,11 @@ def related_files(
             queue.append(path)
 
     first: set[tuple[str, str, str]] = set()
-    by_word: dict[str, list[Any]] = defaultdict(list)
+    by_word: dict[str, list[Any]] = defaultdict(list)  # only words that some file defines as a name
     by_name: dict[str, list[Any]] = defaultdict(list)
+    names: set[str] = set()
+    for path in files:
+        names.update(links.get(path, WILD).names)
     by_label: dict[tuple[str, str], list[tuple[tuple[tuple[str, str], ...], Any]]] = defaultdict(list)
     by_selector: dict[tuple[str, str], list[tuple[tuple[tuple[str, str], ...], Any]]] = defaultdict(list)
     spaces = spaces or {}
@@ -314,7 +320,7 @@ def related_files(
             if (kind, ns, space) not in first:
                 first.add((kind, ns, space))
                 add(path)  # the first file of each (kind, namespace): existence questions
-        for word in found.words:
+        for word in found.words & names:
             by_word[word].append(path)
         for name in found.names:
             by_name[name].append(path)
@@ -333,8 +339,8 @@ def related_files(
         for name in found.names:
             for other in by_word.get(name, ()):
                 add(other)
-        for word in found.words:
-            for other in by_name.get(word, ()):
+        for word in found.words & names:
+            for other in by_name[word]:
                 add(other)
         for selector in found.selectors:
             for labels, other in by_label.get(selector[0], ()):
