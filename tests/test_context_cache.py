@@ -407,20 +407,27 @@ def _files_of(model: dict) -> list[list]:
     return [item for bundle in model["bundles"] for item in bundle[2]]
 
 
+def _relations(model: dict) -> list[dict]:
+    return [bundle[4] for bundle in model["bundles"]]
+
+
 HOSTILE_MODEL = {
     "garbage": None,
     "not-a-mapping": lambda m: m.update(bundles=7),
-    "unknown-file": lambda m: m["bundles"][0][2].append(
-        ["../../etc/passwd.yaml", "a" * 64, m["whole"][0][2], None]
-    ),
+    "unknown-file": lambda m: m["bundles"][0][2].append(["../../etc/passwd.yaml", "a" * 64]),
     "parsed-unknown": lambda m: m.update(parsed=["nowhere.yaml"]),
     "wrong-sha": lambda m: [item.__setitem__(1, "f" * 64) for item in _files_of(m) if item[1]],
     "sha-not-hex": lambda m: [item.__setitem__(1, "z" * 64) for item in _files_of(m) if item[1]],
-    "facts-wrong-types": lambda m: [item.__setitem__(2, [1, 2, 3]) for item in _files_of(m)],
-    "links-wrong-types": lambda m: [item.__setitem__(3, {"a": 1}) for item in _files_of(m) if item[1]],
-    # links that relate nothing: the filter would leave out files that matter, were they believed
-    "links-empty": lambda m: [
-        item.__setitem__(3, [[], [], [], [], [], False, False]) for item in _files_of(m) if item[1]
+    "whole-facts-wrong-types": lambda m: [item.__setitem__(2, [1, 2, 3]) for item in m["whole"]],
+    "namespace-wrong-type": lambda m: [bundle.__setitem__(3, 7) for bundle in m["bundles"]],
+    "relations-not-a-mapping": lambda m: [bundle.__setitem__(4, [1]) for bundle in m["bundles"]],
+    "relations-bad-numbers": lambda m: [r.update(keep=[10**9, -1, "x"]) for r in _relations(m)],
+    "relations-bad-links": lambda m: [r.update(raw=[{"a": 1}] * len(r["raw"])) for r in _relations(m)],
+    "relations-missing": lambda m: [r.clear() for r in _relations(m)],
+    # relations that relate nothing: the filter would leave out files that matter, were they
+    # believed (a forgery in the user's own cache folder, as a forged shard would be)
+    "relations-empty": lambda m: [
+        r.update(keep=[], word={}, name={}, label={}, selector={}) for r in _relations(m)
     ],
     "bundles-dropped": lambda m: m.update(bundles=[]),
     "roles-forged": lambda m: m.update(roles=[["shop/web.yaml", "kustomize-patch", "forged"]]),
@@ -442,7 +449,7 @@ def test_a_corrupt_or_hostile_warm_model_is_ignored_or_harmless(tmp_path: Path, 
     else:
         _rewrite_models(root, HOSTILE_MODEL[name])
     got = _lint(root)
-    if name in ("links-empty", "bundles-dropped", "roles-forged"):
+    if name in ("relations-empty", "bundles-dropped", "roles-forged"):
         assert got[0] == want[0]  # believed (it is well-formed): a local forgery, no crash
     else:
         assert got == want

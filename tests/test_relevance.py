@@ -7,7 +7,9 @@ repository) is compared file by file."""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -193,11 +195,15 @@ spec:
 
 
 def _project(root: Path) -> Path:
+    """The project, its files an hour old: past the cache's racy window, so a call saves a
+    warm model and the next reads the bundle's relations from it."""
     root.mkdir()
     (root / ".manifestlint.yaml").write_text("{}\n", encoding="utf-8")
-    for name, text in FILES.items():
+    then = time.time() - 3600
+    for name, text in {**FILES, ".manifestlint.yaml": "{}\n"}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
+        os.utime(root / name, (then, then))
     return root
 
 
@@ -217,6 +223,7 @@ def test_every_relation_gives_the_same_findings_and_unrelated_files_stay_out(
         return index, originals
 
     monkeypatch.setattr(engine.project_context, "bundle_index", spy)
+    assert any((tmp_path / "cache" / "models").glob("*.json"))  # compare() saved warm models
     result = engine.lint(["shop/named.yaml"], registry, config, root, use_cache=True)
     rules = {f.rule for f in result.findings}
     # what the related context decides: the HPA scales the Deployment (no single-replica

@@ -499,8 +499,6 @@ def _lint(
             context, candidates, root, registry, store, cwd, warm is not None
         )
     docs = _ContextDocs(named_yaml, context, store)
-    if warm is not None:
-        docs.computed.update((root / name, found) for name, found in warm.links.items())
     if store is not None:  # cached files: only the kinds project-wide lookups read
         from manifestlint.project.cache import WHOLE_PROJECT_KINDS
 

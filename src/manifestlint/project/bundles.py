@@ -42,6 +42,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from manifestlint.model import YamlDoc
 from manifestlint.project.deployed import Changes, deployed_view
@@ -56,6 +57,10 @@ class Bundle:
     name: str  # e.g. "kustomize deploy/overlays/prod", "folder release", "file tests/x.yaml"
     reason: str
     files: dict[Path, Transform | None] = field(default_factory=dict)
+    # From a warm model (project/warm.py): the default namespace and the context files'
+    # relations (links.index_of), saved by the call that built the model.
+    namespace: str | None = None
+    relations: Any = None
 
 
 @dataclass(slots=True)
@@ -375,6 +380,8 @@ def _inside(path: Path, root: Path) -> bool:
 def default_namespace(bundle: Bundle, facts: dict[Path, FileFacts]) -> str:
     """Where the bundle's namespace-less objects land when no kustomize namespace says: the
     one namespace its namespaced objects name, if there is exactly one; else ''."""
+    if bundle.namespace is not None:
+        return bundle.namespace
     named: set[str] = set()
     for path in bundle.files:
         named.update(facts.get(path, NO_FACTS).namespaces)

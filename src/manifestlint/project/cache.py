@@ -508,6 +508,9 @@ class ContextCache:
         self.owner: list[int] | None = None
         self.loaded = False  # a valid index of this folder, key and format was read
         self.models_written: set[Path] = set()
+        # entries taken from a warm model (trust()): read documents by them, never saved (a
+        # warm model does not carry every file's facts)
+        self.trusted: dict[str, _Entry] = {}
         if not self.disabled:
             with contextlib.suppress(OSError):
                 st = os.stat(self.folder)
@@ -588,8 +591,7 @@ class ContextCache:
         """Take a file's entry from a warm model (load_model), whose key already vouches for
         the file's size and mtime: its documents and links are then read as lookup() would
         allow."""
-        self.seen.add(rel)
-        self.entries[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, False, facts)
+        self.trusted[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, False, facts)
 
     # -- warm models: what a repeated call needs of the project model, keyed by everything
     # the model depends on (engine._warm_key), so a call whose key is known reads neither the
@@ -644,8 +646,9 @@ class ContextCache:
     # -- documents (after the model is built: a bad shard invalidates the run)
 
     def docs(self, rel: str, display: str) -> list[YamlDoc]:
-        """The cached documents of a file lookup() accepted; raises CacheInvalid."""
-        entry = self.entries.get(rel)
+        """The cached documents of a file lookup() accepted (or trust() took); raises
+        CacheInvalid."""
+        entry = self.entries.get(rel) or self.trusted.get(rel)
         if entry is None:
             raise CacheInvalid(rel)
         text: str | bytes | None = self.new_docs.get(rel)

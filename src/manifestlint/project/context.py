@@ -18,7 +18,7 @@ from manifestlint.model import YamlDoc
 from manifestlint.project import bundles as _bundles
 from manifestlint.project import kustomize as _kustomize
 from manifestlint.project.facts import FileFacts
-from manifestlint.project.links import Links, related_files
+from manifestlint.project.links import Links, related_by_index, related_files
 from manifestlint.project.views import view
 
 
@@ -118,6 +118,10 @@ def relevant_files(bundle: _bundles.Bundle, links: Callable[[Path], Links], name
     seeds = [path for path in bundle.files if path in named]
     if len(seeds) * 2 > len(bundle.files):
         return set(bundle.files)  # most of the bundle is named: nothing to save
+    if bundle.relations is not None:  # saved by a warm model: only the named files' links now
+        files = list(bundle.files)
+        found = related_by_index(files, bundle.relations, {path: links(path) for path in seeds})
+        return set(files) if found is None else found
     found = {path: links(path) for path in bundle.files}
     spaces = {path: t.namespace for path, t in bundle.files.items() if t is not None and t.namespace}
     return related_files(list(bundle.files), found, seeds, spaces)

@@ -355,4 +355,126 @@ def related_files(
     return keep
 
 
-__all__ = ["ALWAYS_KINDS", "NO_LINKS", "WILD", "Links", "decode", "encode", "links_of", "related_files"]
+# ---------------------------------------------------------------------------- a saved index
+# A warm call (project/warm.py) must not decode 500 files' links to find the 5 its named file
+# relates to: the warm model keeps, per bundle, the context files' links (encoded, decoded
+# only when the closure reaches them) and the lookups of related_files built once.
+
+
+def index_of(files: Sequence[Any], links: dict[Any, Links], named: set[Any]) -> dict[str, Any]:
+    """The saved form of a bundle's relations between its context files (every file but the
+    `named` ones, whose links are worked out on every call): numbers are positions in
+    `files`."""
+    raw: list[Any] = []
+    by_word: dict[str, list[int]] = defaultdict(list)
+    by_name: dict[str, list[int]] = defaultdict(list)
+    by_label: dict[str, list[int]] = defaultdict(list)
+    by_selector: dict[str, list[int]] = defaultdict(list)
+    keep: list[int] = []
+    first: set[tuple[str, str]] = set()
+    wild = False
+    for i, path in enumerate(files):
+        if path in named:
+            raw.append(None)
+            continue
+        found = links.get(path, WILD)
+        raw.append(encode(found))
+        wild = wild or found.wild
+        kept = found.always
+        for place in found.places:  # the first of each (kind, namespace) among context files:
+            if place not in first:  # a superset of the first among all files
+                first.add(place)
+                kept = True
+        if kept:
+            keep.append(i)
+        for word in found.words:
+            by_word[word].append(i)
+        for name in found.names:
+            by_name[name].append(i)
+        for pair in {pair for labels in found.labels for pair in labels}:
+            by_label[f"{pair[0]}\0{pair[1]}"].append(i)
+        for pair in {selector[0] for selector in found.selectors}:
+            by_selector[f"{pair[0]}\0{pair[1]}"].append(i)
+    return {
+        "raw": raw, "wild": wild, "keep": keep, "word": by_word, "name": by_name,
+        "label": by_label, "selector": by_selector,
+    }  # fmt: skip
+
+
+def related_by_index(files: Sequence[Any], saved: Any, named: dict[Any, Links]) -> set[Any] | None:
+    """related_files() for a bundle whose context relations were saved (index_of): the same
+    files, or a superset; None when the saved index is not well-formed (then the caller reads
+    the whole bundle). `named`: the links of the named files of the bundle, as they are now."""
+    try:
+        return _related_by_index(files, saved, named)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def _ints(value: Any, size: int) -> list[int]:
+    if type(value) is not list or not all(type(i) is int and 0 <= i < size for i in value):
+        raise ValueError("bad file numbers")
+    return value
+
+
+def _related_by_index(files: Sequence[Any], saved: Any, named: dict[Any, Links]) -> set[Any]:
+    size = len(files)
+    raw, wild, keep = saved["raw"], saved["wild"], saved["keep"]
+    by_word, by_name, by_label, by_selector = saved["word"], saved["name"], saved["label"], saved["selector"]
+    if type(raw) is not list or len(raw) != size or type(wild) is not bool:
+        raise ValueError("bad index")
+    if not all(type(d) is dict for d in (by_word, by_name, by_label, by_selector)):
+        raise ValueError("bad index")
+    if wild or any(found.wild for found in named.values()):
+        return set(files)
+    reached: set[int] = set()
+    queue: list[int] = []
+    decoded: dict[int, Links] = {}
+
+    def add(numbers: Any) -> None:
+        for i in _ints(numbers, size):
+            if i not in reached:
+                reached.add(i)
+                queue.append(i)
+
+    def links_at(i: int) -> Links:
+        found = decoded.get(i)
+        if found is None:
+            found = decoded[i] = decode(raw[i]) if raw[i] is not None else None
+            if found is None:
+                raise ValueError("bad links")
+        return found
+
+    def relate(found: Links) -> None:
+        for name in found.names:
+            add(by_word.get(name, []))
+        for word in found.words:
+            add(by_name.get(word, []))
+        for selector in found.selectors:
+            wanted = set(selector)
+            for i in _ints(by_label.get(f"{selector[0][0]}\0{selector[0][1]}", []), size):
+                if i not in reached and any(wanted.issubset(labels) for labels in links_at(i).labels):
+                    add([i])
+        for labels in found.labels:
+            pairs = set(labels)
+            for pair in labels:
+                for i in _ints(by_selector.get(f"{pair[0]}\0{pair[1]}", []), size):
+                    if i not in reached and any(pairs.issuperset(s) for s in links_at(i).selectors):
+                        add([i])
+
+    add(keep)
+    for found in named.values():
+        relate(found)
+    while queue:
+        i = queue.pop()
+        found = links_at(i)
+        if found.wild:
+            return set(files)
+        relate(found)
+    return {files[i] for i in reached} | set(named)
+
+
+__all__ = [
+    "ALWAYS_KINDS", "NO_LINKS", "WILD", "Links", "decode", "encode", "index_of", "links_of",
+    "related_by_index", "related_files",
+]  # fmt: skip

@@ -28,15 +28,13 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
-from manifestlint.project.bundles import Bundle, ProjectModel, Role
+from manifestlint.project.bundles import Bundle, ProjectModel, Role, default_namespace
 from manifestlint.project.cache import FORMAT, RACY_NS, WHOLE_PROJECT_KINDS
 from manifestlint.project.cache import _decode_facts as decode_facts
 from manifestlint.project.cache import _encode_facts as encode_facts
-from manifestlint.project.facts import FileFacts
+from manifestlint.project.facts import NO_FACTS, FileFacts
 from manifestlint.project.kustomize import KUSTOMIZATION_NAMES
-from manifestlint.project.links import Links
-from manifestlint.project.links import decode as decode_links
-from manifestlint.project.links import encode as encode_links
+from manifestlint.project.links import Links, index_of
 
 _HEX = frozenset("0123456789abcdef")
 
@@ -52,7 +50,8 @@ def key(
     """The warm model's key, or None when this call cannot use one (see the module
     docstring). `candidates`: (name, stat, is a link) of each context file; `named`: each
     named YAML file's name below the root and facts; `names`: every file of the root."""
-    if any(n.rpartition("/")[2] in KUSTOMIZATION_NAMES for n in names):
+    listed = "\0" + "\0".join(names) + "\0"  # one C-level search per name, not a loop over files
+    if any(f"\0{k}\0" in listed or f"/{k}\0" in listed for k in KUSTOMIZATION_NAMES):
         return None
     stats = list(map(itemgetter(1), candidates))
     if None in stats or any(map(itemgetter(2), candidates)):
@@ -104,20 +103,24 @@ def build(
                 if transform is not None or name is None:
                     return None
                 if file in named_facts:
-                    files.append([name, "", encode_facts(named_facts[file]), None])
+                    files.append([name, ""])
                 elif file in context:
-                    _, sha, facts = context[file]
-                    files.append([name, sha, encode_facts(facts), encode_links(links(file)) if sha else None])
+                    files.append([name, context[file][1]])
                 else:
                     return None
-            bundles.append([bundle.name, bundle.reason, files])
+            paths = list(bundle.files)
+            relations = index_of(
+                paths, {p: links(p) for p in paths if p not in named_facts}, set(named_facts)
+            )
+            namespace = default_namespace(bundle, {**model.facts, **named_facts})
+            bundles.append([bundle.name, bundle.reason, files, namespace, relations])
     roles = []
     for path in named:
         role, name = model.roles.get(path), rel(path)
         if role is not None and name is not None:
             roles.append([name, role.role, role.reason])
     whole = [
-        [name, sha, encode_facts(facts), None]
+        [name, sha, encode_facts(facts)]
         for name, sha, facts in context.values()
         if sha and not WHOLE_PROJECT_KINDS.isdisjoint(facts.kinds)
     ]
@@ -134,13 +137,12 @@ def build(
 class Warm:
     """A warm model read back: the partial ProjectModel and what the engine reads besides."""
 
-    __slots__ = ("cached", "istio", "k8s", "links", "model", "parsed", "whole")
+    __slots__ = ("cached", "istio", "k8s", "model", "parsed", "whole")
 
     def __init__(self) -> None:
         self.model = ProjectModel(None)
         self.cached: dict[str, tuple[str, FileFacts]] = {}  # name -> (sha, facts): entries to trust
         self.whole: list[str] = []
-        self.links: dict[str, Links] = {}  # name -> links of the cached bundle files
         self.parsed: list[str] = []
         self.k8s = False
         self.istio = False
@@ -165,57 +167,46 @@ def read(data: dict[str, Any], root: Path, candidates: set[str], named: dict[str
         return None
     out.parsed = parsed
     parsed_set = set(parsed)
-    facts_of: dict[Path, FileFacts] = {}
 
-    def entry(item: Any) -> tuple[str, str, FileFacts] | None:
-        if type(item) is not list or len(item) != 4:
-            return None
-        name, sha, raw, encoded = item
-        if encoded is not None:
-            found = decode_links(encoded)
-            if found is None:
-                return None
-            out.links[name] = found
+    def sha_of(name: Any, sha: Any) -> bool:
+        """Whether (name, sha) names a cached context file of this call ('' for others)."""
         if type(name) is not str or type(sha) is not str:
-            return None
-        if sha and (len(sha) != 64 or not _HEX.issuperset(sha) or name not in candidates):
-            return None
-        facts = decode_facts(raw)
-        return None if facts is None else (name, sha, facts)
+            return False
+        return not sha or (len(sha) == 64 and _HEX.issuperset(sha) and name in candidates)
 
     for bundle in bundles:
-        if type(bundle) is not list or len(bundle) != 3 or type(bundle[2]) is not list:
+        if type(bundle) is not list or len(bundle) != 5 or type(bundle[2]) is not list:
             return None
-        title, reason, files = bundle
-        if type(title) is not str or type(reason) is not str:
+        title, reason, files, namespace, relations = bundle
+        if type(title) is not str or type(reason) is not str or type(namespace) is not str:
             return None
-        made = Bundle(title, reason)
+        if type(relations) is not dict:
+            return None
+        made = Bundle(title, reason, namespace=namespace, relations=relations)
         for item in files:
-            found = entry(item)
-            if found is None:
+            if type(item) is not list or len(item) != 2 or not sha_of(*item):
                 return None
-            name, sha, facts = found
+            name, sha = item
             if sha:
-                out.cached[name] = (sha, facts)
+                out.cached[name] = (sha, NO_FACTS)  # a bundle file's facts: not needed warm
             elif name not in named and name not in parsed_set:
                 return None
-            path = named.get(name) or root / name
-            made.files[path] = None
-            facts_of[path] = facts
+            made.files[named.get(name) or root / name] = None
         out.model.bundles.append(made)
     for item in whole:
-        found = entry(item)
-        if found is None or not found[1]:
+        if type(item) is not list or len(item) != 3 or not sha_of(item[0], item[1]) or not item[1]:
             return None
-        out.cached[found[0]] = (found[1], found[2])
-        out.whole.append(found[0])
+        facts = decode_facts(item[2])
+        if facts is None:
+            return None
+        out.cached[item[0]] = (item[1], facts)
+        out.whole.append(item[0])
     for item in roles:
         if type(item) is not list or len(item) != 3 or not all(type(v) is str for v in item):
             return None
         if item[0] not in named:
             return None
         out.model.roles[named[item[0]]] = Role(item[1], item[2])
-    out.model.facts = facts_of
     out.model.index_bundles()
     return out
 
