@@ -280,6 +280,7 @@ def decode(value: Any) -> Links | None:
 
 
 WILD = Links(wild=True)
+_NO_FILES: set[Any] = set()
 
 
 # ---------------------------------------------------------------------------- the closure
@@ -303,11 +304,16 @@ def related_files(
     first: set[tuple[str, str, str]] = set()
     by_word: dict[str, list[Any]] = defaultdict(list)  # only words that some file defines as a name
     by_name: dict[str, list[Any]] = defaultdict(list)
-    names: set[str] = set()
-    for path in files:
-        names.update(links.get(path, WILD).names)
-    by_label: dict[tuple[str, str], list[tuple[tuple[tuple[str, str], ...], Any]]] = defaultdict(list)
+    by_label: dict[tuple[str, str], set[Any]] = defaultdict(set)  # label pair -> files carrying it
     by_selector: dict[tuple[str, str], list[tuple[tuple[tuple[str, str], ...], Any]]] = defaultdict(list)
+    names: set[str] = set()
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for path in files:
+        found = links.get(path, WILD)
+        names.update(found.names)
+        for labels in found.labels:
+            for pair in labels:
+                counts[pair] += 1
     spaces = spaces or {}
     for path in files:
         found = links.get(path, WILD)
@@ -326,9 +332,9 @@ def related_files(
             by_name[name].append(path)
         for labels in found.labels:
             for pair in labels:
-                by_label[pair].append((labels, path))
-        for selector in found.selectors:
-            by_selector[selector[0]].append((selector, path))
+                by_label[pair].add(path)
+        for selector in found.selectors:  # under its rarest pair: labels look up few selectors
+            by_selector[min(selector, key=counts.__getitem__)].append((selector, path))
     for path in seeds:
         if path in links or path in files:
             add(path)
@@ -343,8 +349,9 @@ def related_files(
             for other in by_name[word]:
                 add(other)
         for selector in found.selectors:
-            for labels, other in by_label.get(selector[0], ()):
-                if other not in keep and set(selector).issubset(labels):
+            wanted = set(selector)
+            for other in set.intersection(*(by_label.get(pair, _NO_FILES) for pair in selector)):
+                if other not in keep and any(wanted.issubset(labels) for labels in links[other].labels):
                     add(other)
         for labels in found.labels:
             pairs = set(labels)
@@ -373,6 +380,11 @@ def index_of(files: Sequence[Any], links: dict[Any, Links], named: set[Any]) -> 
     keep: list[int] = []
     first: set[tuple[str, str]] = set()
     wild = False
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for path in files:
+        for labels in links[path].labels if path in links else ():
+            for pair in labels:
+                counts[pair] += 1
     for i, path in enumerate(files):
         if path in named:
             raw.append(None)
@@ -393,8 +405,8 @@ def index_of(files: Sequence[Any], links: dict[Any, Links], named: set[Any]) -> 
             by_name[name].append(i)
         for pair in {pair for labels in found.labels for pair in labels}:
             by_label[f"{pair[0]}\0{pair[1]}"].append(i)
-        for pair in {selector[0] for selector in found.selectors}:
-            by_selector[f"{pair[0]}\0{pair[1]}"].append(i)
+        for pair in {min(selector, key=counts.__getitem__) for selector in found.selectors}:
+            by_selector[f"{pair[0]}\0{pair[1]}"].append(i)  # under its rarest pair
     return {
         "raw": raw, "wild": wild, "keep": keep, "word": by_word, "name": by_name,
         "label": by_label, "selector": by_selector,
@@ -452,7 +464,8 @@ def _related_by_index(files: Sequence[Any], saved: Any, named: dict[Any, Links])
             add(by_name.get(word, []))
         for selector in found.selectors:
             wanted = set(selector)
-            for i in _ints(by_label.get(f"{selector[0][0]}\0{selector[0][1]}", []), size):
+            lists = [_ints(by_label.get(f"{key}\0{value}", []), size) for key, value in selector]
+            for i in set(lists[0]).intersection(*lists[1:]):
                 if i not in reached and any(wanted.issubset(labels) for labels in links_at(i).labels):
                     add([i])
         for labels in found.labels:
