@@ -8,6 +8,7 @@ Bad input never stops a run: unreadable files and syntax errors become findings.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import re
@@ -37,7 +38,6 @@ from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
 from manifestlint.project import context as project_context
-from manifestlint.project import warm as warm_model
 from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.deployed import keep as keep_deployed
 from manifestlint.project.facts import FileFacts, facts_of
@@ -288,6 +288,16 @@ def _context_files(
     return out
 
 
+_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
 def _context_names(
     root: Path, report: set, config: Config, names: list[str] | None, store: Any = None
 ) -> list[tuple[str, os.stat_result | None, bool]]:
@@ -301,10 +311,8 @@ def _context_names(
         folder = str(store.folder).rstrip("/") + "/"
         cache_prefix = folder[len(base) :] if folder.startswith(base) else None
     skipped: dict[str, bool] = {}  # folder -> test data, or the cache itself
-    exclude, lstat = config.exclude, os.lstat
-    for name in walk_names(root) if names is None else names:
-        if not name.lower().endswith((".yaml", ".yml", ".json")):
-            continue
+
+    def kept(name: str) -> bool:
         cut = name.rfind("/")
         folder = name[:cut] if cut > 0 else ""
         skip = skipped.get(folder)
@@ -314,15 +322,22 @@ def _context_names(
                 cache_prefix is not None and f"{folder}/".startswith(cache_prefix)
             )
             skipped[folder] = skip
-        if skip:
-            continue
-        text = base + name
-        if exclude and excluded_name(text, name, exclude):
-            continue
-        try:
-            st: os.stat_result | None = lstat(text)
-        except OSError:
-            st = None
+        return not skip
+
+    # Comprehensions and map() over 20,000 names: a pre-commit call lists the whole tree
+    wanted = [
+        n for n in (walk_names(root) if names is None else names) if n.lower().endswith(_MANIFEST_SUFFIXES)
+    ]
+    wanted = [n for n in wanted if kept(n)]
+    exclude = config.exclude
+    if exclude:
+        wanted = [n for n in wanted if not excluded_name(base + n, n, exclude)]
+    texts = [base + n for n in wanted]
+    try:
+        stats: list[os.stat_result | None] = list(map(os.lstat, texts))
+    except OSError:  # one went away since the listing: one by one
+        stats = [_lstat(text) for text in texts]
+    for name, text, st in zip(wanted, texts, stats, strict=True):
         link = st is not None and st.st_mode & 0o170000 == 0o120000  # S_IFLNK
         if link:
             try:
@@ -463,7 +478,8 @@ def _lint(
     context: list[_ContextFile] = []
     names: list[str] = []  # the root's files, relative
     store = None
-    warm: warm_model.Warm | None = None  # the project model of an earlier call, when it fits this one
+    warm: Any = None  # project/warm.py's Warm: the project model of an earlier call, when it fits this one
+    lazy: dict[Path, Callable[[], _ContextFile]] = {}  # a warm call's bundle files, made on first use
     warm_key: str | None = None
 
     def every_context() -> list[_ContextFile]:
@@ -482,6 +498,8 @@ def _lint(
         store = _open_cache(root, config, cwd, fresh) if use_cache else None
         candidates = _context_names(root, report_keys, config, names, store)
         named_below = _named_below(root, named_yaml) if store is not None and stdin is None else None
+        from manifestlint.project import warm as warm_model  # with the cache only (its imports cost)
+
         if named_below is not None:
             named_facts = [(name, facts_of(pf.docs)) for name, (pf, _) in named_below.items()]
             options = [*config.exclude, f"test-data={config.include_test_data}"]
@@ -492,13 +510,13 @@ def _lint(
                 below = {name: real for name, (_, real) in named_below.items()}
                 warm = warm_model.read(data, root, {c[0] for c in candidates}, below)
         if warm is not None:
-            context = _warm_context(warm, candidates, root, registry, store, cwd)
+            context, lazy = _warm_context(warm, candidates, root, registry, store, cwd)
         else:
             context = _read_contexts(candidates, root, registry, store, cwd)
         every_context = _every_context(  # the whole context, read lazily after a warm start
             context, candidates, root, registry, store, cwd, warm is not None
         )
-    docs = _ContextDocs(named_yaml, context, store)
+    docs = _ContextDocs(named_yaml, context, store, lazy)
     if store is not None:  # cached files: only the kinds project-wide lookups read
         from manifestlint.project.cache import WHOLE_PROJECT_KINDS
 
@@ -741,32 +759,42 @@ def _read_contexts(
 
 
 def _warm_context(
-    warm: warm_model.Warm,
+    warm: Any,
     candidates: list[tuple[str, os.stat_result | None, bool]],
     root: Path,
     registry: Registry,
     store: Any,
     cwd: Path,
-) -> list[_ContextFile]:
-    """The context files a warm call reads: the cached files of the named files' bundles and
-    those project-wide lookups read (entries taken from the warm model, no lookup), and the
-    files parsed on every call. Everything else stays unread."""
+) -> tuple[list[_ContextFile], dict[Path, Callable[[], _ContextFile]]]:
+    """The context files a warm call reads: those project-wide lookups read (entries taken
+    from the warm model, no lookup) and the files parsed on every call; and, made on first
+    use, the cached files of the named files' bundles (of 500, the filter asks for a few).
+    Everything else stays unread."""
     parsed = set(warm.parsed)
+    whole = set(warm.whole)
     needed = parsed.union(warm.cached)
     folders: dict[str, str] = {}
     out = []
+    lazy: dict[Path, Callable[[], _ContextFile]] = {}
+
+    def cached_file(name: str, st: os.stat_result, sha: str, facts: FileFacts) -> _ContextFile:
+        file = root / name
+        store.trust(name, st, sha, facts)
+        return _ContextFile(Source(_shown(file, cwd), file, "yaml"), file, facts, None, name)
+
     for name, st, link in [c for c in candidates if c[0] in needed]:
         cached = warm.cached.get(name)
-        file = root / name
-        source = Source(_shown(file, cwd), file, "yaml")
         if cached is not None and st is not None:
-            sha, facts = cached
-            store.trust(name, st, sha, facts)
-            out.append(_ContextFile(source, file, facts, None, name))
+            if name in whole:
+                out.append(cached_file(name, st, *cached))
+            else:
+                lazy[root / name] = functools.partial(cached_file, name, st, *cached)
         else:  # parsed on every call: read without the cache (whose index stays unread)
+            file = root / name
+            source = Source(_shown(file, cwd), file, "yaml")
             cf = _read_context(source, registry, root, None, folders, (st, link))
             out.append(_ContextFile(cf.source, cf.real, cf.facts, cf.parsed, name))
-    return out
+    return out, lazy
 
 
 def _every_context(
@@ -817,6 +845,8 @@ def _save_warm(
     }
     cached = [cf.facts for cf in context if cf.parsed is None]
     domains = (any(f.kinds for f in cached), any(f.istio for f in cached))
+    from manifestlint.project import warm as warm_model
+
     payload = warm_model.build(model, root, reals, by_real, named_facts, domains, links)
     if payload is not None:
         store.save_model(key, payload)
@@ -901,9 +931,16 @@ class _ContextDocs:
     """Documents by real path for the cross-file rules: named and parsed context files at
     hand, cached ones rebuilt from the cache on first use (only the bundles that run ask)."""
 
-    def __init__(self, named: list[ParsedFile], context: list[_ContextFile], store: Any) -> None:
+    def __init__(
+        self,
+        named: list[ParsedFile],
+        context: list[_ContextFile],
+        store: Any,
+        lazy: dict[Path, Callable[[], _ContextFile]] | None = None,
+    ) -> None:
         self.docs: dict[Path, list[YamlDoc]] = {}
         self.cached: dict[Path, _ContextFile] = {}
+        self.lazy = lazy or {}
         self.computed: dict[Path, Links] = {}
         self.store = store
         for pf in named:
@@ -920,7 +957,10 @@ class _ContextDocs:
             return found
         cf = self.cached.get(path)
         if cf is None:
-            return default
+            make = self.lazy.pop(path, None)
+            if make is None:
+                return default
+            cf = self.cached[path] = make()
         found = self.docs[path] = self.store.docs(cf.rel, cf.source.path)
         return found
 
@@ -930,6 +970,7 @@ class _ContextDocs:
 
     def know(self, cf: _ContextFile) -> None:
         """A context file read after the start (a warm call reading the whole project)."""
+        self.lazy.pop(cf.real, None)
         if cf.parsed is not None:
             self.docs.setdefault(cf.real, cf.parsed.docs)
         else:
