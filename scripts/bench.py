@@ -667,6 +667,10 @@ def measured_series(
     envs = {name: env for name in jobs}
     if BASELINE_SRC is not None:
         before = dict(env, PYTHONPATH=os.pathsep.join((str(BASELINE_SRC), os.environ.get("PYTHONPATH", ""))))
+        # Its own context cache: a cache written by another version is rebuilt, and the
+        # rebuild removes the other version's files, so two trees sharing one folder would
+        # make every call of both a cold one.
+        before["MANIFESTLINT_CACHE_DIR"] = ".manifestlint_cache_before"
         for name, job in list(jobs.items()):
             if "manifestlint" in job[0]:
                 jobs[f"{name}@before"] = job
