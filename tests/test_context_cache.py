@@ -329,16 +329,22 @@ HOSTILE_SHARD = {
 }
 
 
+def _spoil(root: Path, files: list[Path], rewrite, change) -> None:
+    """Garbage bytes in `files` (change None), else `rewrite(root, change)`."""
+    assert files
+    if change is None:
+        for path in files:
+            path.write_bytes(b"\x00{not json" * 100)
+    else:
+        rewrite(root, change)
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE_SHARD))
 def test_a_corrupt_or_hostile_shard_is_ignored(tmp_path: Path, name: str) -> None:
     root = _repo(tmp_path / "repo")
     want = _lint(root, cache=False)
     _lint(root)
-    if HOSTILE_SHARD[name] is None:
-        for shard in _shards(root):
-            shard.write_bytes(b"\x00{not json" * 100)
-    else:
-        _rewrite_shards(root, HOSTILE_SHARD[name])
+    _spoil(root, _shards(root), _rewrite_shards, HOSTILE_SHARD[name])
     assert _lint(root) == want
     assert _lint(root) == want
 
@@ -443,11 +449,7 @@ def test_a_corrupt_or_hostile_warm_model_is_ignored_or_harmless(tmp_path: Path, 
     root = _repo(tmp_path / "repo")
     want = _lint(root, cache=False)
     _lint(root)
-    if HOSTILE_MODEL[name] is None:
-        for path in _models(root):
-            path.write_bytes(b"\x00{not json" * 100)
-    else:
-        _rewrite_models(root, HOSTILE_MODEL[name])
+    _spoil(root, _models(root), _rewrite_models, HOSTILE_MODEL[name])
     got = _lint(root)
     if name in ("relations-empty", "bundles-dropped", "roles-forged"):
         assert got[0] == want[0]  # believed (it is well-formed): a local forgery, no crash
