@@ -266,26 +266,18 @@ def _shown(file: Path, cwd: Path | None) -> str:
     return shown
 
 
-def _context_files(
-    root: Path,
-    report: set,
-    config: Config,
-    names: list[str] | None = None,
-    cwd: Path | None = None,
-    store: Any = None,
-    stats: dict[Path, tuple[os.stat_result | None, bool]] | None = None,
-) -> list[Source]:
+def _context_files(root: Path, report: set, config: Config, cwd: Path) -> list[Source]:
     """YAML and JSON manifests under the project root that the user did not name (context
     only): never test data, never Helm chart templates. Shown with the same display path as
     when named (relative to `cwd`), so a message citing another file reads the same in every
-    batch. `names`: the root's files (discover.walk_names), listed again when not given."""
-    out = []
-    for name, st, link in _context_names(root, report, config, names, store):
-        file = root / name
-        if stats is not None:
-            stats[file] = (st, link)
-        out.append(Source(_shown(file, cwd), file, "yaml"))
-    return out
+    batch."""
+    return [_context_source(root, name, cwd) for name, _, _ in _context_names(root, report, config, None)]
+
+
+def _context_source(root: Path, name: str, cwd: Path | None) -> Source:
+    """The Source of the context file `name` below the root."""
+    file = root / name
+    return Source(_shown(file, cwd), file, "yaml")
 
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -498,9 +490,9 @@ def _lint(
         store = _open_cache(root, config, cwd, fresh) if use_cache else None
         candidates = _context_names(root, report_keys, config, names, store)
         named_below = _named_below(root, named_yaml) if store is not None and stdin is None else None
-        from manifestlint.project import warm as warm_model  # with the cache only (its imports cost)
-
         if named_below is not None:
+            from manifestlint.project import warm as warm_model  # with the cache only (its imports cost)
+
             named_facts = [(name, facts_of(pf.docs)) for name, (pf, _) in named_below.items()]
             options = [*config.exclude, f"test-data={config.include_test_data}"]
             warm_key = warm_model.key(store.key, root, candidates, named_facts, options, names)
@@ -750,10 +742,7 @@ def _read_contexts(
     for name, st, link in candidates:
         cf = known.get(name) if known else None
         if cf is None:
-            file = root / name
-            cf = _read_context(
-                Source(_shown(file, cwd), file, "yaml"), registry, root, store, folders, (st, link)
-            )
+            cf = _read_context(_context_source(root, name, cwd), registry, root, store, folders, (st, link))
         out.append(cf)
     return out
 
@@ -778,9 +767,9 @@ def _warm_context(
     lazy: dict[Path, Callable[[], _ContextFile]] = {}
 
     def cached_file(name: str, st: os.stat_result, sha: str, facts: FileFacts) -> _ContextFile:
-        file = root / name
         store.trust(name, st, sha, facts)
-        return _ContextFile(Source(_shown(file, cwd), file, "yaml"), file, facts, None, name)
+        source = _context_source(root, name, cwd)
+        return _ContextFile(source, source.abspath, facts, None, name)
 
     for name, st, link in [c for c in candidates if c[0] in needed]:
         cached = warm.cached.get(name)
@@ -790,9 +779,7 @@ def _warm_context(
             else:
                 lazy[root / name] = functools.partial(cached_file, name, st, *cached)
         else:  # parsed on every call: read without the cache (whose index stays unread)
-            file = root / name
-            source = Source(_shown(file, cwd), file, "yaml")
-            cf = _read_context(source, registry, root, None, folders, (st, link))
+            cf = _read_context(_context_source(root, name, cwd), registry, root, None, folders, (st, link))
             out.append(_ContextFile(cf.source, cf.real, cf.facts, cf.parsed, name))
     return out, lazy
 
@@ -1016,13 +1003,13 @@ def _whole_project(
     return whole
 
 
-# The project's alerting as a whole: a Prometheus loads every rule file of the project whatever
-# bundle (Kustomize tree, folder) holds it, so the thresholds and golden-signal coverage are
-# judged once over all of them (named and context files), not per bundle.
 # Cross-file rules read only the files of a bundle that the named files relate to
 # (project/links.py). False reads every file of the bundle: tests compare the two.
 RELEVANCE = True
 
+# The project's alerting as a whole: a Prometheus loads every rule file of the project whatever
+# bundle (Kustomize tree, folder) holds it, so the thresholds and golden-signal coverage are
+# judged once over all of them (named and context files), not per bundle.
 WHOLE_PROJECT_RULES = frozenset({"prometheus-alert-threshold", "prometheus-missing-golden-alert"})
 
 # Rules that report a reference to something the bundle lacks (an HPA's target, the pods of a

@@ -589,8 +589,7 @@ class ContextCache:
 
     def trust(self, rel: str, st: os.stat_result, sha: str, facts: FileFacts) -> None:
         """Take a file's entry from a warm model (load_model), whose key already vouches for
-        the file's size and mtime: its documents and links are then read as lookup() would
-        allow."""
+        the file's size and mtime: its documents are then read as lookup() would allow."""
         self.trusted[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, False, facts)
 
     # -- warm models: what a repeated call needs of the project model, keyed by everything
@@ -621,14 +620,7 @@ class ContextCache:
             folder = self.folder / "models"
             if os.path.islink(folder):
                 return
-            new_folder = not self.folder.is_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            if new_folder or self.owner is None:
-                st = os.stat(self.folder)
-                self.owner = [st.st_dev, st.st_ino]
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                _write(ignore, b"# written by manifestlint: its context cache is never committed\n*\n")
+            self._prepare(folder)
             target = self._model_file(key)
             payload = {"format": FORMAT, "key": key, "model": model}
             _write(target, json.dumps(payload, separators=(",", ":")).encode())
@@ -713,16 +705,21 @@ class ContextCache:
         with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):  # read-only, disk full...
             self._save()
 
-    def _save(self) -> None:
-        folder = self.folder
-        new_folder = not folder.is_dir()
-        (folder / "docs").mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
+    def _prepare(self, sub: Path) -> None:
+        """Create `sub` (a folder of the cache folder) and the cache folder's `.gitignore`;
+        the owner is the cache folder's (device, inode), taken once it exists."""
+        new_folder = not self.folder.is_dir()
+        sub.mkdir(parents=True, exist_ok=True)
+        ignore = self.folder / ".gitignore"
         if not ignore.exists():
             _write(ignore, b"# written by manifestlint: its context cache is never committed\n*\n")
         if new_folder or self.owner is None:
-            st = os.stat(folder)
+            st = os.stat(self.folder)
             self.owner = [st.st_dev, st.st_ino]
+
+    def _save(self) -> None:
+        folder = self.folder
+        self._prepare(folder / "docs")
         files: dict[str, Any] = {}
         for rel, raw in self.raw.items():
             entry = self.entries.get(rel) or _entry(raw)

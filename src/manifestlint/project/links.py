@@ -79,9 +79,6 @@ class Links:
     always: bool = False
 
 
-NO_LINKS = Links()
-
-
 class _Collector:
     __slots__ = ("always", "labels", "names", "selectors", "wild", "words")
 
@@ -488,6 +485,6 @@ def _related_by_index(files: Sequence[Any], saved: Any, named: dict[Any, Links])
 
 
 __all__ = [
-    "ALWAYS_KINDS", "NO_LINKS", "WILD", "Links", "decode", "encode", "index_of", "links_of",
+    "ALWAYS_KINDS", "WILD", "Links", "decode", "encode", "index_of", "links_of",
     "related_by_index", "related_files",
 ]  # fmt: skip
