@@ -28,7 +28,10 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
         lines.append(f"- Security severity: {rule.security_severity:.1f}")
     if rule.checklist:
         lines.append(f"- Checklist item(s): {'; '.join(rule.checklist)}")
-    lines += ["", "## Why is this bad?", "", rule.rationale, "", "## How to fix it", "", rule.fix]
+    lines += ["", "## Why is this bad?", "", rule.rationale]
+    if rule.severity_evidence:
+        lines += ["", "## Severity and evidence", "", rule.severity_evidence]
+    lines += ["", "## How to fix it", "", rule.fix]
     if rule.options:
         lines += ["", "## Options", ""]
         for opt in rule.options:

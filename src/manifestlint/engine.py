@@ -157,7 +157,8 @@ def _run_rule(
             message, obj = f.message, f.obj
             if len(message) > MAX_MESSAGE or len(obj) > MAX_OBJECT:
                 message, obj = _clip(message, MAX_MESSAGE), _clip(obj, MAX_OBJECT)
-            out.append(Finding(rule_id, severity, f.path, f.span, message, obj, f.doc, f.related))
+            level = severity if f.severity >= severity else f.severity  # the rule's cap: model.at_most
+            out.append(Finding(rule_id, level, f.path, f.span, message, obj, f.doc, f.related))
     except Exception as exc:  # a rule bug must not cost the user the other findings
         path = getattr(subject, "path", None) or getattr(getattr(subject, "doc", None), "path", "")
         path = path or fallback_path

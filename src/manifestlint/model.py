@@ -13,7 +13,7 @@ import enum
 import struct
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 
@@ -341,16 +341,29 @@ class YamlDoc:
         return self.kind
 
 
+# A finding a rule yields carries no severity of its own: its `severity` is a cap, and the
+# engine stamps min(configured severity, cap). UNCAPPED leaves the configured severity; a rule
+# lowers one finding on evidence with `at_most` (issue 19: error only on proof, a note when the
+# evidence says it is probably fine), and says which evidence in its `severity-evidence` metadata.
+UNCAPPED = Severity.ERROR
+
+
+def at_most(finding: Finding, severity: Severity) -> Finding:
+    """`finding` reported at `severity` at most, whatever the rule's configured severity."""
+    return replace(finding, severity=min(finding.severity, severity))
+
+
 def hit(path: str, span: Span, message: str, obj: str = "", doc: int = -1) -> Finding:
-    """What a rule yields: a finding without rule id and severity (the engine stamps both)."""
-    return Finding("", Severity.WARNING, path, span, message, obj, doc)
+    """What a rule yields: a finding without rule id (the engine stamps it and the configured
+    severity; see `at_most`)."""
+    return Finding("", UNCAPPED, path, span, message, obj, doc)
 
 
 def doc_hit(doc: YamlDoc, span: Span, message: str, related: Iterable[YamlDoc] = ()) -> Finding:
     """A finding inside a YAML document, carrying the document's identity; `related`: the
     other objects it is about (each pointed at by its name)."""
     others = tuple(related_to(other) for other in related)
-    return Finding("", Severity.WARNING, doc.path, span, message, doc.ident, doc.index, others)
+    return Finding("", UNCAPPED, doc.path, span, message, doc.ident, doc.index, others)
 
 
 def related_to(doc: YamlDoc) -> Related:

@@ -79,6 +79,7 @@ class Rule:
     references: tuple[str, ...] = ()
     module: str = ""  # where `func` lives; imported only when a file of its scope is linted
     kinds: tuple[str, ...] = ()  # object kinds a "kubernetes" rule applies to; () = all
+    severity_evidence: str = ""  # what evidence lowers (or raises) one finding's severity
 
     @property
     def domain(self) -> str:
@@ -241,6 +242,7 @@ def load_registry() -> Registry:
                 references=tuple(rec.get("references") or ()),
                 module=module,
                 kinds=tuple(kinds),
+                severity_evidence=(rec.get("severity-evidence") or "").strip(),
             )
     missing = sorted(set(functions) - set(registry.rules))
     if missing:

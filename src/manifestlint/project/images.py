@@ -34,6 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from manifestlint.project.known_images import (
+    image_user,
+    known_root_image,
+    short_name,
+)
+
 SERVICE, TOOL, CI, TEST, DEV, DATA = "service", "tool", "ci", "test", "dev", "data"
 ROLES = (SERVICE, TOOL, CI, TEST, DEV, DATA)
 
@@ -69,16 +75,6 @@ FOLDER_WORDS = {
     **dict.fromkeys((".devcontainer", "devcontainer", "dev", "development"), DEV),
     **dict.fromkeys(("hack", "tools", "tooling", "scripts", "dev-tools", "devtools", "genproto"), TOOL),
 }
-# Official bases whose image config sets no USER (a shell, a REPL or a toolchain): an image on
-# them without a USER of its own runs as root.
-SHELL_BASES = frozenset(
-    {"alpine", "busybox", "debian", "ubuntu", "fedora", "centos", "rockylinux", "almalinux",
-     "amazonlinux", "archlinux", "opensuse/leap", "opensuse/tumbleweed", "oraclelinux",
-     "python", "node", "golang", "ruby", "perl", "rust", "openjdk", "eclipse-temurin", "amazoncorretto",
-     "maven", "gradle", "buildpack-deps", "bash", "php", "dart", "swift", "elixir", "erlang",
-     "haskell", "julia", "r-base", "clojure", "mcr.microsoft.com/dotnet/sdk", "docker"}
-)  # fmt: skip
-
 _NAME_SPLIT = re.compile(r"[._]|-(?=[a-z])")
 
 
@@ -162,93 +158,10 @@ def data_image(df: Any) -> bool:
     return not any(i.keyword in ("CMD", "ENTRYPOINT") for stage in chain for i in stage.instructions)
 
 
-def split_ref(ref: str) -> tuple[str, str | None]:
-    """(repository, tag) of an image reference; a registry `host:port` is not a tag."""
-    ref = ref.strip().partition("@")[0]
-    slash = ref.rfind("/")
-    colon = ref.rfind(":")
-    if colon > slash:
-        return ref[:colon], ref[colon + 1 :]
-    return ref, None
-
-
-def short_name(ref: str) -> str:
-    """`docker.io/library/python:3.12` -> `python`; other registries keep their path."""
-    name = split_ref(ref)[0].lower()
-    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
-        name = name.removeprefix(prefix)
-    return name.removeprefix("library/")
-
-
-# Base images whose image configuration already sets a non-root USER (documented in
-# rules/docker.yaml and docs): pattern on the short name (and tag) -> the user they set.
-# Numeric users matter for Kubernetes: runAsNonRoot can only be verified for a numeric USER.
-NON_ROOT_BASES: tuple[tuple[str, str], ...] = (
-    ("nginxinc/nginx-unprivileged*", "101"),
-    ("ghcr.io/nginxinc/nginx-unprivileged*", "101"),
-    ("gcr.io/distroless/*:*nonroot*", "65532"),
-    ("*distroless*:*nonroot*", "65532"),
-    ("cgr.dev/chainguard/*", "65532"),
-    ("bitnami/*", "1001"),
-    ("docker.io/bitnami/*", "1001"),
-    ("bitnamisecure/*", "1001"),
-    ("mcr.microsoft.com/dotnet/*:*-chiseled*", "1654"),
-    ("mcr.microsoft.com/dotnet/*:*-distroless*", "1654"),
-    ("registry.access.redhat.com/ubi*/nodejs-*", "1001"),
-    ("registry.access.redhat.com/ubi*/python-*", "1001"),
-    ("registry.access.redhat.com/ubi*/openjdk-*", "185"),
-    ("prom/*", "nobody"),
-    ("quay.io/prometheus/*", "nobody"),
-    ("grafana/grafana*", "472"),
-    ("otel/opentelemetry-collector*", "10001"),
-    ("jaegertracing/*", "10001"),
-    ("docker.elastic.co/elasticsearch/*", "1000"),
-    ("opensearchproject/opensearch*", "1000"),
-    ("quay.io/keycloak/keycloak*", "1000"),
-    ("confluentinc/*", "appuser"),
-    ("apache/kafka*", "appuser"),
-)
-# Root despite the families above (they ship a shell or package manager for building on).
-ROOT_EXCEPTIONS = ("cgr.dev/chainguard/wolfi-base*", "cgr.dev/chainguard/busybox*", "bitnami/minideb*")
-# Official images known to run as root unless the Dockerfile sets USER: an unset USER on them
-# means uid 0 for sure; on any other base it means "whatever the base sets" (unknown).
-ROOT_BASES = SHELL_BASES | frozenset(
-    {"scratch", "gcr.io/distroless/static", "gcr.io/distroless/base", "gcr.io/distroless/cc",
-     "gcr.io/distroless/java", "gcr.io/distroless/python3", "gcr.io/distroless/nodejs",
-     "nginx", "httpd", "caddy", "traefik", "haproxy", "envoyproxy/envoy", "cypress/included",
-     "mcr.microsoft.com/dotnet/aspnet", "mcr.microsoft.com/dotnet/runtime",
-     "mcr.microsoft.com/dotnet/runtime-deps"}
-)  # fmt: skip
-
-
-def base_user(base: str, patterns: tuple[str, ...] = ()) -> str | None:
-    """The user a base image sets, from the table (or `patterns` from the config: those only
-    say "non-root", so they give the name `nonroot`); None when unknown or root."""
-    if "$" in base:
-        return None
-    name, tag = split_ref(base)
-    short = short_name(base)
-    full = f"{short}:{tag}" if tag else short
-    candidates = (full, short, f"{name.lower()}:{tag}" if tag else name.lower(), base)
-    if any(fnmatch.fnmatch(c, p) for c in candidates for p in ROOT_EXCEPTIONS):
-        return None
-    for pattern, user in NON_ROOT_BASES:
-        if any(fnmatch.fnmatch(c, pattern) for c in candidates):
-            return user
-    if any(fnmatch.fnmatch(c, p) for c in candidates for p in patterns):
-        return "nonroot"
-    return None
-
-
-def known_root_base(base: str) -> bool:
-    """An official base known to run as uid 0 unless USER says otherwise."""
-    if "$" in base:
-        return False
-    tag = split_ref(base)[1] or ""
-    short = short_name(base)
-    if "nonroot" in tag:
-        return False
-    return short in ROOT_BASES or short.startswith("gcr.io/distroless/")
+# The tables of well-known images live in project/known_images.py (shared with the Kubernetes
+# rules); these names are kept for the Dockerfile rules.
+base_user = image_user
+known_root_base = known_root_image
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from manifestlint.model import Finding, Severity, YamlDoc, YList, YMap
+from manifestlint.model import UNCAPPED, Finding, YamlDoc, YList, YMap
 from manifestlint.schema import validate as v
 
 RULES = {
@@ -76,7 +76,7 @@ def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Findi
                 if home:
                     message += f"; `{key}` is a field of {home}: misplaced?"
         out.setdefault(RULES[problem], []).append(
-            Finding("", Severity.WARNING, doc.path, span, message, ident, doc.index)
+            Finding("", UNCAPPED, doc.path, span, message, ident, doc.index)
         )
     if correct:
         for mapping, key, meant in walker.typos:
@@ -149,11 +149,11 @@ def _unknown_kind(doc: YamlDoc, catalog: Any, api: str, kind: str) -> Finding | 
             f"no schema known for {api} {kind}: not validated (a CustomResourceDefinition for it in the "
             "project would let manifestlint check it)"
         )
-        return Finding("", Severity.NOTE, doc.path, root.value_span("kind"), message, doc.ident, doc.index)
+        return Finding("", UNCAPPED, doc.path, root.value_span("kind"), message, doc.ident, doc.index)
     also = f" (served: {', '.join(served)})" if served else ""
     message = f"{api} {kind} is not served by {where}{also}"
     anchor = root.value_span("apiVersion") if served else root.value_span("kind")
-    return Finding("", Severity.NOTE, doc.path, anchor, message, doc.ident, doc.index)
+    return Finding("", UNCAPPED, doc.path, anchor, message, doc.ident, doc.index)
 
 
 def prepare(docs: Iterable[YamlDoc], context: Iterable[YamlDoc], version: str, correct: bool) -> None:
