@@ -29,6 +29,13 @@ POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name
         ("main.py", None),
         ("Dockerfile.md", None),
         ("Dockerfile.prod.bak", None),
+        # source code and templates named after Dockerfiles: never by name (content decides
+        # for the code suffixes, see below)
+        ("dockerfile.py", None),
+        ("pkg/dockerfile.go", None),
+        ("Dockerfile.j2", None),
+        ("Dockerfile.template", None),
+        ("Dockerfile.yaml", "yaml"),
     ],
 )
 def test_file_types_by_name(name: str, kind: str | None) -> None:
@@ -79,3 +86,34 @@ def test_excludes_and_forced_type(tmp_path: Path) -> None:
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PathNotFound):
         discover(["nope.yaml"], tmp_path, None, [], None)
+
+
+def test_source_code_and_templates_named_after_dockerfiles(tmp_path: Path) -> None:
+    """`tools/dockerfile.py` gave 507 docker-syntax-error findings in this repository, and a
+    pre-commit hook failed on it: a Dockerfile-like name with a code suffix is a Dockerfile only
+    when its text starts as one (`Dockerfile.go` building a Go service does); templates never."""
+    files = {
+        "tools/dockerfile.py": '"""Dockerfile helpers."""\nimport os\n',
+        "pkg/dockerfile.go": "package pkg\n",
+        "Dockerfile.j2": "FROM {{ base }}\n",
+        "Dockerfile.template": "FROM alpine:3.20\n",
+        "svc/Dockerfile.go": "# build the Go service\nFROM golang:1.22\n",
+        "svc/Dockerfile": "FROM alpine:3.20\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    walked = {(s.path, s.file_type) for s in discover(["."], tmp_path, None, [], None)}
+    assert walked == {("svc/Dockerfile.go", "dockerfile"), ("svc/Dockerfile", "dockerfile")}
+    listing: list = []
+    named = discover(sorted(files), tmp_path, None, [], None, listing=listing)
+    assert {(s.path, s.file_type) for s in named} == walked
+    assert {e.path: e.role.name for e in listing} == {
+        "tools/dockerfile.py": "unrecognised",
+        "pkg/dockerfile.go": "unrecognised",
+        "Dockerfile.j2": "template",
+        "Dockerfile.template": "template",
+    }
+    # what the user forces is what they get
+    forced = discover(["tools/dockerfile.py"], tmp_path, "dockerfile", [], None)
+    assert [s.file_type for s in forced] == ["dockerfile"]

@@ -62,5 +62,5 @@ def test_pre_commit_hooks_manifest() -> None:
     hooks = load_plain_yaml_file(ROOT / ".pre-commit-hooks.yaml")
     assert [h["id"] for h in hooks] == ["manifestlint", "manifestlint-dockerfile-names"]
     for hook in hooks:
-        assert hook["language"] == "python" and hook["entry"].startswith("manifestlint lint")
+        assert hook["language"] == "python" and hook["entry"] == "manifestlint lint"
         assert {"id", "name", "entry", "language"} <= set(hook)

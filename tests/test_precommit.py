@@ -15,16 +15,19 @@ from manifestlint.cli import main
 HOOKS = load_plain_yaml_file(ROOT / ".pre-commit-hooks.yaml")
 
 NAMES = {
-    # name -> hook ids that must lint it
+    # name -> hook ids that must pass it to manifestlint (which then decides by content)
     "Dockerfile": ["manifestlint"],
     "Containerfile": ["manifestlint"],
     "Containerfile.prod": ["manifestlint"],
     "docker/Dockerfile.dev": ["manifestlint"],
-    "app.dockerfile": ["manifestlint-dockerfile-names"],
-    "build/x.containerfile": ["manifestlint-dockerfile-names"],
+    "app.dockerfile": ["manifestlint"],
+    "build/x.containerfile": ["manifestlint"],
     "deploy/app.yaml": ["manifestlint"],
+    "deploy/app.json": ["manifestlint"],
+    "mon/alert.rules": ["manifestlint"],
     "README.md": [],
     "dockerfile.md": [],
+    "src/main.py": [],
 }
 
 
@@ -50,13 +53,68 @@ def test_each_file_is_linted_by_exactly_the_right_hook(path: str) -> None:
     assert [hook["id"] for hook in HOOKS if selected(hook, path, tags)] == NAMES[path]
 
 
-def test_the_by_name_hook_covers_what_identify_leaves_untagged() -> None:
-    """Whatever identify version: a Dockerfile name without the `dockerfile` tag goes to the
-    second hook, and one with it never does (so no file is linted twice)."""
-    names_hook = next(h for h in HOOKS if h["id"] == "manifestlint-dockerfile-names")
-    for path in ("Containerfile", "Containerfile.prod", "app.dockerfile", "dockerfile"):
-        assert selected(names_hook, path, {"file", "text"})
-        assert not selected(names_hook, path, {"file", "text", "dockerfile"})
+def test_no_hook_forces_a_file_type() -> None:
+    """`--type dockerfile` in a hook linted `tools/dockerfile.py` as a Dockerfile (507 errors):
+    the names a hook passes are judged by manifestlint's own name-and-content decision."""
+    assert all("--type" not in hook["entry"] for hook in HOOKS)
+
+
+# Each kind of file the README says is recognised, and look-alikes that are not ours.
+_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n"
+_RULES = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n"
+_AM = "route: {receiver: r}\nreceivers: [{name: r}]\n"
+REAL_TREE = {
+    "deploy/app.yaml": (_POD, "linted"),
+    "deploy/app.json": ('{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}\n', "linted"),
+    "mon/alert.rules": (_RULES, "linted"),
+    "mon/alertmanager.yml": (_AM, "linted"),
+    "Dockerfile": ("FROM alpine:3.20\n", "linted"),
+    "Containerfile.prod": ("FROM alpine:3.20\n", "linted"),
+    "app.dockerfile": ("FROM alpine:3.20\n", "linted"),
+    "build/x.containerfile": ("FROM alpine:3.20\n", "linted"),
+    "docker/Dockerfile.go": ("FROM golang:1.22\nRUN go build ./...\n", "linted"),
+    "tools/dockerfile.py": ('"""Reads Dockerfiles."""\nimport os\n', "skipped"),
+    "templates/Dockerfile.j2": ("FROM {{ base }}\n", "skipped"),
+    "README.md": ("# FROM here\n", None),
+}
+
+
+def test_real_pre_commit_passes_every_kind_to_the_hook(tmp_path) -> None:
+    """pre-commit itself (not a re-implementation of its filters) selects the files: a local
+    repository whose hooks are ours, with `language: system` so nothing is installed."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    beside = shutil.which("pre-commit", path=os.path.dirname(sys.executable))
+    pre_commit = beside or shutil.which("pre-commit")
+    if pre_commit is None or shutil.which("git") is None:
+        pytest.skip("pre-commit (a test dependency) or git is not installed")
+    for rel, (text, _) in REAL_TREE.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    local = []
+    for hook in HOOKS:
+        entry = f"{sys.executable} -m manifestlint {hook['entry'].removeprefix('manifestlint ')}"
+        local.append({**hook, "language": "system", "entry": entry, "verbose": True,
+                      "args": ["-v", "--exit-zero", "--no-context"]})  # fmt: skip
+    import json
+
+    config = {"repos": [{"repo": "local", "hooks": local}]}
+    (tmp_path / ".pre-commit-config.yaml").write_text(json.dumps(config))
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / ".pre-commit-home"), "SKIP": ""}
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
+    run = subprocess.run([pre_commit, "run", "--all-files"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    for rel, (_, verdict) in REAL_TREE.items():
+        said = {line.split(" ", 2)[1] for line in out.splitlines()
+                if line.startswith("manifestlint: ") and f" {rel}:" in line}  # fmt: skip
+        assert said == ({verdict} if verdict else set()), (rel, said, out)
 
 
 def lint_stdin(text: str, *args: str):

@@ -22,17 +22,51 @@ RULE_GROUP_KEYS = frozenset({"name", "interval", "rules", "limit", "query_offset
 
 # `Dockerfile.*` is a Dockerfile variant, except documentation and editor leftovers beside it.
 _NOT_DOCKERFILE_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".html", ".orig", ".rej", ".swp", ".bak")
+# Templates that render a Dockerfile (`Dockerfile.j2`, docker-library's `Dockerfile.template`,
+# autotools' `Dockerfile.in`) are not one yet: their text is still to be substituted.
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".gotmpl", ".erb",
+                     ".mustache", ".hbs", ".handlebars", ".ejs", ".m4", ".in", ".epp")  # fmt: skip
+# Source code named after what it handles (`tools/dockerfile.py`, `pkg/dockerfile.go`) shares a
+# name with a Dockerfile variant (`Dockerfile.go` builds a Go service): the content decides.
+SOURCE_SUFFIXES = (".py", ".pyi", ".go", ".rs", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".java",
+                   ".kt", ".kts", ".scala", ".groovy", ".rb", ".php", ".pl", ".pm", ".sh", ".bash",
+                   ".zsh", ".ps1", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".fs", ".swift", ".lua",
+                   ".ex", ".exs", ".erl", ".hs", ".ml", ".dart", ".vue", ".svelte", ".json", ".yaml",
+                   ".yml", ".toml", ".ini", ".cfg", ".xml", ".lock", ".sum", ".mod", ".snap",
+                   ".golden", ".patch", ".diff", ".log", ".csv", ".tsv", ".svg", ".png")  # fmt: skip
 
 
-def is_dockerfile_name(name: str) -> bool:
-    lower = name.lower()
-    if lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
-        return False
+def _dockerfile_like_name(lower: str) -> bool:
     return (
         lower in ("dockerfile", "containerfile")
         or lower.startswith(("dockerfile.", "containerfile."))
         or lower.endswith((".dockerfile", ".containerfile"))
     )
+
+
+def is_dockerfile_name(name: str) -> bool:
+    """A name that is a Dockerfile whatever it holds (`Dockerfile`, `Dockerfile.prod`,
+    `app.dockerfile`); not documentation, templates, or source code named after Dockerfiles."""
+    lower = name.lower()
+    if lower.endswith(_NOT_DOCKERFILE_SUFFIXES + TEMPLATE_SUFFIXES + SOURCE_SUFFIXES):
+        return False
+    return _dockerfile_like_name(lower)
+
+
+def dockerfile_name_by_content(name: str) -> bool:
+    """A Dockerfile-like name with a source-code suffix (`Dockerfile.go`, `dockerfile.py`):
+    only its content can tell whether it is a Dockerfile (see `looks_like_dockerfile`).
+    YAML and JSON suffixes are YAML, whatever their stem."""
+    lower = name.lower()
+    if not lower.endswith(SOURCE_SUFFIXES) or lower.endswith(YAML_SUFFIXES):
+        return False
+    return _dockerfile_like_name(lower.rsplit(".", 1)[0])
+
+
+def is_dockerfile_template(name: str) -> bool:
+    """`Dockerfile.j2`, `Dockerfile.template`, `app.dockerfile.tmpl`: text still to be rendered."""
+    lower = name.lower()
+    return lower.endswith(TEMPLATE_SUFFIXES) and _dockerfile_like_name(lower.rsplit(".", 1)[0])
 
 
 _FIRST_INSTRUCTION = re.compile(r"(?i)[ \t]*(FROM|ARG)[ \t]+\S")

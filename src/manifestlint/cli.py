@@ -273,7 +273,7 @@ def _changed_targets(
     from pathlib import PurePosixPath
 
     from manifestlint.classify import file_type_by_name
-    from manifestlint.discover import rule_file_by_content
+    from manifestlint.discover import type_by_content
     from manifestlint.gitdiff import DiffError, changed_lines
     from manifestlint.project.roles import in_test_data
 
@@ -285,7 +285,7 @@ def _changed_targets(
         rel = PurePosixPath(path.relative_to(root).as_posix())
         if not include_test_data and in_test_data(rel):
             return False
-        return bool(file_type_by_name(path.name) or rule_file_by_content(path))
+        return bool(file_type_by_name(path.name) or type_by_content(path))
 
     try:
         changed = changed_lines(base, cwd)

@@ -19,9 +19,14 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from manifestlint.classify import file_type_by_name
+from manifestlint.classify import (
+    dockerfile_name_by_content,
+    file_type_by_name,
+    is_dockerfile_template,
+    looks_like_dockerfile,
+)
 from manifestlint.listing import SKIPPED, Entry
-from manifestlint.project.roles import EXCLUDED, Role, helm_template, in_test_data
+from manifestlint.project.roles import EXCLUDED, TEMPLATE, UNRECOGNISED, Role, helm_template, in_test_data
 from manifestlint.safeio import Unreadable, not_regular, os_reason, outside, read_regular
 
 SKIP_DIRS = frozenset(
@@ -77,6 +82,10 @@ def _git_names(folder: Path) -> list[str] | None:
 
 
 _EXCLUDED = Role(EXCLUDED, "matches an exclude pattern")
+_DOCKERFILE_TEMPLATE = Role(TEMPLATE, "a template that renders a Dockerfile (its suffix), not a Dockerfile")
+_SOURCE_CODE = Role(
+    UNRECOGNISED, "source code named after Dockerfiles: its first line is no Dockerfile instruction"
+)
 
 
 class ChartFolders:
@@ -101,6 +110,27 @@ class ChartFolders:
 # file whose text has a top-level `groups:` is taken (udev and audit `.rules` files are not).
 _RULE_FILE_SUFFIXES = (".rules",)
 _GROUPS_LINE = re.compile(rb"^groups[ \t]*:", re.M)
+
+
+def dockerfile_by_content(path: Path) -> str | None:
+    """'dockerfile' for a Dockerfile-like name with a source-code suffix (`Dockerfile.go`)
+    whose text starts as a Dockerfile does; `tools/dockerfile.py` is source code (None)."""
+    if not dockerfile_name_by_content(path.name):
+        return None
+    try:
+        head = read_regular(path)[:65536]
+    except Unreadable:
+        return None
+    return "dockerfile" if looks_like_dockerfile(head.decode("utf-8", "replace")) else None
+
+
+def type_by_content(path: Path) -> str | None:
+    """What a name alone cannot tell: `*.rules` rule files and `Dockerfile.<code suffix>`."""
+    return rule_file_by_content(path) or dockerfile_by_content(path)
+
+
+def _by_content(name: str) -> bool:
+    return name.lower().endswith(_RULE_FILE_SUFFIXES) or dockerfile_name_by_content(name)
 
 
 def rule_file_by_content(path: Path) -> str | None:
@@ -247,7 +277,7 @@ def discover(
             problems: list[tuple[Path, str]] = []
             for file in walk_folder(walked, problems):
                 ftype = forced_type or file_type_by_name(file.name)
-                if not ftype and not file.name.lower().endswith(_RULE_FILE_SUFFIXES):
+                if not ftype and not _by_content(file.name):
                     continue
                 shown = display_path(file, cwd)
                 role = charts.template_role(file)
@@ -259,7 +289,7 @@ def discover(
                 if excluded(file, exclude, root):
                     skipped.append(Entry(shown, SKIPPED, _EXCLUDED))
                     continue
-                ftype = ftype or rule_file_by_content(file)
+                ftype = ftype or type_by_content(file)
                 if not ftype:
                     continue
                 key, problem = _check(file, boundary)
@@ -274,11 +304,29 @@ def discover(
                 skipped.append(Entry(shown, SKIPPED, role))
             elif excluded(absolute, exclude, root):
                 skipped.append(Entry(shown, SKIPPED, _EXCLUDED))
+            elif forced_type is None and (not_ours := _not_ours(absolute)) is not None:
+                skipped.append(Entry(shown, SKIPPED, not_ours))
             else:
                 ftype = forced_type or file_type_by_name(absolute.name) or "yaml"
+                if dockerfile_name_by_content(absolute.name):
+                    ftype = forced_type or "dockerfile"
                 key, problem = _check(absolute, _boundary(absolute.parent, root))
                 seen.setdefault(key, Source(shown, absolute, ftype, problem))
     return list(seen.values())
+
+
+def _not_ours(path: Path) -> Role | None:
+    """Why a named file that looks like a Dockerfile by name is not one (a pre-commit hook
+    names `tools/dockerfile.py` and `Dockerfile.j2`): None when it is ours to lint."""
+    if is_dockerfile_template(path.name):
+        return _DOCKERFILE_TEMPLATE
+    if dockerfile_name_by_content(path.name) and dockerfile_by_content(path) is None:
+        try:
+            os.stat(path)
+        except OSError:
+            return None  # the loader reports why it cannot be read
+        return _SOURCE_CODE
+    return None
 
 
 def _boundary(folder: Path, root: Path | None) -> Path:
