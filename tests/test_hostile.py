@@ -263,7 +263,7 @@ def test_concurrent_runs_never_corrupt_the_report(tmp_path: Path) -> None:
         assert len(json.loads((tmp_path / "r.json").read_text())["findings"]) >= 150
 
 
-def test_closed_stdout_is_exit_2_without_traceback(tmp_path: Path) -> None:
+def test_closed_stdout_is_quiet_without_traceback(tmp_path: Path) -> None:
     _many(tmp_path, 50)
     proc = subprocess.run(
         f'{sys.executable} -m manifestlint lint . | true; echo "rc=${{PIPESTATUS[0]}}"',
@@ -274,10 +274,9 @@ def test_closed_stdout_is_exit_2_without_traceback(tmp_path: Path) -> None:
         timeout=TIMEOUT,
     )
     err = no_traceback(proc)
-    # the pipe may still be open when the report is written (then 1), never a traceback
-    assert proc.stdout.decode().strip() in ("rc=1", "rc=2"), (proc.stdout, err)
-    if "rc=2" in proc.stdout.decode():
-        assert "cannot write the report to standard output" in err
+    # `| head` reading only what it wants: no message, the exit code of the findings (1)
+    assert proc.stdout.decode().strip() == "rc=1", (proc.stdout, err)
+    assert "Broken pipe" not in err and "cannot write" not in err
 
 
 # ---------------------------------------------------------------- output cannot inject

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, run_file
 
 from manifestlint.cli import main
 
@@ -115,27 +115,67 @@ def test_gitlab_code_quality(repo: Path) -> None:
     assert clean.exit_code == 0 and json.loads(clean.stdout) == []
 
 
+def _cases(stdout: str):
+    root = ET.fromstring(stdout)
+    (suite,) = root.findall("testsuite")
+    return root, suite, suite.findall("testcase")
+
+
 def test_junit(repo: Path) -> None:
     result = invoke("..", "-f", "junit")
     assert result.exit_code == 1
-    root = ET.fromstring(result.stdout)
+    root, suite, cases = _cases(result.stdout)
     assert root.tag == "testsuites"
-    suites = root.findall("testsuite")
-    assert len(suites) == 1
-    suite = suites[0]
-    cases = suite.findall("testcase")
     failures = [case for case in cases if case.find("failure") is not None]
     findings = json.loads(invoke("..", "-f", "json").stdout)["findings"]
+    failing = [f for f in findings if f["severity"] in ("error", "warning")]  # the default --fail-on
+    assert len(failing) < len(findings)  # the fixture has notes too
     # the attributes JUnit readers require, and counts that add up
     for element in (root, suite):
-        assert int(element.get("tests")) == len(cases) and int(element.get("failures")) == len(findings)
+        assert int(element.get("tests")) == len(cases) and int(element.get("failures")) == len(failing)
     assert suite.get("name") and all(case.get("name") and case.get("classname") for case in cases)
-    assert len(failures) == len(findings)
-    passing = [case for case in cases if case.find("failure") is None]
+    assert len(failures) == len(failing)
+    # a note is a passing test case that says what was found
+    notes = [c for c in cases if c.find("failure") is None and c.find("system-out") is not None]
+    assert len(notes) == len(findings) - len(failing)
+    assert all(" note " in c.find("system-out").text for c in notes)
+    passing = [case for case in cases if case.find("failure") is None and case.find("system-out") is None]
     assert [case.get("classname") for case in passing] == ["ok.yaml"]
     first = next(c for c in failures if c.get("name").startswith("k8s-run-as-root deploy/pod.yaml:14:"))
     failure = first.find("failure")
     assert failure.get("type") == "error" and failure.get("message") and first.get("line") == "14"
+
+
+def test_junit_failures_follow_fail_on(repo: Path) -> None:
+    """Findings below --fail-on do not fail the report, as they do not fail the job."""
+    findings = json.loads(invoke("..", "-f", "json").stdout)["findings"]
+    errors = sum(f["severity"] == "error" for f in findings)
+    for args, expected in ((("--fail-on", "error"), errors), (("--fail-on", "note"), len(findings)),
+                           (("--exit-zero",), 0), (("--fail-on", "none"), 0)):  # fmt: skip
+        root, _, cases = _cases(invoke("..", "-f", "junit", *args).stdout)
+        assert int(root.get("failures")) == expected == sum(c.find("failure") is not None for c in cases)
+        assert len(cases) == len(findings) + 1  # + ok.yaml, whatever fails
+
+
+def test_junit_names_are_unique_where_gitlab_keys_them(tmp_path: Path) -> None:
+    """GitLab keys test cases by (suite, classname, name): two findings of one rule at one
+    position kept one (2 of 2,834 lost on a real repository). Names carry a digest of the
+    message (stable from run to run), and an order number where even that is shared."""
+    import dataclasses
+
+    from manifestlint.output import junit
+
+    (tmp_path / "pod.yaml").write_text(BAD_POD)
+    result = run_file(tmp_path / "pod.yaml", use_context=False)
+    one = result.findings[0]
+    twin = dataclasses.replace(one, message=one.message + " (again)")
+    result.findings[:] = [one, twin, one, *result.findings[1:]]
+    report = junit.render(result)
+    _, suite, cases = _cases(report)
+    keys = [(suite.get("name"), c.get("classname"), c.get("name")) for c in cases]
+    assert len(keys) == len(result.findings) and len(set(keys)) == len(keys)
+    assert len({c.get("name").split(" #")[0] for c in cases[:3]}) == 1  # one rule, one position
+    assert junit.render(result) == report  # stable
 
 
 def test_explain_shows_the_examples_without_test_markers() -> None:

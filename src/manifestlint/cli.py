@@ -156,7 +156,8 @@ def run_lint(
     elif fmt == "junit":
         from manifestlint.output import junit
 
-        pieces = (junit.render(result),)
+        threshold = "none" if exit_zero else (fail_on or config.fail_on)
+        pieces = (junit.render(result, None if threshold == "none" else Severity.parse(threshold)),)
     else:
         from manifestlint.output import text as text_out
 
@@ -222,7 +223,9 @@ def _emit(data: bytes | Iterable[bytes], output: str | None) -> None:
         for chunk in [data] if isinstance(data, bytes) else data:
             sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
-    except OSError as exc:  # `| head` closed the pipe, a full disk behind a redirection
+    except BrokenPipeError:  # `| head` read what it wanted: no message, the usual exit code
+        _silence_stdout()
+    except OSError as exc:  # a full disk behind a redirection
         _silence_stdout()
         raise Failure(f"cannot write the report to standard output: {_reason(exc)}") from None
 
