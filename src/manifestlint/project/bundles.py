@@ -29,6 +29,11 @@ finding never depends on the batch):
    an app piece is a copy (`istio-manifests/` beside the rendered `release/`) and stays a
    bundle of its own, as does one with no app to join.
 
+4. **Versions** (project/versions.py): files of one folder bundle that define the same object
+   (kind, name, compatible namespace) are versions of it, never applied together (tutorial
+   steps, a canary and its rollback). Such a bundle is split into worlds holding one version
+   of each object; each world reports on its own versions and the files holding none.
+
 Namespaces: inside a bundle an object without `metadata.namespace` lands where the bundle
 deploys — the kustomize `namespace:`; else the one namespace every namespaced object of the
 bundle names, if there is exactly one; else it stays unset and matches only other unset
@@ -48,6 +53,7 @@ from manifestlint.model import YamlDoc
 from manifestlint.project.deployed import Changes, deployed_view
 from manifestlint.project.facts import CLUSTER_KINDS, NO_FACTS, FileFacts
 from manifestlint.project.kustomize import KustomizeModel, Transform, is_kustomization
+from manifestlint.project.versions import versioned_names, worlds
 
 
 @dataclass(slots=True)
@@ -61,6 +67,10 @@ class Bundle:
     # relations (links.index_of), saved by the call that built the model.
     namespace: str | None = None
     relations: Any = None
+    # The files whose findings this bundle reports (None: all). A bundle split into worlds
+    # (project/versions.py: files defining the same object are versions) reports only on
+    # its own versions and on the files holding none.
+    reports: frozenset[Path] | None = None
 
 
 @dataclass(slots=True)
@@ -351,12 +361,30 @@ def build(
     if outside and root is not None:
         conflicts = _Conflicts({p: docs[p] for p in outside})
         for piece in _split(root, outside, docs, conflicts):
-            label = _rel(piece.folder, root)
-            model.bundles.append(
-                Bundle(f"folder {label}", piece.reason, {f: None for f in sorted(piece.files)})
-            )
+            model.bundles.extend(_folder_bundles(piece, root, docs))
     model.index_bundles()
     return model
+
+
+def _folder_bundles(piece: _Piece, root: Path, docs: dict[Path, FileFacts]) -> list[Bundle]:
+    """A folder piece as one bundle, or as one per world when its files hold versions of one
+    object (project/versions.py)."""
+    label = _rel(piece.folder, root)
+    files = sorted(piece.files)
+    split = worlds(files, docs)
+    if split is None:
+        return [Bundle(f"folder {label}", piece.reason, {f: None for f in files})]
+    names = ", ".join(versioned_names(files, docs))
+    why = f"{piece.reason}; its files hold versions of one object ({names}): judged one version at a time"
+    return [
+        Bundle(
+            f"folder {label} (versions {n} of {len(split)})",
+            why,
+            {f: None for f in world},
+            reports=frozenset(own),
+        )
+        for n, (world, own) in enumerate(split, 1)
+    ]
 
 
 def _kind_names(facts: FileFacts | None) -> list[tuple[str, str]]:

@@ -90,8 +90,9 @@ def bundle_index(
     for path, transform in files.items():
         file_docs = docs.get(path, ())
         views = []
+        reports = bundle.reports is None or path in bundle.reports
         for doc in file_docs:
-            if doc.path in report_paths:
+            if reports and doc.path in report_paths:
                 index.report_paths.add(doc.path)
             kind = doc.root.get("kind") if isinstance(doc.root, dict) else None
             cluster = kind in _bundles.CLUSTER_KINDS

@@ -113,7 +113,8 @@ def build(
                 paths, {p: links(p) for p in paths if p not in named_facts}, set(named_facts)
             )
             namespace = default_namespace(bundle, {**model.facts, **named_facts})
-            bundles.append([bundle.name, bundle.reason, files, namespace, relations])
+            reports = None if bundle.reports is None else sorted(filter(None, map(rel, bundle.reports)))
+            bundles.append([bundle.name, bundle.reason, files, namespace, relations, reports])
     roles = []
     for path in named:
         role, name = model.roles.get(path), rel(path)
@@ -175,12 +176,14 @@ def read(data: dict[str, Any], root: Path, candidates: set[str], named: dict[str
         return not sha or (len(sha) == 64 and _HEX.issuperset(sha) and name in candidates)
 
     for bundle in bundles:
-        if type(bundle) is not list or len(bundle) != 5 or type(bundle[2]) is not list:
+        if type(bundle) is not list or len(bundle) != 6 or type(bundle[2]) is not list:
             return None
-        title, reason, files, namespace, relations = bundle
+        title, reason, files, namespace, relations, reports = bundle
         if type(title) is not str or type(reason) is not str or type(namespace) is not str:
             return None
         if type(relations) is not dict:
+            return None
+        if reports is not None and (type(reports) is not list or not all(type(r) is str for r in reports)):
             return None
         made = Bundle(title, reason, namespace=namespace, relations=relations)
         for item in files:
@@ -192,6 +195,8 @@ def read(data: dict[str, Any], root: Path, candidates: set[str], named: dict[str
             elif name not in named and name not in parsed_set:
                 return None
             made.files[named.get(name) or root / name] = None
+        if reports is not None:
+            made.reports = frozenset(named.get(name) or root / name for name in reports)
         out.model.bundles.append(made)
     for item in whole:
         if type(item) is not list or len(item) != 3 or not sha_of(item[0], item[1]) or not item[1]:

@@ -1,0 +1,108 @@
+"""Issue 19, the Kubernetes/Istio principles of docs/precision.md: each principle is a fixture
+project under tests/fixtures/projects/precision/ with exact (file, line, rule) expectations,
+including what stays quiet and what stays reported; the same findings whichever files are
+named, cold and warm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, expectations
+
+from manifestlint.config import load_config
+from manifestlint.engine import lint
+from manifestlint.project.facts import FileFacts
+from manifestlint.project.versions import worlds
+from manifestlint.registry import load_registry
+
+PRECISION = FIXTURES / "projects" / "precision"
+registry = load_registry()
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in (".yaml", ".yml", "") and p.name != ".manifestlint.yaml"
+    )
+
+
+def _expected(root: Path, rules: set[str] | None = None) -> set[tuple[str, int, str]]:
+    return {
+        (rel, line, rule)
+        for rel in _files(root)
+        for line, rule, _ in expectations(root / rel)
+        if rules is None or rule in rules
+    }
+
+
+def _found(result, rules: set[str] | None = None) -> set[tuple[str, int, str]]:
+    return {(f.path, f.span.line, f.rule) for f in result.findings if rules is None or f.rule in rules}
+
+
+def _run(root: Path, paths: list[str], rules: set[str] | None = None, cache: Path | None = None):
+    config = load_config(None, root, registry)
+    if rules is not None:
+        config.select = sorted(rules)
+    if cache is not None:
+        config.cache_dir = str(cache)
+    return lint(paths, registry, config, root, use_cache=cache is not None)
+
+
+# ------------------------------------------------------------------ 2. one identity, one object
+
+VERSIONS = PRECISION / "versions"
+CROSS_ISTIO = {
+    "istio-vs-conflicting", "istio-dr-duplicate-host", "istio-dr-subset-no-pods", "istio-vs-unknown-subset",
+}  # fmt: skip
+
+
+def test_versions_exact_findings() -> None:
+    """Tutorial steps redefining VirtualService shop/reviews and DestinationRule shop/reviews
+    are versions: no conflict between them, no duplicate host; the canary (another name) still
+    conflicts with each version, and a subset without pods is still reported."""
+    result = _run(VERSIONS, ["."], CROSS_ISTIO)
+    assert _found(result, CROSS_ISTIO) == _expected(VERSIONS, CROSS_ISTIO)
+    assert ("tutorial/destination-rule-all.yaml", 7, "istio-dr-duplicate-host") not in _found(result)
+    messages = {f.message for f in result.findings if f.path == "mesh/ratings-v1.yaml"}
+    assert any("VirtualService mesh/ratings-canary:" in m for m in messages)  # not mesh/ratings itself
+
+
+@pytest.mark.parametrize("name", _files(VERSIONS))
+def test_versions_each_file_alone(name: str) -> None:
+    full = {f for f in _found(_run(VERSIONS, ["."], CROSS_ISTIO)) if f[0] == name}
+    assert _found(_run(VERSIONS, [name], CROSS_ISTIO)) == full
+
+
+def test_versions_cold_and_warm(tmp_path: Path) -> None:
+    """The worlds survive the warm model (project/warm.py saves which files each reports)."""
+    want = _found(_run(VERSIONS, ["mesh/ratings-v2.yaml"], CROSS_ISTIO))
+    for _ in range(2):
+        assert _found(_run(VERSIONS, ["mesh/ratings-v2.yaml"], CROSS_ISTIO, tmp_path / "cache")) == want
+
+
+def test_versions_listing_names_the_worlds() -> None:
+    result = _run(VERSIONS, ["."], CROSS_ISTIO)
+    lines = result.describe("tutorial/step1-reviews-v1.yaml")
+    assert any("versions 1 of 2" in line and "VirtualService reviews" in line for line in lines)
+
+
+def _facts(*identities: tuple[str, str, str]) -> FileFacts:
+    return FileFacts(relevant=True, identities=identities)
+
+
+def test_worlds_colour_versions_apart() -> None:
+    a, b, c, d, e = (Path(f"/p/{n}.yaml") for n in "abcde")
+    facts = {
+        a: _facts(("VirtualService", "r", "ns")),
+        b: _facts(("VirtualService", "r", "")),  # no namespace: placed alike, a version of a's
+        c: _facts(("VirtualService", "r", "other")),  # another namespace: another object
+        d: _facts(("DestinationRule", "r", "ns")),
+        e: _facts(("DestinationRule", "r", "ns"), ("Gateway", "g", "ns")),
+    }
+    assert worlds([a, c], facts) is None  # two namespaces: two objects
+    assert worlds([a, b, c, d, e], facts) == [
+        ([a, c, d], {a, c, d}),  # b without a namespace may be a's or c's object
+        ([b, e], {b, e}),
+    ]
