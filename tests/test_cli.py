@@ -259,3 +259,54 @@ def test_baseline_hides_known_findings_and_shows_new_ones(tmp_path: Path, monkey
     (tmp_path / "bad.json").write_text("{}")
     bad = run("lint", "deploy.yaml", "--baseline", "bad.json")
     assert bad.exit_code == 2 and "not a manifestlint baseline" in bad.output
+
+
+def test_kubernetes_version_as_kubectl_prints_it(tmp_path: Path) -> None:
+    """`v1.29` and `1.29.3` mean the minor release 1.29, on the command line and in the config."""
+    for given in ("1.29", "v1.29", "1.29.3", "v1.29.3"):
+        result = run("lint", str(BAD_POD), "--kubernetes-version", given, "--select", "k8s-run-as-root")
+        assert result.exit_code == 1, (given, result.output)
+    (tmp_path / ".manifestlint.yaml").write_text("kubernetes-version: v1.29.3\n")
+    (tmp_path / "pod.yaml").write_text(BAD_POD.read_text())
+    from manifestlint.config import load_config
+    from manifestlint.registry import load_registry
+
+    assert load_config(None, tmp_path, load_registry()).kubernetes_version == "1.29"
+    for wrong in ("2.0", "1.29.3.4", "v1", "latest"):
+        refused = run("lint", str(BAD_POD), "--kubernetes-version", wrong)
+        assert refused.exit_code == 2 and "1.29, v1.29 or 1.29.3" in refused.output, wrong
+
+
+def test_output_named_like_a_format_is_a_usage_error(tmp_path: Path) -> None:
+    """checkov's `-o sarif` habit wrote the text report into a file named `sarif`."""
+    for fmt in ("sarif", "json", "junit"):
+        result = run("lint", str(BAD_POD), "-o", fmt, cwd=tmp_path)
+        assert result.exit_code == 2 and f"did you mean `-f {fmt}`?" in result.output
+    assert not list(tmp_path.rglob("sarif"))
+    # a format given, or a path that only ends in the name, is what the user meant
+    explicit = run("lint", str(BAD_POD), "-f", "sarif", "-o", "sarif", cwd=tmp_path)
+    assert explicit.exit_code == 1
+    dotted = run("lint", str(BAD_POD), "-o", "./json", cwd=tmp_path)
+    assert dotted.exit_code == 1
+
+
+def test_stdin_is_one_file_without_the_checkout_around_it(tmp_path: Path, monkeypatch) -> None:
+    """`cat alerts.yml | manifestlint lint -` in a checkout was judged against the checkout's
+    project (0 findings; 3 with --no-context): standard input has no project unless
+    --stdin-filename places it in one."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "alertmanager.yml").write_text(
+        "route: {receiver: pager, routes: [{receiver: pager, matchers: ['severity=\"critical\"']}]}\n"
+        "receivers: [{name: pager}]\n"
+    )
+    alerts = (
+        "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: {severity: page}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    alone = run("lint", "-", "-f", "json", stdin=alerts)
+    without = run("lint", "-", "-f", "json", "--no-context", stdin=alerts)
+    rules = lambda r: sorted(f["rule"] for f in json.loads(r.stdout)["findings"])  # noqa: E731
+    assert rules(alone) == rules(without) and rules(alone)
+    placed = run("lint", "-", "-f", "json", "--stdin-filename", "mon/alerts.yml", stdin=alerts)
+    assert "alertmanager-unrouted-severity" in rules(placed)  # judged with the project's routes
+    assert "alertmanager-unrouted-severity" not in rules(alone)

@@ -57,7 +57,13 @@ def run_lint(
     # the lint and again at interpreter exit cost more than the lint itself (0.8 s on 2,000
     # documents). Reference counting still frees everything that matters.
     gc.disable()
-    from manifestlint.config import ConfigError, check_selectors, expand_renamed, load_config
+    from manifestlint.config import (
+        ConfigError,
+        check_selectors,
+        expand_renamed,
+        kubernetes_minor,
+        load_config,
+    )
     from manifestlint.discover import PathNotFound
     from manifestlint.engine import lint as run_lint
     from manifestlint.model import Severity
@@ -76,9 +82,12 @@ def run_lint(
         config.ignore += cli_ignore
         config.exclude += list(exclude)
         if kubernetes_version:
-            if not kubernetes_version.startswith("1.") or not kubernetes_version[2:].isdigit():
-                raise ConfigError(f"--kubernetes-version: expected 1.N, got {kubernetes_version!r}")
-            config.kubernetes_version = kubernetes_version
+            config.kubernetes_version = kubernetes_minor(kubernetes_version, "--kubernetes-version")
+        if output and fmt == "text" and output in FORMATS:  # checkov's habit: `-o sarif`
+            raise ConfigError(
+                f"-o {output} writes the text report into a file named {output!r}; did you mean "
+                f"`-f {output}`? (to write a file of that name, give -o ./{output})"
+            )
         stdin = None
         if "-" in paths:  # bytes, bounded: decoded and size-checked like any file
             from manifestlint.safeio import MAX_FILE_BYTES
@@ -88,6 +97,10 @@ def run_lint(
         if diff_base:
             targets, changed = _changed_targets(diff_base, paths, cwd, config.include_test_data)
         use_context, use_cache = not no_context, not no_cache
+        if stdin is not None and not stdin_filename and all(p == "-" for p in paths):
+            # standard input is one file without a project: the checkout the command runs in
+            # says nothing about where the piped text belongs (--stdin-filename places it)
+            use_context = False
         result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context, use_cache)
         _explain_listing(result.listing, verbose, quiet, result)
         if changed is not None:

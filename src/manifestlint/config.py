@@ -8,6 +8,7 @@ is a `ConfigError` whose one-line message names the key; the CLI exits 2 with it
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,20 @@ DEFAULT_KUBERNETES_VERSION = "1.33"
 
 class ConfigError(Exception):
     """A usage or configuration error: exit code 2, one line."""
+
+
+_KUBE_VERSION = re.compile(r"v?(1\.[0-9]{1,3})(?:\.[0-9]{1,4})?")
+
+
+def kubernetes_minor(text: object, where: str) -> str:
+    """`1.29`, `v1.29` and `1.29.3` (as `kubectl version` prints it) all mean the minor
+    release 1.29, which is what the API and schema tables are keyed by."""
+    match = _KUBE_VERSION.fullmatch(str(text).strip())
+    if match is None:
+        raise ConfigError(
+            f"{where}: expected a Kubernetes version such as 1.29, v1.29 or 1.29.3, got {text!r}"
+        )
+    return match.group(1)
 
 
 @dataclass(slots=True)
@@ -349,7 +364,10 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
             f"{path}: exclude: {len(config.exclude):,} patterns, over the limit of {MAX_PATTERNS:,}"
         )
     config.fail_on = data.get("fail-on", config.fail_on)
-    config.kubernetes_version = str(data.get("kubernetes-version", config.kubernetes_version))
+    if "kubernetes-version" in data:
+        config.kubernetes_version = kubernetes_minor(
+            data["kubernetes-version"], f"{path}: kubernetes-version"
+        )
     config.include_test_data = bool(data.get("include-test-data", False))
     config.docs_url = data.get("docs-url")
     config.other_tools_suppressions = data.get("other-tools-suppressions", True)
