@@ -310,3 +310,27 @@ def test_stdin_is_one_file_without_the_checkout_around_it(tmp_path: Path, monkey
     placed = run("lint", "-", "-f", "json", "--stdin-filename", "mon/alerts.yml", stdin=alerts)
     assert "alertmanager-unrouted-severity" in rules(placed)  # judged with the project's routes
     assert "alertmanager-unrouted-severity" not in rules(alone)
+
+
+def test_baseline_says_what_was_accepted(tmp_path: Path, monkeypatch) -> None:
+    """Beside each fingerprint: rule, path, line and message, one finding a line, sorted; a
+    format-1 baseline (fingerprints alone) still hides what it recorded."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deploy.yaml").write_text(BAD_POD.read_text())
+    assert run("lint", "deploy.yaml", "--write-baseline", "b.json").exit_code == 0
+    text = (tmp_path / "b.json").read_text()
+    data = json.loads(text)
+    entries = data["findings"]
+    report = json.loads(run("lint", "deploy.yaml", "-f", "json").stdout)["findings"]
+    assert data["format"] == "manifestlint-baseline/2" and len(entries) == len(report) > 10
+    assert {(e["rule"], e["path"], e["line"], e["message"]) for e in entries} == {
+        (f["rule"], f["path"], f["line"], f["message"]) for f in report
+    }
+    rows = [(e["path"], e["line"], e["rule"], e["fingerprint"]) for e in entries]
+    assert rows == sorted(rows)
+    assert len(text.splitlines()) == len(entries) + 4  # one finding a line: diff-friendly
+    assert run("lint", "deploy.yaml", "--write-baseline", "again.json").exit_code == 0
+    assert (tmp_path / "again.json").read_text() == text  # stable
+    old = {"format": "manifestlint-baseline/1", "fingerprints": [e["fingerprint"] for e in entries]}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert run("lint", "deploy.yaml", "--baseline", "old.json").exit_code == 0

@@ -111,7 +111,7 @@ def run_lint(
             from manifestlint.baseline import write
 
             try:
-                write(Path(write_baseline), result.fingerprints())
+                write(Path(write_baseline), result.findings, result.fingerprints(), result.relative)
             except OSError as exc:
                 raise Failure(f"cannot write the baseline {write_baseline}: {_reason(exc)}") from None
             _echo(f"manifestlint: recorded {len(result.findings)} finding(s) in {write_baseline}")
