@@ -334,3 +334,31 @@ def test_baseline_says_what_was_accepted(tmp_path: Path, monkeypatch) -> None:
     old = {"format": "manifestlint-baseline/1", "fingerprints": [e["fingerprint"] for e in entries]}
     (tmp_path / "old.json").write_text(json.dumps(old))
     assert run("lint", "deploy.yaml", "--baseline", "old.json").exit_code == 0
+
+
+def test_explain_answers_peer_check_ids() -> None:
+    """A user switching from hadolint or checkov asks for the ids they know."""
+    from manifestlint.registry import load_registry
+
+    registry = load_registry()
+    for query in ("DL3002", "dl3002", "hadolint DL3002", "hadolint:DL3002"):
+        result = run("explain", query)
+        assert result.exit_code == 0, query
+        assert "manifestlint covers it with:" in result.output and "docker-root-user" in result.output
+        assert "# docker-root-user" in result.output  # one rule: its page follows
+    # every reference of every rule answers with that rule
+    for rule in registry:
+        for ref in rule.references:
+            peer_id = ref.split()[1] if len(ref.split()) > 1 else ref
+            assert rule.id in run("explain", peer_id).output, (rule.id, ref)
+    unknown = run("explain", "DL9999")
+    assert unknown.exit_code == 2
+
+
+def test_rules_json_for_tooling() -> None:
+    rules = json.loads(run("rules", "--format", "json").output)
+    root = next(r for r in rules if r["id"] == "docker-root-user")
+    assert "hadolint DL3002" in root["references"] and root["docs"] == "docs/rules/docker-root-user.md"
+    assert all(
+        {"id", "severity", "enabled", "title", "tags", "checklist", "references"} <= set(r) for r in rules
+    )

@@ -234,6 +234,15 @@ def explain(rule_id: str) -> None:
 
     registry = _registry()
     if rule_id not in registry:
+        covering = docs.rules_for_peer_check(registry, rule_id)
+        if covering:  # `explain DL3002`: a peer's check id, answered with our rule(s)
+            click.echo(f"{rule_id} is another tool's check; manifestlint covers it with:")
+            for rule, ref in covering:
+                click.echo(f"  {rule.id}  {rule.title}  (references: {ref})")
+            if len(covering) == 1:
+                click.echo("")
+                click.echo(docs.explain_page(covering[0][0]), nl=False)
+            return
         import difflib
 
         close = difflib.get_close_matches(rule_id, [r.id for r in registry], n=1, cutoff=0.6)

@@ -63,6 +63,22 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
     return "\n".join(lines) + "\n"
 
 
+def rules_for_peer_check(registry: Registry, query: str) -> list[tuple[Rule, str]]:
+    """Our rules whose references name a peer's check: `DL3002`, `CKV_K8S_23`, `hadolint DL3002`
+    or `checkov:CKV_K8S_23` (a user switching tools knows the ids of the old one)."""
+    wanted = query.strip().lower().replace(":", " ").split()
+    if not wanted:
+        return []
+    found = []
+    for rule in registry:
+        for ref in rule.references:
+            words = ref.lower().replace(":", " ").replace(",", " ").split()
+            if (len(wanted) == 1 and wanted[0] in words) or words[: len(wanted)] == wanted:
+                found.append((rule, ref))
+                break
+    return found
+
+
 def _on(rule: Rule) -> str:
     return "on" if rule.enabled else "off"
 
@@ -77,6 +93,9 @@ def rules_table(registry: Registry, fmt: str = "table") -> str:
                 "enabled": r.enabled,
                 "title": r.title,
                 "tags": list(r.tags),
+                "checklist": list(r.checklist),
+                "references": list(r.references),
+                "docs": f"docs/rules/{r.id}.md",
             }
             for r in rules
         ]
