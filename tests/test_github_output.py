@@ -96,3 +96,29 @@ def test_summary_escapes_markdown(tmp_path: Path, monkeypatch) -> None:
     rows = [line for line in summary.read_text().splitlines() if "Dockerfile" in line]
     assert rows and all("a\\|b/Dockerfile:1:1" in row for row in rows)
     assert all(row.count(" | ") == 3 for row in rows)  # four cells, the pipe in the name escaped
+
+
+def test_step_summary_with_any_format(tmp_path, monkeypatch) -> None:
+    """--step-summary: one pass writes the SARIF and the job summary (the Action linted twice)."""
+    import json as json_mod
+
+    from click.testing import CliRunner
+
+    from manifestlint.cli import main
+
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\n")
+    summary = tmp_path / "summary.md"
+    monkeypatch.chdir(tmp_path)
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    result = CliRunner().invoke(main, ["lint", "-f", "sarif", "--step-summary", "Dockerfile"], env=env)
+    assert result.exit_code == 1 and json_mod.loads(result.stdout)["version"] == "2.1.0"
+    assert "docker-root-user" in summary.read_text()
+    plain = CliRunner().invoke(
+        main, ["lint", "-f", "sarif", "Dockerfile"], env={"GITHUB_STEP_SUMMARY": str(tmp_path / "none.md")}
+    )
+    assert plain.exit_code == 1 and not (tmp_path / "none.md").exists()  # only when asked
+    once = tmp_path / "once.md"
+    CliRunner().invoke(
+        main, ["lint", "-f", "github", "--step-summary", "Dockerfile"], env={"GITHUB_STEP_SUMMARY": str(once)}
+    )
+    assert once.read_text().count("docker-root-user") == summary.read_text().count("docker-root-user")

@@ -134,12 +134,17 @@ def action_python(tmp_path_factory) -> Path:
     return env
 
 
-def test_action_steps_run_without_github(project: Path, action_python: Path) -> None:
+@pytest.mark.parametrize("fork", [False, True], ids=["same-repository", "pull-request-from-fork"])
+def test_action_steps_run_without_github(project: Path, action_python: Path, fork: bool) -> None:
     assert ACTION["runs"]["using"] == "composite"
     inputs = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
     inputs["inputs.paths"] = "deploy docker"
     output_file, summary = project / "gh-output", project / "gh-summary"
-    context = {**inputs, "github.action_path": str(ROOT)}
+    for leftover in (output_file, summary):
+        leftover.unlink(missing_ok=True)
+    context = {**inputs, "github.action_path": str(ROOT), "github.repository": "me/app"}
+    if fork:
+        context["github.event.pull_request.head.repo.full_name"] = "someone/app"
     env = {
         **os.environ,
         "GITHUB_OUTPUT": str(output_file),
@@ -166,7 +171,7 @@ def test_action_steps_run_without_github(project: Path, action_python: Path) -> 
         )
         if "Install" in step.get("name", "") and proc.returncode != 0:
             pytest.skip(f"cannot build and install here (no build backend reachable?): {proc.stderr[-300:]}")
-        codes.append((step.get("name"), proc.returncode, proc.stderr))
+        codes.append((step.get("name"), proc.returncode, proc.stdout + proc.stderr))
         if step.get("id") and output_file.exists():
             for line in output_file.read_text().splitlines():
                 key, _, value = line.partition("=")
@@ -180,10 +185,16 @@ def test_action_steps_run_without_github(project: Path, action_python: Path) -> 
     assert [(name, code) for name, code, _ in codes] == [
         ("Install manifestlint", 0),
         ("Lint", 0),  # findings do not stop the job before the upload
-        ("Fail on findings", 1),  # docker-root-user is an error: fail-on error fails the job
+        ("Decide the upload", 0),
+        ("Fail on findings", 1),  # docker-root-user is an error: the CLI's default fail-on fails the job
     ], codes
     assert context["steps.lint.outputs.exit-code"] == "1"
-    assert uploaded == [{"sarif_file": "manifestlint.sarif", "category": "manifestlint"}]
+    if fork:  # a fork's token cannot upload: skipped with a notice, not a failed job
+        assert uploaded == []
+        notice = next(out for name, _, out in codes if name == "Decide the upload")
+        assert "::notice" in notice and "fork" in notice
+    else:
+        assert uploaded == [{"sarif_file": "manifestlint.sarif", "category": "manifestlint"}]
     log = json.loads((project / "manifestlint.sarif").read_text())
     validate(log)
     uris = {
@@ -191,7 +202,9 @@ def test_action_steps_run_without_github(project: Path, action_python: Path) -> 
     }
     assert uris == {"docker/Dockerfile"}
     assert "automationDetails" not in log["runs"][0]  # the upload's category applies
-    assert "docker-root-user" in summary.read_text()
+    assert "docker-root-user" in summary.read_text()  # the same lint pass wrote the job summary
+    lint_step = next(step["run"] for step in ACTION["runs"]["steps"] if step.get("id") == "lint")
+    assert lint_step.count("manifestlint lint") == 1
 
 
 def test_action_never_expands_inputs_inside_scripts() -> None:

@@ -41,6 +41,7 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], Any]] = {
     "diff_base": (("--diff-base",), "value"),
     "baseline": (("--baseline",), "path"),
     "write_baseline": (("--write-baseline",), "path"),
+    "step_summary": (("--step-summary",), "flag"),
     "quiet": (("-q", "--quiet"), "flag"),
     "stats": (("--statistics",), "flag"),
     "color": (("--color",), ("auto", "always", "never")),
@@ -51,7 +52,7 @@ _DEFAULTS: dict[str, Any] = {
     "forced_type": None, "stdin_filename": None, "fail_on": None, "exit_zero": False,
     "kubernetes_version": None, "no_context": False, "no_cache": False, "sarif_category": None,
     "show_suppressed": False, "diff_base": None, "baseline": None, "write_baseline": None,
-    "quiet": False, "stats": False, "color": "auto", "verbose": False,
+    "quiet": False, "stats": False, "color": "auto", "verbose": False, "step_summary": False,
 }  # fmt: skip
 _BY_SPELLING = {spelling: name for name, (spellings, _) in _OPTIONS.items() for spelling in spellings}
 

@@ -47,7 +47,7 @@ def _registry():
 def run_lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
     kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,
-    write_baseline, quiet, stats, color, verbose,
+    write_baseline, quiet, stats, color, verbose, step_summary=False,
 ) -> None:  # fmt: skip
     """The lint command: its parameters as click passes them (manifestlint.commands.lint), or as
     manifestlint.argv reads an everyday command line without click."""
@@ -159,6 +159,7 @@ def run_lint(
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             _append_summary(summary_file, github.step_summary(result, workspace))
+            step_summary = False  # written once
         warning = github.limits_warning(result.findings, summary_written=bool(summary_file))
         if warning:
             _echo(f"manifestlint: warning: {warning}")
@@ -176,6 +177,8 @@ def run_lint(
 
         colour = _use_colour(color, output is None and sys.stdout.isatty())
         pieces = (text_out.render(result, colour=colour, summary=not quiet, stats=stats),)
+    if step_summary:
+        _write_step_summary(result)
     if stats and fmt != "text":
         from manifestlint.output import text as text_out
 
@@ -204,6 +207,18 @@ def _use_colour(choice: str, terminal: bool) -> bool:
     if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
         return True
     return terminal
+
+
+def _write_step_summary(result) -> None:
+    """--step-summary with any format: the job summary -f github writes, appended to
+    $GITHUB_STEP_SUMMARY when GitHub provides it (elsewhere nothing to do)."""
+    import os
+
+    from manifestlint.output import github
+
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        _append_summary(summary_file, github.step_summary(result, os.environ.get("GITHUB_WORKSPACE") or None))
 
 
 def _append_summary(path: str, markdown: str) -> None:

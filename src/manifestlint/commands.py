@@ -87,7 +87,7 @@ def main() -> None:
 @click.option(
     "--sarif-category",
     default=None,
-    help="GitHub code scanning category (written as runAutomationDetails.id 'CATEGORY/'); "
+    help="GitHub code scanning category (written as automationDetails.id 'CATEGORY/'); "
     "without it the upload action's `category:` applies.",
 )
 @click.option(
@@ -107,6 +107,12 @@ def main() -> None:
 )
 @click.option(
     "--write-baseline", type=click.Path(dir_okay=False), help="Record every current finding here and exit 0."
+)
+@click.option(
+    "--step-summary",
+    is_flag=True,
+    help="Also append the Markdown job summary (what -f github writes) to $GITHUB_STEP_SUMMARY, "
+    "whatever the format: one lint pass gives the SARIF and the summary.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary line in text output.")
 @click.option(
@@ -129,14 +135,14 @@ def main() -> None:
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
     kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,
-    write_baseline, quiet, stats, color, verbose,
+    write_baseline, step_summary, quiet, stats, color, verbose,
 ) -> None:  # fmt: skip
     """Lint files and folders (recursively); '-' reads standard input."""
     with _usage_failures():
         run_lint(
             paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on,
             exit_zero, kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base,
-            baseline, write_baseline, quiet, stats, color, verbose,
+            baseline, write_baseline, quiet, stats, color, verbose, step_summary,
         )  # fmt: skip
 
 
