@@ -1,36 +1,38 @@
 """What an alert watches and at which level it fires, read from its PromQL AST.
 
-`recognise(expr)` returns the alert's category (cpu, memory, disk, error-rate, latency)
-and its threshold normalised to one scale: percent of usage for cpu/memory/disk and
-error rate, seconds for latency. Ratios become percents (`> 0.8` is 80), complements
-are undone (`1 - avail/total`, `100 - idle*100`), conditions on a free/idle/available
-quantity are inverted (`avail/size < 0.1` fires above 90% usage) and latency units are
-read from the metric's unit suffix (`_seconds`, `_milliseconds`).
+`understand(expr, ctx)` answers with a category (cpu, memory, disk, error-rate, latency),
+the threshold normalised to one scale (percent of usage for cpu/memory/disk and error
+rate, seconds for latency) when it has one, or the reason it was not understood.
+`recognise(expr)` is its threshold alone.
 
-Every step is a whitelist of shapes whose meaning is certain. Anything else (an unknown
-metric, a comparison against another series, a ratio whose scale cannot be told, a
-threshold outside the scale, two recognised conditions in one expression) returns None:
-a linter that guesses a threshold reports a policy violation nobody committed.
+What the compared quantity is comes from `alerts.quantities` (structure and metric-name
+parts, the project's recording rules read through). Conditions are then judged in the
+direction they fire:
+
+- `usage > 90`, `free < 10` (usage above 90), `90 < usage` all fire *above* 90%;
+- ranges (`x > 90 and x < 95`, `95 > x > 90` written as `90 < x < 95`) fire from their
+  lower edge;
+- `usage < 20` or `free > 80` fire on *low* usage: not an alert the policy's "above"
+  figure applies to, so no threshold;
+- a share compared with a number outside its scale, a latency gauge without a unit
+  whose figure does not tell seconds from milliseconds, conditions on several categories
+  or with different thresholds: no threshold, and the reason says why.
+
+SLO burn-rate alerts (`alerts.slo`) are error-rate alerts whose threshold is a burn rate of
+an error budget, not an error rate: they carry their objective instead.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from manifestlint.alerts.categories import CATEGORIES, LABELS, format_value
+from manifestlint.alerts.quantities import Context, Q, measure, number, strip
 from manifestlint.parse import promql
 from manifestlint.parse.promql import Node
 
-
-@dataclass(frozen=True, slots=True)
-class Quantity:
-    """What a sub-expression measures: a category, a scale and a direction."""
-
-    category: str
-    scale: str  # "ratio" (0..1), "percent" (0..100), "s" or "ms" (latency)
-    free: bool = False  # available / idle / successful share: usage is its complement
-    per_cpu: bool = False  # one series per CPU core (not yet averaged over the machine)
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,397 +51,81 @@ class Threshold:
         return f"{self.comparison} {format_value(self.category, self.threshold)}"
 
 
-# ---------------------------------------------------------------- metric families
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What was understood of one alert: a threshold, a category alone, or neither; the
+    reason when there is no threshold; the SLO objective of a burn-rate alert."""
 
-MEM_TOTAL = {"node_memory_MemTotal_bytes", "node_memory_MemTotal"}
-MEM_FREE = {
-    "node_memory_MemAvailable_bytes", "node_memory_MemAvailable", "node_memory_MemFree_bytes",
-    "node_memory_MemFree", "node_memory_Cached_bytes", "node_memory_Cached", "node_memory_Buffers_bytes",
-    "node_memory_Buffers",
-}  # fmt: skip
-CONTAINER_MEM_USED = {
-    "container_memory_working_set_bytes",
-    "container_memory_usage_bytes",
-    "container_memory_rss",
-}
-MEM_LIMITS = {"container_spec_memory_limit_bytes", "kube_pod_container_resource_limits",
-              "kube_pod_container_resource_limits_memory_bytes"}  # fmt: skip
-WIN_MEM_FREE = {"windows_os_physical_memory_free_bytes", "windows_memory_available_bytes"}
-WIN_MEM_TOTAL = {"windows_cs_physical_memory_bytes"}
-FS_SIZE = {"node_filesystem_size_bytes", "node_filesystem_size"}
-FS_FREE = {"node_filesystem_avail_bytes", "node_filesystem_avail", "node_filesystem_free_bytes",
-           "node_filesystem_free"}  # fmt: skip
-VOL_CAPACITY = {"kubelet_volume_stats_capacity_bytes"}
-VOL_FREE = {"kubelet_volume_stats_available_bytes"}
-VOL_USED = {"kubelet_volume_stats_used_bytes"}
-WIN_DISK_FREE = {"windows_logical_disk_free_bytes"}
-WIN_DISK_SIZE = {"windows_logical_disk_size_bytes"}
-NODE_CPU = {"node_cpu_seconds_total", "node_cpu", "windows_cpu_time_total"}
-CONTAINER_CPU = {"container_cpu_usage_seconds_total"}
-CPU_LIMITS = {"container_spec_cpu_quota", "container_spec_cpu_period", "kube_pod_container_resource_limits",
-              "kube_pod_container_resource_limits_cpu_cores"}  # fmt: skip
-NETDATA_CPU = {"netdata_cpu_cpu_percentage_average"}
-RATES = {"rate", "irate"}
-PASS_AGGREGATES = {"avg", "max", "min", "sum", "quantile", "topk", "bottomk"}
-PASS_OVER_TIME = {"avg_over_time", "max_over_time", "min_over_time", "quantile_over_time"}
-
-CODE_LABELS = {"code", "status", "status_code", "response_code", "http_status", "grpc_code", "grpc_status"}
-_ERROR_VALUES = ("500", "502", "503", "504", "5xx")
-_OK_VALUES = ("200", "204", "2xx")
-_GRPC_ERROR_VALUES = ("Internal", "Unavailable", "Unknown", "DeadlineExceeded")
-_GRPC_OK_VALUES = ("OK",)
-_REQUEST_COUNTER = re.compile(r"request|http|grpc_server_handled|rpc|calls|handled")
-_LATENCY_NAME = re.compile(r"(duration|latency|response_time|request_time)")
-_LATENCY_SUBJECT = re.compile(r"(request|response|http|grpc|rpc|server|handl)")
-_UNIT = re.compile(r"_(seconds|milliseconds|ms)$")
+    threshold: Threshold | None = None
+    category: str | None = None
+    reason: str | None = None
+    objective: float | None = None  # burn-rate alerts: the SLO objective, e.g. 0.999
 
 
-def _strip(node: Node) -> Node:
-    while node.kind == "paren":
-        node = node.children[0]
-    return node
-
-
-def _selectors(node: Node) -> list[Node]:
-    return [n for n in node.walk() if n.kind == "selector"]
-
-
-def _names(node: Node) -> set[str]:
-    return {n.name for n in _selectors(node)}
-
-
-def _matchers(selector: Node) -> list[tuple[str, str, str]]:
-    return list(selector.value or ())
-
-
-def _only(node: Node, names: set[str], calls: frozenset[str] = frozenset()) -> bool:
-    """`node` is a sum (`+`, aggregation, parentheses, `calls`) of selectors of `names` only."""
-    node = _strip(node)
-    if node.kind == "selector":
-        return node.name in names
-    if node.kind == "aggregate" and node.name in ("sum", "avg", "max", "min"):
-        return _only(node.children[-1], names, calls)
-    if node.kind == "binary" and node.name == "+":
-        return all(_only(c, names, calls) for c in node.children)
-    if node.kind == "binary" and node.name in promql.COMPARISONS and not node.bool_modifier:
-        return _strip(node.children[1]).kind == "number" and _only(node.children[0], names, calls)
-    if node.kind == "call" and node.name in calls and node.children:
-        return _only(node.children[0], names, calls)
-    if node.kind == "matrix":
-        return _only(node.children[0], names, calls)
-    return False
-
-
-def _diff(node: Node, whole: set[str], part: set[str]) -> bool:
-    """`node` is `whole - part` (e.g. MemTotal - MemAvailable)."""
-    node = _strip(node)
-    return (
-        node.kind == "binary"
-        and node.name == "-"
-        and _only(node.children[0], whole)
-        and _only(node.children[1], part)
-    )
-
-
-def _has_call(node: Node, names: set[str]) -> bool:
-    return any(n.kind == "call" and n.name in names for n in node.walk())
-
-
-def _label_ok(matchers: list[tuple[str, str, str]], label: str, value: str) -> bool:
-    """Whether a series with `label=value` passes every matcher on `label` (Prometheus
-    anchors regexes)."""
-    for name, op, pattern in matchers:
-        if name != label:
-            continue
-        if op in ("=", "!="):
-            hit = pattern == value
-        else:
-            from manifestlint.userregex import full_match
-
-            hit = full_match(pattern, value, "s")  # RE2: linear time, never Python's backtracking
-            if hit is None:
-                return False
-        if hit != (op in ("=", "=~")):
-            return False
-    return True
-
-
-def _code_filter(selector: Node) -> str | None:
-    """'error' when the selector keeps error codes only, 'ok' for success codes only,
-    '' when it does not filter on a status label, None when the filter is unclear."""
-    matchers = [m for m in _matchers(selector) if m[0] in CODE_LABELS]
-    if not matchers:
-        return ""
-    labels = {m[0] for m in matchers}
-    if len(labels) != 1:
-        return None
-    label = next(iter(labels))
-    grpc = label.startswith("grpc")
-    errors = any(_label_ok(matchers, label, v) for v in (_GRPC_ERROR_VALUES if grpc else _ERROR_VALUES))
-    oks = any(_label_ok(matchers, label, v) for v in (_GRPC_OK_VALUES if grpc else _OK_VALUES))
-    if errors and not oks:
-        return "error"
-    if oks and not errors:
-        return "ok"
-    return None
-
-
-def _latency_unit(name: str, suffix: str = "") -> str | None:
-    """'s' or 'ms' when `name` (without `suffix`) is a request duration with a unit suffix."""
-    if suffix:
-        if not name.endswith(suffix):
-            return None
-        name = name[: -len(suffix)]
-    if not (_LATENCY_NAME.search(name) and _LATENCY_SUBJECT.search(name)):
-        return None
-    unit = _UNIT.search(name)
-    if unit is None:
-        return None
-    return "s" if unit.group(1) == "seconds" else "ms"
-
-
-# ---------------------------------------------------------------- quantities
-
-
-def quantity(node: Node) -> Quantity | None:
-    """What `node` measures, or None when that is not certain."""
-    node = _strip(node)
-    if node.kind == "aggregate":
-        return _aggregate(node)
-    if node.kind == "call":
-        return _call(node)
-    if node.kind == "selector":
-        return _selector(node)
-    if node.kind in ("matrix", "subquery"):
-        return quantity(node.children[0])
-    if node.kind == "binary":
-        if node.name == "/":
-            return _division(node)
-        if node.name == "*":
-            return _scaled(node)
-        if node.name == "-":
-            return _complement(node)
-        if node.name in ("and", "unless"):  # a filter beside the quantity (`... and up == 1`)
-            return quantity(node.children[0])
-    return None
-
-
-def _aggregate(node: Node) -> Quantity | None:
-    if node.name not in PASS_AGGREGATES:
-        return None
-    inner = quantity(node.children[-1])
-    if inner is None or not inner.per_cpu:
-        return inner
-    grouping = node.value or []
-    merges_cores = ("cpu" in grouping) if node.without else ("cpu" not in grouping)
-    if not merges_cores:
-        return inner if node.name in ("max", "min", "avg") else None
-    if node.name == "avg":
-        return replace(inner, per_cpu=False)
-    if node.name in ("max", "min"):
-        return inner  # the busiest core: still a per-core figure
-    return None  # a sum over cores counts cores, not a share
-
-
-def _call(node: Node) -> Quantity | None:
-    if node.name in RATES and node.children:
-        selector = _strip(node.children[0])
-        if selector.kind == "matrix" and selector.name in NODE_CPU:
-            matchers = _matchers(selector.children[0])
-            if not any(m[0] == "mode" for m in matchers):
-                return None
-            idle = _label_ok(matchers, "mode", "idle")
-            busy = _label_ok(matchers, "mode", "user") or _label_ok(matchers, "mode", "system")
-            if idle and not busy:
-                return Quantity("cpu", "ratio", free=True, per_cpu=True)
-            if busy and not idle:
-                return Quantity("cpu", "ratio", free=False, per_cpu=True)
-        return None
-    if node.name == "histogram_quantile" and len(node.children) == 2:
-        buckets = [s.name for s in _selectors(node.children[1])]
-        units = {_latency_unit(name, "_bucket") for name in buckets}
-        if len(units) == 1 and None not in units:
-            return Quantity("latency", units.pop())
-        return None
-    if node.name in PASS_OVER_TIME and node.children:
-        return quantity(node.children[-1])
-    if node.name in ("clamp_max", "clamp_min", "clamp") and node.children:
-        return quantity(node.children[0])
-    return None
-
-
-_RECORDED = [
-    ("cpu", re.compile(r"cpu")),
-    ("memory", re.compile(r"mem(ory)?(?![a-z])|memory")),
-    ("disk", re.compile(r"disk|filesystem|volume")),
-]
-
-
-def _selector(node: Node) -> Quantity | None:
-    name = node.name
-    matchers = _matchers(node)
-    if name in NETDATA_CPU:
-        dims = [m for m in matchers if m[0] == "dimension"]
-        if dims == [("dimension", "=", "idle")]:
-            return Quantity("cpu", "percent", free=True)
-        return None
-    if any(m[0] == "quantile" for m in matchers):  # a summary's quantile series
-        unit = _latency_unit(name)
-        return Quantity("latency", unit) if unit else None
-    # Recording rules that say what they hold: `instance:node_cpu_utilisation:ratio`.
-    lower = name.lower()
-    if ":" not in name or "inode" in lower:
-        return None
-    scale = "ratio" if "ratio" in lower else "percent" if re.search(r"percent|pct", lower) else None
-    usage = bool(re.search(r"usage|utili[sz]ation|used", lower))
-    free = bool(re.search(r"avail|free|idle", lower))
-    cats = [cat for cat, pattern in _RECORDED if pattern.search(lower)]
-    if scale is None or usage == free or len(cats) != 1:
-        return None
-    return Quantity(cats[0], scale, free=free)
-
-
-def _division(node: Node) -> Quantity | None:
-    num, den = _strip(node.children[0]), _strip(node.children[1])
-    if num.kind == "number" or den.kind == "number":
-        inner = quantity(num) if den.kind == "number" else None
-        if inner is not None and inner.scale == "ms" and den.value == 1000:
-            return replace(inner, scale="s")
-        return None
-    pairs = [
-        ("memory", MEM_TOTAL, MEM_FREE),
-        ("memory", WIN_MEM_TOTAL, WIN_MEM_FREE),
-        ("disk", FS_SIZE, FS_FREE),
-        ("disk", WIN_DISK_SIZE, WIN_DISK_FREE),
-        ("disk", VOL_CAPACITY, VOL_FREE),
-    ]
-    for category, whole, part in pairs:
-        if _only(den, whole):
-            if _only(num, part):
-                return Quantity(category, "ratio", free=True)
-            if _diff(num, whole, part):
-                return Quantity(category, "ratio")
-            if category == "disk" and whole == VOL_CAPACITY and _only(num, VOL_USED):
-                return Quantity(category, "ratio")
-            return None
-    if _only(num, CONTAINER_MEM_USED) and _only(den, MEM_LIMITS) and _resource(den, "memory"):
-        return Quantity("memory", "ratio")
-    if _only(num, CONTAINER_CPU, frozenset(RATES)) and _has_call(num, RATES) and _cpu_limit(den):
-        return Quantity("cpu", "ratio")
-    return _latency_average(num, den) or _error_ratio(num, den)
-
-
-def _resource(node: Node, resource: str) -> bool:
-    """kube-state-metrics' generic limits metric must be filtered to the resource."""
-    for sel in _selectors(node):
-        if sel.name == "kube_pod_container_resource_limits" and ("resource", "=", resource) not in _matchers(
-            sel
-        ):
-            return False
-    return True
-
-
-def _cpu_limit(den: Node) -> bool:
-    """CPU cores allowed: kube-state-metrics limits, or CFS quota divided by its period."""
-    if _only(den, {"kube_pod_container_resource_limits", "kube_pod_container_resource_limits_cpu_cores"}):
-        return _resource(den, "cpu")
-    den = _strip(den)
-    while den.kind == "aggregate" and den.name in ("sum", "avg", "max", "min"):
-        den = _strip(den.children[-1])
-    if den.kind == "binary" and den.name == "/" and _only(den.children[0], {"container_spec_cpu_quota"}):
-        period = _strip(den.children[1])
-        return _only(period, {"container_spec_cpu_period"}) or (
-            period.kind == "number" and period.value == 1e5
-        )
-    return False
-
-
-def _latency_average(num: Node, den: Node) -> Quantity | None:
-    """`rate(x_seconds_sum) / rate(x_seconds_count)`: the mean request duration."""
-    a, b = _names(num), _names(den)
-    if len(a) != 1 or len(b) != 1:
-        return None
-    top, bottom = next(iter(a)), next(iter(b))
-    if not (top.endswith("_sum") and bottom.endswith("_count") and top[:-4] == bottom[:-6]):
-        return None
-    if not (
-        _only(num, a, frozenset(RATES | {"increase"})) and _only(den, b, frozenset(RATES | {"increase"}))
-    ):
-        return None
-    unit = _latency_unit(top, "_sum")
-    return Quantity("latency", unit) if unit else None
-
-
-def _error_ratio(num: Node, den: Node) -> Quantity | None:
-    """errors / requests of one request counter, both as rates: an error ratio. The
-    successful share (`code!~"5.."` over all) is its complement."""
-    counting = frozenset(RATES | {"increase"})
-    names = _names(num)
-    if len(names) != 1 or _names(den) != names:
-        return None
-    metric = next(iter(names))
-    if not _REQUEST_COUNTER.search(metric) or not (
-        _only(num, names, counting) and _only(den, names, counting)
-    ):
-        return None
-    if not (_has_call(num, counting) and _has_call(den, counting)):
-        return None
-    tops = {_code_filter(s) for s in _selectors(num)}
-    bottoms = {_code_filter(s) for s in _selectors(den)}
-    if bottoms != {""} or len(tops) != 1:
-        return None
-    kind = tops.pop()
-    if kind == "error":
-        return Quantity("error-rate", "ratio")
-    if kind == "ok":
-        return Quantity("error-rate", "ratio", free=True)
-    return None
-
-
-def _scaled(node: Node) -> Quantity | None:
-    left, right = _strip(node.children[0]), _strip(node.children[1])
-    factor, other = (left, right) if left.kind == "number" else (right, left)
-    if factor.kind != "number":
-        return None
-    inner = quantity(other)
-    if inner is None:
-        return None
-    if factor.value == 100 and inner.scale == "ratio":
-        return replace(inner, scale="percent")
-    if factor.value == 1000 and inner.scale == "s":
-        return replace(inner, scale="ms")
-    return None
-
-
-def _complement(node: Node) -> Quantity | None:
-    left, right = _strip(node.children[0]), _strip(node.children[1])
-    if left.kind != "number":
-        return None
-    inner = quantity(right)
-    if inner is None or inner.per_cpu:
-        return None
-    if (left.value == 1 and inner.scale == "ratio") or (left.value == 100 and inner.scale == "percent"):
-        return replace(inner, free=not inner.free)
-    return None
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    category: str
+    value: float  # usage percent or seconds
+    fires_above: bool
+    comparison: str
+    literal: Node
+    subject: str
 
 
 # ---------------------------------------------------------------- conditions
 
-_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
 
-
-def _conditions(node: Node) -> list[Node]:
-    """The filtering comparisons of an alert expression (both sides of `and`/`or`)."""
-    node = _strip(node)
+def conditions(node: Node) -> list[tuple[Node, str, Node]]:
+    """(subject, operator, literal) of every filtering comparison with a number, on both
+    sides of `and`/`or` and the left of `unless`, with chains (`3 <= x < 20`) unrolled.
+    The operator reads `subject OP literal`."""
+    node = strip(node)
     if node.kind != "binary":
         return []
-    if node.name in promql.COMPARISONS:
-        return [] if node.bool_modifier else [node]
     if node.name in ("and", "or"):
-        return _conditions(node.children[0]) + _conditions(node.children[1])
+        return conditions(node.children[0]) + conditions(node.children[1])
     if node.name == "unless":
-        return _conditions(node.children[0])
+        return conditions(node.children[0])
+    if node.name not in promql.COMPARISONS or node.bool_modifier:
+        return []
+    left, right = strip(node.children[0]), strip(node.children[1])
+    if number(right) is not None and number(left) is None:
+        return [(left, node.name, right), *_chained(left)]
+    if number(left) is not None and number(right) is None:
+        return [(right, _FLIP.get(node.name, node.name), left), *_chained(right)]
+    for this, other, op in ((left, right, node.name), (right, left, _FLIP.get(node.name, node.name))):
+        scaled = _scaled_series(other)
+        if scaled is not None:  # `used > 0.9 * limit` is `used / limit > 0.9`
+            series, literal = scaled
+            return [(Node("binary", this.type, this.pos, "/", [this, series]), op, literal)]
     return []
+
+
+def _scaled_series(node: Node) -> tuple[Node, Node] | None:
+    """(series, number) of `0.9 * series` or `series * 0.9` (a fraction of another series)."""
+    node = strip(node)
+    if node.kind != "binary" or node.name != "*":
+        return None
+    a, b = (strip(c) for c in node.children)
+    for k, series in ((a, b), (b, a)):
+        value = number(k)
+        if value is not None and 0 < value <= 1 and number(series) is None and series.kind == "selector":
+            return series, k
+    return None
+
+
+def _chained(node: Node) -> list[tuple[Node, str, Node]]:
+    """`(3 <= x) < 20`: the inner comparison is a condition on the same subject."""
+    if node.kind == "binary" and node.name in promql.COMPARISONS and not node.bool_modifier:
+        return conditions(node)
+    return []
+
+
+def _subject_text(expr: str, node: Node) -> str:
+    """The subject's text, for telling one subject's range from two subjects."""
+    names = sorted(f"{n.name}{n.value}" for n in node.walk() if n.kind == "selector")
+    calls = sorted(n.name for n in node.walk() if n.kind in ("call", "aggregate", "binary"))
+    return f"{names}{calls}"
 
 
 def _literal(text: str, node: Node) -> tuple[int, int, str]:
@@ -449,56 +135,143 @@ def _literal(text: str, node: Node) -> tuple[int, int, str]:
     return node.pos, match.end() - node.pos, match.group()
 
 
-def _judge(text: str, cmp: Node) -> Threshold | None:
-    left, right = _strip(cmp.children[0]), _strip(cmp.children[1])
-    op = cmp.name
-    if right.kind == "number" and left.kind != "number":
-        subject, literal = left, right
-    elif left.kind == "number" and right.kind != "number":
-        subject, literal, op = right, left, _FLIP.get(op, op)
-    else:
-        return None
-    if op not in _FLIP:
-        return None
-    q = quantity(subject)
-    if q is None or q.per_cpu:
-        return None
-    value = float(literal.value)
-    offset, width, raw = _literal(text, literal)
-    if q.category == "latency":
-        if op not in (">", ">=") or value < 0:
-            return None
-        seconds = value if q.scale == "s" else value / 1000
-        return Threshold("latency", round(seconds, 9), op, offset, width, raw)
-    if q.scale == "ratio":
+# ---------------------------------------------------------------- judging one condition
+
+
+def _share_percent(q: Q, value: float) -> tuple[float | None, str | None]:
+    scale = q.scale
+    if scale == "":
+        if 0 < value < 1:
+            scale = "ratio"
+        elif 1 < value <= 100:
+            scale = "percent"
+        elif value > 100:
+            return None, "an absolute figure, not a share of a whole"
+        else:
+            return None, f"a share compared with {value:g}: ratio or percent cannot be told"
+    if scale == "ratio":
         if not 0 <= value <= 1:
-            return None  # `> 80` on a 0..1 ratio: the author's scale is not ours to guess
-        percent = value * 100
-    elif q.scale == "percent":
-        if not 0 <= value <= 100:
-            return None
-        percent = value
-    else:
-        return None
-    if q.free:
-        if op not in ("<", "<="):
-            return None  # alerting on *plenty* of free space is not a usage alert
-        return Threshold(q.category, round(100 - percent, 6), _FLIP[op], offset, width, raw)
-    if op not in (">", ">="):
-        return None
-    return Threshold(q.category, round(percent, 6), op, offset, width, raw)
+            return None, f"a 0..1 ratio compared with {value:g}"
+        return value * 100, None
+    if not 0 <= value <= 100:
+        return None, f"a percentage compared with {value:g}"
+    return value, None
 
 
-def recognise(expr: str) -> Threshold | None:
-    """The category and normalised threshold of an alert expression, or None."""
+def _latency_seconds(q: Q, value: float) -> tuple[float | None, str | None]:
+    unit = q.scale
+    if unit == "":
+        if 100 <= value <= 100000:
+            unit = "ms"
+        elif 0 < value <= 10:
+            unit = "s"
+        else:
+            return None, f"a duration without a unit in its name compared with {value:g}: seconds or ms?"
+    return round(value * {"s": 1, "ms": 0.001, "us": 0.000001}[unit], 9), None
+
+
+def _judge(text: str, subject: Node, op: str, literal: Node, ctx: Context) -> tuple[object, str | None]:
+    """An `_Edge`, a bare category (str), or None, with the reason when not an edge."""
+    q = measure(subject, ctx)
+    value = number(literal)
+    if q is None or value is None:
+        return None, "not a CPU, memory, disk, error-rate or latency quantity"
+    above = op in (">", ">=")
+    where = _subject_text(text, subject)
+    if q.kind == "cores" and q.rated and not q.per_cpu:
+        q = Q("share", "cpu", scale="ratio")  # a process's cores: a share of one core
+    if above and value == 0 and q.kind != "share":
+        return None, "guard"  # `size > 0`, `rate(requests[5m]) > 0`: keeps the ratio defined
+    if q.kind == "amount" and q.category and (q.predicted or _usage_amount(q, op)):
+        why = "a prediction of running out" if q.predicted else "an absolute figure, not a share of a whole"
+        return q.category, why
+    if op not in _FLIP and (q.category or q.kind == "latency"):
+        return None, f"an equality ({op}) on the quantity, not a threshold"
+    if q.kind == "share" and q.category:
+        percent, why = _share_percent(q, value)
+        if percent is None:
+            return q.category, why
+        usage, fires_above = (100 - percent, not above) if q.free else (percent, above)
+        if q.per_cpu and fires_above:
+            return "cpu", "one CPU core's figure, not the machine's"
+        shown = op if not q.free else _FLIP[op]
+        return _Edge(q.category, round(usage, 6), fires_above, shown, literal, where), None
+    if q.kind == "latency" and q.rated:
+        return None, "a rate of a duration, not a duration"
+    if q.kind == "latency":
+        seconds, why = _latency_seconds(q, value)
+        if seconds is None:
+            return "latency", why
+        return _Edge("latency", seconds, above, op, literal, where), None
+    return None, "not a CPU, memory, disk, error-rate or latency quantity"
+
+
+def _usage_amount(q: Q, op: str) -> bool:
+    """An absolute amount in use or free (`resident_memory_bytes > 4e9`, `memFree == 0`):
+    about the resource, though not on the policy's scale. A size alone is not usage."""
+    if q.role in ("used", "free"):
+        return True
+    return q.role == "" and q.category == "memory" and op in _FLIP
+
+
+def _combine(text: str, edges: list[_Edge], categories: set[str], reasons: list[str]) -> Understanding:
+    cats = {e.category for e in edges} | categories
+    if len(cats) > 1:
+        return Understanding(reason=f"conditions on several categories ({', '.join(sorted(cats))})")
+    if not edges:
+        category = cats.pop() if cats else None
+        reason = next((r for r in reasons if r != "guard"), None) or "no comparison with a number"
+        return Understanding(category=category, reason=reason)
+    category = edges[0].category
+    lower = [e for e in edges if e.fires_above]
+    if not lower:
+        return Understanding(reason=f"fires on low {LABELS[category]} usage, not above a level")
+    if len({e.value for e in lower}) > 1:
+        return Understanding(category=category, reason="several thresholds: which one decides is not certain")
+    upper = [e for e in edges if not e.fires_above]
+    if upper and any(u.subject != lower[0].subject for u in upper):
+        return Understanding(category=category, reason="conditions on different quantities")
+    edge = lower[0]
+    offset, width, raw = _literal(text, edge.literal)
+    comparison = edge.comparison if edge.comparison in (">", ">=") else _FLIP.get(edge.comparison, ">")
+    found = Threshold(category, edge.value, comparison, offset, width, raw)
+    return Understanding(threshold=found, category=category)
+
+
+def understand(expr: str, ctx: Context | None = None) -> Understanding:
+    """What the alert expression watches and at which level it fires (see the module)."""
     try:
         tree = promql.parse(expr)
     except (promql.PromQLError, RecursionError):
-        return None
-    found = [t for t in (_judge(expr, c) for c in _conditions(tree)) if t is not None]
-    if len(found) != 1:
-        return None  # nothing, or several conditions: which one decides is not certain
-    return found[0]
+        return Understanding(reason="the expression does not parse")
+    ctx = ctx or Context()
+    from manifestlint.alerts.slo import burn_rate
+
+    slo = burn_rate(tree, ctx)
+    if slo is not None:
+        return Understanding(category="error-rate", reason="SLO burn-rate alert", objective=slo.objective)
+    found = conditions(tree)
+    if not found:
+        return Understanding(reason="no comparison with a number")
+    edges: list[_Edge] = []
+    bare: set[str] = set()
+    reasons: list[str] = []
+    for subject, op, literal in found:
+        result, why = _judge(expr, subject, op, literal, ctx)
+        if isinstance(result, _Edge):
+            edges.append(result)
+        elif isinstance(result, str):
+            bare.add(result)
+        if why:
+            reasons.append(why)
+    if edges:
+        bare -= {e.category for e in edges}  # a guard on the same resource (`size > 0`)
+    return _combine(expr, edges, bare, reasons)
+
+
+def recognise(expr: str, ctx: Context | None = None) -> Threshold | None:
+    """The category and normalised threshold of an alert expression, or None."""
+    return understand(expr, ctx).threshold
 
 
 _MENTIONS = [
@@ -511,37 +284,28 @@ _MENTIONS = [
 ]
 
 
-def mentions(expr: str) -> set[str]:
+def mentions(expr: str, ctx: Context | None = None) -> set[str]:
     """Categories an alert is plainly *about*, even when its threshold cannot be read:
     the coverage check counts these as watched, so an unusual but real CPU alert never
     makes the project "miss" CPU alerting."""
+    found = understand(expr, ctx)
+    if found.category:
+        return {found.category}
     try:
         tree = promql.parse(expr)
     except (promql.PromQLError, RecursionError):
         return set()
     out: set[str] = set()
-    for sel in _selectors(tree):
-        for category, pattern in _MENTIONS:
-            if pattern.search(sel.name):
-                out.add(category)
-        if _code_filter(sel) in ("error", "ok") and _REQUEST_COUNTER.search(sel.name):
-            out.add("error-rate")
-        if (
-            _latency_unit(sel.name, "_bucket")
-            or _latency_unit(sel.name, "_sum")
-            or (any(m[0] == "quantile" for m in _matchers(sel)) and _latency_unit(sel.name))
-        ):
-            out.add("latency")
+    ctx = ctx or Context()
+    for node in tree.walk():
+        if node.kind in ("selector", "call", "binary", "aggregate"):
+            q = measure(node, ctx)
+            if q is not None and q.category and q.kind in ("share", "amount", "latency", "cores"):
+                out.add(q.category)
+        if node.kind == "selector":
+            out.update(category for category, pattern in _MENTIONS if pattern.search(node.name))
     return out
 
 
-__all__ = [
-    "CATEGORIES",
-    "LABELS",
-    "Quantity",
-    "Threshold",
-    "format_value",
-    "mentions",
-    "quantity",
-    "recognise",
-]
+__all__ = ["CATEGORIES", "LABELS", "Threshold", "Understanding", "format_value", "mentions", "recognise",
+           "understand"]  # fmt: skip

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from manifestlint.alerts.policy import Policy, Target
+from manifestlint.alerts.quantities import Context, recording_context
 from manifestlint.alerts.thresholds import CATEGORIES, LABELS, Threshold, mentions, recognise
 from manifestlint.classify import RuleGroups
 from manifestlint.model import Finding, YMap, doc_hit
@@ -56,12 +57,14 @@ class Alert:
         return (self.threshold.threshold, self.for_seconds, index.sort_path(self.path), self.line)
 
 
-def alerts_of(groups: RuleGroups, policy: Policy) -> Iterator[Alert]:
+def alerts_of(groups: RuleGroups, policy: Policy, records: Context | None = None) -> Iterator[Alert]:
+    """The alerts of `groups` whose threshold is recognised (recording rules of the
+    project read through `records`)."""
     for group, entry in iter_alerts(groups):
         expr = entry.get("expr")
         if not isinstance(expr, str) or not expr.strip():
             continue
-        found = recognise(expr)
+        found = recognise(expr, records)
         if found is None:
             continue
         for_value = entry.get("for", "0")
@@ -82,7 +85,8 @@ def _severity(group: YMap, entry: YMap, label: str) -> str | None:
 
 def project_alerts(index, policy: Policy) -> list[Alert]:
     """Every recognised alert of the project's rule files, in a stable order."""
-    out = [alert for groups in index.rule_groups for alert in alerts_of(groups, policy)]
+    records = recording_context(index)
+    out = [alert for groups in index.rule_groups for alert in alerts_of(groups, policy, records)]
     out.sort(key=lambda a: (index.sort_path(a.path), a.line))
     return out
 
@@ -125,7 +129,7 @@ def alert_threshold(index, ctx) -> Iterator[Finding]:
 @rule("prometheus-alert-for-too-short", "prometheus-rules")
 def alert_for_too_short(groups: RuleGroups, ctx) -> Iterator[Finding]:
     policy: Policy = ctx.config.alert_policy
-    for alert in alerts_of(groups, policy):
+    for alert in alerts_of(groups, policy, recording_context(ctx.index)):
         if "for" not in alert.entry or alert.for_seconds == 0:
             continue  # no `for` at all is prometheus-alert-missing-for's finding
         target = policy.target(alert.threshold.category, alert.severity)
@@ -145,12 +149,12 @@ def missing_golden_alert(index, ctx) -> Iterator[Finding]:
         return
     policy: Policy = ctx.config.alert_policy
     watched: set[str] = set()
+    records = recording_context(index)
     for groups in index.rule_groups:
         for _group, entry in iter_alerts(groups):
             expr = entry.get("expr")
             if isinstance(expr, str):
-                found = recognise(expr)
-                watched.update({found.category} if found else mentions(expr))
+                watched.update(mentions(expr, records))
     first = min(index.rule_groups, key=lambda g: (index.sort_path(g.doc.path), g.doc.index))
     container = first.container
     anchor = container.key_span("groups") if "groups" in container else first.anchor
