@@ -106,3 +106,89 @@ def test_worlds_colour_versions_apart() -> None:
         ([a, c, d], {a, c, d}),  # b without a namespace may be a's or c's object
         ([b, e], {b, e}),
     ]
+
+
+# ------------------------------------------------------------ 5. roles by evidence (Kubernetes)
+
+ROLES = PRECISION / "roles"
+ROLE_RULES = {
+    "k8s-run-as-root", "k8s-removed-api", "k8s-host-path-mount", "k8s-host-namespace",
+    "k8s-missing-liveness-probe",
+}  # fmt: skip
+
+
+def _severities(result) -> dict[tuple[str, int, str], str]:
+    return {(f.path, f.span.line, f.rule): f.severity.label for f in result.findings}
+
+
+def test_roles_exact_findings_and_severities() -> None:
+    """Examples and exercises: production-readiness findings are notes, a removed API stays an
+    error. Node agents: host access is a note naming the privilege and the agent; the same access
+    on a Deployment, or a DaemonSet mounting no node folder, stays an error."""
+    result = _run(ROLES, ["."], ROLE_RULES)
+    assert _found(result, ROLE_RULES) == _expected(ROLES, ROLE_RULES)
+    severity = _severities(result)
+    assert severity[("deploy/app.yaml", 15, "k8s-run-as-root")] == "error"
+    assert severity[("deploy/app.yaml", 15, "k8s-missing-liveness-probe")] == "warning"
+    assert severity[("examples/guestbook/app.yaml", 14, "k8s-run-as-root")] == "note"
+    assert severity[("examples/guestbook/app.yaml", 14, "k8s-missing-liveness-probe")] == "note"
+    assert severity[("examples/guestbook/app.yaml", 17, "k8s-removed-api")] == "error"
+    assert severity[("course/lab1/pod.yaml", 11, "k8s-run-as-root")] == "note"
+    assert severity[("nodes/agents.yaml", 14, "k8s-host-namespace")] == "note"
+    assert severity[("nodes/agents.yaml", 23, "k8s-host-path-mount")] == "note"
+    assert severity[("nodes/agents.yaml", 46, "k8s-host-path-mount")] == "error"
+    assert severity[("nodes/agents.yaml", 61, "k8s-host-namespace")] == "error"
+    assert severity[("nodes/agents.yaml", 70, "k8s-host-path-mount")] == "error"
+    agent = next(f for f in result.findings if (f.path, f.span.line) == ("nodes/agents.yaml", 23))
+    assert "mounts the node's /proc" in agent.message and "node-exporter is a node agent" in agent.message
+
+
+def test_roles_example_severity_setting() -> None:
+    config = load_config(None, ROLES, registry)
+    config.select = sorted(ROLE_RULES)
+    for setting, want in (("warning", "warning"), ("keep", "error")):
+        config.example_severity = setting
+        result = lint(["examples"], registry, config, ROLES)
+        assert _severities(result)[("examples/guestbook/app.yaml", 14, "k8s-run-as-root")] == want
+
+
+def test_roles_in_the_verbose_listing() -> None:
+    from manifestlint.listing import LINTED
+
+    result = _run(ROLES, ["."], ROLE_RULES)
+    shown = {e.path: e.role for e in result.listing if e.action == LINTED}
+    assert shown["examples/guestbook/app.yaml"].evidence == "inside the example or tutorial folder examples/"
+    assert shown["course/lab1/pod.yaml"].evidence == "inside the example or tutorial folder course/lab1/"
+    assert shown["nodes/agents.yaml"].name == "node-agent"
+    assert shown["deploy/app.yaml"].deployable
+
+
+@pytest.mark.parametrize(
+    ("path", "evidence"),
+    [
+        ("lab2/istio-1.11.4/samples/a.yaml", "lab2/"),
+        ("vendor/istio-1.11.4/manifests/a.yaml", "a copy of a third-party release"),
+        ("cd/03-blue-green/starter/deployment.yaml", "starter/"),
+        ("k8s/conf/debug/nsmgr.yaml", "development folder k8s/conf/debug/"),
+        ("config/auth/ldap-examples.yaml", "'ldap-examples.yaml'"),
+        ("istio-tutorial/step.yaml", "istio-tutorial/"),
+    ],
+)
+def test_example_role_evidence(path: str, evidence: str) -> None:
+    from pathlib import PurePosixPath
+
+    from manifestlint.project.roles import example_role
+
+    role = example_role(PurePosixPath(path))
+    assert role is not None and evidence in role.evidence
+
+
+@pytest.mark.parametrize(
+    "path", ["deploy/app.yaml", "overlays/dev/app.yaml", "apps/web-v2/app.yaml", "simple.yaml"]
+)
+def test_not_an_example(path: str) -> None:
+    from pathlib import PurePosixPath
+
+    from manifestlint.project.roles import example_role
+
+    assert example_role(PurePosixPath(path)) is None

@@ -60,6 +60,11 @@ class Config:
     fail_on: str = "warning"
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     include_test_data: bool = False  # lint test-data folders found by directory walks
+    # what production-readiness findings become in examples and tutorials (project/evidence.py):
+    # note, warning or keep (validity findings keep their severity either way)
+    example_severity: str = "note"
+    # auto (OpenShift when the files show it), kubernetes or openshift (project/platform.py)
+    platform: str = "auto"
     docs_url: str | None = None  # where docs/rules/*.md are published (SARIF helpUri)
     # honour hadolint/kube-linter/checkov/Polaris suppressions of the checks we share
     other_tools_suppressions: bool = True
@@ -369,6 +374,8 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
             data["kubernetes-version"], f"{path}: kubernetes-version"
         )
     config.include_test_data = bool(data.get("include-test-data", False))
+    config.example_severity = str(data.get("example-severity", config.example_severity))
+    config.platform = str(data.get("platform", config.platform))
     config.docs_url = data.get("docs-url")
     config.other_tools_suppressions = data.get("other-tools-suppressions", True)
     try:

@@ -44,7 +44,14 @@ from manifestlint.project.facts import FileFacts, facts_of
 from manifestlint.project.images import ImageProject
 from manifestlint.project.kustomize import KUSTOMIZATION_NAMES
 from manifestlint.project.links import Links, links_of
-from manifestlint.project.roles import PLAIN, UNRECOGNISED, Role, first_test_data_folder, in_test_data
+from manifestlint.project.roles import (
+    PLAIN,
+    UNRECOGNISED,
+    Role,
+    example_role,
+    first_test_data_folder,
+    in_test_data,
+)
 from manifestlint.registry import Registry, Rule, security_severity_for
 from manifestlint.safeio import outside
 
@@ -603,6 +610,7 @@ def _lint(
                 _run_rule(rule, index, contexts[realm][rule.id], found)
                 findings.extend(f for f in found if f.path in index.report_paths)
     findings = _one_per_problem(findings)
+    findings = _by_evidence(findings, parsed, base, config)
 
     findings, hidden = _suppress(findings, parsed, registry, config, rules)
     enabled_ids = {r.id for r in rules}
@@ -612,6 +620,9 @@ def _lint(
     findings = _cap(findings)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
     roles = {id(pf): _image_role(pf, roles[id(pf)], images) for pf in parsed}  # a Dockerfile's image role
+    for pf in parsed:  # examples, tutorials and node agents, for the verbose listing
+        if roles[id(pf)].deployable:
+            roles[id(pf)] = _example_role(pf.source.abspath, base) or _agent_role(pf) or roles[id(pf)]
     listing.extend(_listed(pf, roles[id(pf)]) for pf in parsed)
     result_root = root or _source_root(paths, cwd)
     if store is not None:
@@ -620,6 +631,55 @@ def _lint(
 
 
 _UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
+
+
+def _example_role(path: Path, base: Path) -> Role | None:
+    """An example, tutorial, development set-up or vendored release (project/roles.py), judged
+    below the project root (or the named folder outside a project)."""
+    try:
+        relative = path.relative_to(base)
+    except ValueError:
+        try:
+            relative = path.resolve().relative_to(base)
+        except (ValueError, OSError):
+            return None
+    return example_role(PurePosixPath(relative.as_posix()))
+
+
+def _agent_role(pf: ParsedFile) -> Role | None:
+    """A file holding a node agent (project/agents.py): its host-access findings are notes."""
+    if not pf.docs or pf.dockerfile is not None:
+        return None
+    from manifestlint.project.agents import node_agent
+
+    for doc in pf.docs:
+        why = node_agent(doc) if doc.kind == "kubernetes" else None
+        if why is not None:
+            return Role("node-agent", why)
+    return None
+
+
+def _by_evidence(
+    findings: list[Finding], parsed: list[ParsedFile], base: Path, config: Config
+) -> list[Finding]:
+    """Severity by the evidence of the file's role and the object's job (project/evidence.py)."""
+    if not findings:
+        return findings
+    from manifestlint.project.agents import node_agent
+    from manifestlint.project.evidence import EXAMPLE_SEVERITIES, lowered
+
+    files = {pf.source.path: pf for pf in parsed}
+
+    def example(path: str) -> Role | None:
+        pf = files.get(path)
+        return _example_role(pf.source.abspath, base) if pf is not None else None
+
+    def doc_at(path: str, index: int) -> YamlDoc | None:
+        pf = files.get(path)
+        return next((d for d in pf.docs if d.index == index), None) if pf is not None else None
+
+    cap = EXAMPLE_SEVERITIES.get(config.example_severity, Severity.NOTE)
+    return lowered(findings, example, doc_at, cap, node_agent)
 
 
 def _image_role(pf: ParsedFile, role: Role, images: ImageProject) -> Role:

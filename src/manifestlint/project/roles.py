@@ -8,7 +8,8 @@ file's path relative to the project root and of the folders known to be Helm cha
 the same whichever files are named, and every role carries the evidence that decided it (the
 verbose listing prints it: "why was this file judged this way").
 
-Roles decided here: `test-data` and `helm-template`. Others are decided elsewhere and use the
+Roles decided here: `test-data`, `helm-template` and `example` (examples, tutorials,
+development set-ups and vendored releases: issue 19, principle 5). Others are decided elsewhere and use the
 same `Role` type: `template` (unrendered `{{ }}` values, from the content: load.py),
 `kustomize-patch` (a kustomization's patch: the project model, project/kustomize.py) and the
 image roles of project/images.py.
@@ -16,6 +17,7 @@ image roles of project/images.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -35,7 +37,26 @@ TEST_DATA_DIRS = frozenset(
 # overlay `overlays/test`, an Argo/Flux `clusters/e2e`), not test data.
 ENVIRONMENT_PARENTS = frozenset({"overlays", "environments", "envs", "env", "clusters", "stages"})
 
+# Folders of examples and tutorials (issue 19, principle 5): what they hold is meant to be read
+# and tried, not deployed as it stands. Exact folder names, and words a folder name contains
+# (`istio-tutorial`, `quickstart-gke`); `lab1`, `lab-2`, `step3` are numbered exercise folders.
+EXAMPLE_DIRS = frozenset(
+    {"example", "examples", "sample", "samples", "demo", "demos", "docs", "doc", "starter", "starters",
+     "solution", "solutions", "challenge", "challenges", "exercise", "exercises", "labs", "playground"}
+)  # fmt: skip
+EXAMPLE_WORDS = ("tutorial", "quickstart", "quick-start", "getting-started", "walkthrough")
+EXAMPLE_NUMBERED = re.compile(r"(?:lab|step|exercise|lesson|module)[-_]?\d+", re.I)
+EXAMPLE_FILES = re.compile(r"(?:^|[-_.])(?:example|examples|sample|samples)(?:[-_.]|$)", re.I)
+# Folders of developer set-ups that are not deployed (a debug variant, a Vagrant lab).
+DEVELOPMENT_DIRS = frozenset({"debug", "vagrant", "devcontainer", ".devcontainer", "sandbox"})
+# A copy of a third-party release unpacked into the repository (`istio-1.11.4/`,
+# `cert-manager-v1.12.0/`): its manifests and samples are the vendor's, not the project's.
+VENDORED_RELEASE = re.compile(
+    r"[a-z][a-z0-9]*(?:[-_][a-z][a-z0-9]*)*-v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9a-z.]+)?", re.I
+)
+
 DEPLOYABLE = "deployable"
+EXAMPLE = "example"  # examples, tutorials, development set-ups, vendored releases
 TEST_DATA = "test-data"
 HELM_TEMPLATE = "helm-template"
 TEMPLATE = "template"
@@ -106,6 +127,29 @@ def in_test_data(relpath: PurePosixPath) -> Role | None:
         return None
     folder = PurePosixPath(*folders[: index + 1]).as_posix()
     return Role(TEST_DATA, f"inside the test-data folder {folder}/", realm=folder)
+
+
+def example_role(relpath: PurePosixPath) -> Role | None:
+    """An example, tutorial, development set-up or vendored release, from the folders of a file
+    relative to its project root (and, for examples, the file's own name: `ldap-example.yaml`).
+    Validity findings keep their severity there; production-readiness findings become notes
+    (project/evidence.py). The outermost evidence decides, and names itself."""
+    folders = relpath.parts[:-1]
+    for i, part in enumerate(folders):
+        lower = part.lower()
+        where = PurePosixPath(*folders[: i + 1]).as_posix()
+        numbered = EXAMPLE_NUMBERED.fullmatch(lower)
+        if lower in EXAMPLE_DIRS or any(w in lower for w in EXAMPLE_WORDS) or numbered:
+            return Role(EXAMPLE, f"inside the example or tutorial folder {where}/")
+        if lower in DEVELOPMENT_DIRS:
+            return Role(EXAMPLE, f"inside the development folder {where}/")
+        if VENDORED_RELEASE.fullmatch(part):
+            return Role(EXAMPLE, f"inside {where}/, a copy of a third-party release")
+    name = relpath.name
+    stem = name.split(".", 1)[0] if not name.startswith(".") else name
+    if EXAMPLE_FILES.search(stem) or name.lower().endswith((".example.yaml", ".example.yml", ".sample.yaml")):
+        return Role(EXAMPLE, f"its name {name!r} says it is an example")
+    return None
 
 
 def path_role(

@@ -1,0 +1,81 @@
+"""Severity by the evidence of a file's role or an object's job (issue 19, principles 1 and 5).
+
+Run once over every finding of a run, after the rules, so no rule needs to know about roles:
+
+- **Examples and tutorials** (project/roles.py `example_role`: `examples/`, `samples/`, `demo/`,
+  `docs/`, `*tutorial*`, `*quickstart*`, `starter/`, `solutions/`, `labN/`, development folders,
+  vendored releases, `*-example.yaml`): validity findings — what a parser, the API server, the
+  kubelet or a loader refuses — keep their severity; production-readiness findings become
+  notes (the `example-severity` setting: `note`, `warning` or `keep`).
+- **Node agents** (project/agents.py): host-access findings on a DaemonSet whose job is the
+  node become notes that say so; the message still names the privilege.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from manifestlint.model import Finding, Severity, YamlDoc
+from manifestlint.project.roles import Role
+
+# Findings that mean "this is refused or broken as written", wherever the file lives. Besides
+# these ids: every `*-invalid-*` and `*-syntax-*` rule, the schema rules and manifestlint's own.
+REFUSALS = frozenset(
+    {"k8s-removed-api", "k8s-selector-template-mismatch", "k8s-pdb-min-and-max", "k8s-requests-exceed-limits",
+     "k8s-run-as-non-root-image-user", "docker-copy-from-unknown-stage", "docker-duplicate-stage-name",
+     "docker-expose-invalid-port", "alertmanager-undefined-receiver", "prometheus-duplicate-alert"}
+)  # fmt: skip
+
+# What a node agent is allowed to need: the privileges its job on the node takes.
+HOST_ACCESS = frozenset(
+    {"k8s-host-path-mount", "k8s-host-namespace", "k8s-privileged-container", "k8s-dangerous-capabilities",
+     "k8s-run-as-root", "k8s-host-port", "k8s-privilege-escalation-allowed", "k8s-capabilities-not-dropped",
+     "k8s-writable-root-filesystem", "k8s-seccomp-unconfined", "k8s-seccomp-profile-missing"}
+)  # fmt: skip
+
+EXAMPLE_SEVERITIES = {"note": Severity.NOTE, "warning": Severity.WARNING, "keep": None}
+
+
+def refusal(rule_id: str) -> bool:
+    """Whether a rule reports what a loader refuses (kept at its severity in examples)."""
+    return (
+        rule_id in REFUSALS
+        or "-invalid-" in rule_id
+        or "-syntax-" in rule_id
+        or rule_id.startswith(("schema-", "manifestlint-"))
+    )
+
+
+def lowered(
+    findings: list[Finding],
+    example: Callable[[str], Role | None],
+    doc_at: Callable[[str, int], YamlDoc | None],
+    example_cap: Severity | None,
+    agent: Callable[[YamlDoc], str | None],
+) -> list[Finding]:
+    """`findings` with the severity their file's role or object's job allows. `example(path)`
+    is the example role of a display path, `doc_at(path, index)` a document, `agent(doc)` the
+    node-agent evidence of an object."""
+    out = []
+    roles: dict[str, Role | None] = {}
+    agents: dict[tuple[str, int], str | None] = {}
+    for f in findings:
+        if f.path not in roles:
+            roles[f.path] = example(f.path)
+        role = roles[f.path]
+        if role is not None and example_cap is not None and f.severity > example_cap and not refusal(f.rule):
+            f = replace(f, severity=example_cap)
+        if f.rule in HOST_ACCESS and f.doc >= 0 and f.severity > Severity.NOTE:
+            key = (f.path, f.doc)
+            if key not in agents:
+                doc = doc_at(f.path, f.doc)
+                agents[key] = agent(doc) if doc is not None else None
+            why = agents[key]
+            if why is not None:
+                f = replace(f, severity=Severity.NOTE, message=f"{f.message}; {why}")
+        out.append(f)
+    return out
+
+
+__all__ = ["EXAMPLE_SEVERITIES", "HOST_ACCESS", "REFUSALS", "lowered", "refusal"]
