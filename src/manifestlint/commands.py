@@ -194,6 +194,9 @@ def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zer
     try:
         registry = _registry()
         config = load_config(config_path, cwd, registry)
+        # The checklist judges the named project as one to deploy, wherever it lives (the
+        # repository's own examples/freeagentics is a real project): no example notes.
+        config.example_severity = "keep"
         result = run_lint(list(paths), registry, config, cwd, use_context=not no_context)
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from None
