@@ -17,9 +17,11 @@ from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YList, YMap
 from manifestlint.project.roles import LOOKALIKE, TEMPLATE, Role
 from manifestlint.registry import Registry
 from manifestlint.safeio import MAX_FILE_BYTES, Unreadable, read_regular
+from manifestlint.templating import TEMPLATE_LINE, TEMPLATE_OPENERS, placeholder, template_file_name
 
-# A template action opening a line or standing unquoted as a value: Helm/Go templates.
-_GO_TEMPLATE = re.compile(r"^\s*\{\{|:[ \t]+\{\{", re.M)
+# A template statement opening a line or standing unquoted as a value: Helm/Go, Jinja and
+# Terraform templates (templating.py).
+_GO_TEMPLATE = TEMPLATE_LINE
 # Helm's vocabulary inside an action: `.Values.x`, `.Release.Name`, `include "chart.labels"`.
 # Alertmanager (`template "x" .`), Prometheus (`$labels`) and Grafana (`{{pod}}`) templates
 # inside strings are those tools' own syntax and say nothing about the manifest.
@@ -109,11 +111,44 @@ def read_source(
         if text is None:
             return unreadable(problem)
     parsed.text = text
+    if stdin_text is None and _template_by_name(parsed, registry):
+        return parsed
     if source.file_type == "dockerfile":
         _parse_dockerfile(parsed, registry)
     else:
         _parse_yaml(parsed, registry)
     return parsed
+
+
+def _template_by_name(parsed: ParsedFile, registry: Registry) -> bool:
+    """A file whose name says it is a template (`Dockerfile.j2`, `config.tpl.yml`,
+    `deploy.yaml.tmpl`): one note at its first placeholder, and not linted (issue 19,
+    principle 4: templates are not values)."""
+    path = parsed.source.path
+    word = template_file_name(path)
+    if word is None:
+        return False
+    text = parsed.text
+    found = next((m for m in _PLACEHOLDER_LINE.finditer(text) if placeholder(m.group(0))), None)
+    span, what = FILE_START, "the file"
+    if found is not None:
+        token = placeholder(found.group(0)) or ""
+        offset = found.start() + found.group(0).index(token)
+        line = text.count("\n", 0, offset) + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        span, what = Span(line, col, line, col + len(token)), repr(_short(token))
+    parsed.role = Role(TEMPLATE, f"its file name says template (.{word})")
+    message = (
+        f"the file name says this is a template (.{word}), and {what} is still to be substituted: "
+        "not linted; lint the rendered file instead"
+        if found is not None
+        else f"the file name says this is a template (.{word}): not linted; lint the rendered file instead"
+    )
+    parsed.findings.append(_engine_finding(TEMPLATE_RULE, path, span, message, registry))
+    return True
+
+
+_PLACEHOLDER_LINE = re.compile(r"[^\n]*[$@{%<E#][^\n]*")
 
 
 def _parse_dockerfile(parsed: ParsedFile, registry: Registry) -> None:
@@ -151,7 +186,7 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
     docs = expand_lists(docs)
     kinds = {doc.kind for doc in docs if doc.kind}
     file_kind = forced or (kinds.pop() if len(kinds) == 1 else "kubernetes" if "kubernetes" in kinds else "")
-    if file_kind in ("", "kubernetes") and "{{" in parsed.text:
+    if file_kind in ("", "kubernetes") and any(opener in parsed.text for opener in TEMPLATE_OPENERS):
         evidence = _template_evidence(docs, errors, parsed.text)
         if evidence is not None:
             span, what = evidence
@@ -260,9 +295,10 @@ def _template_message(what: str, kind: str) -> str:
             "quote the value (Prometheus and Alertmanager refuse it unquoted) or, if this is a "
             "template, lint its rendered output"
         )
+    example = " (e.g. `helm template . | manifestlint lint -`)" if "{{" in what else ""
     return (
         f"{what} is template syntax: this file is a template, not a manifest, and was not linted; "
-        "lint its rendered output instead (e.g. `helm template . | manifestlint lint -`)"
+        f"lint its rendered output instead{example}"
     )
 
 
@@ -294,19 +330,24 @@ def _action_at(text: str, error: Any, match: re.Match[str]) -> tuple[Span, str]:
     start = text.find(error.chunk) if error.chunk else -1
     if start < 0:
         return error.span, "a template action"
-    offset = start + match.start() + match.group(0).index("{{")
+    head = match.group(0)
+    offset = start + match.start() + min(head.find(o) for o in TEMPLATE_OPENERS if o in head)
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
     action = _action_text(text, offset)
     return Span(line, col, line, col + len(action)), repr(_short(action))
 
 
+_CLOSERS = {"{{": "}}", "{%": "%}", "%{": "}"}
+
+
 def _action_text(text: str, offset: int) -> str:
-    """The `{{ ... }}` starting at `offset`, up to the end of its line."""
+    """The `{{ ... }}` (`{% ... %}`, `%{ ... }`) starting at `offset`, up to the end of its line."""
     eol = text.find("\n", offset)
     eol = len(text) if eol < 0 else eol
-    end = text.find("}}", offset, eol)
-    return text[offset : end + 2] if end >= 0 else text[offset:eol]
+    closer = _CLOSERS.get(text[offset : offset + 2], "}}")
+    end = text.find(closer, offset + 2, eol)
+    return text[offset : end + len(closer)] if end >= 0 else text[offset:eol]
 
 
 def _short(action: str) -> str:

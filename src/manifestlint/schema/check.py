@@ -16,6 +16,7 @@ from typing import Any
 
 from manifestlint.model import UNCAPPED, Finding, YamlDoc, YList, YMap
 from manifestlint.schema import validate as v
+from manifestlint.templating import sops_encrypted
 
 RULES = {
     v.UNKNOWN: "schema-unknown-field",
@@ -66,7 +67,10 @@ def check_doc(doc: YamlDoc, catalog: Any, correct: bool) -> dict[str, list[Findi
     walker = v.Walker()
     walker.mapping(root, node, ())
     ident = doc.ident if walker.problems else ""
+    encrypted = sops_encrypted(root)
     for problem, holder, key, message, _path in walker.problems:
+        if encrypted and problem == v.UNKNOWN and holder is root and key == "sops":
+            continue  # SOPS' own metadata, removed when the file is decrypted for applying
         # A list item that is not a mapping, a key of the wrong type: anchor where we can.
         span = _span(holder, key, problem) if holder is not None else root.start()
         if problem == v.UNKNOWN:

@@ -9,7 +9,8 @@ tests/test_schema_differential.py checks that both find the same problems on cor
 
 Values are typed as the consuming Go program reads them (parse/yaml.py): a quoted "3" is a
 string, plain `yes` a boolean. A null value means "not set" to the API server and is never a
-problem. Strings holding `{{` or `${` are placeholders of a templating step: not judged.
+problem. Strings still to be substituted (`{{ }}`, `${VAR}`, `$(VAR)`, `@VAR@`, SOPS `ENC[...]`:
+templating.py) are placeholders of a templating step: not judged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from typing import Any
 
 from manifestlint.model import YList, YMap
+from manifestlint.templating import is_placeholder
 
 UNKNOWN, TYPE, VALUE, REQUIRED = "unknown-field", "invalid-type", "invalid-value", "missing-required"
 SOURCE = "\x00"  # where the caller names the schema in an unknown-field message
@@ -169,10 +171,11 @@ def _bad_port_name(value: str) -> str:
 
 
 def _placeholder(value: Any) -> bool:
-    """A value left for a templating step: `${VAR}`, `{{ .x }}`, or a plain `{{x}}` that YAML
+    """A value left for a templating step (`${VAR}`, `$(VAR)`, `@VAR@`, `{{ .x }}`, a SOPS
+    `ENC[...]`: templating.placeholder), or a plain `{{x}}` that YAML
     read as a flow mapping with a mapping for its key."""
     if type(value) is str:
-        return "{{" in value or "${" in value
+        return is_placeholder(value)  # templating.py: the one predicate of value rules
     return type(value) is YMap and len(value) == 1 and str(next(iter(value))).startswith("<complex key")
 
 
