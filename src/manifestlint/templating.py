@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
+from manifestlint.classify import TEMPLATE_SUFFIXES
+
 # One alternative per templating step; `$VAR` only in capitals (envsubst's usual spelling), so
 # `$labels`, `$value`, `$1` and a shell's `$home` are left alone.
 _PLACEHOLDER = re.compile(
@@ -41,7 +43,7 @@ TEMPLATE_OPENERS = ("{{", "{%", "%{")
 
 # File names that say "template": `config.yaml.j2`, `alertmanager.tmpl.yml`, `Dockerfile.tpl`,
 # `deployment.yaml.template`, `values.tpl.yaml`.
-_TEMPLATE_WORDS = frozenset({"j2", "jinja", "jinja2", "tpl", "tmpl", "template", "gotmpl", "erb", "in"})
+_TEMPLATE_WORDS = frozenset(suffix[1:] for suffix in TEMPLATE_SUFFIXES)
 _NAME_WORD = re.compile(r"[.]")
 
 
