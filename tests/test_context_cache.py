@@ -479,9 +479,13 @@ def test_cache_dir_settings_and_an_unwritable_place(tmp_path: Path) -> None:
     want = _lint(root, cache=False)
     assert _lint(root, env={"MANIFESTLINT_CACHE_DIR": str(elsewhere)}) == want
     assert _index_file(elsewhere).is_file() and not (root / CACHE_DIR_NAME).exists()
-    (root / ".manifestlint.yaml").write_text("cache-dir: ../configured\n", encoding="utf-8")
+    (root / ".manifestlint.yaml").write_text("cache-dir: build/configured\n", encoding="utf-8")
     assert _lint(root) == want
-    assert _index_file(tmp_path / "configured").is_file()
+    assert _index_file(root / "build" / "configured").is_file()
+    (root / ".manifestlint.yaml").write_text("cache-dir: ../configured\n", encoding="utf-8")
+    assert _lint(root)[0] == 2  # outside the project: a configuration error (issue 18)
+    (root / ".manifestlint.yaml").write_text("include-test-data: false\n", encoding="utf-8")
+    assert _lint(root, "build") == _lint(root, "build", cache=False)  # its folder is never linted
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder\n", encoding="utf-8")
     assert _lint(root, env={"MANIFESTLINT_CACHE_DIR": str(blocker / "cache")}) == want  # no crash
@@ -499,7 +503,7 @@ def test_uncacheable_files_are_parsed_every_time(tmp_path: Path) -> None:
     assert "monitoring/rules.yaml" not in _index(root)["files"]
 
 
-def test_corpus_reports_equal_with_and_without_the_cache(tmp_path: Path) -> None:
+def test_corpus_reports_equal_with_and_without_the_cache(tmp_path: Path, monkeypatch) -> None:
     """Files of the shared corpus named alone (the rest of the corpus as context), without the
     cache, with a cold cache and with a warm one: identical findings, related locations and
     identities included. The cache lives in tmp_path, never in the corpus."""
@@ -508,7 +512,7 @@ def test_corpus_reports_equal_with_and_without_the_cache(tmp_path: Path) -> None
         pytest.skip("the shared corpus ($MANIFESTLINT_CORPUS or ../shared/corpus) is not present")
     registry = load_registry()
     config = Config(path=corpus / ".manifestlint.yaml")
-    config.cache_dir = str(tmp_path / "cache")
+    monkeypatch.setenv("MANIFESTLINT_CACHE_DIR", str(tmp_path / "cache"))  # a tree's own: inside it
     named = [
         "kubernetes-examples/web/guestbook/frontend-deployment.yaml",
         "istio/samples/bookinfo/platform/kube/bookinfo.yaml",
@@ -568,9 +572,10 @@ def test_a_cache_it_cannot_read_back_falls_back_to_parsing(tmp_path: Path, monke
     assert _lint(root) == want
 
 
-def test_a_committed_cache_is_never_opened_and_is_cleaned_up(tmp_path: Path) -> None:
+def test_a_committed_cache_is_never_opened_and_never_removed(tmp_path: Path) -> None:
     """Files a repository plants in the cache folder (a huge index, shards) are not read: the
-    index's name depends on the folder's inode; the first cache written there removes them."""
+    index's name depends on the folder's inode. Nor are they removed: the cache removes only
+    what it wrote, in a folder it marked as its own (issue 18), here a folder inside."""
     root = _repo(tmp_path / "repo")
     folder = root / CACHE_DIR_NAME
     (folder / "docs").mkdir(parents=True)
@@ -580,5 +585,6 @@ def test_a_committed_cache_is_never_opened_and_is_cleaned_up(tmp_path: Path) -> 
     for path in planted:
         path.write_text('{"format": 2, "files": {"shop/pdb.yaml": "lie"}}', encoding="utf-8")
     assert _lint(root) == _lint(root, cache=False)
-    assert not any(path.exists() for path in planted)
+    assert all(path.exists() for path in planted)
+    assert _index_file(folder / CACHE_DIR_NAME).is_file()
     assert _lint(root) == _lint(root, cache=False)

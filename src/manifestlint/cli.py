@@ -223,9 +223,11 @@ def _write_step_summary(result) -> None:
 
 def _append_summary(path: str, markdown: str) -> None:
     """Append to the job summary file GitHub gives each step (other steps write it too)."""
+    from manifestlint.atomic import open_append
+
     try:
-        with open(path, "a", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(markdown)
+        with open_append(Path(path)) as handle:
+            handle.write(markdown.encode("utf-8", "backslashreplace"))
     except OSError as exc:
         raise Failure(f"cannot write the step summary to {path}: {_reason(exc)}") from None
 

@@ -385,9 +385,35 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     config.roles = {str(k): str(v) for k, v in (data.get("roles") or {}).items()}
     config.images = {str(k): str(v) for k, v in (data.get("images") or {}).items()}
     if data.get("cache-dir"):
-        config.cache_dir = os.path.abspath(path.resolve().parent / str(data["cache-dir"]))
+        config.cache_dir = _cache_dir(path, str(data["cache-dir"]))
     check_selectors(config.select + config.ignore, registry, f"{path}: select/ignore")
     return config
+
+
+def _cache_dir(path: Path, value: str) -> str:
+    """The absolute cache folder a configuration names: inside the configuration's folder (the
+    project), never through `..`, an absolute path or a symbolic link leaving it. The
+    configuration is part of the linted tree, and a pull request can change it: the cache
+    removes its stale files, so it must never be sent somewhere else. A folder elsewhere is
+    the user's choice: MANIFESTLINT_CACHE_DIR."""
+    from pathlib import PurePosixPath
+
+    where = f"{path}: cache-dir: {value[:200]!r}"
+    hint = "; set MANIFESTLINT_CACHE_DIR for a folder outside the project"
+    if "\0" in value:
+        raise ConfigError(f"{where}: a NUL character is not allowed in a path")
+    relative = PurePosixPath(value)
+    if relative.is_absolute() or value.startswith("~") or ".." in relative.parts:
+        raise ConfigError(f"{where}: must be a folder inside the project (relative, without '..'){hint}")
+    base = os.path.realpath(path.parent)
+    folder = os.path.join(base, value)
+    try:
+        real = os.path.realpath(folder)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+        raise ConfigError(f"{where}: a symbolic link on the way leads outside the project{hint}")
+    return os.path.normpath(folder)
 
 
 def selector_matches(selector: str, rule_id: str) -> bool:

@@ -26,6 +26,7 @@ from manifestlint.classify import (
     looks_like_dockerfile,
 )
 from manifestlint.listing import SKIPPED, Entry
+from manifestlint.project.cachedir import MARKER as CACHE_MARKER
 from manifestlint.project.roles import EXCLUDED, TEMPLATE, UNRECOGNISED, Role, helm_template, in_test_data
 from manifestlint.safeio import Unreadable, not_regular, os_reason, outside, read_regular
 
@@ -156,6 +157,9 @@ def _walk(folder: Path, problems: list[tuple[Path, str]] | None = None) -> list[
             problems.append((Path(exc.filename), f"folder not listed ({reason}); its files are not linted"))
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unlistable):
+        if CACHE_MARKER in filenames:  # the context cache's own folder (wherever it was put)
+            dirnames[:] = []
+            continue
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         found.extend(Path(dirpath) / name for name in sorted(filenames))
     return found

@@ -34,7 +34,11 @@ checkout or written by another version is ignored and rebuilt, since nobody can 
 inode of a folder created by someone else's checkout. Nothing in it depends on the rules or
 the config: which files are context is decided on every call, from the walk.
 
-Safety. Plain JSON only (never pickle, never eval), each value type- and size-checked when
+Safety. The cache reads, writes and removes files only in a folder it marked as its own
+(project/cachedir.py: a marker naming the folder's inode), removes only files of its own
+naming, and a tree's own `cache-dir` must stay inside the tree (config.py); a shared or
+tracked folder gets a cache folder of its own inside it. Plain JSON only (never pickle,
+never eval), each value type- and size-checked when
 read; paths in it are only ever looked up, never opened (shard names are our own hashes).
 A corrupt, truncated, hostile or foreign cache is ignored and rebuilt: a failure found before
 the project model is built makes that file a miss, one found after raises CacheInvalid and the
@@ -55,9 +59,9 @@ from pathlib import Path
 from typing import Any
 
 from manifestlint.model import Span, YamlDoc, YList, YMap
+from manifestlint.project.cachedir import CACHE_DIR_NAME, SUBFOLDERS, claim, locate, removable, subfolder
 from manifestlint.project.facts import FileFacts
 
-CACHE_DIR_NAME = ".manifestlint_cache"
 FORMAT = 3
 MAX_CACHE_FILE = 512 * 1024 * 1024  # bytes: a bigger index or shard is not ours
 MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
@@ -490,13 +494,16 @@ def _entry(value: Any) -> _Entry | None:
 class ContextCache:
     """One run's view of the cache folder: lookups, lazy document loads, and what to write."""
 
-    def __init__(self, folder: Path, root: Path, chosen: bool = False) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, root: Path, chosen: str | bool = False) -> None:
         self.root = root
-        # A symbolic link where the cache's folders are (a repository can commit one) would
-        # send its writes elsewhere: no cache then. A folder the user chose may be a link.
-        docs = folder / "docs"
-        self.disabled = os.path.islink(docs) or (not chosen and os.path.islink(folder))
+        # Only a folder marked as the cache's own is read, written or cleaned (cachedir.py): a
+        # tree's own `cache-dir` stays inside the tree, a shared or tracked folder gets a
+        # folder of ours inside it, and a symbolic link planted where the cache's folders are
+        # (a repository can commit one) means no cache. A folder the user chose may be a link.
+        located = locate(folder, bool(chosen), root if chosen == "config" else None)
+        self.folder = located[0] if located is not None else folder
+        self.ours = located is not None and located[1]
+        self.disabled = located is None or any(os.path.islink(self.folder / sub) for sub in SUBFOLDERS)
         self.key = cache_key()
         self.entries: dict[str, _Entry] = {}
         self._raw: dict[str, Any] | None = None  # rel -> raw index value (read on first use)
@@ -511,7 +518,7 @@ class ContextCache:
         # entries taken from a warm model (trust()): read documents by them, never saved (a
         # warm model does not carry every file's facts)
         self.trusted: dict[str, _Entry] = {}
-        if not self.disabled:
+        if not self.disabled and self.ours:
             with contextlib.suppress(OSError):
                 st = os.stat(self.folder)
                 self.owner = [st.st_dev, st.st_ino]
@@ -617,16 +624,13 @@ class ContextCache:
         if self.disabled:
             return
         with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
-            folder = self.folder / "models"
-            if os.path.islink(folder):
-                return
-            self._prepare(folder)
+            folder = self._prepare("models")
             target = self._model_file(key)
             payload = {"format": FORMAT, "key": key, "model": model}
             _write(target, json.dumps(payload, separators=(",", ":")).encode())
             self.models_written.add(target)
             kept = sorted(
-                (p for p in folder.glob("*.json") if p.is_file() and not p.is_symlink()),
+                (p for p in folder.glob("*.json") if removable(p)),
                 key=lambda p: p.stat().st_mtime_ns,
                 reverse=True,
             )
@@ -705,21 +709,20 @@ class ContextCache:
         with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):  # read-only, disk full...
             self._save()
 
-    def _prepare(self, sub: Path) -> None:
-        """Create `sub` (a folder of the cache folder) and the cache folder's `.gitignore`;
-        the owner is the cache folder's (device, inode), taken once it exists."""
-        new_folder = not self.folder.is_dir()
-        sub.mkdir(parents=True, exist_ok=True)
-        ignore = self.folder / ".gitignore"
-        if not ignore.exists():
-            _write(ignore, b"# written by manifestlint: its context cache is never committed\n*\n")
-        if new_folder or self.owner is None:
+    def _prepare(self, sub: str) -> Path:
+        """The cache folder claimed (created and marked as ours, with its `.gitignore`) and
+        its subfolder `sub` made; OSError when the place is not safe to write. The owner is
+        the cache folder's (device, inode), taken once it is ours."""
+        if not self.ours:
+            claim(self.folder)
+            self.ours = True
             st = os.stat(self.folder)
             self.owner = [st.st_dev, st.st_ino]
+        return subfolder(self.folder, sub)
 
     def _save(self) -> None:
         folder = self.folder
-        self._prepare(folder / "docs")
+        self._prepare("docs")
         files: dict[str, Any] = {}
         for rel, raw in self.raw.items():
             entry = self.entries.get(rel) or _entry(raw)
@@ -765,7 +768,7 @@ class ContextCache:
                 *(folder / "models").glob("*.json"),
             ]
             for stale in old:
-                if stale not in written and stale.is_file() and not stale.is_symlink():
+                if stale not in written and removable(stale):
                     with contextlib.suppress(OSError):
                         stale.unlink()
             self.loaded = True
@@ -782,16 +785,16 @@ def _racy(mtime_ns: int) -> bool:
     return mtime_ns >= time.time_ns() - RACY_NS
 
 
-def cache_folder(root: Path, configured: str | None, cwd: Path) -> tuple[Path, bool]:
-    """(folder, whether the user chose it): MANIFESTLINT_CACHE_DIR (relative to the working
-    directory), else the config's `cache-dir` (already absolute), else `.manifestlint_cache`
-    in the project root."""
+def cache_folder(root: Path, configured: str | None, cwd: Path) -> tuple[Path, str]:
+    """(folder, who chose it: "env", "config" or ""): MANIFESTLINT_CACHE_DIR (relative to the
+    working directory), else the config's `cache-dir` (already absolute, inside the project:
+    config.py checks it, ContextCache again), else `.manifestlint_cache` in the project root."""
     env = os.environ.get("MANIFESTLINT_CACHE_DIR")
     if env:
-        return Path(os.path.abspath(cwd / env)), True
+        return Path(os.path.abspath(cwd / env)), "env"
     if configured:
-        return Path(configured), True
-    return root / CACHE_DIR_NAME, False
+        return Path(configured), "config"
+    return root / CACHE_DIR_NAME, ""
 
 
 __all__ = [
