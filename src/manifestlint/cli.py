@@ -103,9 +103,9 @@ def run_lint(
             use_context = False
         result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context, use_cache)
         _explain_listing(result.listing, verbose, quiet, result)
-        if changed is not None:
+        if changed is not None:  # by the file's own name (a link's target may lie elsewhere)
             result.findings = [
-                f for f in result.findings if f.span.line in changed.get((cwd / f.path).resolve(), ())
+                f for f in result.findings if f.span.line in changed.get(_own(cwd / f.path), ())
             ]
         if write_baseline:
             from manifestlint.baseline import write
@@ -193,6 +193,13 @@ def run_lint(
         sys.exit(0)
     level = Severity.parse(threshold)
     sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+def _own(path: Path) -> Path:
+    """A path with its folders resolved but not its last component (a link stays itself)."""
+    import os
+
+    return Path(os.path.realpath(os.path.dirname(os.path.abspath(path)))) / path.name
 
 
 def _use_colour(choice: str, terminal: bool) -> bool:

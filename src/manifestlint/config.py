@@ -99,6 +99,17 @@ def _candidate(path: Path) -> bool:
     """Whether `path` is a configuration file to read. Something else under that name (a FIFO,
     a device, a folder, a dangling symlink) is a ConfigError naming it: skipping it silently
     would lint with settings other than the ones the user wrote, and opening a FIFO blocks."""
+    if os.path.islink(path):
+        from manifestlint.discover import git_root
+        from manifestlint.safeio import outside
+
+        boundary = git_root(path.parent) or path.parent
+        target = outside(path, boundary)
+        if target is not None:  # a committed link to a file elsewhere: never read
+            raise ConfigError(
+                f"{path}: symbolic link to {target}, outside {boundary}; "
+                "the configuration is not read from outside the project"
+            )
     if path.is_file():
         return True
     if os.path.lexists(path):

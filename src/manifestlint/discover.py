@@ -275,9 +275,16 @@ def discover(
                 absolute, Source(display_path(absolute, cwd), absolute, forced_type or "yaml", problem)
             )
             continue
+        boundary = _boundary(absolute, root)
+        target = outside(absolute, boundary) if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode) else None
+        if target is not None:  # a committed link (on the way) leading out of the project
+            problem = f"symbolic link to {target}, outside {boundary}; not followed"
+            seen.setdefault(
+                absolute, Source(display_path(absolute, cwd), absolute, forced_type or "yaml", problem)
+            )
+            continue
         if stat.S_ISDIR(st.st_mode):
             walked = absolute.resolve()
-            boundary = _boundary(walked, root)
             problems: list[tuple[Path, str]] = []
             for file in walk_folder(walked, problems):
                 ftype = forced_type or file_type_by_name(file.name)
@@ -314,7 +321,7 @@ def discover(
                 ftype = forced_type or file_type_by_name(absolute.name) or "yaml"
                 if dockerfile_name_by_content(absolute.name):
                     ftype = forced_type or "dockerfile"
-                key, problem = _check(absolute, _boundary(absolute.parent, root))
+                key, problem = _check(absolute, boundary)
                 seen.setdefault(key, Source(shown, absolute, ftype, problem))
     return list(seen.values())
 
@@ -333,13 +340,23 @@ def _not_ours(path: Path) -> Role | None:
     return None
 
 
-def _boundary(folder: Path, root: Path | None) -> Path:
+def _boundary(path: Path, root: Path | None) -> Path:
     """The tree symlinks may point into: the project (configuration folder, else git work
-    tree) holding `folder`, else `folder` itself."""
-    for candidate in (root, git_root(folder)):
-        if candidate is not None and outside(folder, candidate) is None:
+    tree) holding `path` as written (a committed link on the way must not decide which tree
+    that is), else the named folder (or the named file's folder), really."""
+    for candidate in (root, git_root(path if os.path.isdir(path) else path.parent)):
+        if candidate is not None and _lexically_in(path, candidate):
             return candidate
-    return folder
+    folder = path if os.path.isdir(path) else path.parent
+    return Path(os.path.realpath(folder))
+
+
+def _lexically_in(path: Path, folder: Path) -> bool:
+    text, base = str(path), os.path.normpath(os.path.abspath(folder))
+    if text == base or text.startswith(base.rstrip("/") + "/"):
+        return True
+    real = os.path.realpath(folder)  # the project given by its real path, the file by a link's
+    return text == real or text.startswith(real.rstrip("/") + "/")
 
 
 def _check(path: Path, boundary: Path) -> tuple[object, str]:

@@ -225,7 +225,7 @@ def project_root(config: Config, cwd: Path, paths: list[str]) -> Path | None:
     if config.root is not None:
         return config.root
     named = [p for p in paths if p != "-"]
-    first = (cwd / named[0]).resolve() if named else cwd
+    first = Path(os.path.abspath(cwd / named[0])) if named else cwd  # as written: never where a link leads
     return git_root(first if first.is_dir() else first.parent)
 
 
@@ -756,7 +756,7 @@ def _project_model(
         facts[cf.real] = cf.facts
     if root is None and not named:
         return ProjectModel(None)
-    named_paths = [project_context.real(pf.source.abspath) for pf in named]
+    named_paths = [project_context.real(pf.source.abspath) for pf in named if not pf.source.problem]
     kustomizations = project_context.kustomization_files(root, walked, named_paths)
     test_base = project_context.real(base)
     model = project_context.build_model(root, facts, kustomizations, lambda p: _is_test_data(p, test_base))

@@ -88,7 +88,7 @@ def _base_commit(repo: Repository, base: str) -> str:
 
 def changed_lines(base: str, cwd: Path) -> dict[Path, set[int]]:
     """Absolute path -> line numbers (1-based, new side) added or modified since `base`."""
-    from manifestlint.safeio import Unreadable, read_regular
+    from manifestlint.safeio import Unreadable, read_inside
 
     root = find_root(cwd.resolve())
     if root is None:
@@ -129,7 +129,7 @@ def changed_lines(base: str, cwd: Path) -> dict[Path, set[int]]:
             continue
         path = path_of(raw)  # new, untracked files: every line is new
         try:
-            out[path] = set(range(1, read_regular(path).count(b"\n") + 2))
+            out[path] = set(range(1, read_inside(path, root).count(b"\n") + 2))  # never through a link out
         except Unreadable:
             out[path] = {1}  # reported as unreadable at line 1
     return {path: lines for path, lines in out.items() if lines and os.path.lexists(path)}

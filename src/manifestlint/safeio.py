@@ -107,3 +107,29 @@ def outside(path: str | Path, boundary: Path) -> str | None:
     if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
         return None
     return real
+
+
+def read_inside(path: str | Path, boundary: Path | None, limit: int = MAX_FILE_BYTES) -> bytes:
+    """read_regular, for a file some other file names (a kustomization's resources, a
+    Compose file's Dockerfile, a Makefile, `.env`): only when its real path lies inside
+    `boundary` (the linted root; None: no boundary known). A path or link leading out of the
+    tree is never opened, so nothing outside it can reach a report."""
+    if boundary is not None:
+        try:
+            target = outside(path, boundary)
+        except (OSError, ValueError):
+            raise Unreadable("cannot resolve the path; not read") from None
+        if target is not None:
+            raise Unreadable(f"leads outside {boundary}; not read")
+    return read_regular(path, limit)
+
+
+def regular_inside(path: str | Path, boundary: Path | None) -> bool:
+    """Whether `path` is a regular file whose real path lies inside `boundary`; False for
+    anything the OS refuses (a NUL byte, an over-long path, a link loop), never an error."""
+    try:
+        if boundary is not None and outside(path, boundary) is not None:
+            return False
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False

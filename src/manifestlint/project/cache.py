@@ -500,7 +500,7 @@ class ContextCache:
         # tree's own `cache-dir` stays inside the tree, a shared or tracked folder gets a
         # folder of ours inside it, and a symbolic link planted where the cache's folders are
         # (a repository can commit one) means no cache. A folder the user chose may be a link.
-        located = locate(folder, bool(chosen), root if chosen == "config" else None)
+        located = locate(folder, bool(chosen))
         self.folder = located[0] if located is not None else folder
         self.ours = located is not None and located[1]
         self.disabled = located is None or any(os.path.islink(self.folder / sub) for sub in SUBFOLDERS)
@@ -788,7 +788,7 @@ def _racy(mtime_ns: int) -> bool:
 def cache_folder(root: Path, configured: str | None, cwd: Path) -> tuple[Path, str]:
     """(folder, who chose it: "env", "config" or ""): MANIFESTLINT_CACHE_DIR (relative to the
     working directory), else the config's `cache-dir` (already absolute, inside the project:
-    config.py checks it, ContextCache again), else `.manifestlint_cache` in the project root."""
+    config.py checks it), else `.manifestlint_cache` in the project root."""
     env = os.environ.get("MANIFESTLINT_CACHE_DIR")
     if env:
         return Path(os.path.abspath(cwd / env)), "env"

@@ -54,6 +54,11 @@ class Patch:
     name: str  # '' matches any name; a regular expression in `target`, as kustomize reads it
     body: Any
     json6902: bool = False
+    literal: bool = False  # `name` is the object's own name (a patch without `target`)
+    program: Any = None  # `name` compiled by RE2 (Go's regexp syntax, linear time), on first use
+
+
+_REGEX_CHARS = frozenset("\\.^$|?*+()[]{}")
 
 
 @dataclass(slots=True)
@@ -62,24 +67,47 @@ class Changes:
 
     images: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (new name, tag, digest)
     patches: list[Patch] = field(default_factory=list)
+    # Patches by the one name they can match (a literal name), and those matching by pattern
+    # or any name: 7,000 patches over 1,000 objects were 7 million regular-expression matches.
+    _by_name: dict[str, list[int]] = field(default_factory=dict)
+    _patterns: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.images or self.patches)
 
+    def add(self, patch: Patch) -> None:
+        at = len(self.patches)
+        self.patches.append(patch)
+        if patch.literal or (patch.name and _REGEX_CHARS.isdisjoint(patch.name)):
+            self._by_name.setdefault(patch.name, []).append(at)
+        else:
+            self._patterns.append(at)
+
     def for_object(self, kind: str, name: str) -> list[Patch]:
-        return [p for p in self.patches if _matches(p, kind, name)]
+        """The patches that target the object, in the order the kustomizations list them."""
+        found = self._by_name.get(name, [])
+        if self._patterns:
+            found = sorted([*found, *self._patterns])
+        return [p for p in (self.patches[i] for i in found) if _matches(p, kind, name)]
 
 
 def _matches(patch: Patch, kind: str, name: str) -> bool:
     if patch.kind and patch.kind != kind:
         return False
-    if not patch.name:
+    if not patch.name or patch.name == name:
         return True
-    if patch.name == name:
-        return True
-    try:  # kustomize matches `target.name` as an anchored regular expression
-        return re.fullmatch(patch.name, name) is not None
-    except re.error:
+    if patch.literal:
+        return False
+    if patch.program is None:  # kustomize matches `target.name` as an anchored Go regexp
+        from manifestlint.userregex import compile_re2
+
+        program, _ = compile_re2(f"^(?:{patch.name})$")
+        patch.program = program if program is not None else False
+    if patch.program is False:
+        return False
+    try:
+        return patch.program.search(name) is not None
+    except (ValueError, TypeError):
         return False
 
 
@@ -101,18 +129,19 @@ def add_patch(changes: Changes, target: Any, body: Any) -> None:
         kind, name = str(target.get("kind") or ""), str(target.get("name") or "")
     if isinstance(body, list):  # JSON 6902 operations
         if kind or name:
-            changes.patches.append(Patch(kind, name, body, json6902=True))
+            changes.add(Patch(kind, name, body, json6902=True))
         return
     if not isinstance(body, YMap):
         return
+    literal = False
     if not (kind or name):
         meta = body.get("metadata")
         kind = str(body.get("kind") or "")
         name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
         if not (kind and name):
             return  # a strategic merge patch without its own identity and no target
-        name = re.escape(name)
-    changes.patches.append(Patch(kind, name, body))
+        literal = True
+    changes.add(Patch(kind, name, body, literal=literal))
 
 
 # ---------------------------------------------------------------- applying
@@ -261,7 +290,7 @@ def _set_at(node: Any, parts: list[str], value: Any, op: str) -> Any:
         if head == "-" and not rest and op == "add":
             items.append(value)
             return copy_list(node, items)
-        index = int(head) if head.isdigit() else -1
+        index = int(head) if head.isdigit() and len(head) < 10 else -1  # 5,000 digits: no int()
         if index < 0 or index > len(items) or (index == len(items) and (rest or op != "add")):
             return node
         if rest:

@@ -27,6 +27,7 @@ when a rule asks, and the manifests only when a Dockerfile without HEALTHCHECK n
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -121,11 +122,11 @@ def glob_match(relpath: str, pattern: str) -> bool:
     return fnmatch.fnmatch(relpath, pat) or fnmatch.fnmatch(relpath, pat.rstrip("/") + "/*")
 
 
-def action_role(folder: Path) -> ImageRole | None:
+def action_role(folder: Path, root: Path | None = None) -> ImageRole | None:
     """A GitHub Action (`action.yml`/`action.yaml` with `runs.using: docker`) beside the
     Dockerfile. GitHub runs Docker actions as root: the workspace is mounted root-owned."""
     for name in ("action.yml", "action.yaml"):
-        data = _read_yaml(folder / name)
+        data = _read_yaml(folder / name, root)
         if data:
             runs = data[0].get("runs") if isinstance(data[0], dict) else None
             if isinstance(runs, dict) and str(runs.get("using", "")).lower() == "docker":
@@ -220,18 +221,32 @@ def final_user(df: Any, patterns: tuple[str, ...] = ()) -> ImageUser:
 MAX_SIDE_FILE = 1024 * 1024  # Compose/Skaffold/Tilt/action files larger than this are ignored
 
 
-def _read_text(path: Path) -> str | None:
-    from manifestlint.safeio import Unreadable, read_regular
+def _read_text(path: Path, root: Path | None = None) -> str | None:
+    """A side file's text: only a regular file (a FIFO or /dev/zero named like a side file
+    must not hang) whose real path lies inside `root` (a committed link to a credentials file
+    outside the checkout is never read, so its content cannot reach a report)."""
+    from manifestlint.safeio import Unreadable, read_inside
 
-    try:  # only a regular file: a FIFO or /dev/zero named like a side file must not hang
-        return read_regular(path, MAX_SIDE_FILE).decode("utf-8", errors="replace")
+    try:
+        return read_inside(path, root, MAX_SIDE_FILE).decode("utf-8", errors="replace")
     except Unreadable:
         return None
 
 
-def _read_yaml(path: Path) -> list[Any]:
+def _file(path: Path, root: Path | None) -> bool:
+    """A regular file inside `root`; False for a path the OS refuses (too long, NUL)."""
+    from manifestlint.safeio import regular_inside
+
+    return regular_inside(path, root)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _read_yaml(path: Path, root: Path | None = None) -> list[Any]:
     """Plain documents of a small YAML file (our bounded composer; never raises)."""
-    text = _read_text(path)
+    text = _read_text(path, root)
     if text is None:
         return []
     from manifestlint.parse.yaml import parse_stream
@@ -265,6 +280,7 @@ class Links:
     # or without a Dockerfile we can see): the dev tool deploys it under a tag of its own
     built: dict[str, str] = field(default_factory=dict)
     targets: dict[tuple[str, str], str] = field(default_factory=dict)  # built with --target
+    root: Path | None = None  # side files and the Dockerfiles they name are read only below it
 
     def add(self, image: str, dockerfile: Path, why: str, target: Any = None) -> None:
         key, path = image_key(image), _norm(dockerfile)
@@ -301,8 +317,8 @@ def _interpolate(text: Any, env: dict[str, str]) -> str | None:
     return None if unresolved else out
 
 
-def _dotenv(folder: Path) -> dict[str, str]:
-    text = _read_text(folder / ".env") or ""
+def _dotenv(folder: Path, root: Path | None = None) -> dict[str, str]:
+    text = _read_text(folder / ".env", root) or ""
     env = {}
     for line in text.splitlines():
         line = line.strip()
@@ -317,8 +333,8 @@ def compose_links(path: Path, links: Links) -> None:
     """A Compose service with `build:` builds its image from a Dockerfile; its `image:` names
     it, and its `healthcheck:` makes a Dockerfile HEALTHCHECK redundant."""
     folder = path.parent
-    env = _dotenv(folder)
-    for doc in _read_yaml(path):
+    env = _dotenv(folder, links.root)
+    for doc in _read_yaml(path, links.root):
         services = doc.get("services") if isinstance(doc, dict) else None
         if not isinstance(services, dict):
             continue
@@ -333,8 +349,10 @@ def compose_links(path: Path, links: Links) -> None:
             dockerfile = _interpolate(dockerfile, env)
             if context is None or dockerfile is None:
                 continue
+            if len(context) + len(dockerfile) > 4096:
+                continue
             target = (folder / context / dockerfile) if not os.path.isabs(dockerfile) else Path(dockerfile)
-            if not target.is_file():
+            if not _file(target, links.root):
                 continue
             links.compose_built.setdefault(
                 _norm(target), f"Compose service {name!r} in {path.name} builds it"
@@ -359,11 +377,11 @@ def skaffold_links(path: Path, links: Links) -> None:
     """Skaffold `build.artifacts` (image, context, docker.dockerfile), also in profiles; a
     Dockerfile that only a debug/dev profile selects is a dev image."""
     folder = path.parent
-    for doc in _read_yaml(path):
+    for doc in _read_yaml(path, links.root):
         if not isinstance(doc, dict) or not str(doc.get("apiVersion", "")).startswith("skaffold/"):
             continue
         builds = [doc.get("build")] + [
-            p.get("build") for p in doc.get("profiles") or [] if isinstance(p, dict)
+            p.get("build") for p in _list(doc.get("profiles")) if isinstance(p, dict)
         ]
         for build in builds:
             artifacts = build.get("artifacts") if isinstance(build, dict) else None
@@ -375,32 +393,34 @@ def skaffold_links(path: Path, links: Links) -> None:
         base_artifacts = _artifacts(doc.get("build"))
         for image, context, dockerfile, stage in base_artifacts:
             target = folder / context / dockerfile
-            if target.is_file():
+            if _file(target, links.root):
                 links.add(image, target, f"Skaffold artifact {image!r} in {path.name}", stage)
-        for profile in doc.get("profiles") or []:
+        for profile in _list(doc.get("profiles")):
             if not isinstance(profile, dict):
                 continue
-            pname = str(profile.get("name", ""))
+            pname = str(profile.get("name", ""))[:200]
             activation = " ".join(
-                str(a.get("command", "")) for a in profile.get("activation") or [] if isinstance(a, dict)
+                str(a.get("command", ""))[:200]
+                for a in _list(profile.get("activation"))
+                if isinstance(a, dict)
             )
             dev = bool(_DEBUG_PROFILE.search(pname) or _DEBUG_PROFILE.search(activation))
             for image, context, dockerfile, stage in _artifacts(profile.get("build")):
                 target = folder / context / dockerfile
-                if target.is_file():
+                if _file(target, links.root):
                     links.add(
                         image, target, f"Skaffold profile {pname!r} artifact {image!r} in {path.name}", stage
                     )
                     if dev:
                         links.dev_only.setdefault(_norm(target), f"Skaffold profile {pname!r} builds it")
-            for patch in profile.get("patches") or []:
+            for patch in _list(profile.get("patches")):
                 if not isinstance(patch, dict) or not isinstance(patch.get("value"), str):
                     continue
-                m = re.fullmatch(r"/build/artifacts/(\d+)/docker/dockerfile", str(patch.get("path", "")))
+                m = re.fullmatch(r"/build/artifacts/(\d{1,9})/docker/dockerfile", str(patch.get("path", "")))
                 if m and int(m.group(1)) < len(base_artifacts):
                     image, context, _, _ = base_artifacts[int(m.group(1))]
                     target = folder / context / patch["value"]
-                    if target.is_file():
+                    if _file(target, links.root):
                         links.add(image, target, f"Skaffold profile {pname!r} patches artifact {image!r}")
                         if dev:
                             links.dev_only.setdefault(
@@ -412,7 +432,7 @@ def _artifacts(build: Any) -> list[tuple[str, str, str, Any]]:
     out = []
     if not isinstance(build, dict):
         return out
-    for art in build.get("artifacts") or []:
+    for art in _list(build.get("artifacts")):
         if not isinstance(art, dict) or not isinstance(art.get("image"), str):
             continue
         docker = art.get("docker") if isinstance(art.get("docker"), dict) else {}
@@ -423,6 +443,7 @@ def _artifacts(build: Any) -> list[tuple[str, str, str, Any]]:
     return out
 
 
+MAX_TILT_CALLS = 1000  # build calls read per Tiltfile (each reads up to 4,000 characters of arguments)
 _TILT_CALL = re.compile(r"\b(docker_build|docker_build_with_restart)\s*\(")
 _TILT_BUILD = re.compile(r"\b(docker_build|docker_build_with_restart|custom_build)\s*\(")
 _STRING = re.compile(r"""(?:(\w+)\s*=\s*)?(['"])((?:\\.|(?!\2).)*)\2""")
@@ -432,15 +453,15 @@ def tilt_links(path: Path, links: Links) -> None:
     """`docker_build('img', 'ctx', dockerfile='...')` calls of a Tiltfile, read as text (never
     executed): string literals only. Tilt is a dev loop: a Dockerfile it builds under a name of
     its own (`Dockerfile.tilt`) is a dev image; the default `Dockerfile` is the service's."""
-    text = _read_text(path)
+    text = _read_text(path, links.root)
     if not text or "_build" not in text:
         return
-    for m in _TILT_BUILD.finditer(text):
+    for m in itertools.islice(_TILT_BUILD.finditer(text), MAX_TILT_CALLS):
         positional = [value for key, value in _call_args(text, m.end()) if key is None]
         if positional and positional[0]:
             links.built.setdefault(image_key(positional[0]), f"{path.name} builds it ({m.group(1)})")
     folder = path.parent
-    for m in _TILT_CALL.finditer(text):
+    for m in itertools.islice(_TILT_CALL.finditer(text), MAX_TILT_CALLS):
         args = _call_args(text, m.end())
         positional = [value for key, value in args if key is None]
         named = {key: value for key, value in args if key is not None}
@@ -452,7 +473,7 @@ def tilt_links(path: Path, links: Links) -> None:
             continue
         dockerfile = named.get("dockerfile")
         target = folder / (dockerfile if dockerfile else Path(context) / "Dockerfile")
-        if not target.is_file():
+        if not _file(target, links.root):
             continue
         links.add(image, target, f"{path.name} docker_build({image!r}, {context!r})", named.get("target"))
         if dockerfile and PurePosixPath(dockerfile).name not in ("Dockerfile", "Containerfile"):
@@ -500,6 +521,13 @@ def _split_top(body: str) -> list[str]:
         cur.append(ch)
     parts.append("".join(cur))
     return parts
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _is_compose(name: str) -> bool:
@@ -574,6 +602,9 @@ class ImageProject:
         self._workloads: dict[str, list[Workload]] | None = None
         self._all_files: list[Path] | None = None
         self._parsed: dict[str, Any] = {}
+        # what side files and linked Dockerfiles are read below: the project, else the folder
+        # the configuration's globs are relative to, else the working directory
+        self.boundary = root or config_root or cwd
 
     # -- roles
 
@@ -603,7 +634,7 @@ class ImageProject:
         found = config_role(self._rel(path, self.config_root), self.roles)
         if found:
             return found
-        found = action_role(path.parent) or name_role(path.name)
+        found = action_role(path.parent, self.boundary) or name_role(path.name)
         if found:
             return found
         rel = self._rel(path, self.root) or self._rel(path, self.cwd)  # never folders above both
@@ -628,12 +659,16 @@ class ImageProject:
 
     def links(self) -> Links:
         if self._links is None:
-            links = Links()
+            links = Links(root=self.boundary)
             base = self.config_root or self.cwd
             for image, dockerfile in self.images.items():
+                if "\0" in str(dockerfile) or len(str(dockerfile)) > 4096:
+                    continue
                 target = base / str(dockerfile)
-                if target.is_dir():
+                if _is_dir(target):
                     target = target / "Dockerfile"
+                if not _file(target, self.boundary):  # never a Dockerfile outside the project
+                    continue
                 links.add(str(image), target, f"the configuration's images: {image} -> {dockerfile}")
             for file in self.files():
                 name = file.name
@@ -660,7 +695,7 @@ class ImageProject:
     def dockerfile(self, path: str) -> Any:
         """The parsed Dockerfile at an absolute path (cached; None when unreadable)."""
         if path not in self._parsed:
-            text = _read_text(Path(path))
+            text = _read_text(Path(path), self.boundary)
             if text is None:
                 self._parsed[path] = None
             else:

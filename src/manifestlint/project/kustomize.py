@@ -127,21 +127,23 @@ def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items() if isinstance(v, (str, int, float, bool))}
 
 
-def load(path: Path) -> dict | None:
+def load(path: Path, root: Path | None = None) -> dict | None:
     """The kustomization's first YAML document as a mapping; None when unreadable or not one.
     Read with the bounded parser every input goes through (kustomization files are input)."""
-    for value in load_all(path):
+    for value in load_all(path, root):
         if isinstance(value, dict):
             return value
     return None
 
 
-def load_all(path: Path) -> list[Any]:
-    """Every document of a kustomization or patch file (empty when unreadable)."""
-    from manifestlint.safeio import Unreadable, read_regular
+def load_all(path: Path, root: Path | None = None) -> list[Any]:
+    """Every document of a kustomization or patch file (empty when unreadable): a regular
+    file (a FIFO or /dev/zero named kustomization.yaml must not hang) whose real path lies
+    inside `root` (a committed link out of the tree is never read)."""
+    from manifestlint.safeio import Unreadable, read_inside
 
-    try:  # only a regular file: a FIFO or /dev/zero named kustomization.yaml must not hang
-        text = read_regular(path, MAX_KUSTOMIZATION_BYTES).decode("utf-8-sig", errors="replace")
+    try:
+        text = read_inside(path, root, MAX_KUSTOMIZATION_BYTES).decode("utf-8-sig", errors="replace")
     except (Unreadable, ValueError):
         return []
     return parse_text(text, path.as_posix())
@@ -158,22 +160,25 @@ def parse_text(text: str, name: str) -> list[Any]:
 
 
 def parse(path: Path, root: Path) -> Kustomization:
-    """The kustomization at `path` with every reference that stays below `root` resolved."""
-    data = load(path) or {}
+    """The kustomization at `path` with every reference that stays below `root` resolved, by
+    its real path (a folder reached through several links is one kustomization)."""
+    data = load(path, root) or {}
     kust = Kustomization(path, kind="Component" if data.get("kind") == "Component" else "Kustomization")
     folder = path.parent
 
     def resolve(ref: str) -> Path | None:
         if not ref or _remote(ref):
             return None
+        if "\0" in ref or len(ref) > 4096:
+            return None
         target = Path(os.path.normpath(folder / ref))
         if not _inside(target, root):
             return None
         try:  # a symbolic link inside the root may still point outside it
-            real = target.resolve()
-        except (OSError, RuntimeError):
+            real = Path(os.path.realpath(target))
+        except (OSError, RuntimeError, ValueError):
             return None
-        return target if _inside(real, root.resolve()) else None
+        return real if _inside(real, root.resolve()) else None
 
     for key in ("resources", "bases", "components"):
         for ref in _strings(data.get(key)):
@@ -195,7 +200,7 @@ def parse(path: Path, root: Path) -> Kustomization:
             selector = entry.get("target") if isinstance(entry, dict) else None
             if target is not None and is_file(target):
                 kust.patches.append(target)
-                kust.patch_bodies.extend((selector, body) for body in load_all(target))
+                kust.patch_bodies.extend((selector, body) for body in load_all(target, root))
             elif isinstance(entry, dict) and isinstance(entry.get("patch"), str):
                 bodies = parse_text(entry["patch"], f"{path.as_posix()} (inline patch)")
                 kust.patch_bodies.extend((selector, body) for body in bodies)
@@ -203,7 +208,7 @@ def parse(path: Path, root: Path) -> Kustomization:
         target = resolve(ref) if "\n" not in ref else None  # else an inline patch
         if target is not None and is_file(target):
             kust.patches.append(target)
-            kust.patch_bodies.extend((None, body) for body in load_all(target))
+            kust.patch_bodies.extend((None, body) for body in load_all(target, root))
         elif "\n" in ref:
             inline = parse_text(ref, f"{path.as_posix()} (inline patch)")
             kust.patch_bodies.extend((None, body) for body in inline)
@@ -284,7 +289,7 @@ def build_time_images(root: Path) -> set[str]:
     manifests (every kubebuilder and operator-sdk scaffold: `controller=${IMG}`), so NAME in a
     base is a placeholder. Makefiles at the root and one or two folders below it, read as text
     (never run)."""
-    from manifestlint.safeio import Unreadable, read_regular
+    from manifestlint.safeio import Unreadable, read_inside
 
     found: set[str] = set()
     folders = [root]
@@ -300,8 +305,8 @@ def build_time_images(root: Path) -> set[str]:
                     if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".") and depth < 1:
                         below.append(Path(entry.path))
                     elif entry.name in _MAKEFILES or entry.name.endswith(".mk"):
-                        text = read_regular(Path(entry.path), MAX_MAKEFILE_BYTES).decode("utf-8", "replace")
-                        found.update(m.group(1) for m in _SET_IMAGE.finditer(text))
+                        text = read_inside(Path(entry.path), root, MAX_MAKEFILE_BYTES)
+                        found.update(m.group(1) for m in _SET_IMAGE.finditer(text.decode("utf-8", "replace")))
                 except (OSError, Unreadable, ValueError):
                     continue
         folders = below
@@ -312,7 +317,9 @@ def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) ->
     """Read the kustomizations among `files` (absolute paths below `root`) and the trees of
     those no other kustomization references. `is_root_candidate` refuses roots (test data)."""
     model = KustomizeModel()
-    pending = sorted(f for f in files if is_kustomization(f))
+    real_root = os.path.realpath(root)
+    reals = {os.path.realpath(f) for f in files if is_kustomization(f)}  # one key per file
+    pending = sorted(Path(f) for f in reals if f.startswith(real_root.rstrip("/") + "/"))
     while pending:  # children outside the walked files (e.g. ignored folders) are read too
         path = pending.pop()
         if path in model.kustomizations:
@@ -333,12 +340,16 @@ def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) ->
 def _tree(model: KustomizeModel, root: Kustomization) -> Tree:
     tree = Tree(root)
     # (kustomization, namespace set by an outer one, labels from outer ones, depth, path so far)
-    stack: list[tuple[Kustomization, str, dict, dict, int, frozenset]] = [(root, "", {}, {}, 0, frozenset())]
+    # Each kustomization is visited once per tree: a cycle (kustomize refuses it) ends there,
+    # and a ladder of diamonds (each level referencing the next one twice) is linear, not
+    # 2^levels paths. kustomize refuses a resource reached twice, so the first path wins.
+    stack: list[tuple[Kustomization, str, dict, dict, int]] = [(root, "", {}, {}, 0)]
+    visited: set[Path] = set()
     while stack:
-        kust, outer_ns, outer_sel, outer_tpl, depth, seen = stack.pop()
-        if kust.path in seen or depth > MAX_DEPTH:
-            continue  # a cycle (kustomize itself refuses it) or absurd nesting
-        seen = seen | {kust.path}
+        kust, outer_ns, outer_sel, outer_tpl, depth = stack.pop()
+        if kust.path in visited or depth > MAX_DEPTH:
+            continue
+        visited.add(kust.path)
         tree.kustomizations.append(kust.path)
         namespace = outer_ns or kust.namespace  # the outer kustomization's namespace wins
         selector = {**kust.selector_labels, **outer_sel}  # outer labels are applied last
@@ -350,7 +361,7 @@ def _tree(model: KustomizeModel, root: Kustomization) -> Tree:
         for child in reversed(kust.children):
             found = model.kustomizations.get(child)
             if found is not None:
-                stack.append((found, namespace, selector, template, depth + 1, seen))
+                stack.append((found, namespace, selector, template, depth + 1))
     for path in tree.patches | tree.config:
         tree.resources.pop(path, None)  # a file both patched-in and listed is not a whole object
     return tree
