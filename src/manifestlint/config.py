@@ -83,9 +83,44 @@ class Config:
         return self.path.parent if self.path else None
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest `.manifestlint.yaml`, or pyproject.toml with [tool.manifestlint], upward."""
+def _search_path(start: Path) -> list[Path]:
+    """The folders the configuration is looked for in, nearest first: up to the git work
+    tree's root inside a repository (a configuration above it, in a shared parent folder,
+    must neither switch checks off nor widen the project to a neighbouring checkout); outside
+    one, up to the first folder (or configuration file) another user owns, as git refuses a
+    repository owned by someone else (CVE-2022-24765)."""
+    from manifestlint.discover import git_root
+
+    top = git_root(start)
+    if top is not None:
+        folders = [start]
+        for folder in start.parents:
+            if not folder.is_relative_to(top):
+                break
+            folders.append(folder)
+        return folders
+    folders = []
     for folder in (start, *start.parents):
+        if not _owned(folder):
+            break
+        folders.append(folder)
+    return folders
+
+
+def _owned(path: Path) -> bool:
+    """Whether the current user owns `path` (always true where there are no owners)."""
+    if not hasattr(os, "geteuid"):
+        return True
+    try:
+        return os.lstat(path).st_uid == os.geteuid()
+    except OSError:
+        return False
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.manifestlint.yaml`, or pyproject.toml with [tool.manifestlint], upward
+    (see _search_path: never above the repository, never from another user's folder)."""
+    for folder in _search_path(start):
         for name in CONFIG_NAMES:
             if _candidate(folder / name):
                 return folder / name
@@ -95,11 +130,21 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+def _foreign(path: Path) -> bool:
+    """A configuration file another user owns, in a folder outside any repository."""
+    from manifestlint.discover import git_root
+
+    return os.path.lexists(path) and git_root(path.parent) is None and not _owned(path)
+
+
 def _candidate(path: Path) -> bool:
     """Whether `path` is a configuration file to read. Something else under that name (a FIFO,
     a device, a folder, a dangling symlink) is a ConfigError naming it: skipping it silently
-    would lint with settings other than the ones the user wrote, and opening a FIFO blocks."""
-    if os.path.islink(path):
+    would lint with settings other than the ones the user wrote, and opening a FIFO blocks.
+    One another user owns outside a repository is not ours to apply: skipped."""
+    if _foreign(path):
+        return False
+    if os.path.islink(path) and os.path.isfile(path):  # (a link to a device: said below)
         from manifestlint.discover import git_root
         from manifestlint.safeio import outside
 
