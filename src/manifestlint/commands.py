@@ -166,9 +166,14 @@ def lint(
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when items fail.")
 @click.option("--no-context", is_flag=True, help="Cross-file rules see only the named files.")
-def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zero, no_context) -> None:
-    """The production-readiness checklist with a status per item: verified, failing (with
-    every finding as path:line), absent, or not statically checkable."""
+@click.option(
+    "--full", is_flag=True,
+    help="Markdown: every finding and citation (the default is compact: it fits a PR comment).",
+)  # fmt: skip
+def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zero, no_context, full) -> None:
+    """The production-readiness checklist with a status per item: verified (with the evidence
+    as path:line), failing (with every finding), no evidence, absent, or not statically
+    checkable."""
     import gc
 
     gc.disable()
@@ -202,19 +207,24 @@ def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zer
         raise UsageFailure(str(exc)) from None
     except PathNotFound as exc:
         raise UsageFailure(f"no such file or directory: {exc.args[0]}") from None
+    from manifestlint.alerts.thresholds import understood_alerts
     from manifestlint.index import Index
 
     index = result.index or Index()
     alerts = [a for a in project_alerts(index, config.alert_policy) if index.reported(a.groups.doc)]
-    project = Project(index, config.alert_policy, alerts)
+    understood = understood_alerts(index)
+    named = [cwd / p for p in paths]
+    project = Project(
+        index, config.alert_policy, alerts, understood, result.findings, named, result.artifacts
+    )
     verdicts = judge(items, result, registry, project)
     title = f"Production-readiness checklist: {' '.join(paths)}"
     if fmt == "json":
-        text = render.as_json(verdicts, title, alerts)
+        text = render.as_json(verdicts, title, alerts, understood)
     elif fmt == "text":
         text = render.text(verdicts, title)
     else:
-        text = render.markdown(verdicts, title)
+        text = render.markdown(verdicts, title, full=full)
     with _usage_failures():
         _emit(text.encode("utf-8", "backslashreplace"), output)
 

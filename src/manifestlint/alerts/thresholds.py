@@ -309,3 +309,23 @@ def mentions(expr: str, ctx: Context | None = None) -> set[str]:
 
 __all__ = ["CATEGORIES", "LABELS", "Threshold", "Understanding", "format_value", "mentions", "recognise",
            "understand"]  # fmt: skip
+
+
+def understood_alerts(index) -> list:
+    """(RuleGroups, alert entry, Understanding) of every alerting rule in the named files,
+    in file order, the project's recording rules read through."""
+    from manifestlint.alerts.leaves import recording_context
+    from manifestlint.model import YList, YMap
+
+    ctx = recording_context(index)
+    out = []
+    for groups in index.rule_groups:
+        if not index.reported(groups.doc):
+            continue
+        for group in groups.groups if isinstance(groups.groups, YList) else ():
+            rules = group.get("rules") if isinstance(group, YMap) else None
+            for entry in rules if isinstance(rules, YList) else ():
+                if isinstance(entry, YMap) and "alert" in entry and "record" not in entry:
+                    expr = entry.get("expr")
+                    out.append((groups, entry, understand(expr if isinstance(expr, str) else "", ctx)))
+    return out

@@ -1,37 +1,63 @@
-"""Positive evidence for checklist items that ask for *presence*.
+"""Positive evidence for checklist items: what in the files *implements* an item.
 
 A rule can only say what is wrong with objects that exist; "Horizontal Pod Autoscaler
-(HPA)" is not verified by the absence of HPA findings in a project that has no HPA. Each
-function here looks at the named files' objects and answers:
+(HPA)" is not verified by the absence of HPA findings in a project that has no HPA, nor
+"Security scanning integration" by the absence of `curl | sh`. Each evidence function
+looks at the named files and answers with an `Evidence`:
 
-- ("absent", notes):  nothing the item is about exists (no workloads, no Istio objects...);
-- ("missing", notes): the item's subject exists but the asked-for object does not;
-- ("ok", notes):      the evidence, as `path:line` notes a reviewer can open.
+- `ok`:      the objects, alerts or config entries that implement the item, each cited as
+             `path:line` (the item can be verified);
+- `missing`: the item's subject exists but what it asks for does not, or is declared
+             without effect (a STRICT PeerAuthentication that applies to no pod): failing;
+- `none`:    nothing in the files shows the item (no evidence);
+- `absent`:  nothing the item is about exists (no Istio objects, no workloads).
+
+`checked` says in a few words what was looked at ("4 DestinationRules, outlier detection
+effective on 2"). Items whose mapped rules check a property of every object of a kind
+(probes, limits, users) get `generic` evidence: the objects those rules checked.
+Kubernetes and Istio evidence is in `evidence_mesh.py`; alerting, CI and the rest in
+`evidence_ops.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from manifestlint.index import Index
 from manifestlint.k8s import name_anchor, name_of, namespace_of
-from manifestlint.model import YamlDoc, YList, YMap
+from manifestlint.model import Finding, YamlDoc, YMap
 
 SCALABLE = ("Deployment", "StatefulSet")
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet")
 ISTIO_KINDS = (
     "Gateway", "VirtualService", "DestinationRule", "PeerAuthentication", "AuthorizationPolicy",
     "ServiceEntry", "Sidecar", "EnvoyFilter", "RequestAuthentication", "Telemetry",
 )  # fmt: skip
+MAX_NOTES = 12  # citations per item; the count says how many more
+
+
+@dataclass(slots=True)
+class Evidence:
+    state: str  # ok | missing | none | absent
+    notes: list[str] = field(default_factory=list)
+    checked: str = ""
 
 
 @dataclass(slots=True)
 class Project:
-    """What evidence functions read: the named files' objects and the recognised alerts."""
+    """What evidence functions read: the named files' objects, the alerts as understood,
+    the lint findings (a config the loader refuses takes no effect) and the named paths
+    (CI workflows are evidence for scanning)."""
 
     index: Index
     policy: object  # alerts.policy.Policy
     alerts: list = field(default_factory=list)  # rules.prometheus_thresholds.Alert
+    understood: list = field(default_factory=list)  # (RuleGroups, entry YMap, Understanding)
+    findings: list[Finding] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)  # the named files and folders
+    artifacts: list[str] = field(default_factory=list)  # display paths of the linted files
 
     def objects(self, *kinds: str) -> list[YamlDoc]:
         return [d for d in self.index.of_kind(*kinds) if self.index.reported(d)]
@@ -39,8 +65,16 @@ class Project:
     def istio(self) -> list[YamlDoc]:
         return [d for d in self.objects(*ISTIO_KINDS) if "istio.io" in str(d.root.get("apiVersion"))]
 
-
-Evidence = tuple[str, list[str]]
+    def refused(self, doc: YamlDoc) -> list[Finding]:
+        """Error findings of the Alertmanager rules on `doc`: the loader refuses it."""
+        return [
+            f
+            for f in self.findings
+            if f.path == doc.path
+            and f.severity.label == "error"
+            and f.rule.startswith("alertmanager-")
+            and (f.doc in (-1, doc.index))
+        ]
 
 
 def where(doc: YamlDoc) -> str:
@@ -51,213 +85,85 @@ def ident(doc: YamlDoc) -> str:
     return f"{doc.root.get('kind')} {namespace_of(doc)}/{name_of(doc)}"
 
 
-def _targets(doc: YamlDoc) -> tuple[str, str, str] | None:
-    spec = doc.root.get("spec")
-    ref = spec.get("scaleTargetRef") if isinstance(spec, YMap) else None
-    if spec is not None and ref is None:
-        ref = spec.get("targetRef")  # VerticalPodAutoscaler
-    if not isinstance(ref, YMap):
-        return None
-    return (str(ref.get("kind")), namespace_of(doc), str(ref.get("name")))
+def cite(doc: YamlDoc, what: str = "") -> str:
+    return f"{ident(doc)}{' ' + what if what else ''} ({where(doc)})"
 
 
-def _autoscaled(project: Project, kind: str, what: str) -> Evidence:
-    workloads = project.objects(*SCALABLE)
-    if not workloads:
-        return "absent", ["no Deployment or StatefulSet in the named files"]
-    scalers = project.objects(kind)
-    targeted = {t for t in map(_targets, scalers) if t}
-    notes, missing = [], []
-    for doc in workloads:
-        key = (str(doc.root.get("kind")), namespace_of(doc), name_of(doc))
-        if key in targeted:
-            scaler = next(s for s in scalers if _targets(s) == key)
-            notes.append(f"{ident(doc)} is scaled by {what} {name_of(scaler)} ({where(scaler)})")
-        else:
-            missing.append(f"no {what} targets {ident(doc)} ({where(doc)})")
-    return ("missing", missing) if missing else ("ok", notes)
+def capped(notes: list[str]) -> list[str]:
+    if len(notes) <= MAX_NOTES:
+        return notes
+    return [*notes[:MAX_NOTES], f"… and {len(notes) - MAX_NOTES} more"]
 
 
-def hpa(project: Project) -> Evidence:
-    return _autoscaled(project, "HorizontalPodAutoscaler", "HorizontalPodAutoscaler")
+def plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"{n} {word}"
+    if word.endswith("y") and not word.endswith(("ey", "ay")):
+        return f"{n} {word[:-1]}ies"
+    return f"{n} {word}s"
 
 
-def vpa(project: Project) -> Evidence:
-    workloads = project.objects(*SCALABLE)
-    if not workloads:
-        return "absent", ["no Deployment or StatefulSet in the named files"]
-    vpas = project.objects("VerticalPodAutoscaler")
-    if not vpas:
-        return "missing", ["no VerticalPodAutoscaler in the named files"]
-    return "ok", [f"VerticalPodAutoscaler {name_of(v)} ({where(v)})" for v in vpas]
+def spec(doc: YamlDoc) -> YMap:
+    value = doc.root.get("spec")
+    return value if isinstance(value, YMap) else YMap()
 
 
-def pdb(project: Project) -> Evidence:
-    if not project.objects(*SCALABLE):
-        return "absent", ["no Deployment or StatefulSet in the named files"]
-    pdbs = project.objects("PodDisruptionBudget")
-    if not pdbs:
-        return "missing", ["no PodDisruptionBudget in the named files"]
-    return "ok", [f"PodDisruptionBudget {name_of(p)} ({where(p)})" for p in pdbs]
+# ---------------------------------------------------------------- generic evidence
 
 
-def strict_mtls(project: Project) -> Evidence:
-    if not project.istio():
-        return "absent", ["no Istio resources in the named files"]
-    strict = []
-    for doc in project.objects("PeerAuthentication"):
-        mtls = doc.root.path_get("spec", "mtls", "mode")
-        if str(mtls) == "STRICT":
-            strict.append(f"PeerAuthentication {namespace_of(doc)}/{name_of(doc)} is STRICT ({where(doc)})")
-    return ("ok", strict) if strict else ("missing", ["no PeerAuthentication with mtls.mode STRICT"])
+def _final_from(path: str) -> int:
+    """The line of a Dockerfile's last FROM (the image that ships)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 1
+    found = [n for n, line in enumerate(lines, 1) if line.lstrip().upper().startswith("FROM ")]
+    return found[-1] if found else 1
 
 
-def _default_deny(doc: YamlDoc) -> bool:
-    spec = doc.root.get("spec")
-    if not isinstance(spec, YMap):
-        return False
-    selector = spec.get("podSelector")
-    if selector not in (None, {}) and not (isinstance(selector, YMap) and not selector):
-        return False
-    types = spec.get("policyTypes")
-    ingress_type = types is None or (isinstance(types, YList) and "Ingress" in types)
-    return ingress_type and spec.get("ingress") in (None, [])
+def generic(project: Project, rules: list, dockerfiles: list[str]) -> Evidence:
+    """The objects the item's rules checked (each passed them when there is no finding)."""
+    kinds: set[str] = set()
+    docker = False
+    configs = [d for d in project.index.alertmanager if project.index.reported(d)]
+    if any(rule.scope == "alertmanager" for rule in rules) and configs:
+        notes = [f"Alertmanager configuration {d.path}:{d.span.line}" for d in configs]
+        return Evidence("ok", notes, f"{plural(len(configs), 'Alertmanager configuration')} checked")
+    for rule in rules:
+        if rule.scope == "dockerfile" or rule.domain == "docker":
+            docker = True
+        elif rule.kinds:
+            kinds.update(rule.kinds)
+        elif rule.scope in ("kubernetes", "project") or rule.domain in ("k8s", "schema"):
+            kinds.update(WORKLOADS)
+    docs = project.objects(*sorted(kinds)) if kinds else []
+    notes = [cite(d) for d in docs]
+    notes += [f"Dockerfile {p}:{_final_from(p)}" for p in dockerfiles if docker]
+    parts = []
+    if docs:
+        parts.append(plural(len(docs), "object"))
+    if docker and dockerfiles:
+        parts.append(plural(len(dockerfiles), "Dockerfile"))
+    if not notes:
+        return Evidence("absent", [], "nothing of the kinds these rules check")
+    return Evidence("ok", capped(notes), f"{' and '.join(parts)} checked by {plural(len(rules), 'rule')}")
 
 
-def default_deny(project: Project) -> Evidence:
-    if not project.objects(*SCALABLE, "DaemonSet", "Pod", "Job", "CronJob"):
-        return "absent", ["no workloads in the named files"]
-    deny = [d for d in project.objects("NetworkPolicy") if _default_deny(d)]
-    if not deny:
-        return "missing", ["no default-deny NetworkPolicy (podSelector: {} and no ingress rules)"]
-    return "ok", [
-        f"NetworkPolicy {namespace_of(d)}/{name_of(d)} denies ingress by default ({where(d)})" for d in deny
-    ]
+# Items whose rules check a property of every object of a kind: no finding on an object
+# means the object has the property.
+GENERIC = frozenset({
+    "Non-root user execution", "Read-only root filesystem", "Health checks implemented", "Health checks",
+    "Resource limits configured", "Resource quotas and limits", "Capacity planning done",
+    "Pod security policies", "Minimal base images", "Load balancing", "Namespace isolation",
+    "AlertManager configuration", "Multi-stage production Dockerfile with security hardening",
+})  # fmt: skip
 
 
-def _istio_kind(kind: str, test: Callable[[YamlDoc], bool] | None = None, what: str = "") -> Callable:
-    def evidence(project: Project) -> Evidence:
-        if not project.istio():
-            return "absent", ["no Istio resources in the named files"]
-        found = [d for d in project.objects(kind) if test is None or test(d)]
-        if not found:
-            return "missing", [f"no {what or kind} in the named files"]
-        return "ok", [f"{kind} {namespace_of(d)}/{name_of(d)} ({where(d)})" for d in found]
+def evidence_map() -> dict[str, Callable[[Project], Evidence]]:
+    from manifestlint.checklist import evidence_mesh, evidence_ops
 
-    return evidence
+    return {**evidence_mesh.EVIDENCE, **evidence_ops.EVIDENCE}
 
-
-def _has_outlier_detection(doc: YamlDoc) -> bool:
-    return "outlierDetection" in str(doc.root.get("spec"))
-
-
-def _has_retries(doc: YamlDoc) -> bool:
-    http = doc.root.path_get("spec", "http")
-    return isinstance(http, YList) and any(isinstance(r, YMap) and "retries" in r for r in http)
-
-
-def _is_rate_limit(doc: YamlDoc) -> bool:
-    return "ratelimit" in str(doc.root.get("spec")).lower()
-
-
-def _alerts(categories: tuple[str, ...]) -> Callable:
-    def evidence(project: Project) -> Evidence:
-        if not project.index.rule_groups or not any(
-            project.index.reported(g.doc) for g in project.index.rule_groups
-        ):
-            return "absent", ["no Prometheus rule file in the named files"]
-        notes, missing = [], []
-        for category in categories:
-            target = project.policy.target(category)
-            mine = [a for a in project.alerts if a.threshold.category == category]
-            meeting = [
-                a
-                for a in mine
-                if a.threshold.threshold <= target.above and a.for_seconds <= target.for_seconds
-            ]
-            if meeting:
-                a = meeting[0]
-                notes.append(
-                    f"{a.name} fires at {a.threshold.shown()} after {a.for_text} ({a.path}:{a.line})"
-                )
-            elif mine:
-                a = min(mine, key=lambda x: (x.threshold.threshold, x.for_seconds))
-                missing.append(
-                    f"{category}: the most sensitive alert {a.name} fires at {a.threshold.shown()} after "
-                    f"{a.for_text} ({a.path}:{a.line}); the policy is {target.shown(category)}"
-                )
-            else:
-                missing.append(f"{category}: no recognised alert (the policy is {target.shown(category)})")
-        return ("missing", missing + notes) if missing else ("ok", notes)
-
-    return evidence
-
-
-def mesh(project: Project) -> Evidence:
-    if not project.istio():
-        return "absent", ["no Istio resources in the named files"]
-    injected = []
-    for doc in project.objects("Namespace"):
-        labels = doc.root.path_get("metadata", "labels")
-        if isinstance(labels, YMap) and (
-            labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels
-        ):
-            injected.append(f"Namespace {name_of(doc)} has sidecar injection ({where(doc)})")
-    for doc in project.objects(*SCALABLE, "DaemonSet"):
-        meta = doc.root.path_get("spec", "template", "metadata")
-        marks = {}
-        for key in ("labels", "annotations"):
-            values = meta.get(key) if isinstance(meta, YMap) else None
-            marks.update(values if isinstance(values, YMap) else {})
-        if str(marks.get("sidecar.istio.io/inject")).lower() == "true":
-            injected.append(f"{ident(doc)} asks for a sidecar ({where(doc)})")
-    if not injected:
-        return "missing", [
-            "no Namespace labelled istio-injection=enabled (or istio.io/rev) and no pod template with "
-            "sidecar.istio.io/inject: the mesh policies apply to no pod"
-        ]
-    return "ok", injected
-
-
-def _alertmanager(project: Project) -> Evidence:
-    docs = [d for d in project.index.alertmanager if project.index.reported(d)]
-    if not docs:
-        return "absent", ["no Alertmanager configuration in the named files"]
-    return "ok", [f"Alertmanager configuration {d.path}:{d.span.line}" for d in docs]
-
-
-def _rule_files(project: Project) -> Evidence:
-    files = sorted({g.doc.path for g in project.index.rule_groups if project.index.reported(g.doc)})
-    if not files:
-        return "absent", ["no Prometheus rule file in the named files"]
-    return "ok", [f"rule file {f}" for f in files]
-
-
-# Item text (as in the seed checklist) -> evidence function.
-EVIDENCE: dict[str, Callable[[Project], Evidence]] = {
-    "Horizontal Pod Autoscaler (HPA)": hpa,
-    "Horizontal pod autoscaling": hpa,
-    "Vertical Pod Autoscaler (VPA)": vpa,
-    "Vertical pod autoscaling": vpa,
-    "Pod Disruption Budgets": pdb,
-    "mTLS authentication": strict_mtls,
-    "Service mesh (Istio) integration": mesh,
-    "Network policies": default_deny,
-    "Gateway configuration": _istio_kind("Gateway"),
-    "Virtual services": _istio_kind("VirtualService"),
-    "Destination rules": _istio_kind("DestinationRule"),
-    "Authorization policies": _istio_kind("AuthorizationPolicy"),
-    "Circuit breakers": _istio_kind(
-        "DestinationRule", _has_outlier_detection, "DestinationRule with outlierDetection"
-    ),
-    "Retry policies": _istio_kind("VirtualService", _has_retries, "VirtualService with retries"),
-    "Rate limiting": _istio_kind("EnvoyFilter", _is_rate_limit, "rate-limiting EnvoyFilter"),
-    "Error rate monitoring": _alerts(("error-rate",)),
-    "Response time monitoring": _alerts(("latency",)),
-    "Resource utilization monitoring": _alerts(("cpu", "memory", "disk")),
-    "AlertManager configuration": _alertmanager,
-    "Alert configuration": _rule_files,
-}
 
 # Findings of the per-category alert rules (obj "... alerts:<category>") count only for the
 # items about that category.

@@ -9,7 +9,7 @@ from pathlib import Path
 from manifestlint.registry import data_dir
 
 SEED = "production-readiness-checklist.md"
-_ITEM = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(.+?)\s*$")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+\[([ xX])\]\s+(.+?)\s*$")  # `- [x]` and `1. [x]`
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -27,7 +27,8 @@ def seed_path() -> Path:
 
 
 def parse_checklist(text: str) -> list[Item]:
-    """Every `- [ ]` / `- [x]` item outside code fences, with its heading trail."""
+    """Every `- [ ]` / `- [x]` (or numbered `1. [x]`) item outside code fences, with its
+    heading trail."""
     items: list[Item] = []
     trail: list[tuple[int, str]] = []
     fenced = False

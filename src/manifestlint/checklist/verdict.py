@@ -1,26 +1,40 @@
-"""A status per checklist item, from rule findings and presence evidence.
+"""A status per checklist item, from rule findings and positive evidence.
 
-- **verified**: the rules mapped to the item (their `checklist:` metadata) ran on objects
-  of the relevant kind and found nothing, and the positive evidence exists where the item
-  asks for presence;
-- **failing**: a mapped rule reported something (every finding as `path:line`), or the
-  asked-for object is missing;
-- **absent**: nothing of the item's kind is in the named files (e.g. no Istio resources);
+- **verified**: positive evidence (objects, alerts, config entries cited as `path:line`,
+  see `evidence.py`) and no finding of the rules mapped to the item (their `checklist:`
+  metadata);
+- **failing**: a mapped rule reported something (every finding as `path:line`), or what
+  the item asks for is missing or declared without effect;
+- **no evidence**: the item is checkable but nothing in the files shows it (a CI scanner,
+  a burn-rate alert, a paging receiver...), and no rule found anything wrong;
+- **absent**: nothing of the item's kind is in the named files (no Istio resources);
 - **not statically checkable**: no rule or evidence maps to the item (JWT, MFA, pen tests).
+
+Each verdict says what was checked ("4 DestinationRules, outlier detection in effect on 2").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from manifestlint.checklist.evidence import EVIDENCE, ITEM_CATEGORIES, Project
+from manifestlint.checklist.evidence import (
+    GENERIC,
+    ITEM_CATEGORIES,
+    Evidence,
+    Project,
+    evidence_map,
+    generic,
+)  # fmt: skip
 from manifestlint.checklist.items import Item, match_known
 from manifestlint.classify import is_dockerfile_name
 from manifestlint.engine import LintResult
 from manifestlint.model import Finding, Severity
 from manifestlint.registry import Registry, Rule
 
-VERIFIED, FAILING, ABSENT, UNCHECKABLE = "verified", "failing", "absent", "not statically checkable"
+VERIFIED, FAILING, NO_EVIDENCE, ABSENT, UNCHECKABLE = (
+    "verified", "failing", "no evidence", "absent", "not statically checkable",
+)  # fmt: skip
+STATUSES = (VERIFIED, FAILING, NO_EVIDENCE, ABSENT, UNCHECKABLE)
 
 
 @dataclass(slots=True)
@@ -31,7 +45,8 @@ class Verdict:
     rules: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
-    missing: bool = False  # the item asks for an object that is not there
+    checked: str = ""  # what was looked at, in a few words
+    missing: bool = False  # the item asks for an object that is not there (or has no effect)
 
     @property
     def severity(self) -> Severity | None:
@@ -53,18 +68,16 @@ def item_rules(registry: Registry) -> dict[str, list[Rule]]:
     return out
 
 
-def _subjects(result: LintResult, project: Project) -> dict[str, bool]:
+def _subjects(result: LintResult, project: Project) -> dict:
     index = project.index
     objects = [d for d in index.objects if index.reported(d)]
-    kinds = {str(d.root.get("kind")) for d in objects}
-    istio = bool(project.istio())
     return {
         "dockerfile": any(is_dockerfile_name(p.rsplit("/", 1)[-1]) for p in result.artifacts),
         "kubernetes": bool(objects),
         "alertmanager": any(index.reported(d) for d in index.alertmanager),
         "prometheus-rules": any(index.reported(g.doc) for g in index.rule_groups),
-        "istio": istio,
-        "kinds": kinds,  # type: ignore[dict-item]
+        "istio": bool(project.istio()),
+        "kinds": {str(d.root.get("kind")) for d in objects},
     }
 
 
@@ -90,36 +103,66 @@ def _relevant(finding: Finding, text: str) -> bool:
     return finding.obj.rsplit(" alerts:", 1)[1] in categories
 
 
+def _evidence(
+    text: str, rules: list[Rule], present: bool, project: Project, dockerfiles: list[str]
+) -> Evidence:
+    function = evidence_map().get(text)
+    if function is not None:
+        return function(project)
+    if text in GENERIC:
+        return generic(project, rules, dockerfiles)
+    if not present:
+        return Evidence("absent", [], "nothing of the kinds these rules check")
+    why = "the mapped rules found nothing wrong, but nothing in the files shows this item"
+    return Evidence("none", [why], f"{len(rules)} rules ran")
+
+
+def _status(findings: list[Finding], evidence: Evidence, present: bool) -> str:
+    if findings or evidence.state == "missing":
+        return FAILING
+    if evidence.state == "ok":
+        return VERIFIED
+    if evidence.state == "absent" and not present:
+        return ABSENT
+    return NO_EVIDENCE
+
+
 def judge(items: list[Item], result: LintResult, registry: Registry, project: Project) -> list[Verdict]:
     mapping = item_rules(registry)
-    known = list(dict.fromkeys([*mapping, *EVIDENCE]))
+    evidence = evidence_map()
+    known = list(dict.fromkeys([*mapping, *evidence, *GENERIC]))
     ran = {r.id for r in result.rules}
     subjects = _subjects(result, project)
+    dockerfiles = [p for p in result.artifacts if is_dockerfile_name(p.rsplit("/", 1)[-1])]
     by_rule: dict[str, list[Finding]] = {}
     for finding in result.findings:
         by_rule.setdefault(finding.rule, []).append(finding)
     verdicts = []
     for item in items:
         text = match_known(item.text, known)
-        if text is None:
-            verdicts.append(Verdict(item, None, UNCHECKABLE))
-            continue
-        rules = [r for r in mapping.get(text, []) if r.id in ran]
-        evidence_fn = EVIDENCE.get(text)
-        if not rules and evidence_fn is None:
+        rules = [r for r in mapping.get(text or "", []) if r.id in ran]
+        if text is None or (not rules and text not in evidence):
             verdicts.append(Verdict(item, text, UNCHECKABLE))
             continue
         findings = sorted(
             (f for r in rules for f in by_rule.get(r.id, ()) if _relevant(f, text)), key=Finding.sort_key
         )
         present = any(_ran_on_subject(r, subjects) for r in rules) or bool(findings)
-        state, notes = evidence_fn(project) if evidence_fn else ("ok" if present else "absent", [])
-        verdict = Verdict(item, text, VERIFIED, [r.id for r in rules], findings)
-        if state == "absent" and not present:
-            verdict.status, verdict.evidence = ABSENT, notes
-        elif findings or state == "missing":
-            verdict.status, verdict.evidence, verdict.missing = FAILING, notes, state == "missing"
-        else:
-            verdict.evidence = notes
-        verdicts.append(verdict)
+        found = _evidence(text, rules, present, project, dockerfiles)
+        status = _status(findings, found, present)
+        checked = found.checked + (
+            f"; {len(findings)} finding{'s' if len(findings) > 1 else ''}" if findings else ""
+        )
+        verdicts.append(
+            Verdict(
+                item,
+                text,
+                status,
+                [r.id for r in rules],
+                findings,
+                found.notes,
+                checked.strip("; "),
+                missing=found.state == "missing",
+            )
+        )
     return verdicts
