@@ -245,15 +245,15 @@ def _recorded(name: str, ctx: Context) -> Q | None:
     return found.pop() if len(found) == 1 else None
 
 
-_LAST: list = [None, None]  # (index, Context): rules of one run share the project's records
+_LAST: list = [None, -1, None]  # (index, its rule-group count, Context): one run shares its records
 
 
 def recording_context(index) -> Context:
     """The recording rules of every rule file of the project (`record` -> its expressions),
     so that alerts on `instance:node_cpu_utilisation:ratio` are read through the rule that
-    records it. One Context per index."""
-    if _LAST[0] is index:
-        return _LAST[1]
+    records it. Remembered for the last index (rules of one run ask for it many times)."""
+    if _LAST[0] is index and _LAST[1] == len(index.rule_groups):
+        return _LAST[2]
     from manifestlint.model import YList, YMap
 
     recorded: dict[str, list[str]] = {}
@@ -266,5 +266,5 @@ def recording_context(index) -> Context:
                     if isinstance(expr, str):
                         recorded.setdefault(entry["record"], []).append(expr)
     ctx = Context(recorded)
-    _LAST[:] = [index, ctx]
+    _LAST[:] = [index, len(index.rule_groups), ctx]
     return ctx
