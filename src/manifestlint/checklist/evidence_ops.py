@@ -99,6 +99,23 @@ def slo_alerting(project: Project) -> Evidence:
     )
 
 
+def slo_findings(project: Project):
+    """Findings that concern SLO alerting: those on burn-rate alerts (a missing `for` on an
+    unrelated alert says nothing about SLOs)."""
+    starts: dict[str, list[tuple[int, bool]]] = {}
+    for groups, entry, understood in project.understood:
+        is_slo = understood.reason == "SLO burn-rate alert"
+        starts.setdefault(groups.doc.path, []).append((entry.key_span("alert").line, is_slo))
+    for lines in starts.values():
+        lines.sort()
+
+    def keep(finding) -> bool:
+        owner = [slo for line, slo in starts.get(finding.path, ()) if line <= finding.span.line]
+        return bool(owner) and owner[-1]
+
+    return keep
+
+
 def _records(groups) -> list[YMap]:
     out = []
     for group in groups.groups if isinstance(groups.groups, YList) else ():

@@ -25,6 +25,7 @@ from manifestlint.checklist.evidence import (
     evidence_map,
     generic,
 )  # fmt: skip
+from manifestlint.checklist.evidence_ops import slo_findings
 from manifestlint.checklist.items import Item, match_known
 from manifestlint.classify import is_dockerfile_name
 from manifestlint.engine import LintResult
@@ -144,8 +145,10 @@ def judge(items: list[Item], result: LintResult, registry: Registry, project: Pr
         if text is None or (not rules and text not in evidence):
             verdicts.append(Verdict(item, text, UNCHECKABLE))
             continue
+        keep = slo_findings(project) if text == "SLO-based alerting" else (lambda _f: True)
         findings = sorted(
-            (f for r in rules for f in by_rule.get(r.id, ()) if _relevant(f, text)), key=Finding.sort_key
+            (f for r in rules for f in by_rule.get(r.id, ()) if _relevant(f, text) and keep(f)),
+            key=Finding.sort_key,
         )
         present = any(_ran_on_subject(r, subjects) for r in rules) or bool(findings)
         found = _evidence(text, rules, present, project, dockerfiles)
