@@ -111,11 +111,11 @@ def _effect(project: Project, docs: list[YamlDoc], what: str, key: str = "select
                     f"applies to no pod: it selects {plural(len(reached), 'workload')}, none with a sidecar",
                 )
             )
-    checked = f"{plural(len(docs), what)}, effective on meshed pods: {len(effective)}"
+    checked = f"{plural(len(docs), what)}, reaching pods with a sidecar: {len(effective)}"
     if effective:
         return Evidence("ok", capped(effective + idle), checked)
     if idle:
-        return Evidence("missing", capped(idle + unknown), checked + " (no pod gets a sidecar)")
+        return Evidence("missing", capped(idle + unknown), checked + " (no pod gets one)")
     return Evidence("none", capped(unknown), checked)
 
 

@@ -91,6 +91,8 @@ def hpa_vpa_conflict(index: Index, ctx) -> Iterator[Finding]:
         if key is not None:
             hpas.setdefault(key, []).append(doc)
     for vpa in index.of_kind("VerticalPodAutoscaler"):
+        if not index.reported(vpa):
+            continue  # one anchor whatever the batch: the VPA (its HPAs may live in any file)
         key = _target(vpa, "targetRef")
         if key is None or key not in hpas:
             continue
