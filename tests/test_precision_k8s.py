@@ -192,3 +192,43 @@ def test_not_an_example(path: str) -> None:
     from manifestlint.project.roles import example_role
 
     assert example_role(PurePosixPath(path)) is None
+
+
+# ------------------------------------------------------------ 9. Kustomize, completely enough
+
+KUSTOMIZE = PRECISION / "kustomize"
+KUSTOMIZE_RULES = {"k8s-namespace-missing-quota", "k8s-image-latest-tag"}
+
+
+def test_kustomize_components_and_patch_values() -> None:
+    """The component's ResourceQuota (namespace-less, given shop by the overlay) covers the
+    Namespace a plain folder declares; the untagged image that only prod's patch writes is
+    reported at the patch, stage's is tagged by its tree's `images:`."""
+    result = _run(KUSTOMIZE, ["."], KUSTOMIZE_RULES)
+    assert _found(result, KUSTOMIZE_RULES) == _expected(KUSTOMIZE, KUSTOMIZE_RULES)
+    assert _found(result, KUSTOMIZE_RULES) == {("overlays/prod/image.yaml", 11, "k8s-image-latest-tag")}
+
+
+@pytest.mark.parametrize("name", _files(KUSTOMIZE))
+def test_kustomize_each_file_alone(name: str) -> None:
+    full = {f for f in _found(_run(KUSTOMIZE, ["."], KUSTOMIZE_RULES)) if f[0] == name}
+    assert _found(_run(KUSTOMIZE, [name], KUSTOMIZE_RULES)) == full
+
+
+def test_kustomize_patch_cold_and_warm(tmp_path: Path) -> None:
+    want = {("overlays/prod/image.yaml", 11, "k8s-image-latest-tag")}
+    for _ in range(2):
+        assert _found(_run(KUSTOMIZE, ["overlays/prod/image.yaml"], KUSTOMIZE_RULES, tmp_path / "c")) == want
+
+
+def test_kustomize_quota_stays_reported_without_the_component(tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(KUSTOMIZE, copy)
+    for overlay in ("prod", "stage"):
+        path = copy / "overlays" / overlay / "kustomization.yaml"
+        path.write_text(path.read_text().replace("components: [../../components/quota]\n", ""))
+    shutil.rmtree(copy / "components")
+    found = _found(_run(copy, ["."], KUSTOMIZE_RULES))
+    assert ("cluster/namespace.yaml", 4, "k8s-namespace-missing-quota") in found

@@ -88,6 +88,8 @@ class ProjectModel:
     variants: list[tuple[dict[Path, Transform], Changes]] = field(default_factory=list)
     _of: dict[Path, list[Bundle]] = field(default_factory=lambda: defaultdict(list))
     facts: dict[Path, FileFacts] = field(default_factory=dict)  # of every file the model was built from
+    # Per kustomize patch file: the changes (image rewrites, patches) of each tree using it.
+    patched_by: dict[Path, list[Changes]] = field(default_factory=dict)
 
     def index_bundles(self) -> None:
         self._of.clear()
@@ -114,6 +116,18 @@ class ProjectModel:
                 return None
             views.append(view)
         return views or None
+
+    def patch_changes(self, path: Path) -> list[Changes] | None:
+        """The changes of every tree that applies the patch file `path`; None for other files."""
+        return self.patched_by.get(path)
+
+    def patch_views(self, path: Path, doc: YamlDoc) -> list[YamlDoc]:
+        """A patch document as each tree using it deploys its values (`images:` rewritten)."""
+        views = []
+        for changes in self.patched_by.get(path, ()):
+            view = deployed_view(doc, Changes(images=changes.images))
+            views.append(view if view is not None else doc)
+        return views or [doc]
 
     def is_partial(self, path: Path) -> bool:
         """A patch or kustomize config file: never judged as a complete object."""
@@ -304,6 +318,9 @@ def build(
                 )
                 claimed.add(conf)
         model.variants = kustomize.variants()
+        for tree, (_files, changes) in zip(kustomize.trees, model.variants, strict=True):
+            for patch in tree.patches:
+                model.patched_by.setdefault(patch, []).append(changes)
         for tree in kustomize.trees:
             name = f"kustomize {_rel(tree.root.folder, base)}"
             bundle = Bundle(name, f"the tree of {_rel(tree.root.path, base)}")

@@ -90,6 +90,8 @@ def build(
         text = str(path)
         return text[len(prefix) :] if text.startswith(prefix) else None
 
+    if any(model.patch_changes(path) is not None for path in named):
+        return None  # a named kustomize patch is judged with its trees' image rewrites
     bundles = []
     seen: set[int] = set()
     for path in named:
