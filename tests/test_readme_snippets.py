@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, load_plain_yaml_file
+from conftest import FIXTURES, ROOT, load_plain_yaml_file
 from test_sarif import validate
 
 from manifestlint.cli import main
@@ -87,6 +87,8 @@ def project(tmp_path: Path, monkeypatch) -> Path:
     (tmp_path / "docker" / "Dockerfile").write_text("FROM alpine:3.20\nUSER root\n")
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER nobody\n")
     (tmp_path / "deploy" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    # what the Helm section's `helm template ... > rendered.yaml` step writes
+    (tmp_path / "rendered.yaml").write_text((FIXTURES / "helm" / "rendered.yaml").read_text())
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
