@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -385,11 +386,18 @@ def _stdin_text(stdin: tuple[str | None, bytes | str], path: str) -> str | None:
 
 
 def _rendered_text(path: Path) -> str | None:
+    """The text of a linted regular file that starts as `helm template` output; a FIFO or a
+    device named like a manifest is never opened (it was reported as unreadable already)."""
     try:
-        with open(path, "rb") as handle:
-            if not os.path.isfile(path) or b"# Source: " not in handle.read(4096):
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 return None
-        with open(path, "rb") as handle:
-            return handle.read(64 * MAX_TEMPLATE_BYTES).decode("utf-8", "replace")
+            head = handle.read(4096)
+            if b"# Source: " not in head:
+                return None
+            return (head + handle.read(64 * MAX_TEMPLATE_BYTES)).decode("utf-8", "replace")
     except OSError:
         return None
