@@ -211,13 +211,11 @@ class ChartIndex:
 
     def read(self, path: Path) -> str | None:
         """The text of a regular file whose real path stays below the root."""
+        from manifestlint.safeio import Unreadable, read_inside
+
         try:
-            real = path.resolve()
-            real.relative_to(self.root)
-            if not real.is_file() or real.stat().st_size > MAX_TEMPLATE_BYTES:
-                return None
-            return real.read_text(encoding="utf-8", errors="replace")
-        except (OSError, ValueError, RuntimeError):
+            return read_inside(path, self.root, MAX_TEMPLATE_BYTES).decode("utf-8", "replace")
+        except (OSError, ValueError, Unreadable):
             return None
 
     def template(self, source: str) -> Path | None:
@@ -364,7 +362,7 @@ def apply(result: Any, stdin: tuple[str | None, bytes | str] | None) -> None:
     for path in paths:
         text = _stdin_text(stdin, path) if stdin is not None else None
         if text is None:
-            text = _rendered_text(result.cwd / path)
+            text = _rendered_text(result.cwd / path, result.root)
         if text is not None:
             texts[path] = text
     if not texts:
@@ -385,19 +383,18 @@ def _stdin_text(stdin: tuple[str | None, bytes | str], path: str) -> str | None:
     return text if "# Source: " in text[:4096] else None
 
 
-def _rendered_text(path: Path) -> str | None:
-    """The text of a linted regular file that starts as `helm template` output; a FIFO or a
-    device named like a manifest is never opened (it was reported as unreadable already)."""
+def _rendered_text(path: Path, root: Path) -> str | None:
+    """The text of a linted regular file inside the root that starts as `helm template`
+    output; a FIFO, a device or a link leading out of the tree is never opened."""
+    from manifestlint.safeio import Unreadable, read_inside, regular_inside
+
+    if not regular_inside(path, root):
+        return None
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode) or b"# Source: " not in handle.read(4096):
                 return None
-            head = handle.read(4096)
-            if b"# Source: " not in head:
-                return None
-            return (head + handle.read(64 * MAX_TEMPLATE_BYTES)).decode("utf-8", "replace")
-    except OSError:
+        return read_inside(path, root).decode("utf-8", "replace")
+    except (OSError, Unreadable):
         return None
