@@ -259,3 +259,25 @@ def test_compact_markdown_fits_a_pr_comment(tmp_path: Path) -> None:
     assert "more (`--full` lists them)" in compact
     _code, full = run("many.yaml", "--full", "--exit-zero", cwd=tmp_path)
     assert len(compact) < len(full) and len(full.encode("utf-8")) <= 1_000_000
+
+
+def test_log_alerts_rbac_and_zones(tmp_path: Path) -> None:
+    _write(tmp_path, "loki-rules.yaml", (
+        "groups:\n  - name: logs\n    rules:\n      - alert: ApiPanics\n"
+        '        expr: sum(count_over_time({app="api"} |= "panic" [5m])) > 0\n        for: 1m\n'
+        "        annotations: {summary: the API panics}\n"
+    ))  # fmt: skip
+    spread = (
+        "      topologySpreadConstraints:\n        - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, "
+        "whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: api}}}\n"
+    )
+    _write(tmp_path, "app.yaml", DEPLOY.format(annotations="").replace("      containers:", spread + "      containers:")
+           + "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\n")  # fmt: skip
+    checklist = "- [x] Log analysis and alerting\n- [x] Multi-zone deployment\n- [x] Role-based access control (RBAC)\n"
+    items = _statuses(tmp_path, checklist)
+    assert items["Log analysis and alerting"]["evidence"] == ["ApiPanics (loki-rules.yaml:4)"]
+    assert items["Multi-zone deployment"]["evidence"] == [
+        "Deployment shop/api spreads over zones (app.yaml:3)"
+    ]
+    assert items["Role-based access control (RBAC)"]["evidence"] == ["ServiceAccount shop/api (app.yaml:22)"]
+    assert items["Log analysis and alerting"]["status"] == "verified"
