@@ -33,10 +33,12 @@ class Q:
 
 @dataclass(slots=True)
 class Context:
-    """Recording rules of the project (name -> expressions) and the guard against loops."""
+    """Recording rules of the project (name -> expressions), the guard against loops, and
+    what each recorded name was read as (every alert of a run shares it)."""
 
     recorded: dict[str, list[str]] = field(default_factory=dict)
     seen: tuple[str, ...] = ()
+    memo: dict[str, object] = field(default_factory=dict)
 
 
 def strip(node: Node) -> Node:
@@ -232,17 +234,21 @@ def _cpu_time(matchers: list, everything: list[str], present: frozenset[str]) ->
 
 
 def _recorded(name: str, ctx: Context) -> Q | None:
+    if name in ctx.memo:
+        return ctx.memo[name]  # type: ignore[return-value]
+    from manifestlint.alerts.quantities import measure
+
     found = set()
-    inner = Context(ctx.recorded, (*ctx.seen, name))
+    inner = Context(ctx.recorded, (*ctx.seen, name), ctx.memo)
     for expr in ctx.recorded[name]:
         try:
-            tree = promql.parse(expr)
+            found.add(measure(promql.parse(expr), inner))
         except (promql.PromQLError, RecursionError):
-            return None
-        from manifestlint.alerts.quantities import measure
-
-        found.add(measure(tree, inner))
-    return found.pop() if len(found) == 1 else None
+            found.add(None)
+    result = found.pop() if len(found) == 1 else None
+    if not ctx.seen:  # a name read at the top (not inside a loop being followed) is final
+        ctx.memo[name] = result
+    return result
 
 
 _LAST: list = [None, -1, None]  # (index, its rule-group count, Context): one run shares its records
