@@ -1,5 +1,6 @@
-"""Regenerate docs/rules/*.md and docs/rules.md from rule metadata and fixtures, and the
-committed checklist verdict of the FreeAgentics example (docs/checklist-freeagentics.md)."""
+"""Regenerate docs/rules/*.md and docs/rules.md from rule metadata and fixtures, the
+committed checklist verdict of the FreeAgentics example (docs/checklist-freeagentics.md) and
+the peer coverage table (docs/coverage.md, scripts/gen_coverage.py)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def main() -> None:
     (ROOT / "docs" / "rules.md").write_text(index, encoding="utf-8")
     print(f"wrote {len(list(registry))} rule pages")
     checklist_report()
+    coverage_report()
 
 
 def checklist_report() -> None:
@@ -45,6 +47,14 @@ def checklist_report() -> None:
     env = {**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "manifestlint", "checklist", "examples/freeagentics", "-o", str(report)]
     subprocess.run(cmd, cwd=ROOT, env=env, check=False, capture_output=True)
+
+
+def coverage_report() -> None:
+    """docs/coverage.md: per peer linter, the checks our rules' references cover."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import gen_coverage
+
+    gen_coverage.main()
 
 
 if __name__ == "__main__":

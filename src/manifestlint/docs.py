@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from manifestlint.registry import Registry, Rule
+from manifestlint.registry import Registry, Rule, peer_reference
 
 
 def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) -> str:
@@ -47,10 +47,11 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
         f'- One Kubernetes object: annotation `manifestlint.io/ignore: "{rule.id}"`.',
         f"- Everywhere: `rules: {{{rule.id}: off}}` in `.manifestlint.yaml`.",
     ]
+    cited = [peer_reference(ref) for ref in rule.references]
     others = [
-        ref
-        for ref in rule.references
-        if ref.split(" ", 1)[0] in ("hadolint", "kube-linter", "checkov", "polaris")
+        f"{c[0]} {c[1]}"
+        for c in cited
+        if c and c[0] in ("hadolint", "kube-linter", "checkov", "polaris") and c[2] != "superset"
     ]
     if others:
         lines.append(
@@ -59,7 +60,7 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
             + "), unless `other-tools-suppressions: false`."
         )
     if rule.references:
-        lines += ["", "## References", ""] + [f"- {ref}" for ref in rule.references]
+        lines += ["", "## References", ""] + [_reference_line(ref) for ref in rule.references]
     return "\n".join(lines) + "\n"
 
 
@@ -72,11 +73,23 @@ def rules_for_peer_check(registry: Registry, query: str) -> list[tuple[Rule, str
     found = []
     for rule in registry:
         for ref in rule.references:
-            words = ref.lower().replace(":", " ").replace(",", " ").split()
+            cited = peer_reference(ref)  # "partial: trivy KSV-0012" is trivy's KSV-0012
+            text = f"{cited[0]} {cited[1]}" if cited else ref
+            words = text.lower().replace(":", " ").replace(",", " ").split()
             if (len(wanted) == 1 and wanted[0] in words) or words[: len(wanted)] == wanted:
                 found.append((rule, ref))
                 break
     return found
+
+
+_MARKER_TEXT = {"": "", "partial": " (part of its condition)", "superset": " (ours is stricter)"}
+
+
+def _reference_line(ref: str) -> str:
+    cited = peer_reference(ref)
+    if cited is None:
+        return f"- {ref}"
+    return f"- {cited[0]} `{cited[1]}`{_MARKER_TEXT[cited[2]]}"
 
 
 def _on(rule: Rule) -> str:

@@ -53,6 +53,39 @@ def rule(rule_id: str, scope: str, kinds: Iterable[str] = ()) -> Callable[[RuleF
     return register
 
 
+# Peers a rule's `references` may cite as "<tool> <check>" (rules/peers/*.tsv holds their checks).
+PEER_TOOLS = (
+    "pss",
+    "polaris",
+    "kube-linter",
+    "kube-score",
+    "kubescape",
+    "checkov",
+    "trivy",
+    "hadolint",
+    "istioctl",
+    "pint",
+    "promtool",
+    "amtool",
+)
+# How much of the peer's condition the rule tests: all of it (no marker), part of it (everything
+# the rule reports is within the peer's condition), or more than it (a stricter condition).
+REFERENCE_MARKERS = ("partial", "superset")
+
+
+def peer_reference(ref: str) -> tuple[str, str, str] | None:
+    """(tool, check, marker) for a reference that cites a peer's check, None for other text
+    (a URL, a quoted message). `marker` is "" (same condition), "partial" or "superset"."""
+    marker = ""
+    head, sep, rest = ref.partition(": ")
+    if sep and head in REFERENCE_MARKERS:
+        marker, ref = head, rest
+    tool, _, check = ref.partition(" ")
+    if tool not in PEER_TOOLS or not check or " " in check:
+        return None
+    return tool, check, marker
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     name: str

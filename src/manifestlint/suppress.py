@@ -267,13 +267,19 @@ def scan_comments(
 
 
 def other_tools_map(rules: Iterable) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(tool, check) -> our rule ids, from each rule's `references` ("hadolint DL3008")."""
+    """(tool, check) -> our rule ids, from each rule's `references` ("hadolint DL3008").
+
+    A reference marked `superset:` is not used: our rule reports more than the peer's check,
+    so the peer's suppression would hide findings it never accepted. `partial:` ones are: all
+    our rule reports is within the peer's condition, which the suppression accepts."""
+    from manifestlint.registry import peer_reference
+
     out: dict[tuple[str, str], list[str]] = {}
     for rule in rules:
         for ref in rule.references:
-            tool, _, check = ref.partition(" ")
-            if tool in OTHER_TOOLS and check and " " not in check:
-                out.setdefault((tool, check), []).append(rule.id)
+            cited = peer_reference(ref)
+            if cited and cited[0] in OTHER_TOOLS and cited[2] != "superset":
+                out.setdefault(cited[:2], []).append(rule.id)
     return {key: tuple(sorted(ids)) for key, ids in out.items()}
 
 
