@@ -609,7 +609,7 @@ def _lint(
                 found: list[Finding] = []
                 _run_rule(rule, index, contexts[realm][rule.id], found)
                 findings.extend(f for f in found if f.path in index.report_paths)
-    findings = _one_per_problem(findings)
+    findings = _superseded(_one_per_problem(findings))
     findings = _by_evidence(findings, parsed, base, config)
 
     findings, hidden = _suppress(findings, parsed, registry, config, rules)
@@ -705,6 +705,26 @@ def _listed(pf: ParsedFile, role: Role) -> Entry:
 
 
 _REQUIRED_FIELD = re.compile(r"required field `([^`]+)`")
+
+
+# A finding of the key rule hides, on the same line of the same object, the findings of the
+# rules it lists: a namespace's Pod Security admission refuses the field the older rule reports
+# as advice (privileged, hostPath, ...), and one condition gives one finding, the stronger.
+SUPERSEDES = {
+    "k8s-pod-security-admission": frozenset({
+        "k8s-pod-security", "k8s-host-namespace", "k8s-privileged-container", "k8s-dangerous-capabilities",
+        "k8s-host-path-mount", "k8s-host-port", "k8s-seccomp-unconfined", "k8s-privilege-escalation-allowed",
+        "k8s-run-as-root", "k8s-seccomp-profile-missing", "k8s-capabilities-not-dropped",
+    }),
+}  # fmt: skip
+
+
+def _superseded(findings: list[Finding]) -> list[Finding]:
+    places = {(f.rule, f.path, f.doc, f.span.line) for f in findings if f.rule in SUPERSEDES}
+    if not places:
+        return findings
+    hidden = {(member, path, doc, line) for rule, path, doc, line in places for member in SUPERSEDES[rule]}
+    return [f for f in findings if (f.rule, f.path, f.doc, f.span.line) not in hidden]
 
 
 def _one_per_problem(findings: list[Finding]) -> list[Finding]:

@@ -62,16 +62,16 @@ from manifestlint.model import Span, YamlDoc, YList, YMap
 from manifestlint.project.cachedir import CACHE_DIR_NAME, SUBFOLDERS, claim, locate, removable, subfolder
 from manifestlint.project.facts import FileFacts
 
-FORMAT = 3
+FORMAT = 4
 MAX_CACHE_FILE = 512 * 1024 * 1024  # bytes: a bigger index or shard is not ours
 MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
 MAX_MODELS = 8  # warm models kept (one per set of named files and state of the repository)
 RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
 # Kinds project-wide lookups read from every context file, not just the bundle's: CRDs
 # validate custom resources (schema), service accounts and their bindings decide
-# k8s-service-account-token-automount.
+# k8s-service-account-token-automount, Namespaces' Pod Security labels k8s-pod-security-admission.
 WHOLE_PROJECT_KINDS = frozenset(
-    {"CustomResourceDefinition", "ServiceAccount", "RoleBinding", "ClusterRoleBinding"}
+    {"CustomResourceDefinition", "ServiceAccount", "RoleBinding", "ClusterRoleBinding", "Namespace"}
 )
 # What no cross-file consumer reads (checked against rules/k8s_project.py, istio_project.py,
 # k8s_images.py, k8s_singleton.py, k8s_netpol.py, project/*, the Docker rules' workloads and

@@ -44,6 +44,7 @@ ALWAYS_KINDS = frozenset({
     "WorkloadGroup", "ProxyConfig", "WasmPlugin", "GlobalNetworkPolicy", "ClusterNetworkPolicy",
     "CiliumClusterwideNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
     "PrometheusRule", "AlertmanagerConfig", "Alertmanager", "Prometheus",
+    "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
 })  # fmt: skip
 SELECTOR_KEYS = frozenset(
     {"selector", "podSelector", "namespaceSelector", "labelSelector", "workloadSelector"}

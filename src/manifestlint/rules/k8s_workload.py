@@ -223,14 +223,8 @@ def privilege_escalation(doc: YamlDoc, ctx) -> Iterator[Finding]:
         sys_admin = _added_capability(container, "SYS_ADMIN")
         implied = "privileged: true" if is_privileged else "capability SYS_ADMIN" if sys_admin else ""
         if value is False:
-            if implied:
-                yield doc_hit(
-                    doc,
-                    sc.value_span("allowPrivilegeEscalation"),
-                    f"{what}: allowPrivilegeEscalation: false contradicts {implied}, which implies "
-                    "it; the API server rejects the container",
-                )
-        elif sc is not None and "allowPrivilegeEscalation" in sc:
+            continue  # with privileged or CAP_SYS_ADMIN the API server refuses it: schema-invalid-value
+        if sc is not None and "allowPrivilegeEscalation" in sc:
             shown = "true" if value is True else repr(value)
             yield doc_hit(
                 doc,

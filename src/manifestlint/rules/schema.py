@@ -25,7 +25,11 @@ def invalid_type(doc: YamlDoc, ctx) -> Iterator[Finding]:
 
 @rule("schema-invalid-value", "kubernetes")
 def invalid_value(doc: YamlDoc, ctx) -> Iterator[Finding]:
-    return _found(doc, "schema-invalid-value")
+    """The schema pass's findings, and the API server's refusals no schema states (k8s_api_values)."""
+    from manifestlint.rules.k8s_api_values import refused_values
+
+    yield from _found(doc, "schema-invalid-value")
+    yield from refused_values(doc)
 
 
 @rule("schema-missing-required", "kubernetes")
