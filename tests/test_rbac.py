@@ -104,3 +104,15 @@ def test_presets_are_options(work: Path) -> None:
         "rules:\n  k8s-rbac-dangerous-permission:\n    options:\n      presets: [modify-configmaps]\n"
     )
     assert [f["line"] for f in lint("role.yaml")] == [10]
+
+
+def test_a_wildcard_over_custom_resources_only_is_a_note(work: Path) -> None:
+    (work / "role.yaml").write_text(
+        ROLE.replace('apiGroups: [""]', "apiGroups: [backup.example.com]").replace(
+            'resources: ["secrets"]', 'resources: ["*"]'
+        )
+        + BINDING.replace("apiVersion", "---\napiVersion", 1)
+    )
+    assert [(f["rule"], f["severity"]) for f in lint("role.yaml")] == [("k8s-rbac-wildcard", "note")]
+    (work / "role.yaml").write_text((work / "role.yaml").read_text().replace("backup.example.com", "apps"))
+    assert [(f["rule"], f["severity"]) for f in lint("role.yaml")] == [("k8s-rbac-wildcard", "warning")]

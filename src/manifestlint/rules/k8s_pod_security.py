@@ -20,10 +20,13 @@ MODES = ("enforce", "warn", "audit")
 
 def _options_of(ctx, rule_id: str) -> dict[str, Any]:
     """Another rule's options as this run configures them (defaults, then the config's)."""
+    from manifestlint.engine import _fits  # the shape check every rule's own options get
+
     options = load_registry().get(rule_id).defaults()
     setting = ctx.config.rules.get(rule_id) if ctx.config is not None else None
-    if setting is not None:
-        options.update(setting.options)
+    for name, value in (setting.options if setting is not None else {}).items():
+        if name in options and _fits(value, options[name]):
+            options[name] = value
     return options
 
 

@@ -311,12 +311,26 @@ def rbac_wildcard(index, ctx) -> Iterator[Finding]:
             key = "resources" if "*" in grant.resources else "verbs"
             what = _wildcard_words(grant)
             unbound = "" if role_key(doc) in graph.bound else "; no binding of the project grants this role"
+            own = _custom_groups_only(grant)
             finding = doc_hit(
                 doc,
                 grant.value_span(key, "*"),
-                f"{_role_word(doc)} grants {what}{_aggregated_into(doc)}{unbound}",
+                f"{_role_word(doc)} grants {what}{_aggregated_into(doc)}{unbound}"
+                + ("; only custom resources' API groups (a note)" if own else ""),
             )
+            finding = at_most(finding, Severity.NOTE) if own else finding
             yield _unbound(finding, graph, doc)
+
+
+_BUILT_IN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "extensions", "*"})
+
+
+def _custom_groups_only(grant: Grant) -> bool:
+    """Whether every API group of the grant is a custom resources' group (`source.toolkit.fluxcd.io`):
+    an operator's wildcard over its own objects, not over Kubernetes' (`*.k8s.io`, core, apps...)."""
+    return bool(grant.groups) and not any(
+        g in _BUILT_IN_GROUPS or g.endswith(".k8s.io") for g in grant.groups
+    )
 
 
 def _wildcard_words(grant: Grant, future: bool = True) -> str:
