@@ -161,7 +161,8 @@ def selector_matches(selector: Any, labels: Any) -> bool:
         if not isinstance(expr, dict):
             return False
         key, op = expr.get("key"), expr.get("operator")
-        values = [str(v) for v in expr.get("values") or []]
+        listed = expr.get("values")
+        values = [str(v) for v in listed] if isinstance(listed, list) else []  # `values: true`: none
         present = key in labels
         if op == "In" and not (present and str(labels[key]) in values):
             return False
