@@ -315,7 +315,7 @@ def test_route_endpoints_follow_alertmanager(tmp_path: Path) -> None:
     """First matching child wins, `continue` goes on, receivers are inherited, and a route
     matching on a label the alert does not fix is followed both ways."""
     from manifestlint.parse.yaml import parse_stream
-    from manifestlint.rules.alertmanager import route_endpoints
+    from manifestlint.rules.alertmanager.escalation import route_endpoints
 
     text = (
         "route:\n  receiver: root\n  routes:\n"

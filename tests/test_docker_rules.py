@@ -17,12 +17,18 @@ import pytest
 from ruamel.yaml import YAML
 
 from manifestlint.parse.dockerfile import parse_dockerfile
-from manifestlint.registry import _FUNCS
-from manifestlint.rules import docker  # noqa: F401  (registers the rules)
+from manifestlint.registry import _FUNCS, import_all_packs
+
+import_all_packs()  # registers the rules (every topic module of rules/docker/ among them)
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "rules"
-META = {rec["id"]: rec for rec in YAML(typ="safe").load((REPO / "rules" / "docker.yaml").read_text())}
+META = {
+    rec["id"]: rec
+    for path in [*sorted((REPO / "rules" / "docker").glob("*.yaml")), REPO / "rules" / "syntax.yaml"]
+    for rec in YAML(typ="safe").load(path.read_text())
+    if rec["id"].startswith("docker-")
+}
 EXPECT = re.compile(r"^\s*#\s*expect:\s*(.+)$")
 CASES = sorted(FIXTURES.glob("docker-*/*.Dockerfile"))
 

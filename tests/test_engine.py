@@ -109,7 +109,7 @@ def test_packs_load_on_demand(tmp_path: Path) -> None:
     assert "manifestlint.rules.docker" in loaded and "manifestlint.parse.dockerfile" in loaded
     for lazy in (
         "manifestlint.rules.istio",
-        "manifestlint.rules.k8s_workload",
+        "manifestlint.rules.kubernetes.security_context",
         "manifestlint.parse.promql",
         "ruamel",
     ):

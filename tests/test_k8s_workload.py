@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from manifestlint.k8s import image_tag, parse_quantity
-from manifestlint.rules.k8s_workload import _DEPRECATED_APIS, secret_like_name
+from manifestlint.rules.kubernetes.deprecated_api import _DEPRECATED_APIS
+from manifestlint.rules.kubernetes.environment import secret_like_name
+from manifestlint.rules.kubernetes.objects import image_tag, parse_quantity
 
 
 @pytest.mark.parametrize(("text", "value"), [

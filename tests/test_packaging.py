@@ -27,8 +27,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_contains_rules_and_schemas(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    for meta in (ROOT / "rules").glob("*.yaml"):
-        assert f"manifestlint/_data/rules/{meta.name}" in names
+    for meta in (ROOT / "rules").rglob("*.yaml"):
+        assert f"manifestlint/_data/rules/{meta.relative_to(ROOT / 'rules').as_posix()}" in names
     for schema in ("config.schema.json", "sarif-schema-2.1.0.json", "github-sarif-schema-2.1.0.json"):
         assert f"manifestlint/_data/schemas/{schema}" in names
     assert any(n.endswith("entry_points.txt") for n in names)

@@ -61,7 +61,7 @@ def test_ast_exposes_comparison() -> None:
 
 
 def test_template_errors() -> None:
-    from manifestlint.rules.prometheus import template_error
+    from manifestlint.rules.prometheus.templates import template_error
 
     assert template_error("{{ $labels.instance }}") is None
     assert template_error("{{ $label.instance }}")[0] == 'undefined variable "$label"'

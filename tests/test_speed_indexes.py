@@ -1,5 +1,5 @@
 """The speed indexes change nothing but speed: the cross-file rules find the same findings
-with the label/name indexes (manifestlint.k8s.SelectorIndex) as with a full scan, on the
+with the label/name indexes (manifestlint.rules.kubernetes.objects.SelectorIndex) as with a full scan, on the
 real-world corpus and on generated app bundles, and suppression by merged per-rule line
 intervals hides exactly what checking every range did."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import manifestlint.k8s as k8s
+import manifestlint.rules.kubernetes.objects as k8s
 from manifestlint.config import Config
 from manifestlint.engine import lint
 from manifestlint.model import Finding, Span

@@ -185,7 +185,7 @@ def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zer
     from manifestlint.discover import PathNotFound
     from manifestlint.engine import lint as run_lint
     from manifestlint.model import Severity
-    from manifestlint.rules.prometheus_thresholds import project_alerts
+    from manifestlint.rules.prometheus.thresholds import project_alerts
 
     cwd = Path.cwd()
     source = Path(checklist_path) if checklist_path else checklist_items.seed_path()

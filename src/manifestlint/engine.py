@@ -33,7 +33,6 @@ from manifestlint.discover import (
     walk_names,
 )
 from manifestlint.index import Index
-from manifestlint.k8s import name_of, namespace_of
 from manifestlint.listing import LINTED, SKIPPED, Entry
 from manifestlint.load import ParsedFile, read_source
 from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
@@ -53,6 +52,7 @@ from manifestlint.project.roles import (
     in_test_data,
 )
 from manifestlint.registry import Registry, Rule, security_severity_for
+from manifestlint.rules.kubernetes.objects import name_of, namespace_of
 from manifestlint.safeio import outside
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from manifestlint.classify import RuleGroups, rule_groups
-from manifestlint.k8s import name_of, namespace_of
 from manifestlint.model import YamlDoc
+from manifestlint.rules.kubernetes.objects import name_of, namespace_of
 
 
 @dataclass(slots=True)

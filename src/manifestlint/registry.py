@@ -2,7 +2,8 @@
 
 A rule is a pure function registered with `@rule(id, scope)`. Its metadata (title,
 default severity, rationale, fix, tags, checklist items, options) lives in the top-level
-`rules/<pack>.yaml` files, which ship inside the wheel. Keeping text out of the code means
+`rules/<domain>/<topic>.yaml` files (named like the module `rules/<domain>/<topic>.py` that
+holds the functions), which ship inside the wheel. Keeping text out of the code means
 docs, `manifestlint explain` and SARIF `tool.driver.rules` are all generated from one
 record and cannot drift (hadolint's wiki-vs-code drift is the counter-example).
 
@@ -34,7 +35,7 @@ _KINDS: dict[str, tuple[str, ...]] = {}
 
 
 def rule(rule_id: str, scope: str, kinds: Iterable[str] = ()) -> Callable[[RuleFunc], RuleFunc]:
-    """Register `func` as the check for `rule_id` (metadata comes from rules/*.yaml).
+    """Register `func` as the check for `rule_id` (metadata comes from rules/<domain>/<topic>.yaml).
 
     `kinds` (scope "kubernetes" only) names the object kinds the rule can report on; the
     engine then never calls it for other kinds: 2,000 documents times 60 rules is 120,000
@@ -172,20 +173,41 @@ ENGINE_RULES = frozenset(
 )
 
 _REGISTRY: Registry | None = None
-COMPILED = "compiled.json"  # rules/*.yaml as JSON, written by scripts/gen_docs.py
+COMPILED = "compiled.json"  # rules/**/*.yaml as JSON, written by scripts/gen_docs.py
+
+
+def _metadata_files(folder: Path) -> list[tuple[str, Path]]:
+    """(pack name, file) for every metadata file: `rules/<domain>/<topic>.yaml` (pack
+    "<domain>/<topic>", the name of the module holding its functions) and the few top-level
+    `rules/<name>.yaml` (rules the engine emits, schema rules)."""
+    import os
+
+    found: list[tuple[str, Path]] = []
+    pending = [("", str(folder))]
+    while pending:  # os.scandir: this runs at every start (Path.rglob costs several times more)
+        prefix, path = pending.pop()
+        for entry in os.scandir(path):
+            if entry.is_dir():
+                pending.append((f"{prefix}{entry.name}/", entry.path))
+            elif entry.name.endswith(".yaml"):
+                found.append((prefix + entry.name[:-5], Path(entry.path)))
+    return sorted(found)
 
 
 def _checksums(folder: Path) -> dict[str, int]:
     import zlib
 
-    return {p.name: zlib.crc32(p.read_bytes()) for p in sorted(folder.glob("*.yaml"))}
+    return {f"{name}.yaml": zlib.crc32(p.read_bytes()) for name, p in _metadata_files(folder)}
 
 
 def import_all_packs() -> None:
-    import manifestlint.rules as pack  # every module of the package is a rule pack
+    """Import every module below manifestlint.rules (domain packages included): each topic
+    module registers its rules as it is imported; helper modules register none."""
+    import manifestlint.rules as pack
 
-    for module in sorted(pkgutil.iter_modules(pack.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{pack.__name__}.{module.name}")
+    modules = pkgutil.walk_packages(pack.__path__, f"{pack.__name__}.")
+    for name in sorted(module.name for module in modules):
+        importlib.import_module(name)
 
 
 def function_index() -> dict[str, list]:
@@ -198,16 +220,16 @@ def function_index() -> dict[str, list]:
 
 
 def parse_metadata(folder: Path) -> dict[str, list]:
-    """Pack name -> metadata records, parsed from rules/*.yaml."""
+    """Pack name -> metadata records, parsed from rules/**/*.yaml."""
     from manifestlint.parse.yaml import parse_stream
 
     out: dict[str, list] = {}
-    for meta_file in sorted(folder.glob("*.yaml")):
+    for name, meta_file in _metadata_files(folder):
         docs, errors, duplicates = parse_stream(meta_file.read_text(encoding="utf-8"), str(meta_file))
         if errors or duplicates:
             problem = errors[0].message if errors else duplicates[0][1]
             raise ValueError(f"{meta_file}: {problem}")
-        out[meta_file.stem] = list(docs[0].root) if docs and docs[0].root else []
+        out[name] = list(docs[0].root) if docs and docs[0].root else []
     return out
 
 
@@ -279,7 +301,7 @@ def load_registry() -> Registry:
             )
     missing = sorted(set(functions) - set(registry.rules))
     if missing:
-        raise ValueError(f"rules without metadata in rules/*.yaml: {', '.join(missing)}")
+        raise ValueError(f"rules without metadata in rules/**/*.yaml: {', '.join(missing)}")
     _REGISTRY = registry
     return registry
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from manifestlint.index import Index
-from manifestlint.k8s import name_anchor, name_of, namespace_of
 from manifestlint.model import Finding, YamlDoc, YMap
+from manifestlint.rules.kubernetes.objects import name_anchor, name_of, namespace_of
 
 SCALABLE = ("Deployment", "StatefulSet")
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet")
@@ -53,7 +53,7 @@ class Project:
 
     index: Index
     policy: object  # alerts.policy.Policy
-    alerts: list = field(default_factory=list)  # rules.prometheus_thresholds.Alert
+    alerts: list = field(default_factory=list)  # rules.prometheus.thresholds.Alert
     understood: list = field(default_factory=list)  # (RuleGroups, entry YMap, Understanding)
     findings: list[Finding] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)  # the named files and folders

@@ -19,8 +19,8 @@ from manifestlint.checklist.evidence import (
     spec,
     where,
 )  # fmt: skip
-from manifestlint.k8s import name_of, namespace_of
 from manifestlint.model import YamlDoc, YList, YMap
+from manifestlint.rules.kubernetes.objects import name_of, namespace_of
 
 OUTLIER_FIELDS = frozenset({
     "consecutiveGatewayErrors", "consecutive5xxErrors", "consecutiveErrors", "interval", "baseEjectionTime",

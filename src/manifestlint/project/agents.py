@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from manifestlint.k8s import containers, name_of, pod_template
 from manifestlint.model import YamlDoc, YMap
+from manifestlint.rules.kubernetes.objects import containers, name_of, pod_template
 
 # Host folders that only an agent of the node has a reason to mount (their contents describe or
 # configure the node: its processes, kernel, logs, devices, container runtime, kubelet, CNI).

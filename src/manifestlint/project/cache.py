@@ -73,8 +73,8 @@ RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
 WHOLE_PROJECT_KINDS = frozenset(
     {"CustomResourceDefinition", "ServiceAccount", "RoleBinding", "ClusterRoleBinding", "Namespace"}
 )
-# What no cross-file consumer reads (checked against rules/k8s_project.py, istio_project.py,
-# k8s_images.py, k8s_singleton.py, k8s_netpol.py, project/*, the Docker rules' workloads and
+# What no cross-file consumer reads (checked against the project rules of rules/kubernetes/ and
+# rules/istio/, rules/kubernetes/singleton.py and netpol.py, project/*, the Docker rules' workloads and
 # the project-wide lookups): dropped from cached documents to keep shards small.
 _CONTAINER_KEYS_DROPPED = frozenset({"env", "envFrom", "resources", "volumeMounts", "lifecycle"})
 _DATA_KEYS_DROPPED = {
@@ -127,7 +127,7 @@ def _list(items: list[Any], marks: list[int]) -> YList:
 
 def _prune(doc: YamlDoc) -> dict[int, frozenset[str]]:
     """id(mapping) -> keys left out of it, for this document."""
-    from manifestlint.k8s import pod_template
+    from manifestlint.rules.kubernetes.objects import pod_template
 
     drop: dict[int, frozenset[str]] = {}
     root = doc.root

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from manifestlint.k8s import name_of, namespace_of, pod_template
 from manifestlint.model import YamlDoc
+from manifestlint.rules.kubernetes.objects import name_of, namespace_of, pod_template
 
 # Kinds without a namespace: a namespace transformer leaves them alone.
 CLUSTER_KINDS = frozenset(

@@ -746,7 +746,7 @@ class ImageProject:
     def workloads(self) -> dict[str, list[Workload]]:
         """Dockerfile path -> the containers that run its image (any kind of pod template)."""
         if self._workloads is None:
-            from manifestlint.k8s import containers, pod_template
+            from manifestlint.rules.kubernetes.objects import containers, pod_template
 
             found: dict[str, list[Workload]] = {}
             for doc in self._load_objects():
@@ -766,7 +766,7 @@ class ImageProject:
         """Evidence that every place this image runs sets a non-root numeric user: it runs in
         Kubernetes only (no Compose service builds it), and each container that runs it gets
         an effective `runAsUser` above 0."""
-        from manifestlint.k8s import effective
+        from manifestlint.rules.kubernetes.objects import effective
 
         path = _norm(self.abspath(df.path))
         if path in self.links().compose_built:

@@ -34,8 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from manifestlint.k8s import WORKLOAD_KINDS, pod_template
 from manifestlint.model import YamlDoc
+from manifestlint.rules.kubernetes.objects import WORKLOAD_KINDS, pod_template
 
 # Kinds whose objects apply to a whole namespace or mesh (or match hosts by wildcard): kept.
 ALWAYS_KINDS = frozenset({

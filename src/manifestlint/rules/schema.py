@@ -25,8 +25,8 @@ def invalid_type(doc: YamlDoc, ctx) -> Iterator[Finding]:
 
 @rule("schema-invalid-value", "kubernetes")
 def invalid_value(doc: YamlDoc, ctx) -> Iterator[Finding]:
-    """The schema pass's findings, and the API server's refusals no schema states (k8s_api_values)."""
-    from manifestlint.rules.k8s_api_values import refused_values
+    """The schema pass's findings, and the API server's refusals no schema states (api_values)."""
+    from manifestlint.rules.kubernetes.api_values import refused_values
 
     yield from _found(doc, "schema-invalid-value")
     yield from refused_values(doc)

@@ -141,7 +141,7 @@ def _unknown_kind(doc: YamlDoc, catalog: Any, api: str, kind: str) -> Finding | 
     root = doc.root
     served = catalog.served_versions(group, kind)
     if catalog.builtin(group):
-        from manifestlint.rules.k8s_workload import _DEPRECATED_APIS  # the removed-API table
+        from manifestlint.rules.kubernetes.deprecated_api import _DEPRECATED_APIS  # the removed-API table
 
         if (api, kind) in _DEPRECATED_APIS:
             return None  # k8s-removed-api / k8s-deprecated-api say it better
@@ -200,19 +200,21 @@ def prepare_configs(docs: Iterable[YamlDoc], active: set[str]) -> None:
         if not isinstance(doc.root, YMap):
             continue
         if doc.kind == "alertmanager" and "alertmanager-invalid-field" in active:
-            from manifestlint.rules import alertmanager
+            from manifestlint.rules.alertmanager.common import field_typos
+            from manifestlint.rules.alertmanager.validity import invalid_field
 
-            found = list(alertmanager.invalid_field(doc, None))
-            typos = alertmanager.field_typos(doc)
+            found = list(invalid_field(doc, None))
+            typos = field_typos(doc)
             doc.schema = {**(doc.schema or {}), "alertmanager-invalid-field": found}
         elif doc.kind == "prometheus-rules" and "prometheus-invalid-field" in active:
-            from manifestlint.rules import prometheus
+            from manifestlint.rules.prometheus.common import field_typos
+            from manifestlint.rules.prometheus.validity import invalid_field
 
             groups = rule_groups(doc)
             if groups is None:
                 continue
-            found = list(prometheus.invalid_field(groups, None))
-            typos = prometheus.field_typos(groups)
+            found = list(invalid_field(groups, None))
+            typos = field_typos(groups)
             doc.schema = {**(doc.schema or {}), "prometheus-invalid-field": found}
         else:
             continue

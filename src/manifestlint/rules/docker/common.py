@@ -1,0 +1,156 @@
+"""What the Dockerfile rules share: RUN scripts read as simple commands (words with their
+offsets, split at `&&`, `||`, `;`, `|`, `&` and newlines: enough to see `apt-get install` as a
+command rather than a substring, without a full shell parser), and the stages that make the
+image (the final stage and its parent chain: builder stages never ship).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from manifestlint.model import Span
+from manifestlint.parse.dockerfile import Dockerfile, Instruction, unquote
+from manifestlint.project.images import (
+    SERVICE,
+    ImageRole,
+    image_chain,
+    name_role,
+)
+
+_TOKEN = re.compile(
+    r"""(?P<op>&&|\|\||[;|&\n()])|(?P<word>(?:>&|[^\s"';&|()]|"(?:\\.|[^"\\])*"?|'[^']*'?)+)"""
+)
+
+
+_ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+_WRAPPERS = frozenset({"sudo", "env", "exec", "command", "nohup", "time", "nice", "doas"})
+
+
+_SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
+
+
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+
+
+Word = tuple[str, int, int]  # (unquoted text, offset, raw length)
+
+
+SpanFn = Callable[[int, int], Span]
+
+
+def _scripts(instr: Instruction) -> list[tuple[str, SpanFn]]:
+    """Shell text a RUN executes: its shell-form body and any heredoc fed to a shell. An
+    `ONBUILD RUN` trigger is judged like a RUN: it runs in every image built FROM this one."""
+    if instr.keyword == "ONBUILD" and instr.onbuild is not None and instr.onbuild.keyword == "RUN":
+        return _scripts(instr.onbuild)
+    if instr.keyword != "RUN" or instr.exec_form is not None:
+        return []
+    base = instr.body_start
+    out: list[tuple[str, SpanFn]] = [(instr.body, lambda off, n, i=instr, b=base: i.span_of(off + b, n))]
+    if instr.heredocs:
+        lead = re.sub(r"\d*<<-?\S+", " ", instr.body).split()
+        while lead and _ASSIGN.match(lead[0]):
+            lead.pop(0)
+        if not lead or lead[0].rsplit("/", 1)[-1] in _SHELLS:
+            for doc in instr.heredocs:
+                out.append((doc.body, doc.span_of))
+    return out
+
+
+_COMMANDS: dict[str, list[tuple[str, list[Word]]]] = {}
+
+
+def _commands(text: str) -> list[tuple[str, list[Word]]]:
+    """Simple commands of a shell snippet: (operator before it, words).
+
+    Memoised: some twenty rules read the same RUN scripts, and tokenizing dominated the pack's
+    time. Callers only read the result."""
+    cached = _COMMANDS.get(text)
+    if cached is None:
+        if len(_COMMANDS) >= 4096:
+            _COMMANDS.clear()
+        cached = _COMMANDS[text] = _tokenize_commands(text)
+    return cached
+
+
+def _tokenize_commands(text: str) -> list[tuple[str, list[Word]]]:
+    result: list[tuple[str, list[Word]]] = []
+    words: list[Word] = []
+    op = ""
+    for m in _TOKEN.finditer(text):
+        if m.group("op") is not None:
+            if words:
+                result.append((op, words))
+                words = []
+            op = m.group("op")
+        else:
+            raw = m.group("word")
+            words.append((unquote(raw), m.start(), len(raw)))
+    if words:
+        result.append((op, words))
+    return result
+
+
+def _program(words: list[Word]) -> int:
+    """Index of the program word: skips `VAR=x` prefixes and wrappers such as sudo / env."""
+    i = 0
+    while i < len(words):
+        word = words[i][0]
+        if _ASSIGN.match(word) or word in _SHELL_KEYWORDS:
+            i += 1
+        elif word in _WRAPPERS:
+            i += 1
+            while i < len(words) and words[i][0].startswith("-"):
+                i += 2 if words[i][0] in ("-u", "-g") else 1
+        else:
+            return i
+    return len(words)
+
+
+def _prog_name(words: list[Word], i: int) -> str:
+    return words[i][0].rsplit("/", 1)[-1] if i < len(words) else ""
+
+
+def _invocations(instr: Instruction) -> Iterator[tuple[str, list[Word], int, SpanFn, str]]:
+    """(program, words, program index, span function, the whole script) for each command."""
+    for text, span_fn in _scripts(instr):
+        for _, words in _commands(text):
+            i = _program(words)
+            if i < len(words):
+                yield _prog_name(words, i), words, i, span_fn, text
+
+
+def _word_span(words: list[Word], i: int, span_fn: SpanFn, last: int | None = None) -> Span:
+    start = words[i][1]
+    end_word = words[last if last is not None else i]
+    return span_fn(start, end_word[1] + end_word[2] - start)
+
+
+def _stage_label(df: Dockerfile, instr: Instruction, outside: str = "") -> str:
+    """The stage an instruction belongs to; instructions before any FROM (a broken file, or
+    global ARGs) belong to none."""
+    return df.stages[instr.stage].label if 0 <= instr.stage < len(df.stages) else outside
+
+
+_chain = image_chain  # the final stage and the stages it is built FROM, final first
+
+
+def _chain_instructions(df: Dockerfile) -> list[Instruction]:
+    """Instructions that build the final image, in file order."""
+    return [i for stage in reversed(_chain(df)) for i in stage.instructions]
+
+
+def _role(df: Dockerfile, ctx) -> ImageRole:
+    """The image's role (project/images.py): service, or a tool/CI/test/dev image that the
+    service rules (HEALTHCHECK, root user, build tools, minimal base) do not apply to."""
+    project = getattr(ctx, "project", None)
+    if project is not None:
+        return project.role(df)
+    name = df.path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name_role(name) or ImageRole(SERVICE, "no evidence")
+
+
+_WINDOWS_BASE = re.compile(r"windows|nanoserver|servercore|ltsc\d{4}", re.IGNORECASE)

@@ -1,0 +1,28 @@
+"""Whether the image tells its runtime how to check it is healthy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from manifestlint.model import Finding, hit
+from manifestlint.parse.dockerfile import Dockerfile
+from manifestlint.registry import rule
+from manifestlint.rules.docker.common import _chain_instructions, _role
+
+
+@rule("docker-missing-healthcheck", "dockerfile")
+def missing_healthcheck(df: Dockerfile, ctx) -> Iterator[Finding]:
+    final = df.final_stage
+    if final is None or not _role(df, ctx).service:
+        return  # tool, CI, test and dev images are not long-running services
+    if any(i.keyword == "HEALTHCHECK" for i in _chain_instructions(df)):
+        return  # `HEALTHCHECK NONE` is an explicit, respected choice
+    project = getattr(ctx, "project", None)
+    if project is not None and project.health_elsewhere(df):
+        return  # Kubernetes probes or a Compose healthcheck watch the containers of this image
+    yield hit(
+        df.path,
+        final.from_instr.keyword_span,
+        "the final stage has no HEALTHCHECK: nothing tells Docker/Compose when the service is unhealthy",
+        final.label,
+    )

@@ -1,0 +1,357 @@
+"""Package managers in RUN: what they install (recommends, upgrades, build tools) and
+the caches they leave in the image's layers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from manifestlint.model import Finding, hit
+from manifestlint.parse.dockerfile import Dockerfile, Instruction
+from manifestlint.registry import rule
+from manifestlint.rules.docker.common import (
+    Word,
+    _chain_instructions,
+    _commands,
+    _invocations,
+    _prog_name,
+    _program,
+    _role,
+    _stage_label,
+    _word_span,
+)
+
+
+def _subcommand(words: list[Word], i: int) -> tuple[str, int]:
+    """First non-option word after the program (e.g. `install`), with its index."""
+    j = i + 1
+    while j < len(words):
+        word = words[j][0]
+        if word in ("-o", "-c", "-t", "-X", "--repository", "-y", "-q"):
+            j += 1 if word in ("-y", "-q") else 2
+            continue
+        if not word.startswith("-"):
+            return word, j
+        j += 1
+    return "", len(words)
+
+
+def _has_opt(words: list[Word], *options: str) -> bool:
+    return any(w[0] in options or w[0].split("=", 1)[0] in options for w in words)
+
+
+def _short_flag(words: list[Word], letter: str) -> bool:
+    """A single-letter option, alone or bundled (`-yR`)."""
+    return any(re.fullmatch(rf"-[A-Za-z]*{letter}[A-Za-z]*", w[0]) for w in words)
+
+
+def _mounts(instr: Instruction) -> list[dict[str, str]]:
+    out = []
+    for spec in instr.flags.get("mount", []):
+        fields = {}
+        for part in spec.split(","):
+            key, _, value = part.partition("=")
+            fields[key.strip().lower()] = value.strip()
+        fields.setdefault("type", "bind")
+        out.append(fields)
+    return out
+
+
+def _cache_mounted(instr: Instruction, *paths: str) -> bool:
+    """A cache or tmpfs mount over one of `paths` keeps that cache out of the image."""
+    for mount in _mounts(instr):
+        if mount["type"] not in ("cache", "tmpfs"):
+            continue
+        target = mount.get("target") or mount.get("dst") or mount.get("destination") or ""
+        if any(target.rstrip("/").startswith(p) or p.startswith(target.rstrip("/") + "/") for p in paths):
+            return True
+    return False
+
+
+def _apt(prog: str) -> bool:
+    return prog in ("apt-get", "apt", "aptitude")
+
+
+@rule("docker-apt-no-install-recommends", "dockerfile")
+def apt_no_install_recommends(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in df.instructions:
+        for prog, words, i, span_fn, _ in _invocations(instr):
+            if not _apt(prog):
+                continue
+            sub, j = _subcommand(words, i)
+            if sub != "install":
+                continue
+            if _has_opt(words, "--no-install-recommends", "-s", "--simulate", "--dry-run") or any(
+                "install-recommends=" in w[0].lower() for w in words
+            ):
+                continue
+            if prog == "aptitude" and (_has_opt(words, "--without-recommends") or _short_flag(words, "R")):
+                continue
+            yield hit(
+                df.path,
+                _word_span(words, i, span_fn, j),
+                f"{prog} install without --no-install-recommends pulls in optional packages",
+                _stage_label(df, instr),
+            )
+
+
+def _cleanup_after(text: str, start: int, pattern: str) -> bool:
+    return re.search(pattern, text[start:]) is not None
+
+
+def _env_in_chain(df: Dockerfile, name: str) -> bool:
+    return any(
+        key == name for i in _chain_instructions(df) if i.keyword in ("ENV", "ARG") for key, _, _ in i.pairs
+    )
+
+
+@rule("docker-apt-lists-not-cleaned", "dockerfile")
+def apt_lists_not_cleaned(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in _chain_instructions(df):
+        if _cache_mounted(instr, "/var/lib/apt/lists", "/var/lib/apt"):
+            continue
+        for prog, words, i, span_fn, text in _invocations(instr):
+            if not _apt(prog) or _subcommand(words, i)[0] not in ("install", "update"):
+                continue
+            if _cleanup_after(text, words[i][1], r"/var/lib/apt/lists|\bdist-clean\b"):
+                break
+            yield hit(
+                df.path,
+                _word_span(words, i, span_fn, _subcommand(words, i)[1]),
+                "apt lists are left in the image: end this RUN with `rm -rf /var/lib/apt/lists/*`",
+                _stage_label(df, instr),
+            )
+            break
+
+
+@rule("docker-apt-upgrade", "dockerfile")
+def apt_upgrade(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in df.instructions:
+        for prog, words, i, span_fn, _ in _invocations(instr):
+            if not _apt(prog):
+                continue
+            sub, j = _subcommand(words, i)
+            if sub in ("upgrade", "dist-upgrade", "full-upgrade", "safe-upgrade"):
+                yield hit(
+                    df.path,
+                    _word_span(words, i, span_fn, j),
+                    f"{prog} {sub} makes the build unreproducible; update the base image instead",
+                    _stage_label(df, instr),
+                )
+
+
+def _is_pip_install(prog: str, words: list[Word], i: int) -> int:
+    """Index of the `install` word of a pip invocation, or -1."""
+    if re.fullmatch(r"pip[0-9.]*", prog):
+        sub, j = _subcommand(words, i)
+        return j if sub == "install" else -1
+    if re.fullmatch(r"python[0-9.]*", prog):
+        for k in range(i + 1, min(i + 4, len(words) - 1)):
+            if words[k][0] == "-m" and re.fullmatch(r"pip[0-9.]*", words[k + 1][0]):
+                sub, j = _subcommand(words, k + 1)
+                return j if sub == "install" else -1
+    return -1
+
+
+@rule("docker-pip-no-cache-dir", "dockerfile")
+def pip_no_cache_dir(df: Dockerfile, ctx) -> Iterator[Finding]:
+    if _env_in_chain(df, "PIP_NO_CACHE_DIR"):
+        return
+    for instr in _chain_instructions(df):
+        if _cache_mounted(instr, "/root/.cache/pip", "/root/.cache"):
+            continue
+        for prog, words, i, span_fn, text in _invocations(instr):
+            j = _is_pip_install(prog, words, i)
+            if j < 0 or _has_opt(words, "--no-cache-dir"):
+                continue
+            if any(w[0].startswith("PIP_NO_CACHE_DIR=") for w in words[:i]):
+                continue  # `PIP_NO_CACHE_DIR=1 pip install ...`
+            if re.search(r"\bexport\s+(\w+=\S*\s+)*PIP_NO_CACHE_DIR=", text[: words[i][1]]):
+                continue  # exported earlier in the same script
+            yield hit(
+                df.path,
+                _word_span(words, i, span_fn, j),
+                "pip install keeps its download cache in the image; add --no-cache-dir",
+                _stage_label(df, instr),
+            )
+
+
+@rule("docker-apk-no-cache", "dockerfile")
+def apk_no_cache(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in _chain_instructions(df):
+        if _cache_mounted(instr, "/var/cache/apk", "/etc/apk/cache"):
+            continue
+        for prog, words, i, span_fn, text in _invocations(instr):
+            if prog != "apk":
+                continue
+            sub, j = _subcommand(words, i)
+            if sub not in ("add", "upgrade") or _has_opt(words, "--no-cache", "--no-network"):
+                continue
+            if _cleanup_after(text, words[i][1], r"/var/cache/apk|apk cache (clean|purge)"):
+                continue
+            yield hit(
+                df.path,
+                _word_span(words, i, span_fn, j),
+                f"apk {sub} without --no-cache leaves the package index in the image",
+                _stage_label(df, instr),
+            )
+
+
+# Sub-commands (and dnf's aliases) that download metadata and packages into the cache.
+_RPM_FETCH = frozenset(
+    {"install", "in", "update", "up", "upgrade", "upgrade-minimal", "up-min", "update-minimal",
+     "groupinstall", "reinstall", "rei", "localinstall", "distro-sync", "dsync", "downgrade", "dg"}
+)  # fmt: skip
+
+
+# dnf4 caches in /var/cache/dnf, dnf5 in /var/cache/libdnf5, microdnf (and yum) in /var/cache/yum.
+_RPM_CACHES = {"yum": ("/var/cache/yum",), "dnf": ("/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum")}
+
+
+def _rpm_clean(manager: str):
+    def check(df: Dockerfile, ctx) -> Iterator[Finding]:
+        caches = _RPM_CACHES[manager]
+        names = ("yum",) if manager == "yum" else ("dnf", "dnf5", "microdnf", "tdnf")
+        cleaned = "|".join(re.escape(c) for c in caches)
+        for instr in _chain_instructions(df):
+            if _cache_mounted(instr, *caches):
+                continue
+            for prog, words, i, span_fn, text in _invocations(instr):
+                if prog not in names:
+                    continue
+                sub, j = _subcommand(words, i)
+                if sub not in _RPM_FETCH:
+                    continue
+                if _cleanup_after(text, words[i][1], rf"\b{prog} (-\S+ )*clean\b|{cleaned}"):
+                    break
+                yield hit(
+                    df.path,
+                    _word_span(words, i, span_fn, j),
+                    f"{prog} {sub} without `{prog} clean all` in the same RUN leaves its cache in the image",
+                    _stage_label(df, instr),
+                )
+                break
+
+    return check
+
+
+yum_clean = rule("docker-yum-clean", "dockerfile")(_rpm_clean("yum"))
+
+
+dnf_clean = rule("docker-dnf-clean", "dockerfile")(_rpm_clean("dnf"))
+
+
+_BUILD_TOOLS = frozenset(
+    {
+        "build-essential",
+        "gcc",
+        "g++",
+        "gcc-c++",
+        "make",
+        "cmake",
+        "clang",
+        "autoconf",
+        "automake",
+        "libtool",
+        "linux-headers",
+        "musl-dev",
+        "alpine-sdk",
+        "golang",
+        "rust",
+        "cargo",
+        "gfortran",
+        "gcc-gfortran",
+        "nasm",
+        "yasm",
+    }
+)
+
+
+_VALUE_OPTS = frozenset({"-t", "--virtual", "-X", "--repository", "-o", "--target-release", "--setopt"})
+
+
+def _install_args(words: list[Word], j: int) -> Iterator[int]:
+    """Indices of the package words after `install` / `add` at index j."""
+    k = j + 1
+    while k < len(words):
+        word = words[k][0]
+        if word in _VALUE_OPTS:
+            k += 2
+            continue
+        if not word.startswith("-"):
+            yield k
+        k += 1
+
+
+_TOOL_VERSIONED = re.compile(r"(gcc|g\+\+|clang|llvm|gfortran|cpp)(-\d+(\.\d+)*)?")
+
+
+_INSTALLERS = frozenset({"apt-get", "apt", "aptitude", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper"})
+
+
+_REMOVERS = frozenset({"purge", "remove", "autoremove", "del", "erase", "rm"})
+
+
+def _removed_after(text: str, start: int) -> set[str]:
+    """Package names (and apk --virtual groups) a later command of the same script removes.
+    `apt-get autoremove` alone removes nothing that was installed by name."""
+    removed: set[str] = set()
+    for _, words in _commands(text):
+        if not words or words[0][1] <= start:
+            continue
+        i = _program(words)
+        if _prog_name(words, i) not in _INSTALLERS:
+            continue
+        sub, j = _subcommand(words, i)
+        if sub in _REMOVERS:
+            removed.update(words[k][0] for k in _install_args(words, j))
+    return removed
+
+
+def _is_build_tool(name: str, extra: set[str]) -> bool:
+    return (
+        name in _BUILD_TOOLS
+        or name in extra
+        or name.endswith(("-dev", "-devel"))
+        or _TOOL_VERSIONED.fullmatch(name) is not None
+    )
+
+
+@rule("docker-build-tools-in-final-stage", "dockerfile")
+def build_tools_in_final_stage(df: Dockerfile, ctx) -> Iterator[Finding]:
+    """Reads the whole image: the final stage and every stage it is built FROM."""
+    final = df.final_stage
+    if final is None or not _role(df, ctx).service:
+        return  # a build, dev or CI image holds its toolchain by design
+    extra = set(ctx.options.get("packages") or ())
+    for instr in _chain_instructions(df):
+        for prog, words, i, span_fn, text in _invocations(instr):
+            if prog not in _INSTALLERS:
+                continue
+            sub, j = _subcommand(words, i)
+            if sub not in ("install", "add", "in"):
+                continue
+            removed = _removed_after(text, words[i][1])
+            virtual = [
+                words[k + 1][0] for k in range(j, len(words) - 1) if words[k][0] in ("-t", "--virtual")
+            ]
+            virtual += [w[0].split("=", 1)[1] for w in words if w[0].startswith("--virtual=")]
+            if any(v in removed for v in virtual):
+                continue  # `apk add --virtual .build-deps ... && apk del .build-deps`
+            tools = []
+            for k in _install_args(words, j):
+                name = re.split(r"[=<>~]", words[k][0], maxsplit=1)[0]
+                if _is_build_tool(name, extra) and name not in removed and words[k][0] not in removed:
+                    tools.append(k)
+            if tools:
+                names = ", ".join(words[k][0] for k in tools[:5]) + (" …" if len(tools) > 5 else "")
+                where = "" if instr.stage == final.index else f" (installed in {_stage_label(df, instr)}, "
+                where += "which the final stage is built FROM)" if where else ""
+                yield hit(
+                    df.path,
+                    _word_span(words, tools[0], span_fn),
+                    f"build tools in the final image ({names}){where}; build in an earlier stage and "
+                    "COPY only the result",
+                    final.label,
+                )

@@ -1,0 +1,108 @@
+"""Who the image runs as: root, a name the kubelet cannot verify, sudo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from manifestlint.model import Finding, hit
+from manifestlint.parse.dockerfile import Dockerfile, Instruction, substitute
+from manifestlint.project.images import (
+    base_user,
+    final_user,
+)
+from manifestlint.registry import rule
+from manifestlint.rules.docker.common import (
+    _ASSIGN,
+    _WINDOWS_BASE,
+    _chain,
+    _chain_instructions,
+    _commands,
+    _role,
+    _scripts,
+    _stage_label,
+    _word_span,
+)
+
+
+def _is_root(user: str) -> bool:
+    name = user.split(":", 1)[0].strip()
+    return name in ("root", "0") or name.lower() == "containeradministrator"
+
+
+@rule("docker-root-user", "dockerfile")
+def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
+    final = df.final_stage
+    if final is None or not _role(df, ctx).service:
+        return  # a GitHub Docker action must run as root; dev, test and tool images may
+    project = getattr(ctx, "project", None)
+    if project is not None and project.user_elsewhere(df):
+        return  # it runs only under Kubernetes, and every pod sets a non-root runAsUser
+    last_user: Instruction | None = None
+    for instr in _chain_instructions(df):
+        if instr.keyword == "USER":
+            last_user = instr
+    if last_user is None:
+        base = _chain(df)[-1]
+        if base.base_resolved.lower() == "scratch":
+            return  # nothing in scratch has a user database; PID 1 runs as 0 — still root
+        patterns = tuple(ctx.options.get("non-root-images") or ())
+        if base_user(base.base_resolved, patterns) is not None:
+            return  # the base image sets a non-root USER itself (table in project/images.py)
+        yield hit(
+            df.path,
+            final.from_instr.keyword_span,
+            f"the final stage never sets USER, so the container runs as root (base {base.base!r})",
+            final.label,
+        )
+        return
+    user = substitute(last_user.body.strip(), df.global_args)
+    if _is_root(user):
+        where = last_user.span_of(last_user.body_start, len(last_user.body.rstrip()))
+        if last_user.stage != final.index:
+            where = final.from_instr.keyword_span
+        yield hit(
+            df.path,
+            where,
+            f"the final stage runs as {user!r} (USER on line {last_user.line}); "
+            "switch to an unprivileged user",
+            final.label,
+        )
+
+
+@rule("docker-sudo", "dockerfile")
+def sudo(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in df.instructions:
+        for text, span_fn in _scripts(instr):
+            for _, words in _commands(text):
+                for k, word in enumerate(words):
+                    if _ASSIGN.match(word[0]):
+                        continue
+                    if word[0] == "sudo":
+                        yield hit(
+                            df.path,
+                            _word_span(words, k, span_fn),
+                            "sudo in a Dockerfile: RUN already runs as root; switch with USER, or use "
+                            "gosu/su-exec in the entrypoint",
+                            _stage_label(df, instr),
+                        )
+                    break
+
+
+@rule("docker-non-numeric-user", "dockerfile")
+def non_numeric_user(df: Dockerfile, ctx) -> Iterator[Finding]:
+    final = df.final_stage
+    if final is None or not _role(df, ctx).service:
+        return
+    if any(_WINDOWS_BASE.search(s.base_resolved) for s in _chain(df)):
+        return  # Windows users (ContainerUser) are names by design
+    user = final_user(df)
+    if user.instr is None or user.user is None or user.root or user.numeric or not user.name:
+        return
+    instr = user.instr
+    yield hit(
+        df.path,
+        instr.span_of(instr.body_start, len(instr.body.rstrip())),
+        f"the final USER {user.user!r} is a name: Kubernetes cannot verify runAsNonRoot for it (the "
+        "kubelet refuses the pod unless runAsUser is set); use the numeric id, e.g. USER 10001:10001",
+        final.label,
+    )

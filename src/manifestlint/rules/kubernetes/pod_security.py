@@ -1,0 +1,126 @@
+"""Pod Security Standards as rules: k8s-pod-security (the controls no other rule reports, at
+the configured level) and k8s-pod-security-admission (what a namespace's Pod Security
+admission labels refuse, warn about or audit). The controls themselves are in
+pss_controls.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from manifestlint.model import Finding, Severity, YamlDoc, at_most, doc_hit
+from manifestlint.registry import load_registry, rule
+from manifestlint.rules.kubernetes.objects import WORKLOAD_KINDS, namespace_of, pod_template
+from manifestlint.rules.kubernetes.pss_controls import LEVELS, Violation, by_place, parse_version, violations
+
+LABEL = "pod-security.kubernetes.io/"
+MODES = ("enforce", "warn", "audit")
+
+
+def _options_of(ctx, rule_id: str) -> dict[str, Any]:
+    """Another rule's options as this run configures them (defaults, then the config's)."""
+    from manifestlint.engine import _fits  # the shape check every rule's own options get
+
+    options = load_registry().get(rule_id).defaults()
+    setting = ctx.config.rules.get(rule_id) if ctx.config is not None else None
+    for name, value in (setting.options if setting is not None else {}).items():
+        if name in options and _fits(value, options[name]):
+            options[name] = value
+    return options
+
+
+def _owners(ctx) -> dict[str, Any]:
+    """What the older rules report on their own (their configured lists): left to them."""
+    from manifestlint.rules.kubernetes.host_access import _inside, _normalise_path, _under
+
+    caps = _options_of(ctx, "k8s-dangerous-capabilities").get("capabilities") or ()
+    host = _options_of(ctx, "k8s-host-path-mount")
+    sensitive = [_normalise_path(str(p)) for p in host.get("sensitive-paths") or ()]
+    allowed = [_normalise_path(str(p)) for p in host.get("allowed-paths") or ()]
+
+    def reported(path: str) -> bool:
+        path = _normalise_path(path)
+        return not _under(path, allowed) and bool(
+            _under(path, sensitive) or _inside(path, sensitive, allowed)
+        )
+
+    return {
+        "dangerous-capabilities": frozenset(str(c).upper().removeprefix("CAP_") for c in caps),
+        "host-path-reported": reported,
+    }
+
+
+@rule("k8s-pod-security", "kubernetes", kinds=WORKLOAD_KINDS)
+def pod_security(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    pod = pod_template(doc)
+    if pod is None:
+        return
+    per_namespace = ctx.options.get("namespaces") or {}
+    level = str(per_namespace.get(namespace_of(doc, ""), ctx.options.get("level") or "baseline"))
+    own = [found for found in violations(pod, level, opts=_owners(ctx)) if not found.owner]
+    for span, found in by_place(own).items():
+        controls = ", ".join(dict.fromkeys(v.control for v in found))
+        yield doc_hit(doc, span, f"Pod Security {level} ({controls}): {'; '.join(v.text for v in found)}")
+
+
+def _labels(ctx, doc: YamlDoc) -> tuple[str, dict[str, Any]] | None:
+    """(namespace, its Pod Security labels) for the workload's namespace: from the project's
+    Namespace object, else the configured cluster default, else None."""
+    ns = namespace_of(doc, "")
+    found = (ctx.index.get("Namespace", "default", ns) or ctx.index.get("Namespace", ns, ns)) if ns else None
+    labels = found.root.path_get("metadata", "labels") if found is not None else None
+    picked = {}
+    if isinstance(labels, dict):
+        picked = {key[len(LABEL) :]: value for key, value in labels.items() if str(key).startswith(LABEL)}
+    if not any(mode in picked for mode in MODES):
+        default = str(ctx.options.get("cluster-default") or "privileged")
+        if default == "privileged":
+            return None
+        picked = {
+            "enforce": default,
+            "enforce-version": ctx.options.get("cluster-default-version") or "latest",
+        }
+    return ns, picked
+
+
+@rule("k8s-pod-security-admission", "kubernetes", kinds=WORKLOAD_KINDS)
+def pod_security_admission(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    pod = pod_template(doc)
+    if pod is None:
+        return
+    found = _labels(ctx, doc)
+    if found is None:
+        return
+    ns, labels = found
+    seen: set = set()
+    for mode in MODES:
+        level = str(labels.get(mode) or "")
+        if level not in LEVELS[1:]:
+            continue
+        version = parse_version(labels.get(f"{mode}-version"))
+        for span, found in by_place(violations(pod, level, version, _owners(ctx))).items():
+            if span not in seen:  # enforce first: a place it refuses is not also a warning
+                seen.add(span)
+                yield _admission_finding(doc, pod.kind, ns, mode, level, found)
+
+
+def _admission_finding(
+    doc: YamlDoc, kind: str, ns: str, mode: str, level: str, found: list[Violation]
+) -> Finding:
+    label = f"{LABEL}{mode}: {level}"
+    where = f"namespace {ns!r} ({label})" if ns else f"the cluster default ({label})"
+    if mode == "enforce":
+        what = (
+            "the API server refuses this Pod"
+            if kind == "Pod"
+            else f"the API server refuses every pod this {kind} creates"
+        )
+    elif mode == "warn":
+        what = "kubectl and the API server warn on every apply"
+    else:
+        what = "every apply is recorded in the audit log as a violation"
+    controls = ", ".join(dict.fromkeys(v.control for v in found))
+    texts = "; ".join(v.text for v in found)
+    finding = doc_hit(doc, found[0].span, f"{what}: {where} forbids {controls} ({texts})")
+    return finding if mode == "enforce" else at_most(finding, Severity.WARNING)
