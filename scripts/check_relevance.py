@@ -2,7 +2,7 @@
 relates to (project/links.py) as when they read the whole bundle?
 
 Names each YAML file of a project alone (the rest of the project as context, through a warm
-context cache in a temporary folder), twice with `engine.RELEVANCE` on (the second call
+context cache in a temporary folder), twice with `crossfile.RELEVANCE` on (the second call
 answered by the first's warm model when the files are older than the cache's racy window,
 the saved relations then deciding) and once off, and
 prints every file whose findings differ. Exit 1 when one does. A dev-time check on real
@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from manifestlint import engine
 from manifestlint.config import Config, load_config
 from manifestlint.discover import walk_folder
+from manifestlint.project import crossfile
+from manifestlint.project.roots import project_root
 from manifestlint.registry import load_registry
 
 
@@ -44,21 +46,21 @@ def compare(root: Path, names: list[str], cache: Path) -> list[tuple[str, list[t
     """(name, findings with the filter, findings without) of each name whose two differ."""
     registry = load_registry()
     config = load_config(None, root, registry)
-    if engine.project_root(config, root, names[:1]) is None:  # the corpus: its folder is the root
+    if project_root(config, root, names[:1]) is None:  # the corpus: its folder is the root
         config = Config(path=root / ".manifestlint.yaml")
     config.cache_dir = str(cache)
     bad = []
     for name in names:
-        engine.RELEVANCE = True
+        crossfile.RELEVANCE = True
         try:
             # the first call builds the warm model (when the files are old enough), the second
             # reads the bundle's relations from it
             first = keys(engine.lint([name], registry, config, root, use_cache=True))
             on = keys(engine.lint([name], registry, config, root, use_cache=True))
-            engine.RELEVANCE = False
+            crossfile.RELEVANCE = False
             off = keys(engine.lint([name], registry, config, root, use_cache=True))
         finally:
-            engine.RELEVANCE = True
+            crossfile.RELEVANCE = True
         if first != off or on != off:
             bad.append((name, on if first == off else first, off))
     return bad

@@ -181,6 +181,7 @@ def test_warm_call_reads_no_context_file(tmp_path: Path, monkeypatch) -> None:
     root = _repo(tmp_path / "repo")
     cold = _lint(root)
     import manifestlint.engine as engine
+    import manifestlint.project.context_files as context_files
 
     def refuse(source, *args, **kwargs):
         if not source.path.endswith(NAMED):
@@ -189,6 +190,7 @@ def test_warm_call_reads_no_context_file(tmp_path: Path, monkeypatch) -> None:
 
     real_read = engine.read_source
     monkeypatch.setattr(engine, "read_source", refuse)
+    monkeypatch.setattr(context_files, "read_source", refuse)  # where context files are read
     assert _lint(root) == cold
 
 

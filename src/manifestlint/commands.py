@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 
 from manifestlint import __version__
-from manifestlint.cli import FILE_TYPES, FORMATS, Failure, _emit, _registry, run_lint
+from manifestlint.argv import FILE_TYPES, FORMATS
+from manifestlint.lint_command import Failure, emit, load_rules, run_lint
 
 
 class UsageFailure(click.ClickException):
@@ -197,7 +198,7 @@ def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zer
     if not items:
         raise UsageFailure(f"--checklist {source}: no `- [ ]` or `- [x]` items found")
     try:
-        registry = _registry()
+        registry = load_rules()
         config = load_config(config_path, cwd, registry)
         # The checklist judges the named project as one to deploy, wherever it lives (the
         # repository's own examples/freeagentics is a real project): no example notes.
@@ -226,7 +227,7 @@ def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zer
     else:
         text = render.markdown(verdicts, title, full=full)
     with _usage_failures():
-        _emit(text.encode("utf-8", "backslashreplace"), output)
+        emit(text.encode("utf-8", "backslashreplace"), output)
 
     threshold = fail_on or config.fail_on
     if exit_zero or threshold == "none":
@@ -242,7 +243,7 @@ def list_rules(fmt: str) -> None:
     """List every rule: id, default severity, enabled by default, title."""
     from manifestlint import docs
 
-    click.echo(docs.rules_table(_registry(), fmt), nl=False)
+    click.echo(docs.rules_table(load_rules(), fmt), nl=False)
 
 
 @main.command()
@@ -251,7 +252,7 @@ def explain(rule_id: str) -> None:
     """Print a rule's full documentation."""
     from manifestlint import docs
 
-    registry = _registry()
+    registry = load_rules()
     if rule_id not in registry:
         covering = docs.rules_for_peer_check(registry, rule_id)
         if covering:  # `explain DL3002`: a peer's check id, answered with our rule(s)

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from manifestlint.project.roles import HELM_TEMPLATE, PLAIN, TEST_DATA, Role
+from manifestlint.project.roles import HELM_TEMPLATE, PLAIN, TEST_DATA, UNRECOGNISED, Role, example_role_of
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from manifestlint.load import ParsedFile
+    from manifestlint.project.images import ImageProject
 
 LINTED, SKIPPED = "linted", "skipped"
 FOLDER_ROLES = frozenset({TEST_DATA, HELM_TEMPLATE})  # their evidence names the folder
@@ -69,3 +76,40 @@ def summary(entries: list[Entry]) -> str:
     detail = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
     total = sum(skipped.values())
     return f"{linted} linted, {total} skipped" + (f" ({detail})" if detail else "")
+
+
+_UNRECOGNISED = Role(UNRECOGNISED, "no Kubernetes object, rule groups or Alertmanager route in it")
+
+
+def listing_role(pf: ParsedFile, role: Role, images: ImageProject, base: Path) -> Role:
+    """The role the verbose listing shows for a parsed file: a Dockerfile's image role; for a
+    deployable file, an example, tutorial or node agent when it is one (project/evidence.py
+    lowers their findings)."""
+    role = image_role(pf, role, images)
+    if role.deployable:
+        from manifestlint.project.agents import agent_role
+
+        role = example_role_of(pf.source.abspath, base) or agent_role(pf) or role
+    return role
+
+
+def image_role(pf: ParsedFile, role: Role, images: ImageProject) -> Role:
+    """A deployable Dockerfile's listing role is its image's role (project/images.py), with the
+    evidence: `service image`, `dev image: its file name 'Dockerfile.tilt' says 'tilt'`."""
+    if pf.dockerfile is None or not role.deployable:
+        return role
+    image = images.role(pf.dockerfile)
+    return Role(f"{image.name} image", image.evidence, role.realm)
+
+
+def listed(pf: ParsedFile, role: Role) -> Entry:
+    """A parsed file's listing entry. A role decided from the content (`ParsedFile.role`: a
+    template, a look-alike; the project model may set `kustomize-patch` there) wins over the
+    path's role; a file with findings but no type was unreadable or broken."""
+    if pf.file_type:
+        return Entry(pf.source.path, LINTED, pf.role or role, pf.file_type)
+    if pf.role is not None:
+        return Entry(pf.source.path, SKIPPED, pf.role)
+    if pf.findings:
+        return Entry(pf.source.path, LINTED, role, "unreadable or broken input")
+    return Entry(pf.source.path, SKIPPED, role if not role.deployable else _UNRECOGNISED)

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from manifestlint.classify import chunk_kind, document_kind, expand_lists, lookalike, yaml_hint_by_name
+from manifestlint.classify import (
+    chunk_kind,
+    document_kind,
+    expand_lists,
+    is_dockerfile_name,
+    lookalike,
+    looks_like_dockerfile,
+    yaml_hint_by_name,
+)
 from manifestlint.discover import Source
 from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YList, YMap
 from manifestlint.project.roles import LOOKALIKE, TEMPLATE, Role
@@ -149,6 +158,24 @@ def _template_by_name(parsed: ParsedFile, registry: Registry) -> bool:
 
 
 _PLACEHOLDER_LINE = re.compile(r"[^\n]*[$@{%<E#][^\n]*")
+
+
+def read_stdin(
+    stdin: tuple[str, str | bytes], cwd: Path, forced_type: str | None, registry: Registry
+) -> ParsedFile:
+    """Standard input, as (display name, text or bytes): its type follows from its name
+    (`--stdin-filename`), or without one from the content (`cat Dockerfile | manifestlint
+    lint -` is a Dockerfile named `stdin`; other input is YAML named `stdin.yaml`)."""
+    name, text = stdin
+    if name:
+        ftype = forced_type or ("dockerfile" if is_dockerfile_name(Path(name).name) else "yaml")
+    else:
+        sample = text[:65536].decode("utf-8", "replace") if isinstance(text, bytes) else text[:65536]
+        if forced_type == "dockerfile" or (forced_type is None and looks_like_dockerfile(sample)):
+            name, ftype = "stdin", "dockerfile"
+        else:
+            name, ftype = "stdin.yaml", forced_type or "yaml"
+    return read_source(Source(name, cwd / name, ftype), registry, stdin_text=text)
 
 
 def _parse_dockerfile(parsed: ParsedFile, registry: Registry) -> None:

@@ -27,9 +27,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
+from manifestlint.config import selector_matches
 from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YMap, hit
+
+if TYPE_CHECKING:
+    from manifestlint.config import Config
+    from manifestlint.load import ParsedFile
+    from manifestlint.registry import Registry, Rule
 
 IDS = r"[A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*"
 DIRECTIVE = re.compile(r"#\s*manifestlint:\s*(disable-file|disable)\s*=\s*(" + IDS + ")")
@@ -405,3 +412,69 @@ def dockerfile_suppressions(
     if mapping:
         out.directives += dockerfile_other_tools(lines, ends, mapping)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding that a suppression hid: `kind` is SARIF's (inSource / external)."""
+
+    finding: Finding
+    kind: str
+    justification: str
+
+
+def apply(
+    findings: list[Finding], parsed: list[ParsedFile], registry: Registry, config: Config, rules: list[Rule]
+) -> tuple[list[Finding], list[Suppressed]]:
+    """(findings kept plus problems with the directives, findings hidden by a directive).
+    Problems (unknown ids, unreadable directives, unused ones) are findings of their own rules;
+    the caller drops those of rules that are off."""
+    known = _known_selector(registry)
+    mapping = other_tools_map(registry) if config.other_tools_suppressions else {}
+    markers = ("manifestlint", *OTHER_TOOLS) if mapping else ("manifestlint",)
+    by_path: dict[str, Any] = {}
+    for pf in parsed:
+        if not pf.text or not any(marker in pf.text for marker in markers):
+            continue
+        lines = pf.text.splitlines()
+        if pf.dockerfile is not None:
+            spans = [ins.span for ins in pf.dockerfile.instructions]
+            sup = dockerfile_suppressions(pf.source.path, lines, spans, known, mapping)
+        else:
+            sup = yaml_suppressions(pf.source.path, lines, pf.docs, known, mapping)
+        if sup.directives or sup.problems:
+            by_path[pf.source.path] = sup
+    if not by_path:
+        return findings, []
+    kept, hidden = [], []
+    for f in findings:
+        sup = by_path.get(f.path)
+        reason = sup.hides(f) if sup is not None else None
+        if reason:
+            hidden.append(Suppressed(f, "inSource", reason))
+        else:
+            kept.append(f)
+    ran = {r.id for r in rules}
+
+    def selector_ran(selector: str) -> bool:
+        return any(selector.lower() == "all" or selector_matches(selector, rule_id) for rule_id in ran)
+
+    for path, sup in by_path.items():
+        for problem in [*sup.problems, *sup.unused(path, selector_ran)]:
+            kept.append(replace(problem, severity=registry.get(problem.rule).severity))
+    return kept, hidden
+
+
+def _known_selector(registry: Registry) -> Callable[[str], bool]:
+    """A suppression names a rule id, an id prefix as `--select` takes it, or `all`."""
+
+    ids = [r.id for r in registry]
+
+    def known(selector: str) -> bool:
+        return (
+            selector in registry
+            or selector.lower() == "all"
+            or any(selector_matches(selector, i) for i in ids)
+        )
+
+    return known

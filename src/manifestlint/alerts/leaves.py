@@ -1,8 +1,8 @@
 """Reading one selector: what a metric (and its label filters) measures, as a `Q`.
 
 The vocabulary is in `alerts.names`; this module turns a selector into a share, an amount,
-a count or a latency (see `alerts.quantities` for how structures combine them), and reads
-recording rules of the project through (`Context.recorded`).
+a count or a latency (see `alerts.quantities` for how structures combine them, and how a
+recorded series is read through the rule that records it: `Context.recorded`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from manifestlint.alerts import names
-from manifestlint.parse import promql
 from manifestlint.parse.promql import Node
 
 CODE_LABEL_PARTS = ("code", "status", "result", "outcome", "classification", "rcode", "class")
@@ -147,9 +146,9 @@ def _label_words(matchers: list[tuple[str, str, str]]) -> list[str]:
 
 
 def selector(node: Node, ctx: Context) -> Q | None:
+    """What a selector's metric measures by its name and label filters (a series recorded by a
+    rule of the project is read through that rule first: quantities.measure)."""
     name = node.name
-    if name in ctx.recorded and name not in ctx.seen and len(ctx.seen) < MAX_DEPTH:
-        return _recorded(name, ctx)
     matchers = list(node.value or ())  # type: ignore[arg-type]
     words = names.parts(name)
     extra = _label_words(matchers)
@@ -231,24 +230,6 @@ def _cpu_time(matchers: list, everything: list[str], present: frozenset[str]) ->
     if present & {"node", "windows"} and not present & {"usage", "used", "process"}:
         return None  # every mode of every core: not usage
     return Q("cores", "cpu", role="used", words=present)
-
-
-def _recorded(name: str, ctx: Context) -> Q | None:
-    if name in ctx.memo:
-        return ctx.memo[name]  # type: ignore[return-value]
-    from manifestlint.alerts.quantities import measure
-
-    found = set()
-    inner = Context(ctx.recorded, (*ctx.seen, name), ctx.memo)
-    for expr in ctx.recorded[name]:
-        try:
-            found.add(measure(promql.parse(expr), inner))
-        except (promql.PromQLError, RecursionError):
-            found.add(None)
-    result = found.pop() if len(found) == 1 else None
-    if not ctx.seen:  # a name read at the top (not inside a loop being followed) is final
-        ctx.memo[name] = result
-    return result
 
 
 _LAST: list = [None, -1, None]  # (index, its rule-group count, Context): one run shares its records

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from manifestlint.alerts import names
-from manifestlint.alerts.leaves import Context, Q, number, recording_context, selector, strip
+from manifestlint.alerts.leaves import MAX_DEPTH, Context, Q, number, recording_context, selector, strip
 from manifestlint.parse import promql
 from manifestlint.parse.promql import Node
 
@@ -43,6 +43,9 @@ def measure(node: Node, ctx: Context | None = None) -> Q | None:
     ctx = ctx or Context()
     node = strip(node)
     if node.kind == "selector":
+        name = node.name
+        if name in ctx.recorded and name not in ctx.seen and len(ctx.seen) < MAX_DEPTH:
+            return _recorded(name, ctx)
         return selector(node, ctx)
     if node.kind in ("matrix", "subquery"):
         return measure(node.children[0], ctx)
@@ -66,6 +69,24 @@ def measure(node: Node, ctx: Context | None = None) -> Q | None:
         ):
             return measure(node.children[0], ctx)  # `(limit > 0)`: a filter
     return None
+
+
+def _recorded(name: str, ctx: Context) -> Q | None:
+    """A series recorded by a rule of the project: what the rule's expression measures (the
+    same for every rule recording it, else not certain); measured once per run (ctx.memo)."""
+    if name in ctx.memo:
+        return ctx.memo[name]  # type: ignore[return-value]
+    found = set()
+    inner = Context(ctx.recorded, (*ctx.seen, name), ctx.memo)
+    for expr in ctx.recorded[name]:
+        try:
+            found.add(measure(promql.parse(expr), inner))
+        except (promql.PromQLError, RecursionError):
+            found.add(None)
+    result = found.pop() if len(found) == 1 else None
+    if not ctx.seen:  # a name read at the top (not inside a loop being followed) is final
+        ctx.memo[name] = result
+    return result
 
 
 def _call(node: Node, ctx: Context) -> Q | None:

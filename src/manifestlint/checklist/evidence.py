@@ -21,7 +21,6 @@ Kubernetes and Istio evidence is in `evidence_mesh.py`; alerting, CI and the res
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,12 +156,6 @@ GENERIC = frozenset({
     "Pod security policies", "Minimal base images", "Load balancing", "Namespace isolation",
     "AlertManager configuration", "Multi-stage production Dockerfile with security hardening",
 })  # fmt: skip
-
-
-def evidence_map() -> dict[str, Callable[[Project], Evidence]]:
-    from manifestlint.checklist import evidence_mesh, evidence_ops
-
-    return {**evidence_mesh.EVIDENCE, **evidence_ops.EVIDENCE}
 
 
 # Findings of the per-category alert rules (obj "... alerts:<category>") count only for the

@@ -15,14 +15,15 @@ Each verdict says what was checked ("4 DestinationRules, outlier detection in ef
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from manifestlint.checklist import evidence_mesh, evidence_ops
 from manifestlint.checklist.evidence import (
     GENERIC,
     ITEM_CATEGORIES,
     Evidence,
     Project,
-    evidence_map,
     generic,
 )  # fmt: skip
 from manifestlint.checklist.evidence_ops import slo_findings
@@ -58,6 +59,12 @@ class Verdict:
         if not self.findings or self.missing:
             levels.append(Severity.WARNING)
         return max(levels)
+
+
+def evidence_map() -> dict[str, Callable[[Project], Evidence]]:
+    """Checklist item -> what judges it from the project (evidence_mesh and evidence_ops hold
+    them; kept here so that those modules and evidence.py do not import each other)."""
+    return {**evidence_mesh.EVIDENCE, **evidence_ops.EVIDENCE}
 
 
 def item_rules(registry: Registry) -> dict[str, list[Rule]]:

@@ -10,7 +10,7 @@ explicit level, repo-relative `%SRCROOT%` uris, full regions and stable fingerpr
 
 `automationDetails` is written only for an explicit category (otherwise the upload action's
 own `category:` input applies), `security-severity` follows the configured severity
-(engine.active_rules), cross-file findings carry the other objects as `relatedLocations`, and
+(runner.active_rules), cross-file findings carry the other objects as `relatedLocations`, and
 `helpUri` appears only when the configuration says where the rule pages are published
 (`docs-url`): there is no public home to link to otherwise.
 """
@@ -182,7 +182,7 @@ def render_pieces(
             yield separator + _result_text(f, fp, quoted, rule_of, props)
         separator = ",\n"
     if show_suppressed:
-        from manifestlint.engine import fingerprints
+        from manifestlint.report import fingerprints
 
         hidden_fps = fingerprints([h.finding for h in hidden], result.relative)
         for h, fp in zip(hidden, hidden_fps, strict=True):

@@ -481,33 +481,43 @@ def _parse(text: str, path: str) -> Dockerfile:
         # heredocs
         kw = instr.keyword
         if kw in HEREDOC_KEYWORDS or (kw == "ONBUILD" and "<<" in args):
-            for name, chomp, quoted in _find_heredocs(instr.body):
-                body_lines = []
-                j = i
-                terminated = False
-                while j < nlines:
-                    candidate = lines[j].lstrip("\t") if chomp else lines[j]
-                    if candidate.rstrip(" ") == name:
-                        terminated = True
-                        break
-                    body_lines.append(candidate)
-                    j += 1
-                last = j if terminated else nlines - 1
-                hspan = Span(i + 1, 1, last + 1, len(lines[last]) + 1 if last >= i else 1)
-                if last < i:
-                    hspan = Span(end_line, end_col, end_line, end_col)
-                doc = Heredoc(name, chomp, quoted, "\n".join(body_lines), i + 1, hspan, terminated)
-                instr.heredocs.append(doc)
-                if not terminated:
-                    errors.append((instr.keyword_span, f"heredoc <<{name} is never terminated"))
-                if last >= i:
-                    instr.span = Span(span.line, span.col, hspan.end_line, hspan.end_col)
-                i = last + 1
+            i = _heredocs(instr, lines, i, errors)
         df.instructions.append(instr)
         if kw == "ONBUILD":
             _onbuild(instr, errors)
     _structure(df)
     return df
+
+
+def _heredocs(instr: Instruction, lines: list[str], i: int, errors: list) -> int:
+    """Read the bodies of the instruction's heredocs from line index `i` on (each up to its
+    terminator line); returns the index of the line after the last body."""
+    nlines = len(lines)
+    span = instr.span
+    end_line, end_col = span.end_line, span.end_col
+    for name, chomp, quoted in _find_heredocs(instr.body):
+        body_lines = []
+        j = i
+        terminated = False
+        while j < nlines:
+            candidate = lines[j].lstrip("\t") if chomp else lines[j]
+            if candidate.rstrip(" ") == name:
+                terminated = True
+                break
+            body_lines.append(candidate)
+            j += 1
+        last = j if terminated else nlines - 1
+        hspan = Span(i + 1, 1, last + 1, len(lines[last]) + 1 if last >= i else 1)
+        if last < i:
+            hspan = Span(end_line, end_col, end_line, end_col)
+        doc = Heredoc(name, chomp, quoted, "\n".join(body_lines), i + 1, hspan, terminated)
+        instr.heredocs.append(doc)
+        if not terminated:
+            errors.append((instr.keyword_span, f"heredoc <<{name} is never terminated"))
+        if last >= i:
+            instr.span = Span(span.line, span.col, hspan.end_line, hspan.end_col)
+        i = last + 1
+    return i
 
 
 def _onbuild(instr: Instruction, errors: list) -> None:

@@ -232,20 +232,21 @@ _MEMO_MAX = 1 << 16
 _MEMO_LONGEST = 64  # characters: a literal block is never kept past its file
 
 
-def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list) -> tuple[Any, Span]:
-    """The value and span of one document, built from parser events (after its
-    DocumentStartEvent, up to its root's last event); duplicate keys go to `duplicates`.
+# Why events and not composed nodes: a node graph costs ~300 bytes per value (a node and two
+# marks) and libyaml's composer holds a whole document's graph at once — 730 MB for a 10 MB
+# list — and recurses per level. Here each collection keeps its values and one run of packed
+# marks (model.YMap/YList), the parser's objects die as they come, and the nesting is an
+# explicit stack: depth is bounded by MAX_NESTING, not by Python's or C's stack. Scalars are
+# resolved inline and anchors remembered by name (aliases share the value, charged again
+# against the expansion budget per use). One loop with local variables: this runs once per
+# parser event, so only what is rare (aliases, anchors, merges, duplicates) or once per
+# collection (closing it) is a call.
 
-    Why events and not composed nodes: a node graph costs ~300 bytes per value (a node and
-    two marks) and libyaml's composer holds a whole document's graph at once — 730 MB for a
-    10 MB list — and recurses per level. Here each collection keeps its values and one
-    run of packed marks (model.YMap/YList), the parser's objects die as they come, and the
-    nesting is an explicit stack: depth is bounded by MAX_NESTING, not by Python's or C's
-    stack. Scalars are resolved inline and anchors remembered by name (aliases share the
-    value, charged again against the expansion budget per use).
 
-    Raises _TooLarge past the expansion budget, _TooDeep past MAX_NESTING (with the span of
-    the collection that went too deep)."""
+def _build(next_event: Callable[[], Any], strict: bool, duplicates: list) -> tuple[Any, Span]:
+    """The value and span of one document from parser events (after its DocumentStartEvent, up to
+    its root's last event); duplicate keys go to `duplicates`, an anchor defined twice is refused
+    when `strict`. Raises _TooLarge past the expansion budget, _TooDeep past MAX_NESTING."""
     budget = MAX_EXPANSION
     anchors: dict[str, tuple] = {}
     stack: list[tuple] = []
@@ -254,10 +255,8 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
     packed: array | None = None  # a long collection's earlier marks, moved out of `marks`
     key: Any = _NO_KEY  # a mapping's pending key and its marks
     kl = kc = kel = kec = 0
-    merging = False
-    merges: list | None = None
-    anchor: str | None = None  # the open collection's anchor and budget when it opened
-    opened = 0
+    merging, merges = False, None  # a `<<:` key pending, the mapping's merge values
+    anchor, opened = None, 0  # the open collection's anchor and budget when it opened
     style_bits = STYLE_BITS
     resolve = resolve_plain
     root = Span(1, 1, 1, 2)  # where the root collection opens: the alias bomb's anchor
@@ -288,14 +287,12 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
                 code = 0
             sl, sc, el, ec = start.line, start.column, end.line, end.column
             if event_anchor is not None:
-                if strict_anchors and event_anchor in anchors:
-                    _duplicate_anchor(anchors[event_anchor], start)
-                anchors[event_anchor] = (value, 1, sl, sc, el, ec, raw, style, code)
+                _anchor(anchors, event_anchor, strict, start, (value, 1, sl, sc, el, ec, raw, style, code))
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             event_anchor, _, _, start, _, _ = event.args
             if len(stack) >= MAX_NESTING:
                 raise _TooDeep(Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2))
-            if event_anchor is not None and strict_anchors and event_anchor in anchors:
+            if event_anchor is not None and strict and event_anchor in anchors:
                 _duplicate_anchor(anchors[event_anchor], start)
             if cur is None:
                 root = Span(start.line + 1, start.column + 1, start.line + 1, start.column + 2)
@@ -305,19 +302,7 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             key, merging, merges, anchor, opened = _NO_KEY, False, None, event_anchor, budget
             continue
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            end = event.args[1]
-            value = cur
-            if kind is MappingEndEvent:
-                if merges is not None:
-                    _merge(value, marks, merges)
-                value._keys = tuple(value)
-            if packed is not None:  # a long collection: its first marks are packed already
-                packed.fromlist(marks)
-                marks = packed  # type: ignore[assignment]
-            sl, sc, el, ec = marks[0], marks[1], end.line, end.column
-            marks[2] = el
-            marks[3] = ec
-            value._spans = (array("I", marks) if packed is None else packed).tobytes()
+            value, sl, sc, el, ec = _close(cur, marks, packed, merges, event.args[1], kind is MappingEndEvent)
             budget -= 1
             if budget < 0:
                 raise _TooLarge(root)
@@ -327,17 +312,13 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             raw = style = None
             code = 0
         elif kind is AliasEvent:
-            seen = anchors.get(event.args[0])
-            if seen is None:
-                raise ComposerError(None, None, "found undefined alias", event.args[1])
-            value, cost, sl, sc, el, ec, raw, style, code = seen
+            value, cost, sl, sc, el, ec, raw, style, code = _alias(anchors, event)
             budget -= cost
             if budget < 0:
                 raise _TooLarge(root)
         else:
             raise ComposerError(None, None, f"unexpected {kind.__name__}", event.args[0])
-        # Place the value just built into the open collection.
-        if cur is None:
+        if cur is None:  # else the value just built goes into the open collection
             return value, Span(sl + 1, sc + 1, el + 1, ec + 1)
         if type(cur) is YList:
             cur.append(value)
@@ -349,18 +330,14 @@ def _build(next_event: Callable[[], Any], strict_anchors: bool, duplicates: list
             kl, kc, kel, kec = sl, sc, el, ec
             merging = raw == "<<" and not style
         elif merging:
-            if merges is None:
-                merges = []
-            merges.append(value)  # 100k `<<:` keys: concatenating them was quadratic
+            merges = _merged(merges, value)
             key = _NO_KEY
         else:
+            new = (kl, kc, kel, kec, sl, sc, el | code, ec)
             if key in cur:
-                if packed is not None:  # the first one's slot may be packed: back in one run
-                    marks = packed.tolist() + marks
-                    packed = None
-                _duplicate(cur, marks, key, (kl, kc, kel, kec, sl, sc, el | code, ec), duplicates)
+                marks, packed = _duplicate(cur, marks, packed, key, new, duplicates)
             else:
-                marks += (kl, kc, kel, kec, sl, sc, el | code, ec)
+                marks += new
                 if len(marks) > _SPILL:
                     packed = _spill(marks, packed)
             cur[key] = value
@@ -384,12 +361,60 @@ def _spill(marks: list[int], packed: array | None) -> array:
     return packed
 
 
-def _duplicate(mapping: YMap, marks: list, key: Any, new: tuple[int, ...], duplicates: list) -> None:
+def _close(
+    value: Any, marks: list, packed: array | None, merges: list | None, end: Any, mapping: bool
+) -> tuple:
+    """Close a collection: merge keys applied (a mapping), its marks packed into `_spans`
+    with its end; returns it and its span (0-based line, column, end line, end column)."""
+    if mapping:
+        if merges is not None:
+            _merge(value, marks, merges)
+        value._keys = tuple(value)
+    if packed is not None:  # a long collection: its first marks are packed already
+        packed.fromlist(marks)
+        marks = packed  # type: ignore[assignment]
+    el, ec = end.line, end.column
+    marks[2] = el
+    marks[3] = ec
+    value._spans = (array("I", marks) if packed is None else packed).tobytes()
+    return value, marks[0], marks[1], el, ec
+
+
+def _anchor(anchors: dict, name: str, strict: bool, start: Any, entry: tuple) -> None:
+    """Remember a scalar's anchor (libyaml's composer refuses one defined twice)."""
+    if strict and name in anchors:
+        _duplicate_anchor(anchors[name], start)
+    anchors[name] = entry
+
+
+def _alias(anchors: dict, event: Any) -> tuple:
+    """What an alias stands for: the anchored value, its cost and its positions."""
+    seen = anchors.get(event.args[0])
+    if seen is None:
+        raise ComposerError(None, None, "found undefined alias", event.args[1])
+    return seen
+
+
+def _merged(merges: list | None, value: Any) -> list:
+    """One more `<<:` value (100k `<<:` keys: concatenating them was quadratic)."""
+    if merges is None:
+        return [value]
+    merges.append(value)
+    return merges
+
+
+def _duplicate(
+    mapping: YMap, marks: list, packed: array | None, key: Any, new: tuple[int, ...], duplicates: list
+) -> tuple[list, None]:
     """A key seen twice: the later value and its positions win (as the loaders read it), in
-    the first one's place; the duplicate is reported at the later key."""
+    the first one's place; the duplicate is reported at the later key. Returns the marks in
+    one run (the first one's slot may have been packed)."""
+    if packed is not None:
+        marks = packed.tolist() + marks
     slot = list(mapping).index(key)
     marks[4 + 8 * slot : 12 + 8 * slot] = new
     duplicates.append((Span(new[0] + 1, new[1] + 1, new[2] + 1, new[3] + 1), f"duplicate key {key!r}"))
+    return marks, None
 
 
 def _merge(mapping: YMap, marks: list, merges: list) -> None:

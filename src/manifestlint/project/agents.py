@@ -13,8 +13,10 @@ agent: nothing ties it to one node's job.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from manifestlint.model import YamlDoc, YMap
+from manifestlint.project.roles import Role
 from manifestlint.rules.kubernetes.objects import containers, name_of, pod_template
 
 # Host folders that only an agent of the node has a reason to mount (their contents describe or
@@ -77,3 +79,15 @@ def node_agent(doc: YamlDoc) -> str | None:
 
 
 __all__ = ["KNOWN_AGENTS", "NODE_PATHS", "node_agent"]
+
+
+def agent_role(pf: Any) -> Role | None:
+    """The role of a file (load.ParsedFile) holding a node agent: its host-access findings are
+    notes (project/evidence.py); shown by the verbose listing."""
+    if not pf.docs or pf.dockerfile is not None:
+        return None
+    for doc in pf.docs:
+        why = node_agent(doc) if doc.kind == "kubernetes" else None
+        if why is not None:
+            return Role("node-agent", why)
+    return None

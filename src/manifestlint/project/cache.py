@@ -600,7 +600,7 @@ class ContextCache:
         self.trusted[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, False, facts)
 
     # -- warm models: what a repeated call needs of the project model, keyed by everything
-    # the model depends on (engine._warm_key), so a call whose key is known reads neither the
+    # the model depends on (project/warm_start.py), so a call whose key is known reads neither the
     # index nor any other file's entry
 
     def _model_file(self, key: str) -> Path:

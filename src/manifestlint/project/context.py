@@ -19,6 +19,7 @@ from manifestlint.project import bundles as _bundles
 from manifestlint.project import kustomize as _kustomize
 from manifestlint.project.facts import FileFacts
 from manifestlint.project.links import Links, related_by_index, related_files
+from manifestlint.project.roles import Role
 from manifestlint.project.views import view
 
 
@@ -170,3 +171,20 @@ __all__ = [
     "real",
     "relevant_files",
 ]
+
+
+def apply_views(model: _bundles.ProjectModel, named: list) -> dict[int, list[YamlDoc]]:
+    """Give each named YAML file (load.ParsedFile) what per-object rules judge: its objects
+    with the selector labels kustomize adds (each bundle applies its own transformers), or,
+    for a partial file (a kustomize patch), its role for the verbose listing. Returns the
+    documents as written, by id of the file, for the cross-file rules."""
+    raw_docs: dict[int, list[YamlDoc]] = {}
+    for pf in named:
+        path = real(pf.source.abspath)
+        role = model.role_of(path)
+        if role is not None and model.is_partial(path):
+            pf.role = Role(role.role, role.reason)  # shown by the verbose listing
+        elif pf.docs:
+            raw_docs[id(pf)] = pf.docs
+            pf.docs = per_object_views(model, path, pf.docs)
+    return raw_docs

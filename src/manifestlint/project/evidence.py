@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from manifestlint.model import Finding, Severity, YamlDoc
-from manifestlint.project.roles import Role
+from manifestlint.project.roles import Role, example_role_of
 
 # Findings that mean "this is refused or broken as written", wherever the file lives. Besides
 # these ids: every `*-invalid-*` and `*-syntax-*` rule, the schema rules and manifestlint's own.
@@ -79,3 +81,24 @@ def lowered(
 
 
 __all__ = ["EXAMPLE_SEVERITIES", "HOST_ACCESS", "REFUSALS", "lowered", "refusal"]
+
+
+def by_evidence(findings: list[Finding], parsed: list[Any], base: Path, config: Any) -> list[Finding]:
+    """Severity by the evidence of the file's role and the object's job, over every finding of
+    a run (`parsed`: its load.ParsedFile list; `base`: where example folders are judged)."""
+    if not findings:
+        return findings
+    from manifestlint.project.agents import node_agent
+
+    files = {pf.source.path: pf for pf in parsed}
+
+    def example(path: str) -> Role | None:
+        pf = files.get(path)
+        return example_role_of(pf.source.abspath, base) if pf is not None else None
+
+    def doc_at(path: str, index: int) -> YamlDoc | None:
+        pf = files.get(path)
+        return next((d for d in pf.docs if d.index == index), None) if pf is not None else None
+
+    cap = EXAMPLE_SEVERITIES.get(config.example_severity, Severity.NOTE)
+    return lowered(findings, example, doc_at, cap, node_agent)

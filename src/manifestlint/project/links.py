@@ -282,6 +282,118 @@ _NO_FILES: set[Any] = set()
 
 
 # ---------------------------------------------------------------------------- the closure
+# One implementation of the relations, over two ways of looking files up: in memory
+# (related_files: the links of every file of the bundle at hand) and from a warm model's
+# saved index (related_by_index: numbers, decoded only when the closure reaches them).
+
+
+class _Lookups:
+    """The files a relation reaches, by key (a path, or a position in a saved index)."""
+
+    def links(self, key: Any) -> Links:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def using(self, name: str) -> Iterable[Any]:
+        """Files with `name` among their words (they may refer to it)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def defining(self, words: frozenset[str]) -> Iterable[Any]:
+        """Files that define one of `words` as a name or host."""
+        raise NotImplementedError  # pragma: no cover
+
+    def labelled(self, selector: tuple[tuple[str, str], ...]) -> Iterable[Any]:
+        """Files carrying every pair of `selector` (candidates: one of their label sets may not)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def selecting(self, pair: tuple[str, str]) -> Iterable[Any]:
+        """Files with a selector filed under `pair` (candidates)."""
+        raise NotImplementedError  # pragma: no cover
+
+
+def _closure(lookups: _Lookups, start: Iterable[Any], named: Iterable[Links] = ()) -> set[Any] | None:
+    """The keys reached from `start` (and from the links of `named` files that have no key)
+    over the four relations; None when a wild file is reached (it relates to everything)."""
+    reached: set[Any] = set()
+    queue: list[Any] = []
+
+    def add(keys: Iterable[Any]) -> None:
+        for key in keys:
+            if key not in reached:
+                reached.add(key)
+                queue.append(key)
+
+    def relate(found: Links) -> None:
+        for name in found.names:  # by name: files referring to a name this one defines
+            add(lookups.using(name))
+        add(lookups.defining(found.words))  # and files defining a name this one refers to
+        for selector in found.selectors:  # by labels: files whose labels a selector matches
+            wanted = set(selector)
+            for key in lookups.labelled(selector):
+                if key not in reached and any(
+                    wanted.issubset(labels) for labels in lookups.links(key).labels
+                ):
+                    add((key,))
+        for labels in found.labels:  # and files whose selectors match these labels
+            pairs = set(labels)
+            for pair in labels:
+                for key in lookups.selecting(pair):
+                    if key not in reached and any(pairs.issuperset(s) for s in lookups.links(key).selectors):
+                        add((key,))
+
+    add(start)
+    for found in named:
+        relate(found)
+    while queue:
+        found = lookups.links(queue.pop())
+        if found.wild:
+            return None
+        relate(found)
+    return reached
+
+
+class _InMemory(_Lookups):
+    """Lookups over the links of every file of a bundle."""
+
+    def __init__(self, files: Sequence[Any], links: dict[Any, Links]) -> None:
+        self.links_of = links
+        self.by_word: dict[str, list[Any]] = defaultdict(list)  # only words some file defines as a name
+        self.by_name: dict[str, list[Any]] = defaultdict(list)
+        self.by_label: dict[tuple[str, str], set[Any]] = defaultdict(set)  # label pair -> files carrying it
+        self.by_selector: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        self.names = names = set()
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for path in files:
+            found = links.get(path, WILD)
+            names.update(found.names)
+            for labels in found.labels:
+                for pair in labels:
+                    counts[pair] += 1
+        for path in files:
+            found = links.get(path, WILD)
+            for word in found.words & names:
+                self.by_word[word].append(path)
+            for name in found.names:
+                self.by_name[name].append(path)
+            for labels in found.labels:
+                for pair in labels:
+                    self.by_label[pair].add(path)
+            for pair in {min(selector, key=counts.__getitem__) for selector in found.selectors}:
+                self.by_selector[pair].append(path)  # under its rarest pair: labels look up few selectors
+
+    def links(self, key: Any) -> Links:
+        return self.links_of.get(key, WILD)
+
+    def using(self, name: str) -> Iterable[Any]:
+        return self.by_word.get(name, ())
+
+    def defining(self, words: frozenset[str]) -> Iterable[Any]:
+        return [path for word in words & self.names for path in self.by_name[word]]
+
+    def labelled(self, selector: tuple[tuple[str, str], ...]) -> Iterable[Any]:
+        return set.intersection(*(self.by_label.get(pair, _NO_FILES) for pair in selector))
+
+    def selecting(self, pair: tuple[str, str]) -> Iterable[Any]:
+        return self.by_selector.get(pair, ())
 
 
 def related_files(
@@ -291,73 +403,23 @@ def related_files(
     files) relate to, directly or through each other, plus the kept ones; every file when a
     wild file is among them. `spaces`: the namespace kustomize gives a file's objects, which
     decides where they land as much as their own."""
-    keep: set[Any] = set()
-    queue: list[Any] = []
-
-    def add(path: Any) -> None:
-        if path not in keep:
-            keep.add(path)
-            queue.append(path)
-
+    start: list[Any] = []
     first: set[tuple[str, str, str]] = set()
-    by_word: dict[str, list[Any]] = defaultdict(list)  # only words that some file defines as a name
-    by_name: dict[str, list[Any]] = defaultdict(list)
-    by_label: dict[tuple[str, str], set[Any]] = defaultdict(set)  # label pair -> files carrying it
-    by_selector: dict[tuple[str, str], list[tuple[tuple[tuple[str, str], ...], Any]]] = defaultdict(list)
-    names: set[str] = set()
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for path in files:
-        found = links.get(path, WILD)
-        names.update(found.names)
-        for labels in found.labels:
-            for pair in labels:
-                counts[pair] += 1
     spaces = spaces or {}
     for path in files:
         found = links.get(path, WILD)
         if found.wild:
             return set(files)
         if found.always:
-            add(path)
+            start.append(path)
         space = spaces.get(path, "")
         for kind, ns in found.places:
             if (kind, ns, space) not in first:
                 first.add((kind, ns, space))
-                add(path)  # the first file of each (kind, namespace): existence questions
-        for word in found.words & names:
-            by_word[word].append(path)
-        for name in found.names:
-            by_name[name].append(path)
-        for labels in found.labels:
-            for pair in labels:
-                by_label[pair].add(path)
-        for selector in found.selectors:  # under its rarest pair: labels look up few selectors
-            by_selector[min(selector, key=counts.__getitem__)].append((selector, path))
-    for path in seeds:
-        if path in links or path in files:
-            add(path)
-    while queue:
-        found = links.get(queue.pop(), WILD)
-        if found.wild:
-            return set(files)
-        for name in found.names:
-            for other in by_word.get(name, ()):
-                add(other)
-        for word in found.words & names:
-            for other in by_name[word]:
-                add(other)
-        for selector in found.selectors:
-            wanted = set(selector)
-            for other in set.intersection(*(by_label.get(pair, _NO_FILES) for pair in selector)):
-                if other not in keep and any(wanted.issubset(labels) for labels in links[other].labels):
-                    add(other)
-        for labels in found.labels:
-            pairs = set(labels)
-            for pair in labels:
-                for selector, other in by_selector.get(pair, ()):
-                    if other not in keep and pairs.issuperset(selector):
-                        add(other)
-    return keep
+                start.append(path)  # the first file of each (kind, namespace): existence questions
+    start += [path for path in seeds if path in links or path in files]
+    reached = _closure(_InMemory(files, links), start)
+    return set(files) if reached is None else reached
 
 
 # ---------------------------------------------------------------------------- a saved index
@@ -427,61 +489,54 @@ def _ints(value: Any, size: int) -> list[int]:
     return value
 
 
-def _related_by_index(files: Sequence[Any], saved: Any, named: dict[Any, Links]) -> set[Any]:
-    size = len(files)
-    raw, wild, keep = saved["raw"], saved["wild"], saved["keep"]
-    by_word, by_name, by_label, by_selector = saved["word"], saved["name"], saved["label"], saved["selector"]
-    if type(raw) is not list or len(raw) != size or type(wild) is not bool:
-        raise ValueError("bad index")
-    if not all(type(d) is dict for d in (by_word, by_name, by_label, by_selector)):
-        raise ValueError("bad index")
-    if wild or any(found.wild for found in named.values()):
-        return set(files)
-    reached: set[int] = set()
-    queue: list[int] = []
-    decoded: dict[int, Links] = {}
+class _Saved(_Lookups):
+    """Lookups over a saved index (index_of): file numbers checked, links decoded on first use."""
 
-    def add(numbers: Any) -> None:
-        for i in _ints(numbers, size):
-            if i not in reached:
-                reached.add(i)
-                queue.append(i)
+    def __init__(self, saved: Any, size: int) -> None:
+        self.size = size
+        self.raw = saved["raw"]
+        self.by_word, self.by_name = saved["word"], saved["name"]
+        self.by_label, self.by_selector = saved["label"], saved["selector"]
+        if type(self.raw) is not list or len(self.raw) != size:
+            raise ValueError("bad index")
+        if not all(type(d) is dict for d in (self.by_word, self.by_name, self.by_label, self.by_selector)):
+            raise ValueError("bad index")
+        self.decoded: dict[int, Links] = {}
 
-    def links_at(i: int) -> Links:
-        found = decoded.get(i)
+    def links(self, key: Any) -> Links:
+        found = self.decoded.get(key)
         if found is None:
-            found = decoded[i] = decode(raw[i]) if raw[i] is not None else None
+            raw = self.raw[key]
+            found = self.decoded[key] = decode(raw) if raw is not None else None
             if found is None:
                 raise ValueError("bad links")
         return found
 
-    def relate(found: Links) -> None:
-        for name in found.names:
-            add(by_word.get(name, []))
-        for word in found.words:
-            add(by_name.get(word, []))
-        for selector in found.selectors:
-            wanted = set(selector)
-            lists = [_ints(by_label.get(f"{key}\0{value}", []), size) for key, value in selector]
-            for i in set(lists[0]).intersection(*lists[1:]):
-                if i not in reached and any(wanted.issubset(labels) for labels in links_at(i).labels):
-                    add([i])
-        for labels in found.labels:
-            pairs = set(labels)
-            for pair in labels:
-                for i in _ints(by_selector.get(f"{pair[0]}\0{pair[1]}", []), size):
-                    if i not in reached and any(pairs.issuperset(s) for s in links_at(i).selectors):
-                        add([i])
+    def using(self, name: str) -> Iterable[Any]:
+        return _ints(self.by_word.get(name, []), self.size)
 
-    add(keep)
-    for found in named.values():
-        relate(found)
-    while queue:
-        i = queue.pop()
-        found = links_at(i)
-        if found.wild:
-            return set(files)
-        relate(found)
+    def defining(self, words: frozenset[str]) -> Iterable[Any]:
+        return [i for word in words for i in _ints(self.by_name.get(word, []), self.size)]
+
+    def labelled(self, selector: tuple[tuple[str, str], ...]) -> Iterable[Any]:
+        lists = [_ints(self.by_label.get(f"{key}\0{value}", []), self.size) for key, value in selector]
+        return set(lists[0]).intersection(*lists[1:])
+
+    def selecting(self, pair: tuple[str, str]) -> Iterable[Any]:
+        return _ints(self.by_selector.get(f"{pair[0]}\0{pair[1]}", []), self.size)
+
+
+def _related_by_index(files: Sequence[Any], saved: Any, named: dict[Any, Links]) -> set[Any]:
+    size = len(files)
+    wild, keep = saved["wild"], saved["keep"]
+    lookups = _Saved(saved, size)
+    if type(wild) is not bool:
+        raise ValueError("bad index")
+    if wild or any(found.wild for found in named.values()):
+        return set(files)
+    reached = _closure(lookups, _ints(keep, size), named.values())
+    if reached is None:
+        return set(files)
     return {files[i] for i in reached} | set(named)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 # Folder names that hold test inputs, not deployable configuration. `test`/`tests` (most
 # languages), `testdata` (Go's convention: `go build` ignores it), `e2e`/`e2etests`
@@ -158,3 +158,16 @@ def path_role(
     """The role of a file from its path: a Helm template (judged on every ancestor), else test
     data (judged below the project root; `relpath` is None outside it), else deployable."""
     return helm_template(abspath, is_chart) or (in_test_data(relpath) if relpath else None) or PLAIN
+
+
+def example_role_of(path: Path, base: Path) -> Role | None:
+    """An example, tutorial, development set-up or vendored release (example_role), judged below
+    the project root (or the named folder outside a project)."""
+    try:
+        relative = path.relative_to(base)
+    except ValueError:
+        try:
+            relative = path.resolve().relative_to(base)
+        except (ValueError, OSError):
+            return None
+    return example_role(PurePosixPath(relative.as_posix()))

@@ -20,7 +20,7 @@ MODES = ("enforce", "warn", "audit")
 
 def _options_of(ctx, rule_id: str) -> dict[str, Any]:
     """Another rule's options as this run configures them (defaults, then the config's)."""
-    from manifestlint.engine import _fits  # the shape check every rule's own options get
+    from manifestlint.runner import _fits  # the shape check every rule's own options get
 
     options = load_registry().get(rule_id).defaults()
     setting = ctx.config.rules.get(rule_id) if ctx.config is not None else None
