@@ -107,6 +107,9 @@ def test_statuses_of_the_example(example_json: dict) -> None:
     # the CPU alert meets the policy; the memory alert does not: only the memory finding counts
     resources = _item(example_json, "Resource utilization monitoring")
     assert [f["line"] for f in resources["findings"]] == [9]
+    # a misplaced DestinationRule field (schema-unknown-field) is not about probes or limits
+    for text in ("Health checks implemented", "Resource limits configured"):
+        assert not [f for f in _item(example_json, text)["findings"] if f["rule"] == "schema-unknown-field"]
     routing = _item(example_json, "Alert routing and escalation")
     assert ("examples/freeagentics/monitoring/alertmanager.yml", 29, "alertmanager-no-critical-route") in {
         (f["path"], f["line"], f["rule"]) for f in routing["findings"]

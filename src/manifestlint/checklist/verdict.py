@@ -104,7 +104,19 @@ def _ran_on_subject(rule: Rule, subjects: dict) -> bool:
     return bool(subjects.get(domain.get(rule.domain, rule.domain), subjects["kubernetes"]))
 
 
+# Schema findings (unknown fields, wrong types) are mapped to items by topic: only those on
+# fields of that topic concern the item (a misplaced DestinationRule field is not a probe).
+SCHEMA_TOPICS = {
+    "Health checks implemented": ("probe",),
+    "Health checks": ("probe",),
+    "Resource limits configured": ("resources", "limits", "requests"),
+}
+
+
 def _relevant(finding: Finding, text: str) -> bool:
+    topics = SCHEMA_TOPICS.get(text)
+    if topics and finding.rule.startswith("schema-"):
+        return any(t in finding.message.lower() for t in topics)
     categories = ITEM_CATEGORIES.get(text)
     if categories is None or " alerts:" not in finding.obj:
         return True
