@@ -362,3 +362,22 @@ def test_rules_json_for_tooling() -> None:
     assert all(
         {"id", "severity", "enabled", "title", "tags", "checklist", "references"} <= set(r) for r in rules
     )
+
+
+def test_two_configuration_files_in_one_folder_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / ".manifestlint.yaml").write_text("fail-on: error\n")
+    (tmp_path / ".manifestlint.yml").write_text("fail-on: note\n")
+    (tmp_path / "ok.yaml").write_text(CLEAN)
+    result = run("lint", "ok.yaml", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert ".manifestlint.yaml and .manifestlint.yml" in result.output
+
+
+def test_verbose_names_the_configuration(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ok.yaml").write_text(CLEAN)
+    (tmp_path / ".git").mkdir()
+    assert "configuration: none found (defaults)" in run("lint", "-v", "ok.yaml").stderr
+    (tmp_path / ".manifestlint.yml").write_text("fail-on: error\n")
+    said = run("lint", "-v", "ok.yaml").stderr
+    assert f"configuration: {tmp_path.resolve() / '.manifestlint.yml'}" in said

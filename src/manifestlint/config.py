@@ -121,9 +121,14 @@ def find_config(start: Path) -> Path | None:
     """The nearest `.manifestlint.yaml`, or pyproject.toml with [tool.manifestlint], upward
     (see _search_path: never above the repository, never from another user's folder)."""
     for folder in _search_path(start):
-        for name in CONFIG_NAMES:
-            if _candidate(folder / name):
-                return folder / name
+        found = [folder / name for name in CONFIG_NAMES if _candidate(folder / name)]
+        if len(found) > 1:  # which one wins would be a guess: say so
+            raise ConfigError(
+                f"{folder}: two configuration files, {found[0].name} and {found[1].name}; "
+                "keep one (manifestlint would otherwise apply one and silently ignore the other)"
+            )
+        if found:
+            return found[0]
         pyproject = folder / "pyproject.toml"
         if _candidate(pyproject) and b"tool.manifestlint" in _bytes(pyproject, limit=64 * MAX_CONFIG_BYTES):
             return pyproject

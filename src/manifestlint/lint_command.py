@@ -74,7 +74,7 @@ def run_lint(
             from manifestlint.project import rendered  # `helm template` output -> the chart
 
             rendered.apply(result, stdin)
-        _explain_listing(result.listing, verbose, quiet, result)
+        _explain_listing(result.listing, verbose, quiet, result, config.path)
         if changed is not None:  # by the file's own name (a link's target may lie elsewhere)
             result.findings = [
                 f for f in result.findings if f.span.line in changed.get(_own(cwd / f.path), ())
@@ -309,13 +309,18 @@ def silence_stdout() -> None:
         pass
 
 
-def _explain_listing(listing: list, verbose: bool, quiet: bool, result=None) -> None:
+def _explain_listing(listing: list, verbose: bool, quiet: bool, result=None, config_path=None) -> None:
     """With -v, every file linted or skipped and why; without it, a hint when nothing at all
     was linted (a folder of test data or chart templates must not pass silently)."""
     from manifestlint.listing import LINTED, render, summary
 
     if verbose:
         from manifestlint.output import printable  # file names may hold control characters
+
+        if config_path is not None:
+            _echo(f"manifestlint: configuration: {printable(str(config_path))}")
+        else:
+            _echo("manifestlint: configuration: none found (defaults)")
 
         for line in render(listing):
             _echo(f"manifestlint: {printable(line)}")
