@@ -216,3 +216,22 @@ def test_crd_inside_another_apps_install_does_not_judge_a_sibling_folder(tmp_pat
     (tmp_path / "z-crds").mkdir()  # read after the install: a CRD file of its own still wins
     (tmp_path / "z-crds" / "backup-crd.yaml").write_text(crd)
     assert schema(tmp_path / "federation" / "backup.yaml") == [("schema-invalid-value", 5)]
+
+
+def test_byte_fields_say_what_they_take(tmp_path) -> None:
+    """A webhook's caBundle was told to use a Secret's `stringData`: only a Secret's `data`
+    gets that advice; other byte fields say they take base64 (issue 24)."""
+    from conftest import run_file
+
+    (tmp_path / "w.yaml").write_text(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"
+        "metadata: {name: w}\nwebhooks:\n- name: w.example.com\n  clientConfig:\n"
+        '    caBundle: "-----BEGIN CERTIFICATE-----"\n    service: {name: s, namespace: n}\n'
+        "  admissionReviewVersions: [v1]\n  sideEffects: None\n---\n"
+        'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  password: "not base64!"\n'
+    )
+    found = run_file(tmp_path / "w.yaml", use_context=False).findings
+    messages = {f.span.line: f.message for f in found if f.rule == "schema-invalid-value"}
+    assert set(messages) == {7, 16}
+    assert "stringData" not in messages[7] and "base64" in messages[7]
+    assert "stringData" in messages[16]

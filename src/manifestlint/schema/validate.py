@@ -159,7 +159,7 @@ def _format_problem(fmt: str, value: Any) -> str | None:
         try:
             base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
         except (binascii.Error, ValueError):
-            return "it is not base64 (Secret `data` values are base64; use `stringData` for plain text)"
+            return "it is not base64 (the field holds base64-encoded bytes, e.g. `base64 -w0 FILE`)"
     return None
 
 
@@ -313,7 +313,10 @@ class Walker:
         elif node.checks and sub not in node.good and not _placeholder(sub):
             problem = scalar_problem(sub, node)
             if problem:
-                self.problems.append((VALUE, holder, key, f"{render(path)}: {problem}", path))
+                where = render(path)
+                if node.fmt == "byte" and where.startswith("data."):  # a Secret's data
+                    problem += "; plain text goes under `stringData` instead"
+                self.problems.append((VALUE, holder, key, f"{where}: {problem}", path))
             elif len(node.good) < 256:
                 node.good.add(sub)  # 2,000 objects repeat the same few quantities and ports
 
