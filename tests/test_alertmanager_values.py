@@ -180,3 +180,23 @@ def test_nested_typos_are_reported_once() -> None:
         "field insecure_skip_verify not found in type config.plain "
         "(a tls_config field: write it under http_config.tls_config)"
     ]
+
+
+def test_messages_say_what_to_change(tmp_path) -> None:
+    """Issue 24: an email `body` names `html`/`text`; a URL that is a template says so (a warning:
+    refused only if the file is loaded unrendered, which the files do not prove); a URL without
+    a scheme says to write one."""
+    from conftest import run_file
+
+    (tmp_path / "alertmanager.yml").write_text(
+        "route: {receiver: m}\nreceivers:\n- name: m\n  email_configs:\n  - to: a@example.com\n"
+        "    body: hello\n  slack_configs:\n  - api_url: '{{ .SlackAPIURL }}'\n    channel: '#a'\n"
+        "  - api_url: slack.example.com/x\n    channel: '#b'\n"
+    )
+    found = run_file(tmp_path / "alertmanager.yml", use_context=False).findings
+    by_line = {(f.span.line, f.rule): f for f in found}
+    assert "`html` (HTML) or `text`" in by_line[6, "alertmanager-invalid-field"].message
+    template = by_line[8, "alertmanager-invalid-url"]
+    assert "unrendered template" in template.message and template.severity.label == "warning"
+    schemeless = by_line[10, "alertmanager-invalid-url"]
+    assert "has no scheme" in schemeless.message and schemeless.severity.label == "error"

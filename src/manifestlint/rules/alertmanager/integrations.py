@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
+from manifestlint.model import Finding, Severity, YamlDoc, YList, YMap, at_most, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.alertmanager.common import _global, _integrations
 from manifestlint.rules.alertmanager.http_config import (
@@ -16,6 +17,7 @@ from manifestlint.rules.alertmanager.http_config import (
     http_problems,
     tls_problems,
 )
+from manifestlint.templating import placeholder
 
 _WEBHOOK_URL_MISSING = "one of webhook_url or webhook_url_file must be configured"
 
@@ -159,6 +161,23 @@ URL_KEYS_CONFIG = frozenset({"api_url", "url", "webhook_url"})
 _PLAIN_STRING_URLS = frozenset({("pushover_configs", "url"), ("sns_configs", "api_url")})
 
 
+_UNRENDERED = (
+    "is an unrendered template or variable, which Alertmanager never expands in a URL (render the "
+    "file before loading it, or put the URL in a file and use the *_file field)"
+)
+
+
+def _url_hit(doc: YamlDoc, span: Any, text: str, problem: str) -> Finding:
+    """A placeholder URL is refused only if the file is loaded unrendered, which the files do
+    not prove (issue 19, principles 1 and 4): a warning at most, not an error. Not quiet: Go
+    template syntax in an Alertmanager config is also the classic belief that Alertmanager
+    expands it, which it never does."""
+    finding = doc_hit(doc, span, f"{text} {problem}: Alertmanager refuses to load this")
+    if problem is _UNRENDERED:
+        return at_most(replace(finding, message=finding.message + " as it is"), Severity.WARNING)
+    return finding
+
+
 def _url_problem(value: Any) -> str | None:
     if not isinstance(value, str) or value == "<secret>":
         return None if isinstance(value, str) else "is not a string"
@@ -168,6 +187,10 @@ def _url_problem(value: Any) -> str | None:
         parts = urlsplit(value)
     except ValueError as exc:
         return f"is not a URL ({exc})"
+    if placeholder(value):  # `{{ .SlackAPIURL }}`, `${SLACK_URL}`: the scheme is not the problem
+        return _UNRENDERED
+    if not parts.scheme:
+        return "has no scheme (write it as https://host/path; Alertmanager accepts http and https)"
     if parts.scheme not in ("http", "https"):
         return f'has unsupported scheme "{parts.scheme}" (Alertmanager accepts http and https)'
     if not parts.netloc:
@@ -184,18 +207,13 @@ def invalid_url(doc: YamlDoc, ctx) -> Iterator[Finding]:
     for key in sorted(URL_KEYS_GLOBAL & set(glob)):
         problem = _url_problem(glob[key])
         if problem:
-            yield doc_hit(
-                doc, glob.value_span(key), f"global.{key} {problem}: Alertmanager refuses to load this"
-            )
+            yield _url_hit(doc, glob.value_span(key), f"global.{key}", problem)
     for receiver, key, cfg in _integrations(root):
         for field in sorted(URL_KEYS_CONFIG & set(cfg)):
             problem = None if (key, field) in _PLAIN_STRING_URLS else _url_problem(cfg[field])
             if problem:
-                yield doc_hit(
-                    doc,
-                    cfg.value_span(field),
-                    f"receiver {receiver.get('name')!r}: {key}.{field} {problem}: "
-                    "Alertmanager refuses to load this",
+                yield _url_hit(
+                    doc, cfg.value_span(field), f"receiver {receiver.get('name')!r}: {key}.{field}", problem
                 )
 
 

@@ -26,6 +26,20 @@ from manifestlint.schema.validate import suggest
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 
 
+# Keys users write from other tools' vocabulary, with what Alertmanager calls them: said when
+# no close spelling explains the key (`body` is not a misspelling of `html`).
+_MEANT = {
+    ("email.plain", "body"): "the message body is `html` (HTML) or `text` (plain text)",
+    ("email.plain", "subject"): "the subject is a header: `headers: {Subject: ...}`",
+    ("email.plain", "cc"): "copies go in `to` (comma-separated) or `headers: {Cc: ...}`",
+    ("slack.plain", "webhook_url"): "Slack's incoming-webhook URL is `api_url`",
+    (
+        "webhook.plain",
+        "headers",
+    ): "a webhook's headers go under `http_config` (e.g. `http_config.authorization`)",
+}
+
+
 @rule("alertmanager-invalid-field", "alertmanager")
 def invalid_field(doc: YamlDoc, ctx) -> Iterator[Finding]:
     if doc.schema is not None and "alertmanager-invalid-field" in doc.schema:
@@ -36,6 +50,8 @@ def invalid_field(doc: YamlDoc, ctx) -> Iterator[Finding]:
         hint = f" (did you mean '{meant}'?)" if meant else ""
         if not meant and allowed is HTTP_KEYS and key in TLS_KEYS:  # the classic slip
             hint = " (a tls_config field: write it under http_config.tls_config)"
+        elif not meant and (type_name, key) in _MEANT:
+            hint = f" ({_MEANT[type_name, key]})"
         yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}{hint}")
 
 
