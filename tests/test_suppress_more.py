@@ -212,3 +212,28 @@ def test_suppressed_by_another_tool_shows_in_sarif_with_its_source(work: Path) -
     results = json.loads(result.stdout)["runs"][0]["results"]
     suppressed = [r["suppressions"][0]["justification"] for r in results if r["suppressions"]]
     assert suppressed == ["annotation ignore-check.kube-linter.io/run-as-non-root on line 6"]
+
+
+def test_pint_comments_silence_the_rules_citing_pint_checks() -> None:
+    """Issue 24: pint users' rule files carry `# pint disable/snooze/ignore` comments; they hide
+    our findings for the mapped checks (exact lines in the fixture), and only those."""
+    from conftest import FIXTURES, expectations, run_file
+
+    fixture = FIXTURES / "suppress" / "pint-comments.yml"
+    rule = "prometheus-alert-missing-for"
+    result = run_file(fixture, enable={rule}, use_context=False)
+    assert {(f.span.line, f.rule) for f in result.findings if f.rule == rule} == {
+        (line, r) for line, r, _ in expectations(fixture)
+    }
+    hidden = {s.finding.span.line for s in result.suppressed if s.finding.rule == rule}
+    assert hidden == {7, 9, 11, 21, 24}
+    plain = run_file(fixture, enable={rule}, use_context=False, config=_no_other_tools())
+    assert len([f for f in plain.findings if f.rule == rule]) == 8  # other-tools-suppressions: false
+
+
+def _no_other_tools():
+    from manifestlint.config import Config
+
+    config = Config()
+    config.other_tools_suppressions = False
+    return config

@@ -51,7 +51,7 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
     others = [
         f"{c[0]} {c[1]}"
         for c in cited
-        if c and c[0] in ("hadolint", "kube-linter", "checkov", "polaris") and c[2] != "superset"
+        if c and c[0] in ("hadolint", "kube-linter", "checkov", "polaris", "pint") and c[2] != "superset"
     ]
     if others:
         lines.append(

@@ -51,7 +51,16 @@ KUBE_LINTER_PREFIX = "ignore-check.kube-linter.io/"
 KUBE_LINTER_ALL = "kube-linter.io/ignore-all"
 POLARIS_PREFIX = "polaris.fairwinds.com/"
 CHECKOV_ANNOTATION = re.compile(r"checkov\.io/skip\d*$")
-OTHER_TOOLS = ("hadolint", "kube-linter", "checkov", "polaris")
+OTHER_TOOLS = ("hadolint", "kube-linter", "checkov", "polaris", "pint")
+# pint's comments (cloudflare/pint docs, "ignoring" and "disabling checks"): `# pint disable
+# CHECK` inside a rule (or just above it), `# pint file/disable CHECK`, `# pint snooze DATE CHECK`
+# and `# pint file/snooze DATE CHECK` (until that day), `# pint ignore/line`, `ignore/next-line`,
+# `ignore/begin` ... `ignore/end` and `ignore/file` (every check). A check may carry parameters:
+# `promql/series(my_metric)`.
+PINT = re.compile(
+    r"^(?P<code>.*?)#\s*pint\s+(?P<verb>file/disable|disable|file/snooze|snooze|ignore/line|"
+    r"ignore/next-line|ignore/begin|ignore/end|ignore/file)\b\s*(?P<rest>.*)$"
+)
 
 INVALID = "manifestlint-invalid-suppression"
 UNKNOWN = "manifestlint-unknown-rule"
@@ -376,6 +385,75 @@ def yaml_other_tools(lines: list[str], docs: list[YamlDoc], mapping) -> list[Dir
     return [d for d in out if d is not None]
 
 
+def pint_directives(
+    lines: list[str], mapping, block_end: Callable[[int], int], today: str
+) -> list[Directive]:
+    """pint's comments in a rule file or PrometheusRule, for the rules that cite pint's checks
+    (`today`: ISO date, for `snooze`)."""
+    every = _all_of(mapping, "pint")
+    if not every:
+        return []
+    out: list[Directive | None] = []
+    begin = 0
+    for number, line in enumerate(lines, start=1):
+        if "pint" not in line:
+            continue
+        match = PINT.match(line)
+        if match is None or "'" in match.group("code") or '"' in match.group("code"):
+            continue  # not a comment (inside a quoted string)
+        verb, rest, trailing = (
+            match.group("verb"),
+            match.group("rest").split(),
+            bool(match.group("code").strip()),
+        )
+        source = f"`# pint {verb}` on line {number}"
+        if verb in ("snooze", "file/snooze"):
+            if len(rest) < 2 or rest[0][:10] < today:  # an expired or malformed snooze hides nothing
+                continue
+            rest = rest[1:]
+        checks = [word.split("(", 1)[0] for word in rest[:1]]
+        if verb == "ignore/file":
+            out.append(_foreign(every, "file", source))
+        elif verb == "ignore/line":
+            out.append(_foreign(every, "lines", source, first=number, last=number))
+        elif verb == "ignore/next-line":
+            target = next((n for n in range(number + 1, len(lines) + 1) if lines[n - 1].strip()), 0)
+            if target:
+                out.append(_foreign(every, "lines", source, first=target, last=target))
+        elif verb == "ignore/begin":
+            begin = number
+        elif verb == "ignore/end" and begin:
+            out.append(
+                _foreign(every, "lines", f"`# pint ignore/begin` on line {begin}", first=begin, last=number)
+            )
+            begin = 0
+        elif verb.startswith("file/"):
+            out.append(_foreign(_tool_ids(mapping, "pint", checks), "file", source))
+        else:  # disable/snooze: the rule the comment stands in, or the one below it
+            first = _rule_entry(lines, number, trailing)
+            if first:
+                ids = _tool_ids(mapping, "pint", checks)
+                out.append(_foreign(ids, "lines", source, first=first, last=block_end(first)))
+    return [d for d in out if d is not None]
+
+
+def _rule_entry(lines: list[str], number: int, trailing: bool) -> int:
+    """The first line of the rule entry (`- alert:`/`- record:` item) a pint comment belongs
+    to: the item it stands in, else (an own-line comment above it) the next item."""
+    if not trailing:
+        below = next(
+            (n for n in range(number + 1, len(lines) + 1) if not _is_blank_or_comment(lines[n - 1])), 0
+        )
+        if below and lines[below - 1].lstrip().startswith("- "):
+            return below
+    indent = _indent(lines[number - 1])
+    for n in range(number if trailing else number - 1, 0, -1):
+        text = lines[n - 1]
+        if not _is_blank_or_comment(text) and text.lstrip().startswith("- ") and _indent(text) <= indent:
+            return n
+    return 0
+
+
 def _annotations(doc: YamlDoc) -> YMap | None:
     meta = doc.root.get("metadata") if isinstance(doc.root, YMap) else None
     annotations = meta.get("annotations") if isinstance(meta, YMap) else None
@@ -401,7 +479,17 @@ def yaml_suppressions(
                 out.directives.append(Directive(ids, "object", source, span, doc=doc.index))
     if mapping:
         out.directives += yaml_other_tools(lines, doc_list, mapping)
+        if any(doc.kind == "prometheus-rules" or _is_prometheus_rule(doc) for doc in doc_list):
+            import datetime
+
+            today = datetime.date.today().isoformat()
+            block = lambda start: _yaml_block_end(lines, start, doc_ends)  # noqa: E731
+            out.directives += pint_directives(lines, mapping, block, today)
     return out
+
+
+def _is_prometheus_rule(doc: YamlDoc) -> bool:
+    return isinstance(doc.root, YMap) and doc.root.get("kind") == "PrometheusRule"
 
 
 def dockerfile_suppressions(
