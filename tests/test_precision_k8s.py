@@ -232,3 +232,53 @@ def test_kustomize_quota_stays_reported_without_the_component(tmp_path: Path) ->
     shutil.rmtree(copy / "components")
     found = _found(_run(copy, ["."], KUSTOMIZE_RULES))
     assert ("cluster/namespace.yaml", 4, "k8s-namespace-missing-quota") in found
+
+
+# ------------------------------------------------------------ 3. the platform decides admission
+
+OPENSHIFT = PRECISION / "openshift"
+SCC_RULES = {
+    "k8s-run-as-root", "k8s-privilege-escalation-allowed", "k8s-capabilities-not-dropped",
+    "k8s-seccomp-profile-missing", "k8s-namespace-missing-pod-security",
+}  # fmt: skip
+
+
+def test_openshift_restricted_scc() -> None:
+    """A Route says OpenShift: pods of a ServiceAccount without a root grant get the restricted
+    SCC's defaults (quiet); a grant by RoleBinding to system:openshift:scc:anyuid or by the
+    users of the project's RunAsAny SCC keeps every finding; runAsUser 0 stands; Pod Security
+    labels are not asked for."""
+    result = _run(OPENSHIFT, ["."], SCC_RULES)
+    assert _found(result, SCC_RULES) == _expected(OPENSHIFT, SCC_RULES)
+
+
+@pytest.mark.parametrize("name", _files(OPENSHIFT))
+def test_openshift_each_file_alone(name: str) -> None:
+    full = {f for f in _found(_run(OPENSHIFT, ["."], SCC_RULES)) if f[0] == name}
+    assert _found(_run(OPENSHIFT, [name], SCC_RULES)) == full
+
+
+def test_platform_setting() -> None:
+    """`platform: kubernetes` judges the same files as plain Kubernetes; `platform: openshift`
+    applies the SCC without evidence in the files."""
+    config = load_config(None, OPENSHIFT, registry)
+    config.select = sorted(SCC_RULES)
+    config.platform = "kubernetes"
+    plain = _found(lint(["app.yaml"], registry, config, OPENSHIFT))
+    assert ("app.yaml", 21, "k8s-run-as-root") in plain
+    assert ("app.yaml", 5, "k8s-namespace-missing-pod-security") in plain
+    config.platform = "openshift"
+    result = lint(["app.yaml"], registry, config, OPENSHIFT, use_context=False)
+    assert ("app.yaml", 21, "k8s-run-as-root") not in _found(result)
+
+
+def test_scc_grants() -> None:
+    from manifestlint.project.platform import Grants
+
+    grants = Grants()
+    grants.add_user("system:serviceaccount:shop:builder")
+    grants.add_group("system:serviceaccounts:batch")
+    assert grants.allow("shop", "builder") and grants.allow("batch", "anyone")
+    assert not grants.allow("shop", "web") and grants.allow("", "builder")
+    grants.add_group("system:serviceaccounts")
+    assert grants.allow("other", "web")

@@ -129,7 +129,9 @@ def _lint(
     findings = lint_files(parsed, rules, contexts, realms.of, project.model)
     findings += crossfile.run(rules, contexts, project, parsed, raw_docs, realms.indexes, str(cwd))
     findings = superseded(one_per_problem(findings))
-    findings = by_evidence(findings, parsed, base, config)  # examples, tutorials, node agents
+    findings = by_evidence(  # examples, tutorials, node agents; the platform (OpenShift SCCs)
+        findings, parsed, base, config, lambda: realms.main.objects if project.read else images.objects()
+    )
 
     # suppress -> report
     findings, hidden = suppress.apply(findings, parsed, registry, config, rules)

@@ -83,9 +83,17 @@ def lowered(
 __all__ = ["EXAMPLE_SEVERITIES", "HOST_ACCESS", "REFUSALS", "lowered", "refusal"]
 
 
-def by_evidence(findings: list[Finding], parsed: list[Any], base: Path, config: Any) -> list[Finding]:
+def by_evidence(
+    findings: list[Finding],
+    parsed: list[Any],
+    base: Path,
+    config: Any,
+    project_objects: Callable[[], list[YamlDoc]] = list,
+) -> list[Finding]:
     """Severity by the evidence of the file's role and the object's job, over every finding of
-    a run (`parsed`: its load.ParsedFile list; `base`: where example folders are judged)."""
+    a run (`parsed`: its load.ParsedFile list; `base`: where example folders are judged), and
+    what the platform admits (project/platform.py: OpenShift's restricted SCC; the project's
+    objects read only when a finding it may decide is there)."""
     if not findings:
         return findings
     from manifestlint.project.agents import node_agent
@@ -101,4 +109,25 @@ def by_evidence(findings: list[Finding], parsed: list[Any], base: Path, config: 
         return next((d for d in pf.docs if d.index == index), None) if pf is not None else None
 
     cap = EXAMPLE_SEVERITIES.get(config.example_severity, Severity.NOTE)
-    return lowered(findings, example, doc_at, cap, node_agent)
+    findings = lowered(findings, example, doc_at, cap, node_agent)
+    from manifestlint.project import platform
+
+    if config.platform == "kubernetes" or not any(f.rule in platform.SCC_DEFAULTED for f in findings):
+        return findings
+    objects = [doc for doc in project_objects() if isinstance(doc.root, dict)]
+    if config.platform != "openshift" and platform.openshift_evidence(objects) is None:
+        return findings
+    return platform.admitted(findings, doc_at, service_account, platform.root_grants(objects))
+
+
+def service_account(doc: YamlDoc) -> tuple[str, str] | None:
+    """(namespace as written or '', service account) of a pod-running object; None otherwise."""
+    from manifestlint.rules.kubernetes.objects import pod_template
+
+    template = pod_template(doc) if doc.kind == "kubernetes" else None
+    if template is None:
+        return None
+    account = template.spec.get("serviceAccountName") or template.spec.get("serviceAccount") or "default"
+    meta = doc.root.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return (str(namespace) if namespace else "", str(account))
