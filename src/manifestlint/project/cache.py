@@ -69,10 +69,14 @@ MAX_MODELS = 8  # warm models kept (one per set of named files and state of the 
 RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
 # Kinds project-wide lookups read from every context file, not just the bundle's: CRDs
 # validate custom resources (schema), service accounts and their bindings decide
-# k8s-service-account-token-automount, Namespaces' Pod Security labels k8s-pod-security-admission.
+# k8s-service-account-token-automount, Namespaces' Pod Security labels k8s-pod-security-admission;
+# OpenShift's own kinds say the platform, and SCCs, roles and bindings who may run pods as root
+# there (project/platform.py).
 WHOLE_PROJECT_KINDS = frozenset(
-    {"CustomResourceDefinition", "ServiceAccount", "RoleBinding", "ClusterRoleBinding", "Namespace"}
-)
+    {"CustomResourceDefinition", "ServiceAccount", "RoleBinding", "ClusterRoleBinding", "Namespace", "Role",
+     "ClusterRole", "SecurityContextConstraints", "Route", "DeploymentConfig", "ImageStream", "BuildConfig",
+     "Template", "Project"}
+)  # fmt: skip
 # What no cross-file consumer reads (checked against the project rules of rules/kubernetes/ and
 # rules/istio/, rules/kubernetes/singleton.py and netpol.py, project/*, the Docker rules' workloads and
 # the project-wide lookups): dropped from cached documents to keep shards small.

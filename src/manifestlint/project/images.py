@@ -596,10 +596,6 @@ class ImageProject:
         self.images = images or {}
         self.config_root = config_root or root
         self._load_objects = load_objects or (lambda: [])
-
-    def objects(self) -> list:
-        """Every Kubernetes object of the project (read now when the call has not)."""
-        return self._load_objects()
         self._files = files
         self._role_cache: dict[str, ImageRole] = {}
         self._links: Links | None = None
@@ -609,6 +605,10 @@ class ImageProject:
         # what side files and linked Dockerfiles are read below: the project, else the folder
         # the configuration's globs are relative to, else the working directory
         self.boundary = root or config_root or cwd
+
+    def objects(self) -> list:
+        """Every Kubernetes object of the project (read now when the call has not)."""
+        return self._load_objects()
 
     # -- roles
 
