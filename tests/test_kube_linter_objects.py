@@ -82,6 +82,9 @@ def _ours(
     options: dict | None = None,
 ) -> Counter:
     config = Config()
+    # kube-linter's test files mix OpenShift DeploymentConfigs with Deployments; it judges every
+    # object as plain Kubernetes, and so do we here (docs/precision.md, principle 3).
+    config.platform = "kubernetes"
     config.rules.update({r: RuleSetting(enabled=True, options=dict(options or {})) for r in rules})
     result = lint([str(fixture)], load_registry(), config, fixture.parent, use_context=False)
     out: Counter = Counter()

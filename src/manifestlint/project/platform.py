@@ -149,6 +149,19 @@ def root_grants(objects: list[YamlDoc]) -> Grants:
     return grants
 
 
+def _defaulted(f: Finding) -> bool:
+    """Whether the finding is about a field the manifest leaves unset (which the SCC then
+    sets), not a value it writes (`runAsUser: 0`, `allowPrivilegeEscalation: true`,
+    `privileged: true`: the restricted SCC refuses those, they stay reported)."""
+    if f.rule not in SCC_DEFAULTED:
+        return False
+    if f.rule == "k8s-run-as-root":
+        return "runAsUser is 0" not in f.message and "not a boolean" not in f.message
+    if f.rule == "k8s-privilege-escalation-allowed":
+        return "setuid binaries can gain root" in f.message
+    return True
+
+
 def admitted(
     findings: list[Finding],
     doc_at: Callable[[str, int], YamlDoc | None],
@@ -160,7 +173,7 @@ def admitted(
     asks for uid 0 itself (`runAsUser: 0`) or a refused value stays reported."""
     out = []
     for f in findings:
-        if f.rule not in SCC_DEFAULTED or "runAsUser is 0" in f.message or "not a boolean" in f.message:
+        if not _defaulted(f):
             out.append(f)
             continue
         if f.rule == "k8s-namespace-missing-pod-security":
