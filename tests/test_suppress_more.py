@@ -237,3 +237,24 @@ def _no_other_tools():
     config = Config()
     config.other_tools_suppressions = False
     return config
+
+
+def test_files_that_are_not_ours_get_no_suppression_findings(tmp_path) -> None:
+    """`manifestlint lint .` in this repository reported 7 suppression problems in its own rule
+    metadata and rules/compiled.json (directives quoted as documentation; JSON has no comments):
+    a file with no document of ours and no finding is not scanned for directives."""
+    from conftest import run_file
+
+    (tmp_path / "meta.yaml").write_text(
+        "- id: x\n  fix: 'write `# manifestlint: disable=RULE` on the line before'"
+        "  # manifestlint: disable=nope\n"
+    )
+    (tmp_path / "data.json").write_text('{"text": "# manifestlint: disable=RULE"}\n')
+    for name in ("meta.yaml", "data.json"):
+        assert run_file(tmp_path / name, use_context=False).findings == [], name
+    # a manifest of ours keeps reporting them
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}  # manifestlint: disable=nope\n"
+    )
+    rules = {f.rule for f in run_file(tmp_path / "cm.yaml", use_context=False).findings}
+    assert "manifestlint-unknown-rule" in rules

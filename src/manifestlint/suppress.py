@@ -521,8 +521,13 @@ def apply(
     mapping = other_tools_map(registry) if config.other_tools_suppressions else {}
     markers = ("manifestlint", *OTHER_TOOLS) if mapping else ("manifestlint",)
     by_path: dict[str, Any] = {}
+    reported = {f.path for f in findings}
     for pf in parsed:
         if not pf.text or not any(marker in pf.text for marker in markers):
+            continue
+        if pf.dockerfile is None and pf.source.path not in reported and not any(d.kind for d in pf.docs):
+            # a file that is none of ours (rule metadata quoting a directive, a JSON file, which
+            # has no comments at all): its text is no suppression, and nothing to suppress
             continue
         lines = pf.text.splitlines()
         if pf.dockerfile is not None:
