@@ -190,9 +190,14 @@ def checklist(paths, fmt, output, config_path, checklist_path, fail_on, exit_zer
 
     cwd = Path.cwd()
     source = Path(checklist_path) if checklist_path else checklist_items.seed_path()
-    try:
-        checklist_text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    from manifestlint.safeio import Unreadable, read_regular
+
+    try:  # a regular file of at most MAX_CHECKLIST_BYTES (a FIFO blocked, /dev/zero took 3.7 GiB)
+        checklist_text = read_regular(source, checklist_items.MAX_CHECKLIST_BYTES).decode("utf-8")
+    except Unreadable as exc:
+        reason = str(exc).removesuffix("; not linted").removesuffix("; not read")
+        raise UsageFailure(f"--checklist {source}: {reason}") from None
+    except UnicodeDecodeError as exc:
         raise UsageFailure(f"--checklist {source}: cannot read: {exc}") from None
     items = checklist_items.parse_checklist(checklist_text)
     if not items:

@@ -349,13 +349,17 @@ def dockerfile_other_tools(lines: list[str], ends: dict[int, int], mapping) -> l
 
 def yaml_other_tools(lines: list[str], docs: list[YamlDoc], mapping) -> list[Directive]:
     """kube-linter, Polaris and checkov annotations; `checkov:skip=` comments (their object)."""
+    import bisect
+
     out: list[Directive | None] = []
+    ends = [d.span.end_line for d in docs]  # in file order: the first document ending at or after a line
     for number, line in enumerate(lines, start=1):
         if "checkov:skip" not in line:
             continue
-        doc = next((d for d in docs if d.span.end_line >= number), None)
-        if doc is None:
+        at = bisect.bisect_left(ends, number)
+        if at == len(docs):
             continue
+        doc = docs[at]
         for match in CHECKOV_COMMENT.finditer(line):
             ids = _tool_ids(mapping, "checkov", [match.group(1)])
             out.append(

@@ -9,6 +9,7 @@ from pathlib import Path
 from manifestlint.registry import data_dir
 
 SEED = "production-readiness-checklist.md"
+MAX_CHECKLIST_BYTES = 1024 * 1024  # a checklist is a page of Markdown, not a data set
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+\[([ xX])\]\s+(.+?)\s*$")  # `- [x]` and `1. [x]`
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")

@@ -672,6 +672,7 @@ def parse(text: str) -> Node:
     if result is None:
         try:
             result = _Parser(text).parse()
+            _check_depth(result)
         except PromQLError as exc:
             result = exc
         except RecursionError:
@@ -682,6 +683,25 @@ def parse(text: str) -> Node:
     if isinstance(result, PromQLError):
         raise result.with_traceback(None)
     return result
+
+
+MAX_AST_DEPTH = 1000  # levels of the syntax tree every reader may walk recursively
+
+
+def _check_depth(root: Node) -> None:
+    """PromQLError when the tree is deeper than MAX_AST_DEPTH (measured without recursion):
+    100,000 `+` terms parse into a chain 100,000 levels deep, which every rule reading the
+    expression walked recursively (RecursionError in every rule, a project rule's included)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_AST_DEPTH:
+            raise PromQLError(
+                f"expression nests deeper than {MAX_AST_DEPTH:,} levels (operators or brackets); "
+                "not checked further",
+                node.pos,
+            )
+        stack.extend((child, depth + 1) for child in node.children)
 
 
 def check(text: str) -> PromQLError | None:

@@ -66,8 +66,9 @@ def resolve_plain(text: str) -> Any:
         sign = -1 if text[0] == "-" else 1
         digits = text.lstrip("+-")[1:].lstrip("o").replace("_", "")
         return sign * int(digits or "0", 8)
-    if _HEX.match(text):
-        return int(text.replace("_", ""), 16)
+    if _HEX.match(text):  # beyond 64 bits go-yaml keeps it a string (and Python could not print it)
+        value = int(text.replace("_", ""), 16)
+        return value if -(2**63) <= value < 2**64 else text
     if _FLOAT.match(text) and any(c.isdigit() for c in text):
         return float(text.replace("_", ""))
     return _SPECIAL_FLOATS.get(text, text)

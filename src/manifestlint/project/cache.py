@@ -63,7 +63,8 @@ from manifestlint.project.cachedir import CACHE_DIR_NAME, SUBFOLDERS, claim, loc
 from manifestlint.project.facts import FileFacts
 
 FORMAT = 4
-MAX_CACHE_FILE = 512 * 1024 * 1024  # bytes: a bigger index or shard is not ours
+MAX_CACHE_FILE = 256 * 1024 * 1024  # bytes: a bigger shard is not ours (a folder of 20,000 files: ~100 MB)
+MAX_INDEX_FILE = 64 * 1024 * 1024  # bytes: a bigger index or warm model is not read (20,000 files: ~4 MB)
 MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
 MAX_MODELS = 8  # warm models kept (one per set of named files and state of the repository)
 RACY_NS = 3_000_000_000  # a file this recent is always checked by its hash
@@ -373,7 +374,7 @@ def _read_json(path: Path) -> Any:
     try:
         if os.path.islink(path):
             return None
-        return json.loads(read_regular(path, MAX_CACHE_FILE))
+        return json.loads(read_regular(path, MAX_INDEX_FILE))  # size-checked before reading
     except (Unreadable, OSError, ValueError, RecursionError):
         return None
 

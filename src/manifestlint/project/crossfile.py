@@ -82,8 +82,11 @@ def run(
     for rule in (r for r in project_rules if r.id in WHOLE_PROJECT_RULES):
         for realm, index in indexes.items():
             found: list[Finding] = []
-            runner.run_rule(rule, index, contexts[realm][rule.id], found)
-            findings.extend(f for f in found if f.path in index.report_paths)
+            # a crash is reported on a file of the report (it was dropped as "<project>", exit 0)
+            runner.run_rule(rule, index, contexts[realm][rule.id], found, min(index.report_paths, default=""))
+            findings.extend(
+                f for f in found if f.path in index.report_paths or f.rule == runner.INTERNAL_ERROR
+            )
     return findings
 
 

@@ -42,6 +42,7 @@ def version_edges(files: list[Path], facts: dict[Path, FileFacts]) -> dict[Path,
             owners[(kind, name)].append((ns, path))
     edges: dict[Path, set[Path]] = defaultdict(set)
     for entries in owners.values():
+        entries = list(dict.fromkeys(entries))  # one file defining an object 60,000 times: once
         if len(entries) < 2:
             continue
         for i, (ns, path) in enumerate(entries):

@@ -92,19 +92,39 @@ def _field_home(root: v.Node, key: str, here: str) -> str | None:
     """The one place near `here` where the kind's schema has a field named `key`, for a field
     written at the wrong level (FreeAgentics' outlier-detection fields under
     connectionPool.http). Near: it shares at least two path segments with `here`, or holds
-    it; found breadth first, and only when one place at that depth qualifies."""
+    it; found breadth first, and only when one place at that depth qualifies. The schema's
+    fields are listed once per schema (a CRD of 20,000 properties and an object of 5,000
+    unknown keys walked the whole schema once per key)."""
     here_parts = re.sub(r"\[\d+\]", "[]", here).split(".")
+    by_depth: dict[int, set[str]] = {}
+    for depth, path in _fields(root).get(key, ()):
+        parts = path.split(".") if path else []
+        near = parts and (here_parts[: len(parts)] == parts or _common(parts, here_parts) >= 2)
+        if near and parts != here_parts:
+            by_depth.setdefault(depth, set()).add(path)
+    if not by_depth:
+        return None
+    homes = by_depth[min(by_depth)]
+    return homes.pop() if len(homes) == 1 else None
+
+
+_FIELDS: dict[int, tuple[v.Node, dict[str, list[tuple[int, str]]]]] = {}
+
+
+def _fields(root: v.Node) -> dict[str, list[tuple[int, str]]]:
+    """Field name -> (depth, path of the mapping holding it) of every field of the schema,
+    breadth first over 12 levels (each node visited once)."""
+    known = _FIELDS.get(id(root))
+    if known is not None and known[0] is root:
+        return known[1]
+    found: dict[str, list[tuple[int, str]]] = {}
     level: list[tuple[v.Node, str]] = [(root, "")]
     seen = {id(root)}
-    for _depth in range(12):
-        homes: set[str] = set()
+    for depth in range(12):
         following: list[tuple[v.Node, str]] = []
         for node, path in level:
-            parts = path.split(".") if path else []
             for name, child in (node.props or {}).items():
-                near = parts and (here_parts[: len(parts)] == parts or _common(parts, here_parts) >= 2)
-                if name == key and near and parts != here_parts:
-                    homes.add(path)
+                found.setdefault(name, []).append((depth, path))
                 if id(child) not in seen:
                     seen.add(id(child))
                     following.append((child, f"{path}.{name}" if path else name))
@@ -112,10 +132,11 @@ def _field_home(root: v.Node, key: str, here: str) -> str | None:
                 if isinstance(child, v.Node) and id(child) not in seen:
                     seen.add(id(child))
                     following.append((child, path + suffix))
-        if homes:
-            return homes.pop() if len(homes) == 1 else None
         level = following
-    return None
+    if len(_FIELDS) > 1000:
+        _FIELDS.clear()
+    _FIELDS[id(root)] = (root, found)
+    return found
 
 
 def _common(a: list[str], b: list[str]) -> int:

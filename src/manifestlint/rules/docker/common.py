@@ -18,8 +18,11 @@ from manifestlint.project.images import (
     name_role,
 )
 
+# Runs of plain characters (and of a quoted string's characters) are taken whole, not one per
+# repetition: Python's `re` keeps a backtracking state per repetition of a group, and a
+# 9.9 MB single-line RUN took 1.7 GB that way.
 _TOKEN = re.compile(
-    r"""(?P<op>&&|\|\||[;|&\n()])|(?P<word>(?:>&|[^\s"';&|()]|"(?:\\.|[^"\\])*"?|'[^']*'?)+)"""
+    r"""(?P<op>&&|\|\||[;|&\n()])|(?P<word>(?:>&|[^\s"';&|()]+|"(?:\\.|[^"\\]+)*"?|'[^']*'?)+)"""
 )
 
 
