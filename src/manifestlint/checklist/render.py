@@ -23,6 +23,7 @@ from manifestlint.checklist.verdict import (
     VERIFIED,
     Verdict,
 )
+from manifestlint.output import code_span, log_line, markdown_text
 
 MARK = {VERIFIED: "✅", FAILING: "❌", NO_EVIDENCE: "⚠️", ABSENT: "⚪", UNCHECKABLE: "❔"}
 COMPACT_LIMIT = 60_000  # characters; a PR comment holds 65,536
@@ -47,13 +48,15 @@ def summary(verdicts: list[Verdict]) -> str:
 def _finding_line(f, markdown: bool) -> str:
     where = f"{f.path}:{f.span.line}"
     if markdown:
-        return f"`{where}` {f.rule} ({f.severity.label}): {_md(f.message)}"
+        return f"{code_span(where)} {f.rule} ({f.severity.label}): {_md(f.message)}"
     return f"{where}: {f.severity.label} {f.rule}: {f.message}"
 
 
 def _md(text: str) -> str:
-    """Inline Markdown: messages quote YAML and PromQL; keep them from becoming markup."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("*", "\\*")
+    """Text from the input (YAML values, checklist lines) in Markdown meant for PR comments
+    and the step summary: escaped (output.markdown_text), so that it can write no heading,
+    link, image, HTML or @mention. File names go in code spans."""
+    return markdown_text(text)
 
 
 def _title(text: str) -> str:
@@ -123,7 +126,7 @@ def _blocks(verdicts: list[Verdict], full: bool) -> list[tuple[list[str], list[s
             common += 1
         for depth, (level, title) in enumerate(trail[common:], start=common):
             below = [v for t, vs in _sections(verdicts) if t[: depth + 1] == trail[: depth + 1] for v in vs]
-            out.append(([f"{'#' * level} {_title(title)} — {_counts(below)}", ""], [], [], 0))
+            out.append(([f"{'#' * level} {_md(_title(title))} — {_counts(below)}", ""], [], [], 0))
         shown = trail
         for v in members:
             head, folded = _item_block(v, full)
@@ -136,7 +139,7 @@ def _blocks(verdicts: list[Verdict], full: bool) -> list[tuple[list[str], list[s
 
 def markdown(verdicts: list[Verdict], title: str, full: bool = False) -> str:
     legend = " · ".join(f"{MARK[s]} {s}" for s in STATUSES)
-    head = [f"# {title}", "", summary(verdicts), "", *_table(verdicts), "", legend, ""]
+    head = [f"# {_md(title)}", "", summary(verdicts), "", *_table(verdicts), "", legend, ""]
     blocks = _blocks(verdicts, full)
     limit = FULL_LIMIT if full else COMPACT_LIMIT
     size = (lambda text: len(text.encode("utf-8"))) if full else len
@@ -178,7 +181,7 @@ def text(verdicts: list[Verdict], title: str) -> str:
             out.append(f"      {_finding_line(f, False)}")
         for note in v.evidence:
             out.append(f"      {note}")
-    return "\n".join(out) + "\n"
+    return "\n".join(map(log_line, out)) + "\n"  # no terminal escape, no workflow command
 
 
 def _alert(groups, entry, understood, recognised: dict) -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from manifestlint.engine import LintResult
 from manifestlint.model import Finding, Severity
-from manifestlint.output import printable
+from manifestlint.output import code_span, printable
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 PER_TYPE_PER_STEP = 10
@@ -101,10 +101,6 @@ def limits_warning(findings: list[Finding], summary_written: bool) -> str | None
     )
 
 
-def _cell(text: str) -> str:
-    return printable(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("`", "'")
-
-
 def step_summary(result: LintResult, workspace: str | None = None) -> str:
     """Every finding as a Markdown table, most severe first (cut with a note at GitHub's
     1 MiB limit for a step summary)."""
@@ -123,8 +119,8 @@ def step_summary(result: LintResult, workspace: str | None = None) -> str:
     out, size = list(head), sum(len(line) + 1 for line in head)
     for i, f in enumerate(findings):
         path = annotation_path(f.path, result.cwd, workspace)
-        where = f"{_cell(path)}:{f.span.line}:{f.span.col}"
-        row = f"| {f.severity.label} | `{f.rule}` | {where} | {_cell(f.message)} |"
+        where = code_span(f"{path}:{f.span.line}:{f.span.col}", table=True)  # untrusted: no markup
+        row = f"| {f.severity.label} | `{f.rule}` | {where} | {code_span(f.message, table=True)} |"
         size += len(row.encode("utf-8", "backslashreplace")) + 1
         if size > SUMMARY_MAX_BYTES - 200:
             out += [

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 from manifestlint.engine import LintResult
 from manifestlint.model import Severity
-from manifestlint.output import printable
+from manifestlint.output import printable, xml_safe
 
 # XML 1.0 cannot hold most C0 controls even escaped: `printable` writes them as visible escapes.
 
@@ -64,4 +64,5 @@ def render(result: LintResult, fail_level: Severity | None = Severity.NOTE) -> s
             else:
                 ET.SubElement(case, "system-out").text = text
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    body = xml_safe(ET.tostring(root, encoding="unicode"))  # whatever a name or value held
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
