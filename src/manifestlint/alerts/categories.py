@@ -32,7 +32,7 @@ def duration_seconds(text: object) -> float | None:
     text = str(text)
     if text == "0":
         return 0.0
-    match = _DURATION.fullmatch(text)
-    if not text or match is None:
+    match = _DURATION.fullmatch(text) if len(text) <= 200 else None  # (5,000 digits: not a duration)
+    if not text or match is None or any(n and len(n) > 18 for n in match.groups()):
         return None
     return float(sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n))

@@ -170,8 +170,20 @@ _SPACE = re.compile(r"\s+")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
+MAX_DURATION_DIGITS = 18  # Prometheus refuses a duration past int64 milliseconds anyway
+
+
 def duration_seconds(text: str) -> float:
-    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", text))
+    parts = re.findall(r"(\d+)(ms|s|m|h|d|w|y)", text)
+    if any(len(n) > MAX_DURATION_DIGITS for n, _ in parts):  # 5,000 digits: int() refuses them
+        raise PromQLError(f"duration out of range: {text[:40]!r}", 0)
+    return sum(int(n) * _UNITS[u] for n, u in parts)
+
+
+def _number(text: str, pos: int) -> float:
+    if text[:2] in ("0x", "0X") and len(text) > 18:  # past int64, as Prometheus refuses it
+        raise PromQLError(f"bad number or duration syntax: {text[:40]!r}", pos)
+    return float(int(text, 16)) if text[:2] in ("0x", "0X") else float(text)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -205,11 +217,14 @@ def tokenize(text: str) -> list[Token]:
             num = _NUMBER.match(text, i)
             if dur and (num is None or dur.end() > num.end()):
                 end = dur.end()
-                kind, value = "duration", duration_seconds(dur.group())
+                try:
+                    kind, value = "duration", duration_seconds(dur.group())
+                except PromQLError as exc:
+                    raise PromQLError(str(exc), i) from None
             else:
                 end = num.end()
                 kind = "number"
-                value = float(int(num.group(), 16)) if num.group()[:2] in ("0x", "0X") else float(num.group())
+                value = _number(num.group(), i)
             if end < n and (text[end].isalnum() or text[end] in "_."):
                 bad = re.match(r"[0-9a-zA-Z_.]+", text[i:]).group()
                 raise PromQLError(f"bad number or duration syntax: {bad!r}", i)
