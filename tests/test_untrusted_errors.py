@@ -44,6 +44,10 @@ CASES = {
         + "  - alert: B\n"
         + f"    expr: up == 1\n    for: {BIG}m\n    keep_firing_for: {BIG}h\n"
     },
+    "crd-scalar-metadata": {  # found by tests/test_fuzz_readers.py (MANIFESTLINT_FUZZ_LONG=1): 23 of 3,533
+        "crd.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: 5\nspec: {group: a}\n"
+    },
     "images-roles-odd": {
         ".manifestlint.yaml": f"images: {{a: '{LONG}', b: 'x\\0y'}}\nroles: {{'[': tool}}\n"
     },

@@ -201,7 +201,8 @@ def prepare(docs: Iterable[YamlDoc], context: Iterable[YamlDoc], version: str, c
     for doc in crds:
         # Named by the CRD's own name, not its path: a context file's path is spelt
         # differently from a named one, and messages must not depend on the batch.
-        name = str((doc.root.get("metadata") or {}).get("name") or "(unnamed)")
+        meta = doc.root.get("metadata")
+        name = str((meta if isinstance(meta, dict) else {}).get("name") or "(unnamed)")  # `metadata: 5`
         catalog.add_crd(doc.root, name, doc.path, doc.path not in mixed)
     for doc in docs:
         if doc.kind == "kubernetes" and isinstance(doc.root, YMap):
