@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from manifestlint.config import selector_matches
-from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YMap, hit
+from manifestlint.model import FILE_START, Finding, Span, YamlDoc, YList, YMap, hit
 
 if TYPE_CHECKING:
     from manifestlint.config import Config
@@ -243,11 +243,18 @@ def scan_comments(
     lines: list[str],
     known: Callable[[str], bool],
     block_end: Callable[[int], int],
+    text_at: Callable[[int, int], bool] = lambda line, col: False,
 ) -> Suppressions:
-    """Suppressions from our comment directives; `block_end(line)` gives the block a line opens."""
+    """Suppressions from our comment directives; `block_end(line)` gives the block a line opens,
+    `text_at(line, col)` whether a position (1-based) lies inside a value rather than a comment
+    (a block scalar's script, a quoted string, a heredoc): a directive there is text, never a
+    suppression."""
     out = Suppressions()
     for number, line in enumerate(lines, start=1):
         if "manifestlint" not in line:
+            continue
+        hash_at = line.find("#")
+        if hash_at >= 0 and text_at(number, hash_at + 1) and _all_text(line, number, text_at):
             continue
         match = DIRECTIVE.search(line)
         if match is None:
@@ -259,6 +266,8 @@ def scan_comments(
                 )
             continue
         col = match.start() + 1
+        if text_at(number, col):
+            continue
         span = Span(number, col, number, match.end() + 1)
         ids = _selectors(match.group(2), span, path, known, out)
         if not ids:
@@ -277,6 +286,52 @@ def scan_comments(
                 continue
         out.directives.append(Directive(ids, "lines", source, span, target, block_end(target)))
     return out
+
+
+def _all_text(line: str, number: int, text_at: Callable[[int, int], bool]) -> bool:
+    """Whether every `#` of the line lies inside a value (no comment on it at all)."""
+    return all(text_at(number, i + 1) for i, char in enumerate(line) if char == "#")
+
+
+def yaml_text_positions(docs: list[YamlDoc]) -> Callable[[int, int], bool]:
+    """`text_at(line, col)` for a YAML file: whether the position lies inside a scalar value
+    (a quoted string, a block scalar's lines) instead of a comment. Kubernetes, checkov and
+    every YAML reader see a `# ...` there as part of the value: a ConfigMap script line or an
+    annotation value is never a suppression."""
+    inner: set[int] = set()  # lines wholly inside a multi-line scalar
+    spans: dict[int, list[tuple[int, int, int, int]]] = {}
+    stack: list[Any] = [doc.root for doc in docs]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, YMap):
+            for key, value in node.items():
+                if isinstance(value, (YMap, YList)):
+                    stack.append(value)
+                elif isinstance(value, str):
+                    _note(node.value_span(key), inner, spans)
+        elif isinstance(node, YList):
+            for index, value in enumerate(node):
+                if isinstance(value, (YMap, YList)):
+                    stack.append(value)
+                elif isinstance(value, str):
+                    _note(node.item_span(index), inner, spans)
+
+    def text_at(line: int, col: int) -> bool:
+        if line in inner:
+            return True
+        return any(
+            (line, col) > (start_line, start_col) and (line, col) < (end_line, end_col)
+            for start_line, start_col, end_line, end_col in spans.get(line, ())
+        )
+
+    return text_at
+
+
+def _note(span: Span, inner: set[int], spans: dict[int, list[tuple[int, int, int, int]]]) -> None:
+    line, col, end_line, end_col = span.line, span.col, span.end_line, span.end_col
+    inner.update(range(line + 1, end_line))
+    for at in {line, end_line}:
+        spans.setdefault(at, []).append((line, col, end_line, end_col))
 
 
 # ------------------------------------------------------------------------ other tools' forms
@@ -316,10 +371,18 @@ def _foreign(ids: tuple[str, ...], scope: str, source: str, **where) -> Directiv
     return Directive(ids, scope, source, own=False, **where) if ids else None
 
 
-def dockerfile_other_tools(lines: list[str], ends: dict[int, int], mapping) -> list[Directive]:
-    """`# hadolint ignore=` (next instruction), `# hadolint global ignore=`, `checkov:skip=`."""
+def dockerfile_other_tools(
+    lines: list[str],
+    ends: dict[int, int],
+    mapping,
+    inside: set[int] = frozenset(),  # type: ignore[assignment]
+) -> list[Directive]:
+    """`# hadolint ignore=` (next instruction), `# hadolint global ignore=`, `checkov:skip=`;
+    never on a line `inside` an instruction (a heredoc's body is the script's, not hadolint's)."""
     out: list[Directive | None] = []
     for number, line in enumerate(lines, start=1):
+        if number in inside:
+            continue
         if "hadolint" in line:
             match = HADOLINT.match(line)
             if match is not None:
@@ -347,8 +410,11 @@ def dockerfile_other_tools(lines: list[str], ends: dict[int, int], mapping) -> l
     return [d for d in out if d is not None]
 
 
-def yaml_other_tools(lines: list[str], docs: list[YamlDoc], mapping) -> list[Directive]:
-    """kube-linter, Polaris and checkov annotations; `checkov:skip=` comments (their object)."""
+def yaml_other_tools(
+    lines: list[str], docs: list[YamlDoc], mapping, text_at: Callable[[int, int], bool] = lambda a, b: False
+) -> list[Directive]:
+    """kube-linter, Polaris and checkov annotations; `checkov:skip=` comments (their object),
+    never text inside a value (`text_at`)."""
     import bisect
 
     out: list[Directive | None] = []
@@ -361,6 +427,8 @@ def yaml_other_tools(lines: list[str], docs: list[YamlDoc], mapping) -> list[Dir
             continue
         doc = docs[at]
         for match in CHECKOV_COMMENT.finditer(line):
+            if text_at(number, match.start() + 1):
+                continue
             ids = _tool_ids(mapping, "checkov", [match.group(1)])
             out.append(
                 _foreign(ids, "object", f"`checkov:skip={match.group(1)}` on line {number}", doc=doc.index)
@@ -472,7 +540,8 @@ def yaml_suppressions(
 ) -> Suppressions:
     doc_list = list(docs)
     doc_ends = {doc.span.line: doc.span.end_line for doc in doc_list}
-    out = scan_comments(path, lines, known, lambda start: _yaml_block_end(lines, start, doc_ends))
+    text_at = yaml_text_positions(doc_list)
+    out = scan_comments(path, lines, known, lambda start: _yaml_block_end(lines, start, doc_ends), text_at)
     for doc in doc_list:
         annotations = _annotations(doc)
         if annotations is not None and isinstance(annotations.get(ANNOTATION), str):
@@ -482,7 +551,7 @@ def yaml_suppressions(
                 source = f"annotation {ANNOTATION} on line {span.line}"
                 out.directives.append(Directive(ids, "object", source, span, doc=doc.index))
     if mapping:
-        out.directives += yaml_other_tools(lines, doc_list, mapping)
+        out.directives += yaml_other_tools(lines, doc_list, mapping, text_at)
         if any(doc.kind == "prometheus-rules" or _is_prometheus_rule(doc) for doc in doc_list):
             import datetime
 
@@ -500,9 +569,14 @@ def dockerfile_suppressions(
     path: str, lines: list[str], instruction_spans: list[Span], known, mapping=None
 ) -> Suppressions:
     ends = {span.line: span.end_line for span in instruction_spans}
-    out = scan_comments(path, lines, known, lambda start: ends.get(start, start))
+    inside = {n for span in instruction_spans for n in range(span.line + 1, span.end_line + 1)}
+
+    def text_at(line: int, col: int) -> bool:  # a heredoc's body, a continued RUN: not a comment
+        return line in inside
+
+    out = scan_comments(path, lines, known, lambda start: ends.get(start, start), text_at)
     if mapping:
-        out.directives += dockerfile_other_tools(lines, ends, mapping)
+        out.directives += dockerfile_other_tools(lines, ends, mapping, inside)
     return out
 
 

@@ -1,0 +1,56 @@
+"""Issue 18, class 5: silent wrong results. A finding stays reported where the input only
+pretends to suppress it (a directive inside a value or a heredoc is text, not a comment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from untrusted import DEPLOY, run, tree
+
+SCRIPT = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: scripts}
+data:
+  run.sh: |
+    #!/bin/sh
+    # manifestlint: disable-file=k8s-run-as-root
+    # checkov:skip=CKV_K8S_23
+    exec app
+  inline: "x # manifestlint: disable-file=k8s-run-as-root"
+---
+"""
+ANNOTATED = DEPLOY.replace(
+    "metadata:\n  name: web\n",
+    "metadata:\n  name: web\n  annotations:\n"
+    "    note: 'see # checkov:skip=CKV_K8S_23 # manifestlint: disable=all'\n",
+)
+
+
+@pytest.mark.parametrize("case", ["block-scalar", "annotation-value"])
+def test_a_directive_inside_a_yaml_value_suppresses_nothing(tmp_path: Path, case: str) -> None:
+    text = SCRIPT + DEPLOY if case == "block-scalar" else ANNOTATED
+    root = tree(tmp_path, {"a.yaml": text})
+    assert "k8s-run-as-root" in run("-f", "json", "a.yaml", cwd=root).check().rules()
+
+
+def test_a_real_comment_still_suppresses(tmp_path: Path) -> None:
+    """The control: the same directives as comments hide the finding."""
+    root = tree(tmp_path, {"a.yaml": "# manifestlint: disable-file=k8s-run-as-root\n" + DEPLOY})
+    assert "k8s-run-as-root" not in run("-f", "json", "a.yaml", cwd=root).check().rules()
+    (tmp_path / "b").mkdir()
+    skip = DEPLOY.replace("spec:\n  replicas", "# checkov:skip=CKV_K8S_23\nspec:\n  replicas")
+    root = tree(tmp_path / "b", {"a.yaml": skip})
+    assert "k8s-run-as-root" not in run("-f", "json", "a.yaml", cwd=root).check().rules()
+
+
+@pytest.mark.parametrize(
+    "directive", ["# hadolint global ignore=DL3019", "# manifestlint: disable-file=docker-apk-no-cache"]
+)
+def test_a_directive_inside_a_heredoc_suppresses_nothing(tmp_path: Path, directive: str) -> None:
+    dockerfile = f'FROM alpine:3.19\nRUN <<EOF\n{directive}\napk add curl\nEOF\nUSER 1000\nCMD ["sh"]\n'
+    root = tree(tmp_path, {"Dockerfile": dockerfile})
+    assert "docker-apk-no-cache" in run("-f", "json", "Dockerfile", cwd=root).check().rules()
+    control = dockerfile.replace(f"RUN <<EOF\n{directive}\n", f"{directive}\nRUN <<EOF\n")
+    (root / "Dockerfile").write_text(control)
+    assert "docker-apk-no-cache" not in run("-f", "json", "Dockerfile", cwd=root).check().rules()
