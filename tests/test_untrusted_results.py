@@ -54,3 +54,13 @@ def test_a_directive_inside_a_heredoc_suppresses_nothing(tmp_path: Path, directi
     control = dockerfile.replace(f"RUN <<EOF\n{directive}\n", f"{directive}\nRUN <<EOF\n")
     (root / "Dockerfile").write_text(control)
     assert "docker-apk-no-cache" not in run("-f", "json", "Dockerfile", cwd=root).check().rules()
+
+
+def test_an_empty_chart_yaml_does_not_hide_a_plain_manifest(tmp_path: Path) -> None:
+    """A Chart.yaml without a name and version is no chart: the plain manifest below its
+    templates/ folder is linted when named (it was skipped as a Helm template: 0 findings)."""
+    root = tree(tmp_path, {"app/Chart.yaml": "", "app/templates/deploy.yaml": DEPLOY})
+    result = run("-f", "json", "app/templates/deploy.yaml", cwd=root).check()
+    assert "k8s-run-as-root" in result.rules()
+    (root / "app" / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\n")
+    assert not run("-f", "json", "app/templates/deploy.yaml", cwd=root).check().rules()  # a real chart

@@ -89,6 +89,21 @@ _SOURCE_CODE = Role(
 )
 
 
+_CHART_NAME = re.compile(rb"(?m)^name[ \t]*:[ \t]*\S")
+_CHART_VERSION = re.compile(rb"(?m)^version[ \t]*:[ \t]*\S")
+
+
+def is_chart_file(path: str) -> bool:
+    """A Chart.yaml Helm would load (a regular file naming the chart and its version): an
+    empty or decoy Chart.yaml a pull request adds above plain manifests must not make them
+    "templates" that are never linted."""
+    try:
+        head = read_regular(path, 1024 * 1024)
+    except Unreadable:
+        return False
+    return bool(_CHART_NAME.search(head) and _CHART_VERSION.search(head))
+
+
 class ChartFolders:
     """`is_chart` for project/roles.py with one stat per folder and run (a chart's templates
     folder holds dozens of files)."""
@@ -100,7 +115,7 @@ class ChartFolders:
     def __call__(self, folder: PurePosixPath) -> bool:
         known = self._known.get(folder)
         if known is None:
-            known = self._known[folder] = os.path.isfile(os.path.join(folder, "Chart.yaml"))
+            known = self._known[folder] = is_chart_file(os.path.join(folder, "Chart.yaml"))
         return known
 
     def template_role(self, path: Path) -> Role | None:
