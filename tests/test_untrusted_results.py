@@ -64,3 +64,26 @@ def test_an_empty_chart_yaml_does_not_hide_a_plain_manifest(tmp_path: Path) -> N
     assert "k8s-run-as-root" in result.rules()
     (root / "app" / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\n")
     assert not run("-f", "json", "app/templates/deploy.yaml", cwd=root).check().rules()  # a real chart
+
+
+def test_a_decoy_kustomization_in_docs_does_not_hide_a_bases_findings(tmp_path: Path) -> None:
+    """`docs/examples/kustomization.yaml` patching the real base (the only tree deploying it)
+    settled the base's findings: a tree rooted in an example folder speaks for examples only."""
+    patch = "  patch: |-\n    - {op: add, path: /spec/template/spec/securityContext, "
+    patch += "value: {runAsNonRoot: true}}\n"
+    files = {
+        ".manifestlint.yaml": "{}\n",
+        "base/deploy.yaml": DEPLOY,
+        "base/kustomization.yaml": "resources: [deploy.yaml]\n",
+        "docs/examples/kustomization.yaml": "resources: [../../base]\npatches:\n"
+        "- target: {kind: Deployment, name: web}\n" + patch,
+    }
+    root = tree(tmp_path, files)
+    assert "k8s-run-as-root" in run("-f", "json", "base/deploy.yaml", cwd=root).check().rules()
+    (root / "docs" / "examples" / "kustomization.yaml").rename(root / "kustomization.yaml")
+    (root / "kustomization.yaml").write_text(
+        files["docs/examples/kustomization.yaml"].replace("../../base", "base")
+    )
+    assert (
+        "k8s-run-as-root" not in run("-f", "json", "base/deploy.yaml", cwd=root).check().rules()
+    )  # a real one

@@ -250,6 +250,7 @@ class KustomizeModel:
     kustomizations: dict[Path, Kustomization] = field(default_factory=dict)
     trees: list[Tree] = field(default_factory=list)
     build_time_images: set[str] = field(default_factory=set)  # set by a Makefile (build_time_images)
+    root: Path | None = None  # the folder the kustomizations were read below
 
     def patch_files(self) -> set[Path]:
         return {p for tree in self.trees for p in tree.patches} | {
@@ -275,8 +276,27 @@ class KustomizeModel:
                     add_patch(found, target, body)
             for name in self.build_time_images:
                 found.images.setdefault(name, ("", "(set by make)", ""))
-            out.append((tree.resources, found))
+            out.append((self._deployable(tree), found))
         return out
+
+    def _deployable(self, tree: Tree) -> dict[Path, Transform]:
+        """The resources whose findings a tree's patches may settle: a tree rooted in an
+        example, tutorial or docs folder only speaks for files of such folders (a decoy
+        `docs/examples/kustomization.yaml` patching the real base hid all of its findings)."""
+        if self.root is None or not self._example(tree.root.path):
+            return tree.resources
+        return {path: t for path, t in tree.resources.items() if self._example(path)}
+
+    def _example(self, path: Path) -> bool:
+        from pathlib import PurePosixPath
+
+        from manifestlint.project.roles import example_role
+
+        try:
+            relative = PurePosixPath(path.relative_to(self.root).as_posix())
+        except ValueError:
+            return False
+        return example_role(relative) is not None
 
 
 _SET_IMAGE = re.compile(r"\bedit\s+set\s+image\s+['\"]?([A-Za-z0-9][\w./:-]*?)=")
@@ -316,7 +336,7 @@ def build_time_images(root: Path) -> set[str]:
 def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) -> KustomizeModel:
     """Read the kustomizations among `files` (absolute paths below `root`) and the trees of
     those no other kustomization references. `is_root_candidate` refuses roots (test data)."""
-    model = KustomizeModel()
+    model = KustomizeModel(root=Path(os.path.realpath(root)))
     real_root = os.path.realpath(root)
     reals = {os.path.realpath(f) for f in files if is_kustomization(f)}  # one key per file
     pending = sorted(Path(f) for f in reals if f.startswith(real_root.rstrip("/") + "/"))
