@@ -87,3 +87,30 @@ def test_a_decoy_kustomization_in_docs_does_not_hide_a_bases_findings(tmp_path: 
     assert (
         "k8s-run-as-root" not in run("-f", "json", "base/deploy.yaml", cwd=root).check().rules()
     )  # a real one
+
+
+def test_an_edit_keeping_size_and_mtime_is_not_served_from_the_cache(tmp_path: Path) -> None:
+    """The PDB is edited to select other pods, the same size, its mtime put back: the cached
+    entry (trusted on size and mtime) still said it covered the Deployment. Its ctime changed:
+    the content is checked by its hash."""
+    import os
+    import time
+
+    pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+    pdb += "spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}\n"
+    files = {
+        ".manifestlint.yaml": "{}\n",
+        "a.yaml": DEPLOY.replace("replicas: 1", "replicas: 3"),
+        "pdb.yaml": pdb,
+    }
+    root = tree(tmp_path, files)
+    then = time.time() - 3600  # past the cache's racy window
+    for name in ("a.yaml", "pdb.yaml"):
+        os.utime(root / name, (then, then))
+    assert "k8s-missing-pdb" not in run("-f", "json", "a.yaml", cwd=root).check(writable=[root]).rules()
+    assert "k8s-missing-pdb" not in run("-f", "json", "a.yaml", cwd=root).check(writable=[root]).rules()
+    (root / "pdb.yaml").write_text(pdb.replace("{app: web}", "{app: wxb}"))
+    os.utime(root / "pdb.yaml", (then, then))
+    result = run("-f", "json", "a.yaml", cwd=root).check(writable=[root])
+    assert "k8s-missing-pdb" in result.rules()
+    assert result.rules() == run("-f", "json", "--no-cache", "a.yaml", cwd=root).check().rules()

@@ -24,7 +24,7 @@ call: Prometheus rule files and PrometheusRules, Alertmanager configs (and Confi
 Secrets carrying them), documents nested deeper than MAX_DEPTH, values JSON cannot carry
 exactly.
 
-Validity. An entry is used when the file's size and mtime_ns are the recorded ones, else when
+Validity. An entry is used when the file's size, mtime_ns and ctime_ns are the recorded ones, else when
 the SHA-256 of its bytes is (a touched file); a file modified within RACY_NS of being
 recorded is always checked by its hash (a later write within the file system's timestamp
 granularity could keep size and mtime). The whole cache is keyed by the cache format,
@@ -62,7 +62,7 @@ from manifestlint.model import Span, YamlDoc, YList, YMap
 from manifestlint.project.cachedir import CACHE_DIR_NAME, SUBFOLDERS, claim, locate, removable, subfolder
 from manifestlint.project.facts import FileFacts
 
-FORMAT = 4
+FORMAT = 5
 MAX_CACHE_FILE = 256 * 1024 * 1024  # bytes: a bigger shard is not ours (a folder of 20,000 files: ~100 MB)
 MAX_INDEX_FILE = 64 * 1024 * 1024  # bytes: a bigger index or warm model is not read (20,000 files: ~4 MB)
 MAX_DEPTH = 100  # nesting of a cached document (deeper files are parsed every time)
@@ -476,24 +476,31 @@ def unpack_shard(data: bytes | None, key: str) -> _Shard:
 
 
 class _Entry:
-    __slots__ = ("facts", "mtime", "racy", "sha", "size")
+    __slots__ = ("ctime", "facts", "mtime", "racy", "sha", "size")
 
-    def __init__(self, size: int, mtime: int, sha: str, racy: bool, facts: FileFacts) -> None:
-        self.size, self.mtime, self.sha, self.racy, self.facts = size, mtime, sha, racy, facts
+    def __init__(self, size: int, mtime: int, ctime: int, sha: str, racy: bool, facts: FileFacts) -> None:
+        self.size, self.mtime, self.ctime, self.sha, self.racy, self.facts = (
+            size,
+            mtime,
+            ctime,
+            sha,
+            racy,
+            facts,
+        )
 
 
 def _entry(value: Any) -> _Entry | None:
-    if type(value) is not list or len(value) != 5:
+    if type(value) is not list or len(value) != 6:
         return None
-    size, mtime, sha, racy, facts = value
-    if type(size) is not int or type(mtime) is not int or type(racy) is not bool:
+    size, mtime, ctime, sha, racy, facts = value
+    if type(size) is not int or type(mtime) is not int or type(ctime) is not int or type(racy) is not bool:
         return None
-    if not (0 <= size <= 2**62 and 0 <= mtime < 2**63):
+    if not (0 <= size <= 2**62 and 0 <= mtime < 2**63 and 0 <= ctime < 2**63):
         return None
     if type(sha) is not str or len(sha) != 64 or not _HEX.issuperset(sha):
         return None
     decoded = _decode_facts(facts)
-    return None if decoded is None else _Entry(size, mtime, sha, racy, decoded)
+    return None if decoded is None else _Entry(size, mtime, ctime, sha, racy, decoded)
 
 
 class ContextCache:
@@ -582,7 +589,10 @@ class ContextCache:
                 st = os.stat(abspath)
             except OSError:
                 return None
-        if st.st_size == entry.size and st.st_mtime_ns == entry.mtime and not entry.racy:
+        # ctime too: an edit that keeps the size and puts the mtime back (`touch -d`, a tool
+        # restoring timestamps) still changes it, and nobody can set it
+        same = st.st_size == entry.size and st.st_mtime_ns == entry.mtime and st.st_ctime_ns == entry.ctime
+        if same and not entry.racy:
             return entry.facts
         if st.st_size != entry.size:
             return None
@@ -595,14 +605,14 @@ class ContextCache:
         if hashlib.sha256(data).hexdigest() != entry.sha:
             return None
         # touched, or recorded while racy: the same content; remember the new stat
-        entry.mtime, entry.racy = st.st_mtime_ns, _racy(st.st_mtime_ns)
+        entry.mtime, entry.ctime, entry.racy = st.st_mtime_ns, st.st_ctime_ns, _racy(st.st_mtime_ns)
         self.index_dirty = True
         return entry.facts
 
     def trust(self, rel: str, st: os.stat_result, sha: str, facts: FileFacts) -> None:
         """Take a file's entry from a warm model (load_model), whose key already vouches for
         the file's size and mtime: its documents are then read as lookup() would allow."""
-        self.trusted[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, False, facts)
+        self.trusted[rel] = _Entry(st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha, False, facts)
 
     # -- warm models: what a repeated call needs of the project model, keyed by everything
     # the model depends on (project/warm_start.py), so a call whose key is known reads neither the
@@ -688,7 +698,9 @@ class ContextCache:
                 self.index_dirty = True
             return False
         sha = hashlib.sha256(data).hexdigest()
-        self.entries[rel] = _Entry(st.st_size, st.st_mtime_ns, sha, _racy(st.st_mtime_ns), facts)
+        self.entries[rel] = _Entry(
+            st.st_size, st.st_mtime_ns, st.st_ctime_ns, sha, _racy(st.st_mtime_ns), facts
+        )
         self.new_docs[rel] = text
         self.dirty.add(_shard_of(rel))
         self.index_dirty = True
@@ -757,7 +769,7 @@ class ContextCache:
             _write(target, pack_shard(self.key, parts))
             written.add(target)
         index = {
-            rel: [e.size, e.mtime, e.sha, e.racy, _encode_facts(e.facts)]
+            rel: [e.size, e.mtime, e.ctime, e.sha, e.racy, _encode_facts(e.facts)]
             for rel, e in files.items()
             if rel not in dropped
         }

@@ -65,6 +65,9 @@ def key(
     digest.update("\0\1".join(map(itemgetter(0), candidates)).encode("utf-8", "surrogateescape"))
     digest.update(array("q", map(attrgetter("st_size"), stats)).tobytes())
     digest.update(mtimes.tobytes())
+    digest.update(
+        array("q", map(attrgetter("st_ctime_ns"), stats)).tobytes()
+    )  # an edit keeping size and mtime
     for name, facts in sorted(named):
         digest.update(f"\n\1{name}\0{json.dumps(encode_facts(facts))}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
