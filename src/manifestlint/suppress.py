@@ -293,14 +293,19 @@ def _all_text(line: str, number: int, text_at: Callable[[int, int], bool]) -> bo
     return all(text_at(number, i + 1) for i, char in enumerate(line) if char == "#")
 
 
-def yaml_text_positions(docs: list[YamlDoc]) -> Callable[[int, int], bool]:
+def yaml_text_positions(docs: list[YamlDoc], wanted: set[int]) -> Callable[[int, int], bool]:
     """`text_at(line, col)` for a YAML file: whether the position lies inside a scalar value
     (a quoted string, a block scalar's lines) instead of a comment. Kubernetes, checkov and
     every YAML reader see a `# ...` there as part of the value: a ConfigMap script line or an
-    annotation value is never a suppression."""
-    inner: set[int] = set()  # lines wholly inside a multi-line scalar
+    annotation value is never a suppression. Only the `wanted` lines (those holding a
+    directive) are asked about: only the documents holding one are walked, and only scalars
+    reaching one are kept."""
+    inner: set[int] = set()  # wanted lines wholly inside a multi-line scalar
     spans: dict[int, list[tuple[int, int, int, int]]] = {}
-    stack: list[Any] = [doc.root for doc in docs]
+    ordered = sorted(wanted)
+    stack: list[Any] = [
+        doc.root for doc in docs if _between(ordered, doc.span.line - 1, doc.span.end_line + 1)
+    ]
     while stack:
         node = stack.pop()
         if isinstance(node, YMap):
@@ -308,13 +313,13 @@ def yaml_text_positions(docs: list[YamlDoc]) -> Callable[[int, int], bool]:
                 if isinstance(value, (YMap, YList)):
                     stack.append(value)
                 elif isinstance(value, str):
-                    _note(node.value_span(key), inner, spans)
+                    _note(node.value_span(key), inner, spans, ordered)
         elif isinstance(node, YList):
             for index, value in enumerate(node):
                 if isinstance(value, (YMap, YList)):
                     stack.append(value)
                 elif isinstance(value, str):
-                    _note(node.item_span(index), inner, spans)
+                    _note(node.item_span(index), inner, spans, ordered)
 
     def text_at(line: int, col: int) -> bool:
         if line in inner:
@@ -327,10 +332,22 @@ def yaml_text_positions(docs: list[YamlDoc]) -> Callable[[int, int], bool]:
     return text_at
 
 
-def _note(span: Span, inner: set[int], spans: dict[int, list[tuple[int, int, int, int]]]) -> None:
+def _between(ordered: list[int], low: int, high: int) -> list[int]:
+    """The wanted lines strictly between `low` and `high` (a sorted list, by bisection)."""
+    import bisect
+
+    return ordered[bisect.bisect_right(ordered, low) : bisect.bisect_left(ordered, high)]
+
+
+def _note(
+    span: Span, inner: set[int], spans: dict[int, list[tuple[int, int, int, int]]], ordered: list[int]
+) -> None:
     line, col, end_line, end_col = span.line, span.col, span.end_line, span.end_col
-    inner.update(range(line + 1, end_line))
-    for at in {line, end_line}:
+    touched = _between(ordered, line - 1, end_line + 1)
+    if not touched:
+        return
+    inner.update(n for n in touched if line < n < end_line)
+    for at in {line, end_line}.intersection(touched):
         spans.setdefault(at, []).append((line, col, end_line, end_col))
 
 
@@ -540,7 +557,10 @@ def yaml_suppressions(
 ) -> Suppressions:
     doc_list = list(docs)
     doc_ends = {doc.span.line: doc.span.end_line for doc in doc_list}
-    text_at = yaml_text_positions(doc_list)
+    markers = ("manifestlint", "checkov:skip")
+    text_at = yaml_text_positions(
+        doc_list, {n for n, line in enumerate(lines, 1) if any(m in line for m in markers)}
+    )
     out = scan_comments(path, lines, known, lambda start: _yaml_block_end(lines, start, doc_ends), text_at)
     for doc in doc_list:
         annotations = _annotations(doc)
