@@ -77,11 +77,19 @@ def child_env() -> dict[str, str]:
     return env
 
 
+# Calls without a folder of their own run here, outside any repository: run from the checkout,
+# they found its .manifestlint.yaml (and the --baseline tree, not knowing a newer key, exited 2
+# at once, which read as a fast start-up).
+NEUTRAL_CWD = tempfile.mkdtemp(prefix="bench-cwd-")
+
+
 def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, bytes]:
     """(wall seconds, exit code, stdout) of one subprocess; stderr is dropped."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.run(
+            cmd, stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, cwd=NEUTRAL_CWD
+        )
         wall = time.perf_counter() - start
         out.seek(0)
         return wall, proc.returncode, out.read()
@@ -102,6 +110,7 @@ def peak_rss_kib(cmd: list[str], env: dict[str, str] | None = None) -> int | Non
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
+            cwd=NEUTRAL_CWD,
             env=env,
         )
         text = Path(rss.name).read_text().strip().splitlines()
@@ -196,7 +205,12 @@ def importtime_top(cmd: list[str], env: dict[str, str], top: int = 10) -> dict[s
     -X importtime only sees `import` statements: modules loaded with importlib.import_module
     (the rule packs, by load_registry) are missing, hence the phase timings next to it."""
     proc = subprocess.run(
-        [cmd[0], "-X", "importtime", *cmd[1:]], capture_output=True, text=True, env=env, check=False
+        [cmd[0], "-X", "importtime", *cmd[1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=NEUTRAL_CWD,
     )
     rows = []
     for line in proc.stderr.splitlines():
@@ -236,7 +250,12 @@ def startup_phases(small_file: Path, runs: int, env: dict[str, str]) -> dict[str
     samples = []
     for _ in range(runs):
         out = subprocess.run(
-            [PY, "-c", PHASES_SNIPPET, str(small_file)], capture_output=True, text=True, env=env, check=True
+            [PY, "-c", PHASES_SNIPPET, str(small_file)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=NEUTRAL_CWD,
         ).stdout
         samples.append(json.loads(out.strip().splitlines()[-1]))
     names = ("import_cli", "load_registry", "config_and_lint")
