@@ -238,8 +238,26 @@ def _combine(text: str, edges: list[_Edge], categories: set[str], reasons: list[
     return Understanding(threshold=found, category=category)
 
 
+_UNDERSTOOD: dict[str, Understanding] = {}  # without a project context (bounded)
+
+
 def understand(expr: str, ctx: Context | None = None) -> Understanding:
-    """What the alert expression watches and at which level it fires (see the module)."""
+    """What the alert expression watches and at which level it fires (see the module).
+
+    Remembered per expression for the run (in the context's memo, or here without one): the
+    threshold, golden-signal and checklist rules each ask about every alert, and the answer
+    cost ~0.35 ms an alert (1.3 s of a corpus run of 4 s, computed 3 to 4 times over)."""
+    memo: dict = ctx.memo if ctx is not None else _UNDERSTOOD  # type: ignore[assignment]
+    key = ("understand", expr) if ctx is not None else expr
+    found = memo.get(key)
+    if found is None:
+        found = _understand(expr, ctx)
+        if ctx is not None or len(_UNDERSTOOD) < 4096:
+            memo[key] = found
+    return found
+
+
+def _understand(expr: str, ctx: Context | None) -> Understanding:
     try:
         tree = promql.parse(expr)
     except (promql.PromQLError, RecursionError):
