@@ -84,6 +84,7 @@ def run_file(
 ) -> LintResult:
     registry = load_registry()
     config = config or Config()
+    config.force_include = True  # fixtures live below tests/: named, they are linted on purpose
     for rule_id in enable:
         config.rules.setdefault(rule_id, RuleSetting(enabled=True))
     return lint([str(path)], registry, config, path.parent, **kwargs)

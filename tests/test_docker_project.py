@@ -196,6 +196,7 @@ def test_config_roles_override_the_evidence(tmp_path: Path) -> None:
         },
     )
     config = load_config(None, tmp_path, load_registry())
+    config.force_include = True  # hack/ is skipped by walks, and so when named, unless asked for
     assert config.roles == {"hack/*": "service", "workers/**": "tool"}
     got = findings(tmp_path, ["hack/Dockerfile", "workers/batch/Dockerfile"], SERVICE_RULES, config)
     assert got == {

@@ -110,7 +110,7 @@ def test_walks_skip_test_data_chart_templates_and_foreign_rules_files() -> None:
 def test_include_test_data_opts_back_in_and_named_files_are_linted() -> None:
     found, _ = _found(["."], DISCOVERY, include_test_data=True)
     assert "e2e/pod.yaml" in found
-    named, _ = _found(["e2e/pod.yaml"], DISCOVERY)
+    named, _ = _found(["e2e/pod.yaml"], DISCOVERY, include_test_data=True)
     assert named == ["e2e/pod.yaml"]
     # A folder named explicitly is walked even when it is test data itself.
     walked, _ = _found(["e2e"], DISCOVERY)
@@ -164,7 +164,9 @@ def test_discovery_fixture_findings_are_exact() -> None:
 
 
 def test_grafana_alert_provisioning_named_is_not_a_rule_file() -> None:
-    result = lint(["grafana/alerting/rules.yaml"], load_registry(), Config(), DISCOVERY)
+    config = Config()
+    config.force_include = True  # the fixture lives below tests/: named, it is test data
+    result = lint(["grafana/alerting/rules.yaml"], load_registry(), config, DISCOVERY)
     assert result.findings == []
     [entry] = result.listing
     assert entry.action == SKIPPED and "Grafana alerting provisioning" in entry.role.evidence
@@ -188,6 +190,7 @@ def test_named_test_data_neither_satisfies_nor_contradicts_real_files() -> None:
     NetworkPolicies. Named together with the real file, they change nothing on it."""
     registry = load_registry()
     config = load_config(None, REALM, registry)
+    config.force_include = True  # named test data is linted only on request (principle 11)
     alone = lint(["app/deploy.yaml"], registry, config, REALM)
     together = lint(["app/deploy.yaml", "testdata/hpa.yaml", "testdata/netpol.yaml"], registry, config, REALM)
     walked = lint(["."], registry, config, REALM)
@@ -322,3 +325,53 @@ def test_an_unquoted_template_in_a_rule_file_is_one_note_and_the_rest_is_linted(
     assert _pairs(result) == {(4, "prometheus-alert-missing-for"), (15, "manifestlint-unrendered-template")}
     note = next(f for f in result.findings if f.rule == "manifestlint-unrendered-template")
     assert note.span.col == 20 and "quote the value" in note.message
+
+
+# ---------------------------------------------------------------------------- CI and pre-commit agree
+
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: 'a:1'}]\n"
+
+
+def test_named_test_data_is_skipped_as_a_walk_skips_it(tmp_path: Path) -> None:
+    """Issue 19, principle 11: pre-commit names files one by one, CI walks the tree; a file the
+    walk skips is skipped when named too, unless --force-include (or force-include: true)."""
+    (tmp_path / ".manifestlint.yaml").write_text("{}\n")
+    for rel in ("app/pod.yaml", "tests/fixtures/pod.yaml", "hack/kind/pod.yaml", "overlays/test/pod.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(POD)
+    registry = load_registry()
+    config = load_config(None, tmp_path, registry)
+    walked = {f.path for f in lint(["."], registry, config, tmp_path).findings}
+    assert walked == {"app/pod.yaml", "overlays/test/pod.yaml"}
+    for rel in ("tests/fixtures/pod.yaml", "hack/kind/pod.yaml"):
+        named = lint([rel], registry, config, tmp_path)
+        assert named.findings == [] and named.listing[0].role.name == "test-data"
+    config.force_include = True
+    assert {f.path for f in lint(["hack/kind/pod.yaml"], registry, config, tmp_path).findings} == {
+        "hack/kind/pod.yaml"
+    }
+
+
+def test_force_include_flag_and_config_key(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / ".manifestlint.yaml").write_text("{}\n")
+    (tmp_path / "testdata").mkdir()
+    (tmp_path / "testdata" / "pod.yaml").write_text(POD)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["lint", "testdata/pod.yaml"]).exit_code == 0
+    assert runner.invoke(main, ["lint", "--force-include", "testdata/pod.yaml"]).exit_code == 1
+    (tmp_path / ".manifestlint.yaml").write_text("force-include: true\n")
+    assert runner.invoke(main, ["lint", "testdata/pod.yaml"]).exit_code == 1
+
+
+def test_every_file_a_corpus_walk_skips_gets_nothing_when_named_alone(corpus: Path) -> None:
+    """What CI (a walk of the tree) never shows, pre-commit (naming each file) never reports."""
+    listing: list[Entry] = []
+    discover(["."], corpus, None, [], None, listing=listing)
+    skipped = [e.path for e in listing if e.action == SKIPPED and e.role.name == "test-data"]
+    assert len(skipped) > 50  # istio's analyzer testdata, alertmanager's config testdata, ...
+    registry = load_registry()
+    for path in skipped:
+        result = lint([path], registry, Config(), corpus, use_context=False)
+        assert result.findings == [], path
+        assert [e.role.name for e in result.listing] == ["test-data"], path

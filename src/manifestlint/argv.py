@@ -46,6 +46,7 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], Any]] = {
     "stats": (("--statistics",), "flag"),
     "color": (("--color",), ("auto", "always", "never")),
     "verbose": (("-v", "--verbose"), "flag"),
+    "force_include": (("--force-include",), "flag"),
 }
 _DEFAULTS: dict[str, Any] = {
     "fmt": "text", "output": None, "config_path": None, "select": (), "ignore": (), "exclude": (),
@@ -53,6 +54,7 @@ _DEFAULTS: dict[str, Any] = {
     "kubernetes_version": None, "no_context": False, "no_cache": False, "sarif_category": None,
     "show_suppressed": False, "diff_base": None, "baseline": None, "write_baseline": None,
     "quiet": False, "stats": False, "color": "auto", "verbose": False, "step_summary": False,
+    "force_include": False,
 }  # fmt: skip
 _BY_SPELLING = {spelling: name for name, (spellings, _) in _OPTIONS.items() for spelling in spellings}
 

@@ -65,6 +65,7 @@ class Config:
     example_severity: str = "note"
     # auto (OpenShift when the files show it), kubernetes or openshift (project/platform.py)
     platform: str = "auto"
+    force_include: bool = False  # lint named files a walk would skip (test data)
     docs_url: str | None = None  # where docs/rules/*.md are published (SARIF helpUri)
     # honour hadolint/kube-linter/checkov/Polaris suppressions of the checks we share
     other_tools_suppressions: bool = True
@@ -437,6 +438,7 @@ def load_config(explicit: str | None, cwd: Path, registry: Registry) -> Config:
     config.include_test_data = bool(data.get("include-test-data", False))
     config.example_severity = str(data.get("example-severity", config.example_severity))
     config.platform = str(data.get("platform", config.platform))
+    config.force_include = bool(data.get("force-include", False))
     config.docs_url = data.get("docs-url")
     config.other_tools_suppressions = data.get("other-tools-suppressions", True)
     try:

@@ -3,9 +3,11 @@
 Directories are walked recursively, skipping VCS, dependency and vendored folders, test-data
 folders (`test/`, `testdata/`, `fixtures/`...: project/roles.py; `include-test-data: true` lints
 them) and Helm chart templates (Go templates are not YAML); inside a git work tree `.gitignore`
-is honoured by asking git itself. Files named explicitly are linted, except Helm chart
-templates, which are never manifests (pre-commit names them one by one). Every file skipped
-for a reason of ours is recorded for the verbose listing.
+is honoured by asking git itself. Files named explicitly are judged as the walk of their
+project would judge them (pre-commit names them one by one, CI walks the tree: both must agree):
+Helm chart templates are never manifests, and test data is skipped unless `--force-include`
+(or `force-include: true`, or `include-test-data: true`) asks for it. Every file skipped for a
+reason of ours is recorded for the verbose listing.
 """
 
 from __future__ import annotations
@@ -266,6 +268,7 @@ def discover(
     root: Path | None,
     include_test_data: bool = False,
     listing: list[Entry] | None = None,
+    force_include: bool = False,
 ) -> list[Source]:
     """The report set, deduplicated, in a deterministic order. Files skipped for a reason of
     ours (test data, chart templates, excludes) are appended to `listing` when given.
@@ -326,7 +329,9 @@ def discover(
         else:
             shown = display_path(absolute, cwd)
             role = charts.template_role(absolute)
-            if role is not None:  # never a manifest, also when named
+            if role is None and not (include_test_data or force_include):
+                role = named_test_data(absolute, root, cwd)
+            if role is not None:  # as a walk would judge it (issue 19, principle 11)
                 skipped.append(Entry(shown, SKIPPED, role))
             elif excluded(absolute, exclude, root):
                 skipped.append(Entry(shown, SKIPPED, _EXCLUDED))
@@ -352,6 +357,23 @@ def _not_ours(path: Path) -> Role | None:
         except OSError:
             return None  # the loader reports why it cannot be read
         return _SOURCE_CODE
+    return None
+
+
+def named_test_data(path: Path, root: Path | None, cwd: Path) -> Role | None:
+    """A named file's test-data role, judged as a walk of its project would judge it: below
+    the project root (the configuration's folder, else the git work tree, else the working
+    directory when the file is below it). CI walks the project; pre-commit names the same
+    files one by one: both must skip the same ones (ruff's force-exclude convention;
+    `--force-include` or `force-include: true` lints them anyway)."""
+    for base in (root, git_root(path.parent), cwd):
+        if base is None:
+            continue
+        try:
+            relative = path.relative_to(base)
+        except ValueError:
+            continue
+        return in_test_data(PurePosixPath(relative.as_posix()))
     return None
 
 

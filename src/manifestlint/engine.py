@@ -105,7 +105,7 @@ def _lint(
     listing: list[Entry] = []
     sources = discover(
         [p for p in paths if p != "-"], cwd, forced_type, config.exclude, config.root,
-        include_test_data=config.include_test_data, listing=listing,
+        include_test_data=config.include_test_data, listing=listing, force_include=config.force_include,
     )  # fmt: skip
     parsed: list[ParsedFile] = [read_source(s, registry) for s in sources]
     if stdin is not None:

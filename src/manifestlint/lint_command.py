@@ -36,7 +36,7 @@ def load_rules():
 def run_lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
     kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,
-    write_baseline, quiet, stats, color, verbose, step_summary=False,
+    write_baseline, quiet, stats, color, verbose, step_summary=False, force_include=False,
 ) -> None:  # fmt: skip
     """The lint command: its parameters as click passes them (manifestlint.commands.lint), or as
     manifestlint.argv reads an everyday command line without click."""
@@ -56,6 +56,7 @@ def run_lint(
         config = _configure(
             config_path, cwd, registry, select, ignore, exclude, kubernetes_version, fmt, output
         )
+        config.force_include = config.force_include or force_include
         stdin = None
         if "-" in paths:  # bytes, bounded: decoded and size-checked like any file
             from manifestlint.safeio import MAX_FILE_BYTES
