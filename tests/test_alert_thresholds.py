@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, expectations, run_file
 
+from manifestlint.alerts.events import SLOW
 from manifestlint.alerts.policy import parse_policy
 from manifestlint.alerts.thresholds import mentions, recognise
 from manifestlint.config import Config
@@ -294,7 +295,13 @@ def test_missing_golden_alert_is_batch_independent(tmp_path: Path, named: list[s
         ("increase(app_errors_total[5m]) > 0", "increase()"),
         ("changes(process_start_time_seconds[15m]) > 2", "changes()"),
         ("resets(jobs_total[1h]) > 0", "resets()"),
-        ('absent(up{job="api"})', "absent()"),
+        ("absent(queue_depth)", "absent()"),
+        ('absent(up{job="api"})', None),  # a target gone is a lasting state: it needs a `for`
+        ("avg_over_time(http_request_duration_seconds:p99[10m]) > 0.5", "avg_over_time()"),
+        ("predict_linear(node_filesystem_avail_bytes[6h], 4 * 3600) < 0", "predict_linear()"),
+        ("(probe_ssl_earliest_cert_expiry - time()) / 86400 < 14", SLOW),
+        ("time() - backup_last_success_timestamp_seconds > 86400", SLOW),
+        ("time() - last_request_timestamp_seconds > 60", None),
         ("count_over_time(auth_failure_event[10m]) > 20", "count_over_time()"),
         ("mysql_global_status_uptime < 60", "restart detector (uptime)"),
         ("sysUpTime / 100 < 300", "restart detector (uptime)"),

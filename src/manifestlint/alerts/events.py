@@ -7,6 +7,13 @@ on them is not a debounce: it delays the notification, and for restart detectors
 the alert never fire (uptime stays below 60 for less than the `for: 5m` it would need).
 `prometheus-alert-missing-for` therefore leaves them alone.
 
+Slow and windowed values need no `for` either (issue 19, principle 10): a `*_over_time()` or
+`predict_linear()` is already a judgement over its range, and a certificate's remaining
+lifetime or a backup's age (`x509_cert_not_after - time() < 86400 * 7`, `time() -
+backup_last_success_timestamp_seconds > 86400`) moves slowly and one way: once true it stays
+true, so a `for` only delays the notification. `absent(up{...})` is not an event: a target
+that vanished stays vanished, and one failed scrape should not page, so it still needs a `for`.
+
 Only whole conditions count: `increase(x[5m]) > 0 and queue_depth > 100` still has a level
 condition (`queue_depth > 100`) that a `for` would debounce.
 """
@@ -18,10 +25,15 @@ import re
 from manifestlint.parse import promql
 from manifestlint.parse.promql import Node
 
-WINDOWED = {"changes", "resets", "increase", "delta", "idelta", "count_over_time"}
+WINDOWED = {"changes", "resets", "increase", "delta", "idelta", "count_over_time", "predict_linear", "deriv"}
 ABSENT = {"absent", "absent_over_time"}
 _UPTIME = re.compile(r"uptime", re.I)
 _START = re.compile(r"(start_time|boot_time)", re.I)
+# Timestamps of slow, one-way quantities: certificate expiry, last successful backup or run.
+_SLOW_TIMESTAMP = re.compile(
+    r"expir|not_?after|cert.*(valid|until)|last_?(success|successful|backup|run|completion)|backup.*time",
+    re.I,
+)
 _AGGREGATES = {"sum", "max", "min", "avg", "count", "group"}
 
 
@@ -59,9 +71,34 @@ def _conditions(node: Node) -> list[Node] | None:
     return None
 
 
+def _windowed(name: str) -> bool:
+    return name in WINDOWED or (name.endswith("_over_time") and name not in ABSENT)
+
+
+def _absent_up(call: Node) -> bool:
+    """`absent(up{job="x"})`: a target that stays gone, not an event."""
+    return call.name == "absent" and any(n.kind == "selector" and n.name == "up" for n in call.walk())
+
+
+SLOW = "slow value (expiry or age against time())"
+
+
+def _slow_age(subject: Node) -> str | None:
+    """A certificate's remaining lifetime or a backup's age: `X - time()` / `time() - X` with a
+    timestamp of a slow, one-way quantity."""
+    if not (subject.kind == "binary" and subject.name == "-"):
+        return None
+    if not any(n.kind == "call" and n.name == "time" for n in subject.children):
+        return None
+    names = [n.name for n in subject.walk() if n.kind == "selector"]
+    if any(_SLOW_TIMESTAMP.search(name) for name in names):
+        return SLOW
+    return None
+
+
 def _event_reason(cond: Node) -> str | None:
     if cond.kind == "call":
-        return f"{cond.name}()"
+        return None if _absent_up(cond) else f"{cond.name}()"
     left, right = cond.children
     subject, literal, op = (left, right, cond.name)
     if _number(left) and not _number(right):
@@ -70,8 +107,11 @@ def _event_reason(cond: Node) -> str | None:
     if not _number(literal):
         return None
     subject = _strip(subject)
-    if subject.kind == "call" and subject.name in WINDOWED:
+    if subject.kind == "call" and _windowed(subject.name):
         return f"{subject.name}()"
+    slow = _slow_age(subject)
+    if slow:
+        return slow
     if op in ("<", "<="):
         names = {n.name for n in subject.walk() if n.kind == "selector"}
         if any(_UPTIME.search(name) for name in names):

@@ -25,21 +25,15 @@ def alert_missing_for(groups: RuleGroups, ctx) -> Iterator[Finding]:
     for _group, entry in iter_alerts(groups):
         if _CONSTANT_EXPR.match(str(entry.get("expr", ""))):
             continue  # always-firing heartbeats (Watchdog) by design
-        no_for = "for" not in entry or duration_seconds(entry["for"]) == 0
-        if no_for and event_style(str(entry.get("expr"))):
-            continue  # the window is in the expression (increase(), changes(), uptime < 60, absent())
-        if "for" not in entry:
-            yield doc_hit(
-                groups.doc,
-                entry.value_span("alert"),
-                f"alert {entry['alert']!r} has no 'for': it fires on a single evaluation",
-            )
-        elif duration_seconds(entry["for"]) == 0:
-            yield doc_hit(
-                groups.doc,
-                entry.value_span("for"),
-                f"alert {entry['alert']!r} has 'for: {entry['for']}': it fires on a single evaluation",
-            )
+        if "for" in entry:
+            continue  # `for: 0m` / "0" written out is a decision, not an omission (issue 19, principle 10)
+        if event_style(str(entry.get("expr"))):
+            continue  # the window is in the expression (increase(), *_over_time(), expiry, uptime < 60)
+        yield doc_hit(
+            groups.doc,
+            entry.value_span("alert"),
+            f"alert {entry['alert']!r} has no 'for': it fires on a single evaluation",
+        )
 
 
 @rule("prometheus-alert-missing-severity", "prometheus-rules")
