@@ -254,6 +254,11 @@ def test_policy_latency_duration() -> None:
 
 def _project(tmp_path: Path) -> None:
     (tmp_path / ".manifestlint.yaml").write_text("fail-on: error\n")
+    # a Service: the project serves requests, so latency and error-rate alerts are asked for
+    (tmp_path / "svc.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n"
+        "spec: {selector: {app: api}, ports: [{port: 80}]}\n"
+    )
     (tmp_path / "b-rules.yaml").write_text(
         "groups:\n  - name: b\n    rules:\n      - alert: DiskFull\n"
         "        expr: node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.1\n        for: 5m\n"

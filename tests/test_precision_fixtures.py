@@ -47,6 +47,7 @@ def test_precision_case(case: Path) -> None:
     registry = load_registry()
     assert checked <= set(registry.rules), checked - set(registry.rules)
     config = Config()
+    config.path = case.resolve() / ".manifestlint.yaml"  # each case is a project of its own
     for rule_id in checked:
         config.rules.setdefault(rule_id, RuleSetting(enabled=True))
     result = lint([str(case)], registry, config, case)

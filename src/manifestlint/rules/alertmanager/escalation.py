@@ -136,6 +136,8 @@ def no_critical_route(doc: YamlDoc, ctx) -> Iterator[Finding]:
     route = doc.root.get("route")
     if not isinstance(route, YMap):
         return
+    if not _alerts_use(ctx.index, label, values):
+        return  # the project's alerts carry none of these severities: nothing to page for
     receivers = {str(r.get("name")): r for r in _receivers(doc.root)}
     endpoints: list[tuple[YMap, Any]] = []
     for value in values:
@@ -164,6 +166,16 @@ def no_critical_route(doc: YamlDoc, ctx) -> Iterator[Finding]:
         f"critical alerts ({wanted}) reach only {shown}: no paging integration "
         f"({', '.join(sorted(p.removesuffix('_configs') for p in paging))}), so nobody is woken up",
     )
+
+
+def _alerts_use(index: Any, label: str, values: list[str]) -> bool:
+    """Whether the project's alerts may carry one of `values` (docs/precision.md, principle 7):
+    true when the project shows no alert with a `label` at all (the rules live elsewhere),
+    else only when one of them carries one of the values."""
+    from manifestlint.alerts.vocabulary import alert_values
+
+    counts = alert_values(index, label) if index is not None else {}
+    return not counts or any(counts.get(v) for v in values)
 
 
 @rule("alertmanager-pager-without-resolve", "alertmanager")

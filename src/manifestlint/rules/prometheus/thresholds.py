@@ -26,6 +26,7 @@ def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
     allowed = [str(s) for s in ctx.options.get("allowed-severities") or []]
     min_for = {str(k): v for k, v in (ctx.options.get("min-for") or {}).items()}
     max_for = {str(k): v for k, v in (ctx.options.get("max-for") or {}).items()}
+    vocabulary: tuple | None = None  # (route patterns, alert counts), read once when needed
     for _group, entry in iter_alerts(groups):
         labels = _labels_of(entry)
         if labels is None or label not in labels or not isinstance(labels[label], (str, int)):
@@ -34,12 +35,13 @@ def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
         if "{{" in severity:
             continue
         if allowed and severity not in allowed:
-            yield doc_hit(
-                groups.doc,
-                labels.value_span(label),
-                f"alert {entry['alert']!r}: {label} {severity!r} is not one of the allowed values "
-                f"({', '.join(allowed)})",
-            )
+            if vocabulary is None:
+                from manifestlint.alerts.vocabulary import alert_values, routed_patterns
+
+                vocabulary = (routed_patterns(ctx.index, label), alert_values(ctx.index, label))
+            finding = _unknown_severity(groups, entry, labels, label, severity, allowed, vocabulary)
+            if finding is not None:
+                yield finding
             continue
         current = duration_seconds(entry.get("for", "0"))
         if current is None or _CONSTANT_EXPR.match(str(entry.get("expr", ""))):
@@ -55,6 +57,8 @@ def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
 
 
 FLAPPING_FRACTION = 1 / 3
+# Golden signals of request traffic: asked for only where the project serves requests.
+REQUEST_CATEGORIES = frozenset({"error-rate", "latency"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +191,17 @@ def missing_golden_alert(index, ctx) -> Iterator[Finding]:
     first = min(index.rule_groups, key=lambda g: (index.sort_path(g.doc.path), g.doc.index))
     container = first.container
     anchor = container.key_span("groups") if "groups" in container else first.anchor
+    serving: str | bool | None = False  # not asked yet
     for category in CATEGORIES:
         if category in watched:
             continue
+        if category in REQUEST_CATEGORIES:
+            if serving is False:
+                from manifestlint.alerts.vocabulary import serves_requests
+
+                serving = serves_requests(index)
+            if serving is None:
+                continue  # a monitoring-only stack serves no requests (docs/precision.md, principle 7)
         finding = doc_hit(
             first.doc,
             anchor,
