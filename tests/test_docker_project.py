@@ -158,6 +158,10 @@ def test_roles_from_evidence(tmp_path: Path) -> None:
         ("services/api/Dockerfile", 1, "docker-root-user"),
         ("services/api/Dockerfile", 1, "docker-missing-healthcheck"),
         ("services/api/Dockerfile", 2, "docker-build-tools-in-final-stage"),
+        # dev images: running as root is a note there (docs/precision.md, principle 5)
+        (".devcontainer/Dockerfile", 1, "docker-root-user"),
+        ("Dockerfile.debug", 1, "docker-root-user"),
+        ("api/Dockerfile.hot", 1, "docker-root-user"),
     }
     project = ImageProject(tmp_path, tmp_path, files=lambda root: sorted(root.rglob("*")))
     roles = {

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from manifestlint.project.families import base_dockerfile, build_links, is_build_file
 from manifestlint.project.known_images import (
     image_user,
     known_root_image,
@@ -98,7 +99,8 @@ def name_role(filename: str) -> ImageRole | None:
 def folder_role(folders: tuple[str, ...]) -> ImageRole | None:
     """The innermost folder word wins: `tools/test/Dockerfile` is a test image."""
     for i in range(len(folders) - 1, -1, -1):
-        role = FOLDER_WORDS.get(folders[i].lower())
+        low = folders[i].lower()
+        role = FOLDER_WORDS.get(low) or (DEV if low.startswith(("dev-", "dev_")) else None)
         if role:
             where = "/".join(folders[: i + 1])
             return ImageRole(role, f"it lives in the folder {where}/")
@@ -281,6 +283,9 @@ class Links:
     built: dict[str, str] = field(default_factory=dict)
     targets: dict[tuple[str, str], str] = field(default_factory=dict)  # built with --target
     root: Path | None = None  # side files and the Dockerfiles they name are read only below it
+    # run as interactive shells by Compose (stdin_open + tty): development environments
+    interactive: dict[str, str] = field(default_factory=dict)  # Dockerfile -> evidence
+    interactive_images: dict[str, str] = field(default_factory=dict)  # image key -> evidence
 
     def add(self, image: str, dockerfile: Path, why: str, target: Any = None) -> None:
         key, path = image_key(image), _norm(dockerfile)
@@ -339,7 +344,11 @@ def compose_links(path: Path, links: Links) -> None:
         if not isinstance(services, dict):
             continue
         for name, svc in services.items():
-            if not isinstance(svc, dict) or "build" not in svc:
+            if not isinstance(svc, dict):
+                continue
+            if _interactive(svc):
+                _interactive_links(path, name, svc, env, links)
+            if "build" not in svc:
                 continue
             build = svc["build"]
             context, dockerfile = (build, "Dockerfile") if isinstance(build, str) else (None, None)
@@ -368,6 +377,40 @@ def compose_links(path: Path, links: Links) -> None:
                 links.compose_health.setdefault(
                     _norm(target), f"Compose service {name!r} in {path.name} has a healthcheck"
                 )
+
+
+def _interactive(svc: dict) -> bool:
+    """A Compose service run as an interactive shell (`stdin_open` and `tty`, as `docker run
+    -it`): a development environment, not a server."""
+    return svc.get("stdin_open") in (True, "true") and svc.get("tty") in (True, "true")
+
+
+_BRACKET = re.compile(r"\[[^\]/]+\]")
+
+
+def _interactive_links(path: Path, name: str, svc: dict, env: dict[str, str], links: Links) -> None:
+    """What an interactive service runs: its image, and the Dockerfiles it builds (a build path
+    with `[placeholder]` segments, a template of the Compose file, matches every Dockerfile it
+    can stand for)."""
+    why = f"Compose service {name!r} in {path.name} runs it interactively (stdin_open, tty)"
+    image = _interpolate(svc.get("image"), env)
+    if image and not _BRACKET.search(image):
+        links.interactive_images.setdefault(image_key(image), why)
+    build = svc.get("build")
+    context, dockerfile = (build, "Dockerfile") if isinstance(build, str) else (None, None)
+    if isinstance(build, dict):
+        context, dockerfile = build.get("context", "."), build.get("dockerfile", "Dockerfile")
+    context, dockerfile = _interpolate(context, env), _interpolate(dockerfile, env)
+    if context is None or dockerfile is None or os.path.isabs(dockerfile):
+        return
+    pattern = (PurePosixPath(context) / dockerfile).as_posix()
+    if _BRACKET.search(pattern):
+        targets = sorted(path.parent.glob(_BRACKET.sub("*", pattern)))[:200]
+    else:
+        targets = [path.parent / pattern]
+    for target in targets:
+        if _file(target, links.root):  # never a Dockerfile outside the project
+            links.interactive.setdefault(_norm(target), why)
 
 
 _DEBUG_PROFILE = re.compile(r"debug|dev", re.I)
@@ -605,6 +648,7 @@ class ImageProject:
         # what side files and linked Dockerfiles are read below: the project, else the folder
         # the configuration's globs are relative to, else the working directory
         self.boundary = root or config_root or cwd
+        self._deciding: set[str] = set()  # Dockerfiles whose role is being decided (FROM cycles)
 
     def objects(self) -> list:
         """Every Kubernetes object of the project (read now when the call has not)."""
@@ -647,12 +691,39 @@ class ImageProject:
         if found:
             return found
         key = _norm(path)
-        dev = self.links().dev_only.get(key)
-        if dev and key not in self.links().compose_built:  # Compose runs it as a service
+        links = self.links()
+        dev = links.dev_only.get(key)
+        if dev and key not in links.compose_built:  # Compose runs it as a service
             return ImageRole(DEV, dev)
+        if key in links.interactive:
+            return ImageRole(DEV, links.interactive[key])
+        found = self._family_role(df)
+        if found:
+            return found
         if data_image(df):
             return ImageRole(DATA, "FROM scratch with no CMD or ENTRYPOINT: files for others, never run")
         return ImageRole(SERVICE, "no tool, test, CI or dev evidence")
+
+    def _family_role(self, df: Any) -> ImageRole | None:
+        """A development image by its family (issue 19, principles 5 and 6): its base image runs
+        as an interactive development environment, or is built by a dev image of the repository."""
+        chain = image_chain(df)
+        base = str(chain[-1].base_resolved) if chain else ""
+        known = base and "$" not in base
+        interactive = self.links().interactive_images.get(image_key(base)) if known else None
+        if interactive:
+            return ImageRole(DEV, f"its base image {base} is a development environment: {interactive}")
+        if df.path in self._deciding:
+            return None  # a cycle of FROMs: no evidence either way
+        self._deciding.add(df.path)
+        try:
+            parent = base_dockerfile(self, df)
+            role = self.role(parent[2]) if parent is not None else None
+        finally:
+            self._deciding.discard(df.path)
+        if role is not None and role.name == DEV:
+            return ImageRole(DEV, f"its base image {base} is built by {self.display(parent[0])}, a dev image")
+        return None
 
     # -- links
 
@@ -682,6 +753,8 @@ class ImageProject:
                     skaffold_links(file, links)
                 elif _is_tiltfile(name):
                     tilt_links(file, links)
+                elif is_build_file(file, self.root):
+                    build_links(file, self.root, links)
             self._links = links
         return self._links
 

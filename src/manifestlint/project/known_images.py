@@ -84,6 +84,10 @@ NON_ROOT_IMAGES: tuple[tuple[str, str], ...] = (
     ("thanosio/thanos*", "nobody"),
     ("registry.k8s.io/kube-state-metrics/kube-state-metrics*", "65534"),
     ("registry.k8s.io/metrics-server/metrics-server*", "65534"),
+    ("quay.io/brancz/kube-rbac-proxy*", "65532"),
+    ("gcr.io/kubebuilder/kube-rbac-proxy*", "65532"),
+    ("openzipkin/zipkin*", "zipkin"),
+    ("mcr.microsoft.com/windows/nanoserver*", "ContainerUser"),
     ("grafana/grafana*", "472"),
     ("grafana/loki*", "10001"),
     ("grafana/tempo*", "10001"),
@@ -148,7 +152,9 @@ ROOT_IMAGES: tuple[str, ...] = (
     "registry.access.redhat.com/ubi?/ubi*", "registry.access.redhat.com/ubi?-minimal", "redhat/ubi?*",
     "quay.io/centos/centos", "quay.io/fedora/fedora*",
     "continuumio/miniconda3", "continuumio/anaconda3", "condaforge/miniforge3", "tensorflow/tensorflow",
-    "pytorch/pytorch", "ghcr.io/astral-sh/uv",
+    "pytorch/pytorch", "ghcr.io/astral-sh/uv", "registry.k8s.io/debian-base*", "k8s.gcr.io/debian-base*",
+    "registry.k8s.io/build-image/debian-base*", "mcr.microsoft.com/windows/servercore",
+    "mcr.microsoft.com/windows/server", "mcr.microsoft.com/windows",  # ContainerAdministrator
 )  # fmt: skip
 
 # Command-line programs and load generators: a container of one runs a command (or drives

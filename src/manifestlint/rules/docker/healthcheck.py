@@ -17,9 +17,11 @@ def missing_healthcheck(df: Dockerfile, ctx) -> Iterator[Finding]:
         return  # tool, CI, test and dev images are not long-running services
     if any(i.keyword == "HEALTHCHECK" for i in _chain_instructions(df)):
         return  # `HEALTHCHECK NONE` is an explicit, respected choice
+    if families.cli_evidence(df):
+        return  # a command-line program or load generator: it runs and exits, nothing to probe
     project = getattr(ctx, "project", None)
-    if project is not None and project.health_elsewhere(df):
-        return  # Kubernetes probes or a Compose healthcheck watch the containers of this image
+    if project is not None and (project.health_elsewhere(df) or families.family_healthcheck(project, df)):
+        return  # probes or a Compose healthcheck watch it, or its base image in the repo has a HEALTHCHECK
     yield hit(
         df.path,
         final.from_instr.keyword_span,

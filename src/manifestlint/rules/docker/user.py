@@ -31,9 +31,20 @@ def _is_root(user: str) -> bool:
 
 @rule("docker-root-user", "dockerfile")
 def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
+    role = _role(df, ctx)
+    if role.name == DEV:  # a development environment: root is its user's choice, said as a note
+        for found in _root_user(df, ctx):
+            yield at_most(replace(found, message=f"{found.message} (a development image: {role.evidence})"),
+                          Severity.NOTE)  # fmt: skip
+    elif role.service:
+        yield from _root_user(df, ctx)
+    # a GitHub Docker action must run as root; test, CI and tool images may
+
+
+def _root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
     final = df.final_stage
-    if final is None or not _role(df, ctx).service:
-        return  # a GitHub Docker action must run as root; dev, test and tool images may
+    if final is None:
+        return
     project = getattr(ctx, "project", None)
     if project is not None and project.user_elsewhere(df):
         return  # it runs only under Kubernetes, and every pod sets a non-root runAsUser
@@ -47,13 +58,25 @@ def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
             return  # nothing in scratch has a user database; PID 1 runs as 0 — still root
         patterns = tuple(ctx.options.get("non-root-images") or ())
         if base_user(base.base_resolved, patterns) is not None:
-            return  # the base image sets a non-root USER itself (table in project/images.py)
-        yield hit(
-            df.path,
-            final.from_instr.keyword_span,
-            f"the final stage never sets USER, so the container runs as root (base {base.base!r})",
-            final.label,
-        )
+            return  # the base image sets a non-root USER itself (project/known_images.py)
+        finding = _inherited_user(df, ctx, base, patterns)
+        if finding is not False:
+            if finding is not None:
+                yield finding
+            return
+        message = f"the final stage never sets USER, so the container runs as root (base {base.base!r})"
+        found = hit(df.path, final.from_instr.keyword_span, message, final.label)
+        if not known_root_base(base.base_resolved):  # root only if the base sets no USER itself
+            found = at_most(
+                replace(
+                    found,
+                    message=f"the final stage never sets USER: the container runs as whatever the base "
+                    f"image {base.base_resolved!r} sets, which manifestlint does not know (root unless it "
+                    "sets a USER); set USER, or list the image in the non-root-images option",
+                ),
+                Severity.NOTE,
+            )
+        yield found
         return
     user = substitute(last_user.body.strip(), df.global_args)
     if _is_root(user):
