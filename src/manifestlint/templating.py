@@ -3,6 +3,7 @@
 Repositories keep configuration that a later step completes: envsubst (`${VAR}`, `$VAR`),
 autoconf-style `@VAR@` tokens, Kubernetes/kustomize `$(VAR)`, Go and Jinja templates (`{{ }}`,
 `{% %}`, also inside a quoted string of another tool's template: `'{{.slack_api_url}}'`),
+a sample's fill-in blank as the whole value (`<base64-encoded-password>`, `???`),
 Terraform's `templatefile` (`%{ if }`, `${var}`), ERB (`<%= %>`) and SOPS-encrypted values
 (`ENC[AES256_GCM,...]`). None of them is the value the program will read, so a rule that
 judges a value (a URL, a duration, an image tag, a quantity, a secret) says nothing about one:
@@ -36,6 +37,10 @@ _PLACEHOLDER = re.compile(
     r"|#\{[A-Za-z_][A-Za-z0-9_.]*\}#"  # Azure DevOps / Octopus replace tokens
 )
 
+# A whole value that is a fill-in blank of a sample or exercise: `<base64-encoded-password>`,
+# `'<SLACK_WEBHOOK_URL>'`, `???`.
+_BLANK = re.compile(r"<[^<>\n]{1,80}>|\?{3,}")
+
 # A line whose template statement breaks YAML: `{{- if }}`, `{% for %}`, `%{ if }` opening a
 # line, or a Go template standing unquoted as a value.
 TEMPLATE_LINE = re.compile(r"^\s*(?:\{\{|\{%|%\{)|:[ \t]+(?:\{\{|\{%)", re.M)
@@ -53,7 +58,10 @@ def placeholder(value: object) -> str | None:
     if not isinstance(value, str) or len(value) < 3:
         return None
     match = _PLACEHOLDER.search(value)
-    return match.group(0) if match else None
+    if match:
+        return match.group(0)
+    blank = value.strip()
+    return blank if _BLANK.fullmatch(blank) else None
 
 
 def is_placeholder(value: object) -> bool:

@@ -182,7 +182,7 @@ def http_problems(doc: YamlDoc, http: Any) -> Iterator[Finding]:
 
 def hostport_problem(value: Any) -> str | None:
     """Alertmanager's HostPort (`smarthost`): net.SplitHostPort, and a port that is not empty."""
-    if not isinstance(value, str) or value == "":
+    if not isinstance(value, str) or value == "" or is_placeholder(value):
         return None
     if value.startswith("["):
         end = value.find("]")

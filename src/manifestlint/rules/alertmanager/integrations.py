@@ -179,8 +179,8 @@ def _url_hit(doc: YamlDoc, span: Any, text: str, problem: str) -> Finding:
 
 
 def _url_problem(value: Any) -> str | None:
-    if not isinstance(value, str) or value == "<secret>":
-        return None if isinstance(value, str) else "is not a string"
+    if not isinstance(value, str) or value == "<secret>" or is_placeholder(value):
+        return None if isinstance(value, str) else "is not a string"  # a template is not a value
     from urllib.parse import urlsplit
 
     try:

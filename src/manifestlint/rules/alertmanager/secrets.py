@@ -43,7 +43,7 @@ def _literal(value: Any) -> bool:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         return False
     text = str(value).strip()
-    return text != "" and "{{" not in text and "${" not in text
+    return text != "" and not is_placeholder(text)
 
 
 def _http_secrets(doc: YamlDoc, holder: YMap, where: str) -> Iterator[Finding]:

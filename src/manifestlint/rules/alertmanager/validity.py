@@ -285,7 +285,8 @@ def invalid_duration(doc: YamlDoc, ctx) -> Iterator[Finding]:
     holders += [(n, ("group_wait", "group_interval", "repeat_interval")) for n, _d in _routes(root)]
     for holder, keys in holders:
         for key in keys:
-            if key in holder and holder[key] is not None and duration_seconds(holder[key]) is None:
+            value = holder.get(key)
+            if value is not None and duration_seconds(value) is None and not is_placeholder(value):
                 yield doc_hit(doc, holder.where(key), f'not a valid duration string: "{holder[key]}"')
 
 

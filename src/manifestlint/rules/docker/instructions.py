@@ -70,8 +70,8 @@ def expose_invalid_port(df: Dockerfile, ctx) -> Iterator[Finding]:
             continue
         for m in re.finditer(r"\S+", instr.body):
             word = m.group()
-            if "$" in word:
-                continue
+            if "$" in word or is_placeholder(word):
+                continue  # a variable, or a sample's blank (`???`, `<port>`)
             pm = _PORT.match(word)
             ok = (
                 bool(pm)

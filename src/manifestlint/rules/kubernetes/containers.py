@@ -31,7 +31,8 @@ def _what(container: YMap, field: str) -> str:
 
 
 def _is_reference(value: str) -> bool:
-    return "$(" in value or "${" in value or "{{" in value
+    """Text still to be substituted (templating.py: the one predicate of value rules)."""
+    return is_placeholder(value)
 
 
 def _built_by_dev_tool(ctx, image: str) -> bool:
