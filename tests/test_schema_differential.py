@@ -29,6 +29,7 @@ from manifestlint.model import YList, YMap
 from manifestlint.parse.yaml import parse_stream
 from manifestlint.schema import validate as v
 from manifestlint.schema.catalog import Catalog, _kubernetes
+from manifestlint.templating import is_placeholder
 
 DIRS = ["freeagentics/k8s", "kube-prometheus/manifests", "kubernetes-examples", "istio/samples"]
 SKIP_KEYWORDS = {
@@ -200,7 +201,8 @@ def _has_placeholder(value: Any) -> bool:
         return any(_has_placeholder(k) or _has_placeholder(sub) for k, sub in value.items())
     if isinstance(value, list):
         return any(_has_placeholder(sub) for sub in value)
-    return isinstance(value, str) and ("{{" in value or "${" in value or value.startswith("<complex key"))
+    # templating.py's predicate: text still to be substituted is not judged by either side
+    return isinstance(value, str) and (is_placeholder(value) or value.startswith("<complex key"))
 
 
 def corpus_objects(corpus: Path) -> list[tuple[str, YMap]]:
@@ -282,7 +284,9 @@ def test_builtin_kinds_agree_with_jsonschema(objects) -> None:
         assert ours == reference, where
         compared += 1
         found += len(ours)
-    assert compared >= 500 and found >= 5  # the corpus has a few real problems
+    # the corpus has a few real problems (a fifth, fc.yaml's `lun: '<ADD LUN ID Here>'`, is a
+    # sample's blank: templating.py leaves it alone)
+    assert compared >= 500 and found >= 4
 
 
 def test_yaml_typing_is_shared(tmp_path: Path) -> None:
