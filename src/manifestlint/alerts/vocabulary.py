@@ -19,6 +19,7 @@ from collections import Counter
 from typing import Any
 
 from manifestlint.model import YMap
+from manifestlint.templating import is_placeholder
 
 # Objects through which a project serves requests.
 SERVING_KINDS = ("Service", "Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "Gateway",
@@ -62,7 +63,7 @@ def alert_values(index: Any, label: str) -> Counter[str]:
         for _group, entry in iter_alerts(groups):
             labels = entry.get("labels")
             value = labels.get(label) if isinstance(labels, YMap) else None
-            if isinstance(value, (str, int)) and "{{" not in str(value):
+            if isinstance(value, (str, int)) and not is_placeholder(str(value)):
                 counts[str(value)] += 1
     return counts
 

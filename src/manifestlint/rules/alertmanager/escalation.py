@@ -229,7 +229,7 @@ def unrouted_severity(index, ctx) -> Iterator[Finding]:
             if not isinstance(labels, YMap) or not isinstance(labels.get(label), str):
                 continue
             value = labels[label]
-            if "{{" in value or any(_route_matches(op, p, value) for op, p in routed):
+            if is_placeholder(value) or any(_route_matches(op, p, value) for op, p in routed):
                 continue
             yield doc_hit(
                 groups.doc,

@@ -321,6 +321,8 @@ def ingress_backend_missing(index: Index, ctx) -> Iterator[Finding]:
             declared = [
                 p for s in found for p in _list(s.root.path_get("spec", "ports")) if isinstance(p, dict)
             ]
+            if is_placeholder(port) or any(is_placeholder(p.get("port")) for p in declared):
+                continue  # a port still to be substituted is not a value (templating.py)
             if _int(port) is not None:
                 ok = any(_int(p.get("port")) == port for p in declared)
             else:

@@ -32,8 +32,8 @@ def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
         if labels is None or label not in labels or not isinstance(labels[label], (str, int)):
             continue
         severity = str(labels[label])
-        if "{{" in severity:
-            continue
+        if is_placeholder(severity):
+            continue  # still to be substituted: not a value (templating.py)
         if allowed and severity not in allowed:
             if vocabulary is None:
                 from manifestlint.alerts.vocabulary import alert_values, routed_patterns

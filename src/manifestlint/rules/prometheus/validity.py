@@ -159,8 +159,8 @@ def invalid_duration(groups: RuleGroups, ctx) -> Iterator[Finding]:
 
 def _durations(doc: YamlDoc, holder: YMap, keys: tuple[str, ...]) -> Iterator[Finding]:
     for key in keys:
-        if key in holder and holder[key] is not None and duration_seconds(holder[key]) is None:
-            value = holder[key]
+        value = holder.get(key)
+        if value is not None and duration_seconds(value) is None and not is_placeholder(value):
             shown = value if not isinstance(value, (YMap, YList)) else type(value).__name__
             yield doc_hit(doc, holder.where(key), f"{key}: not a valid duration string: {shown!r}")
 
