@@ -35,7 +35,8 @@ _REQUEST_METRIC = re.compile(
 
 def routed_patterns(index: Any, label: str) -> list[tuple[str, str]]:
     """(operator, pattern) of every route matcher on `label` below the root routes."""
-    from manifestlint.rules.alertmanager import _routes, _severity_values
+    from manifestlint.rules.alertmanager.common import _routes
+    from manifestlint.rules.alertmanager.escalation import _severity_values
 
     out: list[tuple[str, str]] = []
     for am in index.alertmanager:
@@ -49,14 +50,14 @@ def routed_patterns(index: Any, label: str) -> list[tuple[str, str]]:
 
 def routed(patterns: list[tuple[str, str]], value: str) -> bool:
     """Whether one of the route matchers takes `value`."""
-    from manifestlint.rules.alertmanager import _route_matches
+    from manifestlint.rules.alertmanager.escalation import _route_matches
 
     return any(_route_matches(op, pattern, value) for op, pattern in patterns)
 
 
 def alert_values(index: Any, label: str) -> Counter[str]:
     """How many alerts of the project carry each value of `label` (templated values left out)."""
-    from manifestlint.rules.prometheus import iter_alerts
+    from manifestlint.rules.prometheus.common import iter_alerts
 
     counts: Counter[str] = Counter()
     for groups in index.rule_groups:
@@ -75,7 +76,7 @@ def serves_requests(index: Any) -> str | None:
         found = index.of_kind(kind)
         if found:
             return f"{kind} {found[0].ident or ''}".strip()
-    from manifestlint.rules.prometheus import iter_rules
+    from manifestlint.rules.prometheus.common import iter_rules
 
     for groups in index.rule_groups:
         for _group, entry in iter_rules(groups):

@@ -8,6 +8,7 @@ from typing import Any
 from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.alertmanager.common import _MATCHER, INTEGRATIONS, _integrations, _receivers, _routes
+from manifestlint.templating import is_placeholder
 
 
 def _severity_values(route: YMap, label: str) -> list[tuple[str, str, Span]]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
+from manifestlint.templating import is_placeholder
 
 TLS_VERSIONS = ("TLS10", "TLS11", "TLS12", "TLS13")
 

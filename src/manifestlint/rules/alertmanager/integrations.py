@@ -17,7 +17,7 @@ from manifestlint.rules.alertmanager.http_config import (
     http_problems,
     tls_problems,
 )
-from manifestlint.templating import placeholder
+from manifestlint.templating import is_placeholder, placeholder
 
 _WEBHOOK_URL_MISSING = "one of webhook_url or webhook_url_file must be configured"
 

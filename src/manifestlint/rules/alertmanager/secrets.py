@@ -8,6 +8,7 @@ from typing import Any
 from manifestlint.model import Finding, YamlDoc, YMap, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.alertmanager.common import _global, _integrations
+from manifestlint.templating import is_placeholder
 
 SECRET_KEYS_GLOBAL = {
     "slack_api_url", "slack_app_token", "opsgenie_api_key", "victorops_api_key", "wechat_api_secret",

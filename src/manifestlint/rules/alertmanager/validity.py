@@ -22,6 +22,7 @@ from manifestlint.rules.alertmanager.common import (
 from manifestlint.rules.alertmanager.http_config import HTTP_KEYS, TLS_KEYS, _text
 from manifestlint.rules.prometheus.common import duration_seconds
 from manifestlint.schema.validate import suggest
+from manifestlint.templating import is_placeholder
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 

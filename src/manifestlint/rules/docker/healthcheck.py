@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from manifestlint.model import Finding, hit
 from manifestlint.parse.dockerfile import Dockerfile
+from manifestlint.project import families
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import _chain_instructions, _role
 

@@ -9,6 +9,7 @@ from manifestlint.model import Finding, hit
 from manifestlint.parse.dockerfile import Dockerfile, Stage, unquote
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import _stage_label
+from manifestlint.templating import is_placeholder
 
 
 @rule("docker-relative-workdir", "dockerfile")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from manifestlint.model import Finding, hit
-from manifestlint.parse.dockerfile import Dockerfile, Instruction, substitute
+from manifestlint.model import Finding, Severity, at_most, hit
+from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage, substitute
+from manifestlint.project import families
 from manifestlint.project.images import (
+    DEV,
     base_user,
     final_user,
+    known_root_base,
 )
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import (
@@ -90,6 +94,33 @@ def _root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
             "switch to an unprivileged user",
             final.label,
         )
+
+
+def _inherited_user(df: Dockerfile, ctx, base: Stage, patterns: tuple[str, ...]) -> Finding | bool | None:
+    """docker-root-user for an image built FROM another Dockerfile of the repository (issue 19,
+    principle 6): the family's USER decides. False when the base is not built here; None when
+    the family runs as a non-root user; else the finding, naming the Dockerfile that decided."""
+    project = getattr(ctx, "project", None)
+    if project is None or families.base_dockerfile(project, df) is None:
+        return False
+    final = df.final_stage
+    user, where = families.family_user(project, df, patterns)
+    if user.user is not None and not user.root:
+        return None  # e.g. `USER app` in the base image's Dockerfile
+    shown = project.display(where) if where else "its family"
+    if user.root:
+        source = (
+            f"USER {user.instr.body.strip()} on line {user.instr.line} of {shown}"
+            if user.instr is not None
+            else f"{shown}, whose base runs as root"
+        )
+        message = f"the final stage never sets USER; it inherits root from the image family ({source})"
+        return hit(df.path, final.from_instr.keyword_span, message, final.label)
+    message = (
+        f"the final stage never sets USER; its base {base.base_resolved!r} is built by "
+        f"{shown} in this repository, and the family's user is not known: set USER"
+    )
+    return at_most(hit(df.path, final.from_instr.keyword_span, message, final.label), Severity.NOTE)
 
 
 @rule("docker-sudo", "dockerfile")

@@ -7,6 +7,7 @@ from manifestlint.model import Span, YMap
 from manifestlint.rules.kubernetes.objects import (
     container_label,
 )
+from manifestlint.templating import is_placeholder
 
 
 def container_anchor(container: YMap, *keys: str) -> Span:

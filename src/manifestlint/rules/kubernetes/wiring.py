@@ -30,6 +30,7 @@ from manifestlint.rules.kubernetes.pods import (
     _template,
     project,
 )
+from manifestlint.templating import is_placeholder
 
 _SELECTOR_KINDS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"}

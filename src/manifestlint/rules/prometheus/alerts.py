@@ -12,7 +12,6 @@ from manifestlint.registry import rule
 from manifestlint.rules.prometheus.common import (
     _CONSTANT_EXPR,
     _labels_of,
-    duration_seconds,
     inside,
     iter_alerts,
 )

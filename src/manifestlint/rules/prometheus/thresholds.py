@@ -9,7 +9,7 @@ from manifestlint.alerts.policy import Policy, Target
 from manifestlint.alerts.quantities import Context, recording_context
 from manifestlint.alerts.thresholds import CATEGORIES, LABELS, Threshold, mentions, recognise
 from manifestlint.classify import RuleGroups
-from manifestlint.model import Finding, YMap, doc_hit
+from manifestlint.model import Finding, Severity, YMap, at_most, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.prometheus.common import (
     _CONSTANT_EXPR,
@@ -18,6 +18,7 @@ from manifestlint.rules.prometheus.common import (
     inside,
     iter_alerts,
 )
+from manifestlint.templating import is_placeholder
 
 
 @rule("prometheus-threshold-policy", "prometheus-rules")
@@ -54,6 +55,38 @@ def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
             yield doc_hit(groups.doc, anchor, f"{what}, below the policy minimum {min_for[severity]}")
         if high is not None and current > high:
             yield doc_hit(groups.doc, anchor, f"{what}, above the policy maximum {max_for[severity]}")
+
+
+# A value carried by this many alerts of the project is its vocabulary even without a route.
+CONSISTENT_USE = 3
+
+
+def _unknown_severity(groups, entry, labels, label, severity, allowed, vocabulary) -> Finding | None:
+    """A severity outside the allowed list: the project's own word (docs/precision.md, principle
+    7) when its Alertmanager routes on it (nothing to report), a note when several of its alerts
+    use it without a route (alertmanager-unrouted-severity names the routing gap), else a
+    warning (a word nobody uses: a typo or a stray)."""
+    from manifestlint.alerts.vocabulary import routed
+
+    patterns, counts = vocabulary
+    if routed(patterns, severity):
+        return None
+    finding = doc_hit(
+        groups.doc,
+        labels.value_span(label),
+        f"alert {entry['alert']!r}: {label} {severity!r} is not one of the allowed values "
+        f"({', '.join(allowed)})",
+    )
+    if counts[severity] >= CONSISTENT_USE:
+        return at_most(
+            replace(
+                finding,
+                message=f"{finding.message}; {counts[severity]} alerts of the project use it, so it looks "
+                "like the project's own word (add it to allowed-severities)",
+            ),
+            Severity.NOTE,
+        )
+    return finding
 
 
 FLAPPING_FRACTION = 1 / 3

@@ -10,6 +10,7 @@ from manifestlint.model import Finding, Span, YamlDoc, YList, YMap, doc_hit
 from manifestlint.parse import promql
 from manifestlint.registry import rule
 from manifestlint.rules.prometheus.common import _label, _unknown_keys, duration_seconds, inside, iter_rules
+from manifestlint.templating import is_placeholder
 
 _LEGACY_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 
