@@ -17,7 +17,7 @@ from manifestlint.rules.alertmanager.http_config import (
     http_problems,
     tls_problems,
 )
-from manifestlint.templating import is_placeholder, placeholder
+from manifestlint.templating import placeholder
 
 _WEBHOOK_URL_MISSING = "one of webhook_url or webhook_url_file must be configured"
 
@@ -179,8 +179,8 @@ def _url_hit(doc: YamlDoc, span: Any, text: str, problem: str) -> Finding:
 
 
 def _url_problem(value: Any) -> str | None:
-    if not isinstance(value, str) or value == "<secret>" or is_placeholder(value):
-        return None if isinstance(value, str) else "is not a string"  # a template is not a value
+    if not isinstance(value, str) or value == "<secret>":
+        return None if isinstance(value, str) else "is not a string"
     from urllib.parse import urlsplit
 
     try:
