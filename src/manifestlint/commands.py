@@ -133,12 +133,7 @@ def main() -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="List every file linted or skipped, and why, on standard error."
 )
-@click.option(
-    "--force-include",
-    is_flag=True,
-    help="Lint named files even where a folder walk skips them (test data, hack/); without it a "
-    "named file is judged as the walk would (as pre-commit names files one by one).",
-)
+@click.option("--force-include", is_flag=True, help="Lint named files even where a folder walk skips them.")
 def lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
     kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,

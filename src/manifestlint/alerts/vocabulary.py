@@ -6,8 +6,8 @@ its rules use consistently. And a team's alerting asks for what the team runs: a
 the severities its alerts actually carry, latency and error-rate alerts where it serves requests
 (a monitoring-only stack serves none). The questions, answered from the project index:
 
-- `routed(index, label, value)`: does an Alertmanager route of the project match `label=value`
-  explicitly (a `match`, `match_re` or `matchers` entry below the root route)?
+- whether an Alertmanager route of the project matches `label=value` explicitly:
+  rules/alertmanager/escalation.py `routed_patterns` / `routed`.
 - `alert_values(index, label)`: how many alerts of the project carry each value.
 - `serves_requests(index)`: evidence that the project serves requests, or None.
 """
@@ -31,28 +31,6 @@ _REQUEST_METRIC = re.compile(
     r"|grpc_server_handling|nginx_ingress_controller_requests|istio_requests|envoy_cluster_upstream_rq)\w*",
     re.I,
 )
-
-
-def routed_patterns(index: Any, label: str) -> list[tuple[str, str]]:
-    """(operator, pattern) of every route matcher on `label` below the root routes."""
-    from manifestlint.rules.alertmanager.common import _routes
-    from manifestlint.rules.alertmanager.escalation import _severity_values
-
-    out: list[tuple[str, str]] = []
-    for am in index.alertmanager:
-        if not isinstance(am.root, YMap):
-            continue
-        for node, depth in _routes(am.root):
-            if depth:
-                out.extend((op, pattern) for op, pattern, _span in _severity_values(node, label))
-    return out
-
-
-def routed(patterns: list[tuple[str, str]], value: str) -> bool:
-    """Whether one of the route matchers takes `value`."""
-    from manifestlint.rules.alertmanager.escalation import _route_matches
-
-    return any(_route_matches(op, pattern, value) for op, pattern in patterns)
 
 
 def alert_values(index: Any, label: str) -> Counter[str]:

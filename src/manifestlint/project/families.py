@@ -22,12 +22,14 @@ holding `$` is simply not evidence.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from manifestlint.project.known_images import CLI_IMAGES, cli_image, short_name
+from manifestlint.project.known_images import CLI_IMAGES, cli_image, image_user, known_root_image, short_name
 
 MAX_DEPTH = 6
 
@@ -55,17 +57,28 @@ def is_build_file(path: Path, root: Path | None) -> bool:
     return False
 
 
-def _read(path: Path, root: Path | None) -> str:
-    """A build file's text: a regular file inside the project (project/images.py's reader)."""
-    from manifestlint.project.images import _read_text
+MAX_SCRIPT = 1024 * 1024  # build files larger than this are not read
 
-    return _read_text(path, root) or ""
+
+def _read(path: Path, root: Path | None) -> str:
+    """A build file's text: only a regular file whose real path lies inside the project."""
+    from manifestlint.safeio import Unreadable, read_inside
+
+    try:
+        return read_inside(path, root, MAX_SCRIPT).decode("utf-8", errors="replace")
+    except Unreadable:
+        return ""
 
 
 def _file(path: Path, root: Path | None) -> bool:
-    from manifestlint.project.images import _file as inside
+    """A regular file inside `root` (never a Dockerfile outside the project)."""
+    from manifestlint.safeio import regular_inside
 
-    return inside(path, root)
+    return regular_inside(path, root)
+
+
+def _norm(path: Path | str) -> str:
+    return os.path.normpath(os.path.abspath(path))
 
 
 def build_links(path: Path, root: Path | None, links: Any) -> None:
@@ -139,6 +152,72 @@ def _bake(path: Path, text: str, links: Any) -> None:
                 links.add(tag, target, f"{path.name} builds it (bake target, tag {tag})")
 
 
+# ------------------------------------------------------------------------------ image facts
+
+
+def image_chain(df: Any) -> list:
+    """The final stage and the stages it is built FROM, final first."""
+    chain: list = []
+    seen: set[int] = set()  # stage indexes: `stage in chain` compared whole dataclasses, quadratic
+    stage = df.final_stage
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        chain.append(stage)
+        stage = df.stages[stage.parent_stage] if stage.parent_stage is not None else None
+    return chain
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUser:
+    """Who the final image runs as: `user` is the USER text (variables resolved when they
+    can be), `instr` the USER instruction that set it (None: inherited from the base), and
+    `from_base` says the base image's table entry decided it."""
+
+    user: str | None  # None: unknown
+    instr: Any = None
+    from_base: bool = False
+
+    @property
+    def name(self) -> str:
+        return (self.user or "").split(":", 1)[0].strip()
+
+    @property
+    def numeric(self) -> bool:
+        return self.name.isdigit()
+
+    @property
+    def root(self) -> bool:
+        return self.name in ("root", "0")
+
+
+def final_user(df: Any, patterns: tuple[str, ...] = ()) -> ImageUser:
+    """The USER the final image runs as. An unset USER is root on a known root base, the
+    table's user on a known non-root base, and unknown otherwise."""
+    from manifestlint.parse.dockerfile import substitute
+
+    chain = image_chain(df)
+    if not chain:
+        return ImageUser(None)
+    values: dict[str, str | None] = dict(df.global_args)
+    last = None
+    for stage in reversed(chain):
+        for instr in stage.instructions:
+            if instr.keyword in ("ARG", "ENV"):
+                for key, value, _ in instr.pairs:
+                    if value is not None or key not in values:
+                        values[key] = value
+            elif instr.keyword == "USER":
+                last = (instr, substitute(instr.body.strip(), values))
+    if last is not None:
+        instr, text = last
+        return ImageUser(None if "$" in text else text, instr)
+    base = chain[-1].base_resolved
+    user = image_user(base, patterns)
+    if user is not None:
+        return ImageUser(user, None, True)
+    return ImageUser("0" if known_root_image(base) else None)
+
+
 # ------------------------------------------------------------------------------ families
 
 
@@ -157,8 +236,6 @@ def _named_dockerfiles(project: Any, last: str) -> list[Path]:
 def base_dockerfile(project: Any, df: Any) -> tuple[str, str, Any] | None:
     """(path, evidence, parsed Dockerfile) of the repository's Dockerfile that builds the final
     stage's base image, or None (an image from outside, or no single candidate)."""
-    from manifestlint.project.images import _norm, image_chain
-
     chain = image_chain(df)
     if not chain:
         return None
@@ -197,8 +274,6 @@ def family(project: Any, df: Any) -> list[tuple[str, str, Any]]:
 def family_user(project: Any, df: Any, patterns: tuple[str, ...] = ()) -> tuple[Any, str | None]:
     """(ImageUser, the Dockerfile of the family that decided it, or None for the image itself):
     the first USER up the family, else what the family's outermost base sets."""
-    from manifestlint.project.images import final_user
-
     user = final_user(df, patterns)
     if user.instr is not None:
         return user, None
@@ -211,8 +286,6 @@ def family_user(project: Any, df: Any, patterns: tuple[str, ...] = ()) -> tuple[
 
 def family_healthcheck(project: Any, df: Any) -> str | None:
     """The Dockerfile of the family whose chain holds a HEALTHCHECK, or None."""
-    from manifestlint.project.images import image_chain
-
     for path, _why, parent in family(project, df):
         if any(i.keyword == "HEALTHCHECK" for stage in image_chain(parent) for i in stage.instructions):
             return path
@@ -222,8 +295,6 @@ def family_healthcheck(project: Any, df: Any) -> str | None:
 def cli_evidence(df: Any) -> str | None:
     """Why the image runs a command-line program or a load generator, or None: its base image
     is one (`FROM grafana/k6`), or its ENTRYPOINT (else CMD) starts one."""
-    from manifestlint.project.images import image_chain
-
     chain = image_chain(df)
     if not chain:
         return None

@@ -35,7 +35,18 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from manifestlint.project.families import base_dockerfile, build_links, is_build_file
+from manifestlint.project.families import (  # the image facts live there (no import cycle)
+    ImageUser as ImageUser,
+)
+from manifestlint.project.families import (
+    base_dockerfile,
+    build_links,
+    image_chain,
+    is_build_file,
+)
+from manifestlint.project.families import (
+    final_user as final_user,
+)
 from manifestlint.project.known_images import (
     image_user,
     known_root_image,
@@ -139,18 +150,6 @@ def action_role(folder: Path, root: Path | None = None) -> ImageRole | None:
 # ------------------------------------------------------------------------------ image facts
 
 
-def image_chain(df: Any) -> list:
-    """The final stage and the stages it is built FROM, final first."""
-    chain: list = []
-    seen: set[int] = set()  # stage indexes: `stage in chain` compared whole dataclasses, quadratic
-    stage = df.final_stage
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        chain.append(stage)
-        stage = df.stages[stage.parent_stage] if stage.parent_stage is not None else None
-    return chain
-
-
 def data_image(df: Any) -> bool:
     """An image nobody runs: built FROM scratch with no CMD or ENTRYPOINT anywhere in its
     chain (an OLM bundle of manifests, a layer of files other images COPY --from). Such an
@@ -165,57 +164,6 @@ def data_image(df: Any) -> bool:
 # rules); these names are kept for the Dockerfile rules.
 base_user = image_user
 known_root_base = known_root_image
-
-
-@dataclass(frozen=True, slots=True)
-class ImageUser:
-    """Who the final image runs as: `user` is the USER text (variables resolved when they
-    can be), `instr` the USER instruction that set it (None: inherited from the base), and
-    `from_base` says the base image's table entry decided it."""
-
-    user: str | None  # None: unknown
-    instr: Any = None
-    from_base: bool = False
-
-    @property
-    def name(self) -> str:
-        return (self.user or "").split(":", 1)[0].strip()
-
-    @property
-    def numeric(self) -> bool:
-        return self.name.isdigit()
-
-    @property
-    def root(self) -> bool:
-        return self.name in ("root", "0")
-
-
-def final_user(df: Any, patterns: tuple[str, ...] = ()) -> ImageUser:
-    """The USER the final image runs as. An unset USER is root on a known root base, the
-    table's user on a known non-root base, and unknown otherwise."""
-    from manifestlint.parse.dockerfile import substitute
-
-    chain = image_chain(df)
-    if not chain:
-        return ImageUser(None)
-    values: dict[str, str | None] = dict(df.global_args)
-    last = None
-    for stage in reversed(chain):
-        for instr in stage.instructions:
-            if instr.keyword in ("ARG", "ENV"):
-                for key, value, _ in instr.pairs:
-                    if value is not None or key not in values:
-                        values[key] = value
-            elif instr.keyword == "USER":
-                last = (instr, substitute(instr.body.strip(), values))
-    if last is not None:
-        instr, text = last
-        return ImageUser(None if "$" in text else text, instr)
-    base = chain[-1].base_resolved
-    user = base_user(base, patterns)
-    if user is not None:
-        return ImageUser(user, None, True)
-    return ImageUser("0" if known_root_base(base) else None)
 
 
 # ------------------------------------------------------------------------------ reading files

@@ -169,6 +169,23 @@ def no_critical_route(doc: YamlDoc, ctx) -> Iterator[Finding]:
     )
 
 
+def routed_patterns(index: Any, label: str) -> list[tuple[str, str]]:
+    """(operator, pattern) of every route matcher on `label` below the root routes."""
+    out: list[tuple[str, str]] = []
+    for am in index.alertmanager:
+        if not isinstance(am.root, YMap):
+            continue
+        for node, depth in _routes(am.root):
+            if depth:
+                out.extend((op, pattern) for op, pattern, _span in _severity_values(node, label))
+    return out
+
+
+def routed(patterns: list[tuple[str, str]], value: str) -> bool:
+    """Whether one of the route matchers takes `value`."""
+    return any(_route_matches(op, pattern, value) for op, pattern in patterns)
+
+
 def _alerts_use(index: Any, label: str, values: list[str]) -> bool:
     """Whether the project's alerts may carry one of `values` (docs/precision.md, principle 7):
     true when the project shows no alert with a `label` at all (the rules live elsewhere),

@@ -37,7 +37,8 @@ def threshold_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
             continue  # still to be substituted: not a value (templating.py)
         if allowed and severity not in allowed:
             if vocabulary is None:
-                from manifestlint.alerts.vocabulary import alert_values, routed_patterns
+                from manifestlint.alerts.vocabulary import alert_values
+                from manifestlint.rules.alertmanager.escalation import routed_patterns
 
                 vocabulary = (routed_patterns(ctx.index, label), alert_values(ctx.index, label))
             finding = _unknown_severity(groups, entry, labels, label, severity, allowed, vocabulary)
@@ -66,7 +67,7 @@ def _unknown_severity(groups, entry, labels, label, severity, allowed, vocabular
     7) when its Alertmanager routes on it (nothing to report), a note when several of its alerts
     use it without a route (alertmanager-unrouted-severity names the routing gap), else a
     warning (a word nobody uses: a typo or a stray)."""
-    from manifestlint.alerts.vocabulary import routed
+    from manifestlint.rules.alertmanager.escalation import routed
 
     patterns, counts = vocabulary
     if routed(patterns, severity):
