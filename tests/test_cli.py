@@ -108,8 +108,9 @@ def test_text_format_is_path_line_col_severity_rule_message() -> None:
     result = run("lint", str(BAD_POD), "--select", "k8s-run-as-root", "-q")
     first = result.output.splitlines()[0]
     assert first == (
-        f"{SHOWN}:14:11: error k8s-run-as-root container 'no-context' may run as root: "
-        "set securityContext.runAsNonRoot: true or a non-zero runAsUser"
+        f"{SHOWN}:14:11: error k8s-run-as-root container 'no-context' runs as root: "
+        "set securityContext.runAsNonRoot: true or a non-zero runAsUser; "
+        "its image nginx:1.27 runs as root (its configuration sets no USER)"
     )
     assert "\033[" not in result.output  # no colour when not a terminal
 

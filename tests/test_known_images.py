@@ -82,8 +82,8 @@ def test_a_cap_lowers_a_finding_but_never_raises_it(tmp_path: Path, monkeypatch)
 
     fields = {name: getattr(rule, name) for name in rule.__dataclass_fields__}
     monkeypatch.setitem(registry.rules, rule.id, rule.__class__(**{**fields, "func": capped}))
-    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: 'a:1'}, "
-    pod += "{name: b, image: 'b:1'}]\n"
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: "
+    pod += "[{name: a, image: 'python:3.12'}, {name: b, image: 'python:3.12'}]\n"
     (tmp_path / "pod.yaml").write_text(pod)
     result = lint([str(tmp_path / "pod.yaml")], registry, Config(), tmp_path)
     levels = [f.severity for f in result.findings if f.rule == "k8s-run-as-root"]

@@ -282,3 +282,34 @@ def test_scc_grants() -> None:
     assert not grants.allow("shop", "web") and grants.allow("", "builder")
     grants.add_group("system:serviceaccounts")
     assert grants.allow("other", "web")
+
+
+# ------------------------------------------------------------ 1. error only on proof
+
+IMAGES = PRECISION / "images"
+
+
+def test_run_as_root_by_the_image() -> None:
+    """Known non-root images (podinfo, distroless :nonroot), an image the repository builds with
+    a non-root USER and a Windows pod: quiet. A known root image, or the repository's Dockerfile
+    without USER: error. An image whose USER the files do not show: a warning."""
+    rules = {"k8s-run-as-root"}
+    result = _run(IMAGES, ["."], rules)
+    assert _found(result, rules) == _expected(IMAGES, rules)
+    severity = _severities(result)
+    assert severity[("k8s/pods.yaml", 19, "k8s-run-as-root")] == "error"
+    assert severity[("k8s/pods.yaml", 21, "k8s-run-as-root")] == "warning"
+    assert severity[("k8s/pods.yaml", 25, "k8s-run-as-root")] == "error"
+    assert severity[("k8s/pods.yaml", 30, "k8s-run-as-root")] == "error"
+
+
+def test_every_error_rule_publishes_its_evidence() -> None:
+    """Principle 1: each rule whose default severity is error says what proof it requires
+    (its `severity-evidence`, rendered on its docs page)."""
+    from manifestlint.docs import rule_page
+    from manifestlint.model import Severity
+
+    missing = [r.id for r in registry if r.severity is Severity.ERROR and not r.severity_evidence]
+    assert missing == []
+    page = rule_page(registry.get("k8s-run-as-root"))
+    assert "## Severity and evidence" in page and "known to run as root" in page

@@ -180,9 +180,12 @@ def deployed_view(doc: YamlDoc, changes: Changes, namespace: str = "") -> YamlDo
 
 
 def keep(base: Iterable[Any], patched: Iterable[Any]) -> list[Any]:
-    """The base findings some deployed view still has (same rule, same message)."""
+    """The base findings some deployed view still has: same rule and message, or same rule at
+    the same place (a message naming the image differs once `images:` rewrote it)."""
+    patched = list(patched)
     still = {(f.rule, f.message) for f in patched}
-    return [f for f in base if (f.rule, f.message) in still]
+    placed = {(f.rule, f.span) for f in patched}
+    return [f for f in base if (f.rule, f.message) in still or (f.rule, f.span) in placed]
 
 
 _REQUIRED = re.compile(r"required field `([^`]+)` is missing")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from manifestlint.model import Finding, YamlDoc, YMap, doc_hit
+from manifestlint.model import Finding, Severity, YamlDoc, YMap, at_most, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.kubernetes.containers import _what
 from manifestlint.rules.kubernetes.objects import (
@@ -133,12 +133,15 @@ def probe_port_not_exposed(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 continue
             if isinstance(port, int):
                 if check_numbers and tcp_numbers and port not in tcp_numbers:
-                    yield doc_hit(
+                    # the kubelet probes a number whether the container declares it or not: not a
+                    # proof of failure (issue 19, principle 1), a warning at most
+                    found = doc_hit(
                         doc,
                         span,
                         f"{where} port {port} is not among the container's TCP ports "
                         f"({', '.join(str(n) for n in sorted(tcp_numbers))})",
                     )
+                    yield at_most(found, Severity.WARNING)
             elif str(port).isdigit():
                 yield doc_hit(
                     doc,

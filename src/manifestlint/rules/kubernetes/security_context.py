@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
+from manifestlint.model import Finding, Severity, YamlDoc, YList, YMap, at_most, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.kubernetes.containers import _what, container_anchor
+from manifestlint.rules.kubernetes.image_user import image_verdict, windows_pod
 from manifestlint.rules.kubernetes.objects import (
     WORKLOAD_KINDS,
     PodTemplate,
@@ -21,8 +22,12 @@ from manifestlint.rules.kubernetes.objects import (
 
 @rule("k8s-run-as-root", "kubernetes", kinds=WORKLOAD_KINDS)
 def run_as_root(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    """Error only on proof (issue 19, principle 1; rules/kubernetes/image_user.py): `runAsUser:
+    0`, a string `runAsNonRoot` (refused), or no non-root setting on an image known to run as
+    root. A warning when the image's own USER is not known; nothing on an image known to run
+    as a non-root user, nor on Windows pods."""
     pod = pod_template(doc)
-    if pod is None:
+    if pod is None or windows_pod(pod.spec):
         return
     for container, _field in containers(pod.spec):
         name = container_label(container)
@@ -39,19 +44,24 @@ def run_as_root(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 f"container {name!r}: runAsNonRoot is the string {non_root!r}, not a boolean; "
                 "the API server rejects it",
             )
-        elif non_root is False and nr_holder is not None and not (isinstance(user, int) and user > 0):
-            yield doc_hit(
-                doc,
-                nr_holder.value_span("runAsNonRoot"),
-                f"container {name!r} may run as root: runAsNonRoot is false",
+        elif non_root is True or (isinstance(user, int) and not isinstance(user, bool) and user > 0):
+            continue
+        elif isinstance(effective(container, pod.spec, "windowsOptions")[0], dict):
+            continue  # a Windows container: its runAsUserName decides, not a Linux uid
+        else:
+            verdict = image_verdict(container.get("image"), ctx)
+            if verdict is None:
+                continue  # the image runs as a non-root user
+            proven, why = verdict
+            if non_root is False and nr_holder is not None:
+                span, what = nr_holder.value_span("runAsNonRoot"), "runAsNonRoot is false"
+            else:
+                span = container_anchor(container, "securityContext")
+                what = "set securityContext.runAsNonRoot: true or a non-zero runAsUser"
+            found = doc_hit(
+                doc, span, f"container {name!r} {'runs' if proven else 'may run'} as root: {what}; {why}"
             )
-        elif non_root is not True and not (isinstance(user, int) and not isinstance(user, bool) and user > 0):
-            yield doc_hit(
-                doc,
-                container_anchor(container, "securityContext"),
-                f"container {name!r} may run as root: set securityContext.runAsNonRoot: true "
-                "or a non-zero runAsUser",
-            )
+            yield found if proven else at_most(found, Severity.WARNING)
 
 
 def _security_context(container: YMap) -> YMap | None:
