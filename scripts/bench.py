@@ -676,6 +676,7 @@ def measured_series(
     env: dict[str, str],
     warm_up: bool = True,
     floor: tuple[Path, list[float]] | None = None,
+    no_baseline: tuple[str, ...] = (),
 ) -> dict[str, dict[str, Any]]:
     """Each command `runs` times, round-robin after one untimed warm-up call each; medians of
     wall, CPU and peak RSS, and the per-round samples (for paired ratios). With --baseline,
@@ -691,7 +692,7 @@ def measured_series(
         # make every call of both a cold one.
         before["MANIFESTLINT_CACHE_DIR"] = ".manifestlint_cache_before"
         for name, job in list(jobs.items()):
-            if "manifestlint" in job[0]:
+            if "manifestlint" in job[0] and name not in no_baseline:
                 jobs[f"{name}@before"] = job
                 envs[f"{name}@before"] = before
     for name, (cmd, cwd) in jobs.items() if warm_up else ():
@@ -714,6 +715,38 @@ def measured_series(
             "cpus": [r["cpu"] for r in rows],
         }
     return out
+
+
+def bench_dockerfiles(corpus: Path, runs: int) -> dict[str, Any] | None:
+    """The Dockerfile rows side by side, CPU and wall: hadolint, manifestlint with its default
+    rules, and with docker-shellcheck turned on (one ShellCheck process for all files); with
+    --baseline also the default rules from the baseline tree. Issue 21's targets: >= 15x
+    hadolint without ShellCheck, >= 5x with it (else docker-shellcheck stays opt-in)."""
+    files = corpus_sets(corpus)["dockerfile"]
+    hadolint = peer_binary("hadolint")
+    if not files or hadolint is None:
+        print("\n== 3d. Dockerfiles: skipped (no corpus Dockerfiles or no hadolint)")
+        return None
+    jobs = {
+        "hadolint": ([hadolint, "--no-fail", "-f", "json", *files], REPO),
+        "manifestlint": (ours("-f", "json", "--exit-zero", *files), REPO),
+        "manifestlint+shellcheck": (
+            ours("-f", "json", "--exit-zero", "--select", "docker,docker-shellcheck", *files),
+            REPO,
+        ),
+    }
+    print(f"\n== 3d. Dockerfiles: {len(files)} corpus files, one call each, {runs} rounds round-robin")
+    rows = measured_series(jobs, runs, child_env(), no_baseline=("manifestlint+shellcheck",))
+    peer = rows["hadolint"]
+    print(f"  {'call':<28} {'wall median':>12} {'CPU median':>11} {'x hadolint wall':>16} {'x CPU':>7}")
+    for name, row in rows.items():
+        row["x_wall"] = peer["wall_s"] / row["wall_s"]
+        row["x_cpu"] = peer["cpu_s"] / row["cpu_s"]
+        print(
+            f"  {name:<28} {ms(row['wall_s']):>12} {ms(row['cpu_s']):>11} {row['x_wall']:>15.1f}x "
+            f"{row['x_cpu']:>6.1f}x"
+        )
+    return rows
 
 
 def make_monorepo(folder: Path, files: int, seed: int = 7) -> Path:
@@ -1057,6 +1090,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1 run, no peers: a smoke test")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer comparison")
     parser.add_argument(
+        "--only-dockerfiles",
+        action="store_true",
+        help="only the Dockerfile rows: hadolint, manifestlint, manifestlint with docker-shellcheck "
+        "(--baseline: also the baseline tree), CPU and wall",
+    )
+    parser.add_argument(
         "--only-users",
         action="store_true",
         help="only section 4 (where users wait): skip startup, floor, peers",
@@ -1106,6 +1145,13 @@ def main() -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} (a busy machine inflates every figure)")
     report: dict[str, Any] = {"machine": info, "runs": runs, "peer_runs": args.peer_runs}
     report["loadavg_start"] = os.getloadavg()[0]
+    if args.only_dockerfiles:
+        corpus = corpus_dir()
+        report["dockerfiles"] = bench_dockerfiles(corpus, runs) if corpus is not None else None
+        if args.json:
+            args.json.write_text(json.dumps(strip_private(report), indent=2) + "\n", encoding="utf-8")
+        print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="manifestlint-bench-") as tmp:
         big = Path(tmp) / "k8s-2000.yaml"
         big.write_text(generate(args.docs), encoding="utf-8")

@@ -53,7 +53,32 @@ PAIRS = {  # hadolint codes -> our rule
     ("DL4004",): "docker-multiple-entrypoint",
     ("DL4006",): "docker-pipefail",
     ("DL3066",): "docker-non-numeric-user",
+    ("DL3001",): "docker-pointless-command",
+    ("DL3010",): "docker-add-to-extract",
+    ("DL3012",): "docker-multiple-healthcheck",
+    ("DL3014", "DL3030", "DL3034", "DL3038"): "docker-install-without-yes",
+    ("DL3021",): "docker-copy-dest-not-directory",
+    ("DL3027",): "docker-apt-cli",
+    ("DL3029", "DL3065"): "docker-from-platform",
+    ("DL3035",): "docker-zypper-dist-upgrade",
+    ("DL3036",): "docker-zypper-clean",
+    ("DL3044",): "docker-env-self-reference",
+    ("DL3045",): "docker-copy-relative-dest",
+    ("DL3046",): "docker-useradd-high-uid",
+    ("DL3047",): "docker-wget-progress",
+    ("DL3048",): "docker-invalid-label",
+    ("DL3059",): "docker-consecutive-run",
+    ("DL3060",): "docker-yarn-cache",
+    ("DL3063",): "docker-reserved-stage-name",
+    ("DL3067",): "docker-copy-whole-filesystem",
+    ("DL4001",): "docker-wget-and-curl",
+    ("DL4005",): "docker-shell-symlink",
+    ("DL3008", "DL3013", "DL3016", "DL3018", "DL3028", "DL3033", "DL3037", "DL3041", "DL3062"): (
+        "docker-unpinned-packages"
+    ),
 }
+# rules off by default that the comparison turns on
+OPT_IN = ("docker-unpinned-packages", "docker-consecutive-run")
 
 
 def corpus_dir(arg: str | None) -> Path:
@@ -95,11 +120,15 @@ def main() -> None:
     ap.add_argument("--corpus")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--details", action="store_true", help="list every disagreement")
+    ap.add_argument(
+        "--shellcheck", action="store_true", help="also run docker-shellcheck and compare SC codes"
+    )
     args = ap.parse_args()
     files = dockerfiles(corpus_dir(args.corpus))
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     had_cmd = [hadolint, "--format", "json", "--no-fail", *files]
-    ours_cmd = [sys.executable, "-m", "manifestlint", "lint", "-f", "json", "--exit-zero", *files]
+    select = ["--select", ",".join(["docker", *OPT_IN, *(["docker-shellcheck"] if args.shellcheck else [])])]
+    ours_cmd = [sys.executable, "-m", "manifestlint", "lint", "-f", "json", "--exit-zero", *select, *files]
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
 
     had_times, our_times = [], []
@@ -117,7 +146,11 @@ def main() -> None:
     for item in json.loads(our_out)["findings"]:
         path = item["path"]
         key = path if path in starts else str(Path(path).resolve())
-        ours[item["rule"]].add((path, starts.get(key, {}).get(item["line"], item["line"])))
+        line = starts.get(key, {}).get(item["line"], item["line"])
+        rule_id = item["rule"]
+        if rule_id == "docker-shellcheck":  # one row per ShellCheck code, as hadolint reports them
+            rule_id = item["message"].split(":", 1)[0]
+        ours[rule_id].add((path, line))
 
     print(f"{len(files)} Dockerfiles\n")
     print(f"{'hadolint':<15} {'manifestlint rule':<34} {'both':>5} {'only hadolint':>14} {'only us':>8}")
@@ -132,6 +165,35 @@ def main() -> None:
             for tag, items in (("only hadolint", theirs - mine), ("only us", mine - theirs)):
                 for path, line in sorted(items):
                     print(f"    {tag:<14} {os.path.relpath(path)}:{line}")
+    if args.shellcheck:
+        codes = sorted({c for c in had if c.startswith("SC")} | {c for c in ours if c.startswith("SC")})
+        both = only_had = only_us = 0
+        for code in codes:
+            theirs, mine = had.get(code, set()), ours.get(code, set())
+            both, only_had, only_us = (
+                both + len(theirs & mine),
+                only_had + len(theirs - mine),
+                only_us + len(mine - theirs),
+            )
+            print(f"{code:<15} {'docker-shellcheck':<34} {len(theirs & mine):>5} {len(theirs - mine):>14} "
+                  f"{len(mine - theirs):>8}")  # fmt: skip
+            if args.details:
+                for tag, items in (("only hadolint", theirs - mine), ("only us", mine - theirs)):
+                    for path, line in sorted(items):
+                        print(f"    {tag:<14} {os.path.relpath(path)}:{line}")
+        print(f"{'ShellCheck':<15} {'(all codes)':<34} {both:>5} {only_had:>14} {only_us:>8}")
+        # hadolint keeps one ShellCheck finding per instruction (it reports line only, column 1, and
+        # drops repeats of a position): compare per RUN instead, hadolint's code among ours
+        had_runs = {key: code for code in codes for key in had.get(code, ())}
+        our_runs: dict[tuple, set] = defaultdict(set)
+        for code in codes:
+            for key in ours.get(code, ()):
+                our_runs[key].add(code)
+        agree = sum(1 for key, code in had_runs.items() if code in our_runs.get(key, ()))
+        print(
+            f"ShellCheck per RUN: hadolint reports {len(had_runs)}, its code is among ours in {agree}; "
+            f"RUNs only we report on: {len(set(our_runs) - set(had_runs))}"
+        )
     print(
         f"\ntiming, median of {args.runs} runs, one call over all {len(files)} files:\n"
         f"  hadolint      {statistics.median(had_times):.3f} s   ({' '.join(had_cmd[:4])} <files>)\n"

@@ -52,14 +52,25 @@ def expected(lines: list[str]) -> set[tuple[int, str, int | None]]:
     return out
 
 
+def configured(path: Path) -> dict[str, dict]:
+    """Rule options from the fixture's sidecar `<name>.config.yaml`, if any."""
+    sidecar = path.with_name(path.name + ".config.yaml")
+    if not sidecar.exists():
+        return {}
+    rules = YAML(typ="safe").load(sidecar.read_text()).get("rules") or {}
+    return {rule_id: (setting or {}).get("options") or {} for rule_id, setting in rules.items()}
+
+
 def run(path: Path, own_rule: str) -> set[tuple[int, str, int]]:
     df = parse_dockerfile(path.read_text(encoding="utf-8"), str(path))
+    config = configured(path)
     found = {(span.line, "docker-syntax-error", span.col) for span, _ in df.errors}
     for rule_id, (scope, func) in _FUNCS.items():
         meta = META.get(rule_id)
         if scope != "dockerfile" or meta is None or not (meta.get("enabled", True) or rule_id == own_rule):
             continue
         options = {name: spec.get("default") for name, spec in (meta.get("options") or {}).items()}
+        options.update(config.get(rule_id, {}))
         for finding in func(df, SimpleNamespace(options=options)):
             found.add((finding.span.line, rule_id, finding.span.col))
     return found

@@ -125,7 +125,8 @@ def _lint(
 
     # per-file rules, then project rules (cross-file)
     rules = with_functions(rules, registry, parsed, list(realms.indexes.values()), project.cached_facts())
-    contexts = rule_contexts(rules, config, realms.indexes, images)
+    dockerfiles = [pf.dockerfile for pf in parsed if pf.dockerfile is not None]
+    contexts = rule_contexts(rules, config, realms.indexes, images, dockerfiles)
     findings = lint_files(parsed, rules, contexts, realms.of, project.model)
     findings += crossfile.run(rules, contexts, project, parsed, raw_docs, realms.indexes, str(cwd))
     findings = superseded(one_per_problem(findings))

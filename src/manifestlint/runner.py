@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from manifestlint.classify import rule_groups
@@ -34,6 +34,17 @@ class RuleContext:
     config: Config
     index: Index
     project: Any = None  # project/images.ImageProject: image roles and image <-> Dockerfile links
+    call: CallState | None = None  # what every rule of this lint call shares
+
+
+@dataclass(slots=True)
+class CallState:
+    """What the rules of one lint call share: the call's Dockerfiles, and work a rule does once
+    for all of them rather than once per file (ShellCheck: one process per call, keyed in `memo`
+    by the rule; see rules/docker/shellcheck_bridge.py)."""
+
+    dockerfiles: list[Any]
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 def active_rules(registry: Registry, config: Config) -> list[Rule]:
@@ -257,13 +268,15 @@ def lint_file(
 
 
 def rule_contexts(
-    rules: list[Rule], config: Config, indexes: dict[str, Index], images: Any
+    rules: list[Rule], config: Config, indexes: dict[str, Index], images: Any, dockerfiles: list[Any] = ()
 ) -> dict[str, dict[str, RuleContext]]:
     """realm -> rule id -> what the rule reads besides its subject: its typed options, the
-    configuration, its realm's index and the image project."""
+    configuration, its realm's index, the image project and the call's shared state (the
+    call's `dockerfiles` among it)."""
     options = {r.id: typed_options(r, configured_options(config, r)) for r in rules}
+    call = CallState(list(dockerfiles))
     return {
-        realm: {r.id: RuleContext(r, options[r.id], config, index, images) for r in rules}
+        realm: {r.id: RuleContext(r, options[r.id], config, index, images, call) for r in rules}
         for realm, index in indexes.items()
     }
 

@@ -120,7 +120,7 @@ def project_findings(
         anchor = min(bundle_index.report_paths)  # where a crash of a cross-file rule is reported
         for rule in project_rules:
             ctx = contexts[rule.id]
-            scoped = RuleContext(ctx.rule, ctx.options, ctx.config, bundle_index, ctx.project)
+            scoped = RuleContext(ctx.rule, ctx.options, ctx.config, bundle_index, ctx.project, ctx.call)
             runner.run_rule(rule, bundle_index, scoped, found, anchor)
         keys = set()
         for f in found:
@@ -162,7 +162,7 @@ def dangling_in_whole_project(
                 if index is None:
                     continue
                 whole: list[Finding] = []
-                scoped = RuleContext(ctx.rule, ctx.options, ctx.config, index, ctx.project)
+                scoped = RuleContext(ctx.rule, ctx.options, ctx.config, index, ctx.project, ctx.call)
                 runner.run_rule(rule, index, scoped, whole)
                 out.update((f.rule, f.path, f.span) for f in whole)
     unplaced = {(d.path, d.index) for d in whole_project.objects if not _placed(d)}

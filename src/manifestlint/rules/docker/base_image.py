@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 
 from manifestlint.model import Finding, hit
-from manifestlint.parse.dockerfile import Dockerfile, Stage, substitute
+from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage, substitute
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import _chain, _role, _stage_label
 
@@ -130,3 +131,56 @@ def non_minimal_base(df: Dockerfile, ctx) -> Iterator[Finding]:
         f"the final image is built on the full {short!r} image; consider {_FULL_IMAGES[short]}",
         df.final_stage.label,
     )
+
+
+def _registry(image: str) -> str:
+    """The registry host of an image reference (`docker.io` when none is written)."""
+    first, slash, _ = image.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first.lower()
+    return "docker.io"
+
+
+def _allowed(registry: str, patterns: list[str]) -> bool:
+    aliases = {registry}
+    if registry in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+        aliases |= {"docker.io", "index.docker.io", "registry-1.docker.io", "hub.docker.com"}
+    return any(fnmatch.fnmatch(alias, p.lower()) for alias in aliases for p in patterns)
+
+
+def _images(df: Dockerfile) -> Iterator[tuple[str, Instruction, int, int]]:
+    """(resolved image, instruction, offset, length) of every image a build pulls."""
+    for stage in df.stages:
+        if stage.parent_stage is None and stage.base_resolved.lower() != "scratch":
+            yield stage.base_resolved, stage.from_instr, stage.base_offset, len(stage.base)
+    for instr in df.instructions:
+        if instr.keyword in ("COPY", "ADD") and "from" in instr.flags:
+            raw = instr.flags["from"][0]
+            ref = substitute(raw, df.global_args)
+            if any(c in ref for c in "/:@") and df.stage_by_ref(ref) is None:
+                yield ref, instr, instr.flag_offsets["from"], len(raw)
+        if instr.keyword == "RUN":
+            for spec in instr.flags.get("mount", []):
+                fields = dict(part.partition("=")[::2] for part in spec.split(","))
+                ref = fields.get("from", "")
+                if ref and any(c in ref for c in "/:@") and df.stage_by_ref(ref) is None:
+                    yield ref, instr, instr.flag_offsets["mount"], len(spec)
+
+
+@rule("docker-untrusted-registry", "dockerfile")
+def untrusted_registry(df: Dockerfile, ctx) -> Iterator[Finding]:
+    patterns = [str(p) for p in ctx.options.get("trusted-registries") or ()]
+    if not patterns:
+        return
+    for image, instr, offset, length in _images(df):
+        if "$" in image:
+            continue
+        registry = _registry(image)
+        if not _allowed(registry, patterns):
+            yield hit(
+                df.path,
+                instr.span_of(offset, length),
+                f"image {image!r} comes from {registry}, which is not among the trusted registries "
+                f"({', '.join(patterns)})",
+                _stage_label(df, instr),
+            )

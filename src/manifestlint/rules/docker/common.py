@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from manifestlint.model import Span
 from manifestlint.parse.dockerfile import Dockerfile, Instruction, unquote
@@ -117,13 +118,29 @@ def _prog_name(words: list[Word], i: int) -> str:
     return words[i][0].rsplit("/", 1)[-1] if i < len(words) else ""
 
 
-def _invocations(instr: Instruction) -> Iterator[tuple[str, list[Word], int, SpanFn, str]]:
-    """(program, words, program index, span function, the whole script) for each command."""
+Invocation = tuple[str, list[Word], int, SpanFn, str]
+_INVOKED: dict[int, tuple[Instruction, list[Invocation]]] = {}
+
+
+def _invocations(instr: Instruction) -> list[Invocation]:
+    """(program, words, program index, span function, the whole script) for each command.
+
+    Memoised per instruction (the instruction is held while cached, so its id cannot be
+    reused): some forty rules walk the commands of every RUN, and finding each command's
+    program word again for each of them was a fifth of the Dockerfile pack's time."""
+    cached = _INVOKED.get(id(instr))
+    if cached is not None and cached[0] is instr:
+        return cached[1]
+    found = []
     for text, span_fn in _scripts(instr):
         for _, words in _commands(text):
             i = _program(words)
             if i < len(words):
-                yield _prog_name(words, i), words, i, span_fn, text
+                found.append((_prog_name(words, i), words, i, span_fn, text))
+    if len(_INVOKED) >= 4096:
+        _INVOKED.clear()
+    _INVOKED[id(instr)] = (instr, found)
+    return found
 
 
 def _word_span(words: list[Word], i: int, span_fn: SpanFn, last: int | None = None) -> Span:
@@ -157,3 +174,52 @@ def _role(df: Dockerfile, ctx) -> ImageRole:
 
 
 _WINDOWS_BASE = re.compile(r"windows|nanoserver|servercore|ltsc\d{4}", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------ commands by program
+# Some thirty rules look for one or two programs (`wget`, `zypper`, `useradd`); walking every
+# command of every RUN for each of them was most of the Dockerfile pack's time. The index is
+# built on the first request for a Dockerfile and kept for the few most recent ones (a lint
+# call runs all rules on one file before the next).
+
+
+class Call(NamedTuple):
+    instr: Instruction
+    prog: str
+    words: list[Word]
+    i: int  # index of the program word
+    span_fn: SpanFn
+    text: str  # the whole script
+
+
+_INDEX: dict[int, tuple[Dockerfile, dict[str, list[Call]]]] = {}
+
+
+_KEEP = 8
+
+
+def program_index(df: Dockerfile) -> dict[str, list[Call]]:
+    """Program name -> its calls, in file order (the Dockerfile is held while cached, so its
+    id cannot be reused by another)."""
+    cached = _INDEX.get(id(df))
+    if cached is not None and cached[0] is df:
+        return cached[1]
+    index: dict[str, list[Call]] = {}
+    for instr in df.instructions:
+        for prog, words, i, span_fn, text in _invocations(instr):
+            index.setdefault(prog, []).append(Call(instr, prog, words, i, span_fn, text))
+    if len(_INDEX) >= _KEEP:
+        _INDEX.clear()
+    _INDEX[id(df)] = (df, index)
+    return index
+
+
+def calls(df: Dockerfile, *programs: str) -> Iterator[Call]:
+    """The calls of `programs`, in file order."""
+    index = program_index(df)
+    if len(programs) == 1:
+        yield from index.get(programs[0], ())
+        return
+    found = [c for p in programs for c in index.get(p, ())]
+    found.sort(key=lambda c: (c.instr.line, c.words[c.i][1]))
+    yield from found

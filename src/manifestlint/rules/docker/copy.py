@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 
 from manifestlint.model import Finding, hit
-from manifestlint.parse.dockerfile import Dockerfile, Instruction, substitute, unquote
+from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage, split_words, substitute, unquote
 from manifestlint.registry import rule
-from manifestlint.rules.docker.common import _stage_label
+from manifestlint.rules.docker.common import _stage_label, calls
 
 _ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4|lzma)$", re.IGNORECASE)
 
@@ -87,3 +87,128 @@ def copy_from_unknown_stage(df: Dockerfile, ctx) -> Iterator[Finding]:
                 "(write image:tag if that is intended)"
             )
         yield hit(df.path, where, msg, stage.label)
+
+
+def _copy_words(instr: Instruction) -> list[tuple[str, int, int]]:
+    """(unquoted word, offset in args, raw length) of a COPY/ADD body (heredoc markers kept)."""
+    if instr.exec_form is not None:
+        return [(w, instr.body_start, len(instr.body)) for w in instr.exec_form]
+    return [(unquote(w), off, len(w)) for w, off in split_words(instr.body, instr.body_start)]
+
+
+def _windows_absolute(path: str) -> bool:
+    return bool(re.match(r"^[A-Za-z]:[\\/]|^[A-Za-z]:$|^\\", path))
+
+
+@rule("docker-copy-dest-not-directory", "dockerfile")
+def copy_dest_not_directory(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in df.instructions:
+        if instr.keyword not in ("COPY", "ADD"):
+            continue
+        words = _copy_words(instr)
+        sources = words[:-1]
+        if len(sources) < 2 or not words:
+            continue
+        dest, offset, length = words[-1]
+        if dest.endswith(("/", "\\")) or "$" in dest:
+            continue
+        yield hit(
+            df.path,
+            instr.span_of(offset, length),
+            f"{instr.keyword} of {len(sources)} sources needs a folder as destination: end {dest!r} "
+            "with `/` (docker build refuses it otherwise)",
+            _stage_label(df, instr),
+        )
+
+
+def _workdir_set(df: Dockerfile, stage: Stage, before: Instruction) -> bool:
+    """Whether a WORKDIR precedes `before` in its stage or a stage it is built FROM."""
+    while True:
+        for instr in stage.instructions:
+            if instr is before:
+                break
+            if instr.keyword == "WORKDIR":
+                return True
+        if stage.parent_stage is None:
+            return False
+        stage = df.stages[stage.parent_stage]
+        before = None  # type: ignore[assignment]
+
+
+@rule("docker-copy-relative-dest", "dockerfile")
+def copy_relative_dest(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in df.instructions:
+        if instr.keyword != "COPY" or instr.stage < 0:
+            continue
+        words = _copy_words(instr)
+        if len(words) < 2:
+            continue
+        dest, offset, length = words[-1]
+        if dest.startswith(("/", "$")) or _windows_absolute(dest) or dest.startswith("<<"):
+            continue
+        if _workdir_set(df, df.stages[instr.stage], instr):
+            continue
+        yield hit(
+            df.path,
+            instr.span_of(offset, length),
+            f"COPY to the relative path {dest!r} with no WORKDIR set: it lands relative to whatever "
+            "folder the base image left as working directory",
+            _stage_label(df, instr),
+        )
+
+
+@rule("docker-copy-whole-filesystem", "dockerfile")
+def copy_whole_filesystem(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr in df.instructions:
+        if instr.keyword != "COPY" or "from" not in instr.flags or instr.stage < 0:
+            continue
+        ref = substitute(instr.flags["from"][0], df.global_args)
+        if any(c in ref for c in "/:@") and df.stage_by_ref(ref, instr.stage) is None:
+            continue  # an image made to be copied whole (a scratch image of binaries) is meant for it
+        words = _copy_words(instr)
+        if len(words) == 2 and words[0][0] == "/" and words[1][0] == "/":
+            yield hit(
+                df.path,
+                instr.span_of(words[0][1], words[0][2]),
+                f"COPY --from={instr.flags['from'][0]} / / copies a whole filesystem (with its package "
+                "database, caches and users) over this one; copy only what the image needs",
+                _stage_label(df, instr),
+            )
+
+
+def _basename(path: str) -> str:
+    return re.split(r"[\\/]", path.rstrip("/\\"))[-1]
+
+
+@rule("docker-add-to-extract", "dockerfile")
+def add_to_extract(df: Dockerfile, ctx) -> Iterator[Finding]:
+    tar_calls: dict[int, list] = {}
+    for call in calls(df, "tar"):
+        tar_calls.setdefault(id(call.instr), []).append(call)
+    if not tar_calls:
+        return
+    for stage in df.stages:
+        copied: dict[str, tuple[Instruction, int, int]] = {}  # archive name -> its COPY source
+        for instr in stage.instructions:
+            if instr.keyword == "COPY" and "from" not in instr.flags:
+                words = _copy_words(instr)
+                for src, offset, length in words[:-1]:
+                    if _ARCHIVE.search(src) and "$" not in src:
+                        copied[_basename(src)] = (instr, offset, length)
+                        if len(words) == 2 and _ARCHIVE.search(words[-1][0]):
+                            copied[_basename(words[-1][0])] = (instr, offset, length)
+            for _, _, words, i, _, _ in tar_calls.get(id(instr), ()):
+                if not any(re.fullmatch(r"-?[a-zA-Z]*x[a-zA-Z]*|--extract|--get", w[0])
+                                            for w in words[i + 1 : i + 3]):  # fmt: skip
+                    continue
+                for word, _, _ in words[i + 1 :]:
+                    source = copied.pop(_basename(word), None)
+                    if source is not None:
+                        copy, offset, length = source
+                        yield hit(
+                            df.path,
+                            copy.span_of(offset, length),
+                            f"this archive is copied and then unpacked by tar on line {instr.line}: "
+                            "`ADD` unpacks a local archive in one layer instead of two",
+                            stage.label,
+                        )

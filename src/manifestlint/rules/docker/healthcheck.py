@@ -9,6 +9,7 @@ from manifestlint.parse.dockerfile import Dockerfile
 from manifestlint.project import families
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import _chain_instructions, _role
+from manifestlint.rules.docker.entrypoint import _repeated
 
 
 @rule("docker-missing-healthcheck", "dockerfile")
@@ -29,3 +30,6 @@ def missing_healthcheck(df: Dockerfile, ctx) -> Iterator[Finding]:
         "the final stage has no HEALTHCHECK: nothing tells Docker/Compose when the service is unhealthy",
         final.label,
     )
+
+
+multiple_healthcheck = rule("docker-multiple-healthcheck", "dockerfile")(_repeated("HEALTHCHECK"))

@@ -20,6 +20,7 @@ from manifestlint.rules.docker.common import (
     _role,
     _stage_label,
     _word_span,
+    calls,
 )
 
 
@@ -47,6 +48,8 @@ def _short_flag(words: list[Word], letter: str) -> bool:
 
 
 def _mounts(instr: Instruction) -> list[dict[str, str]]:
+    if instr.keyword == "ONBUILD" and instr.onbuild is not None:
+        instr = instr.onbuild  # an ONBUILD RUN's --mount flags belong to its trigger
     out = []
     for spec in instr.flags.get("mount", []):
         fields = {}
@@ -355,3 +358,80 @@ def build_tools_in_final_stage(df: Dockerfile, ctx) -> Iterator[Finding]:
                     "COPY only the result",
                     final.label,
                 )
+
+
+_ZYPPER_FETCH = frozenset({"install", "in", "update", "up", "patch", "dist-upgrade", "dup", "source-install"})
+
+
+@rule("docker-zypper-clean", "dockerfile")
+def zypper_clean(df: Dockerfile, ctx) -> Iterator[Finding]:
+    chain = {id(i) for i in _chain_instructions(df)}
+    done: set[int] = set()
+    for instr, _, words, i, span_fn, text in calls(df, "zypper"):
+        if id(instr) not in chain or id(instr) in done or _cache_mounted(_trigger(instr), "/var/cache/zypp"):
+            continue
+        sub, j = _subcommand(words, i)
+        if sub not in _ZYPPER_FETCH:
+            continue
+        done.add(id(instr))
+        after = text[words[i][1] :]
+        if re.search(r"\bzypper\s+(-\S+\s+)*(clean|cc)\b|/var/cache/zypp", after):
+            continue
+        yield hit(
+            df.path,
+            _word_span(words, i, span_fn, j),
+            f"zypper {sub} without `zypper clean` in the same RUN leaves its cache in the image",
+            _stage_label(df, instr),
+        )
+
+
+@rule("docker-zypper-dist-upgrade", "dockerfile")
+def zypper_dist_upgrade(df: Dockerfile, ctx) -> Iterator[Finding]:
+    for instr, _, words, i, span_fn, _ in calls(df, "zypper"):
+        sub, j = _subcommand(words, i)
+        if sub in ("dist-upgrade", "dup"):
+            yield hit(
+                df.path,
+                _word_span(words, i, span_fn, j),
+                f"zypper {sub} can move the image to a new distribution release; "
+                "update the base image instead",
+                _stage_label(df, instr),
+            )
+
+
+@rule("docker-yarn-cache", "dockerfile")
+def yarn_cache(df: Dockerfile, ctx) -> Iterator[Finding]:
+    chain = {id(i) for i in _chain_instructions(df)}
+    done: set[int] = set()
+    for instr, _, words, i, span_fn, text in calls(df, "yarn"):
+        if id(instr) not in chain or id(instr) in done or i + 1 >= len(words) or words[i + 1][0] != "install":
+            continue
+        if any(
+            m.get("type") in ("cache", "tmpfs")
+            and "yarn" in (m.get("target") or m.get("dst") or m.get("destination") or "")
+            for m in _mount_specs(_trigger(instr))
+        ):
+            continue
+        done.add(id(instr))
+        if re.search(r"\byarn\s+cache\s+clean\b", text[words[i][1] :]):
+            continue
+        yield hit(
+            df.path,
+            _word_span(words, i, span_fn, i + 1),
+            "yarn install without `yarn cache clean` in the same RUN leaves its cache in the image",
+            _stage_label(df, instr),
+        )
+
+
+def _trigger(instr: Instruction) -> Instruction:
+    """The RUN an `ONBUILD RUN` runs (its --mount flags are the trigger's), else `instr`."""
+    return instr.onbuild if instr.keyword == "ONBUILD" and instr.onbuild is not None else instr
+
+
+def _mount_specs(instr: Instruction) -> list[dict[str, str]]:
+    out = []
+    for spec in instr.flags.get("mount", []):
+        fields = dict(part.partition("=")[::2] for part in spec.split(","))
+        fields.setdefault("type", "bind")
+        out.append(fields)
+    return out

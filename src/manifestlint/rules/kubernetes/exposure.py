@@ -85,6 +85,11 @@ def secret_in_configmap(doc: YamlDoc, ctx) -> Iterator[Finding]:
 # ---------------------------------------------------------------- SSH
 
 
+def _hashable(value: object) -> object:
+    """A port value as a set can look it up: a mapping or list written there is no port."""
+    return value if isinstance(value, (int, str)) else None
+
+
 @rule("k8s-ssh-port", "kubernetes", kinds=WORKLOAD_KINDS | {"Service"})
 def ssh_port(doc: YamlDoc, ctx) -> Iterator[Finding]:
     if doc.root.get("kind") == "Service":
@@ -93,7 +98,7 @@ def ssh_port(doc: YamlDoc, ctx) -> Iterator[Finding]:
             if not isinstance(port, YMap):
                 continue
             for key in ("port", "targetPort"):
-                if port.get(key) in SSH_PORTS:
+                if _hashable(port.get(key)) in SSH_PORTS:
                     yield doc_hit(doc, port.value_span(key), f"the Service exposes SSH ({key} {port[key]})")
                     break
         return
@@ -103,7 +108,7 @@ def ssh_port(doc: YamlDoc, ctx) -> Iterator[Finding]:
     for container, _ in containers(pod.spec):
         ports = container.get("ports")
         for port in ports if isinstance(ports, YList) else ():
-            if isinstance(port, YMap) and port.get("containerPort") in SSH_PORTS:
+            if isinstance(port, YMap) and _hashable(port.get("containerPort")) in SSH_PORTS:
                 yield doc_hit(
                     doc,
                     port.value_span("containerPort"),
