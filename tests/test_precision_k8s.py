@@ -313,3 +313,20 @@ def test_every_error_rule_publishes_its_evidence() -> None:
     assert missing == []
     page = rule_page(registry.get("k8s-run-as-root"))
     assert "## Severity and evidence" in page and "known to run as root" in page
+
+
+# ------------------------------------------------------------ 8. what controllers and installers create
+
+OPERATORS = PRECISION / "operators"
+CREATED = {
+    "k8s-service-selector-mismatch",
+    "k8s-network-policy-selects-nothing",
+    "istio-gateway-selector-matches-nothing",
+}
+
+
+def test_operator_and_installer_created_pods() -> None:
+    """Pods of a custom resource's operator (CloudNativePG's Cluster pg), a Job's job-name and
+    Istio's installer gateway are not "selects nothing"; the typos still are."""
+    result = _run(OPERATORS, ["."], CREATED)
+    assert _found(result, CREATED) == _expected(OPERATORS, CREATED)

@@ -99,7 +99,7 @@ def network_policy_selects_nothing(index: Index, ctx) -> Iterator[Finding]:
                 f"({_ns(doc)}), so it protects nothing",
             )
             continue
-        if not proj.deploys_into(_ns(doc)):
+        if not proj.deploys_into(_ns(doc)) or proj.operator_made(_ns(doc), selector):
             continue  # the namespace's pods are deployed from elsewhere (a policy-only repository)
         yield doc_hit(
             doc,

@@ -191,6 +191,8 @@ class Project:
     # (label key, value) -> pods carrying it: selectors look up candidates instead of scanning
     by_label: dict[tuple[str, str], list[PodSource]] = field(default_factory=lambda: defaultdict(list))
     namespaces: set[str] = field(default_factory=set)
+    # custom resources of the project (namespace, kind, name): an operator creates pods for them
+    custom: list[tuple[str, str, str]] = field(default_factory=list)
     # scalers_of per (kind, name, namespace): 800 copies of one Deployment with its HPA asked
     # for the same 800 scalers 800 times per PDB (cubic)
     _scaled: dict[tuple[str, str, str], list[tuple[YamlDoc, int, int]]] = field(default_factory=dict)
@@ -229,6 +231,22 @@ class Project:
         if not ns:
             return []
         return [p for p in self.matching(None, selector) if p.ns and p.ns != ns]
+
+    def operator_made(self, ns: str, selector: Any) -> str | None:
+        """A custom resource of the project whose operator may create the pods a selector asks
+        for (issue 19, principle 8): its name is one of the selector's values, or its kind one
+        of the selector's keys or values (`prometheus: k8s`, `app: my-cluster`). Its operator
+        labels the pods it creates; no file shows them."""
+        if not self.custom or not isinstance(selector, dict):
+            return None
+        match = selector.get("matchLabels") if "matchLabels" in selector else selector
+        if not isinstance(match, dict) or not match:
+            return None
+        words = {str(v).lower() for v in match.values()} | {str(k).lower().rsplit("/", 1)[-1] for k in match}
+        for cr_ns, kind, name in self.custom:
+            if _ns_compatible(cr_ns, ns) and (name.lower() in words or kind.lower() in words):
+                return f"{kind} {name}"
+        return None
 
     def deploys_into(self, ns: str) -> bool:
         """Whether the project itself runs pods in namespace `ns` (so a selector there that
@@ -299,9 +317,22 @@ def project(index: Index) -> Project:
         source = _pod_sources(doc)
         if source is not None:
             proj.add_pods(source)
+        elif _custom_resource(doc):
+            proj.custom.append((_ns(doc), str(kind), name_of(doc)))
     _CACHE.clear()
     _CACHE[id(index)] = (index, proj)
     return proj
+
+
+# API groups whose objects configure something, never an operator that runs pods for them.
+_CONFIG_GROUPS = ("k8s.io", "istio.io", "cert-manager.io", "gateway.networking.k8s.io", "kustomize.config")
+
+
+def _custom_resource(doc: YamlDoc) -> bool:
+    """An object of a custom API group (`group.domain/version`), not Kubernetes' own nor a
+    configuration-only group: an operator may create pods for it."""
+    group = str(doc.root.get("apiVersion") or "").rpartition("/")[0]
+    return "." in group and not any(group == g or group.endswith("." + g) for g in _CONFIG_GROUPS)
 
 
 def _reported(index: Index, *kinds: str) -> Iterator[YamlDoc]:

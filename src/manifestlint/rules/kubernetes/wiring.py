@@ -181,8 +181,8 @@ def service_selector_mismatch(index: Index, ctx) -> Iterator[Finding]:
                 [p.doc for p in elsewhere],
             )
             continue
-        if not proj.deploys_into(_ns(doc)):
-            continue  # the namespace's pods are deployed from elsewhere
+        if not proj.deploys_into(_ns(doc)) or proj.operator_made(_ns(doc), selector):
+            continue  # the pods are deployed from elsewhere, or an operator creates them
         yield doc_hit(
             doc,
             spec.key_span("selector"),
