@@ -326,7 +326,7 @@ CREATED = {
 
 
 def test_operator_and_installer_created_pods() -> None:
-    """Pods of a custom resource's operator (CloudNativePG's Cluster pg), a Job's job-name and
-    Istio's installer gateway are not "selects nothing"; the typos still are."""
+    """Pods of a custom resource's operator (CloudNativePG's Cluster pg) and a Job's job-name
+    are not "selects nothing"; the typo still is."""
     result = _run(OPERATORS, ["."], CREATED)
     assert _found(result, CREATED) == _expected(OPERATORS, CREATED)

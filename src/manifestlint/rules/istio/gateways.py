@@ -124,13 +124,6 @@ def _is_gateway_workload(work: Workload) -> bool:
     return False
 
 
-# The labels of the gateways an Istio installation creates (istioctl, the Helm gateway charts).
-INSTALLER_GATEWAYS = frozenset(
-    {("istio", "ingressgateway"), ("istio", "egressgateway"), ("app", "istio-ingressgateway"),
-     ("app", "istio-egressgateway")}
-)  # fmt: skip
-
-
 @rule("istio-gateway-selector-matches-nothing", "project")
 def gateway_selector_matches_nothing(index: Index, ctx) -> Iterator[Finding]:
     gateways = [w for w in workloads(index) if _is_gateway_workload(w)]
@@ -142,8 +135,6 @@ def gateway_selector_matches_nothing(index: Index, ctx) -> Iterator[Finding]:
             continue
         if any(selector_matches(selector, w.labels) for w in workloads(index)):
             continue
-        if all((str(k), str(v)) in INSTALLER_GATEWAYS for k, v in selector.items()):
-            continue  # the default gateways Istio's installer creates (issue 19, principle 8)
         yield doc_hit(
             doc,
             spec.key_span("selector"),
