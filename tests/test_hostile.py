@@ -14,23 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from untrusted import DEPLOY
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60
-DEPLOY = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - name: web
-          image: nginx
-"""
 
 
 def _limits() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from gen_k8s_docs import realistic
+from untrusted import crashing_rule_script
 
 POD = (
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: a:1\n"
@@ -300,25 +301,7 @@ def test_long_values_are_clipped_in_messages(tmp_path: Path) -> None:
     assert findings and all(len(f["message"]) <= 1000 and len(f.get("object", "")) <= 200 for f in findings)
 
 
-CRASHING_PROJECT_RULE = """
-import sys
-from manifestlint import registry
-from manifestlint.cli import entry
-
-real = registry.Registry.function
-
-def function(self, rule):
-    func = real(self, rule)
-    if rule.id != "k8s-missing-pdb":
-        return func
-    def crash(index, ctx):
-        raise RuntimeError("boom")
-    return crash
-
-registry.Registry.function = function
-sys.argv = ["manifestlint", *sys.argv[1:]]
-entry()
-"""
+CRASHING_PROJECT_RULE = crashing_rule_script("k8s-missing-pdb")
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])

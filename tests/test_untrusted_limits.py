@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from untrusted import DEPLOY, run, tree
+from untrusted import DEPLOY, crashing_rule_script, run, tree
 
 RING = 50
 LADDER = 82
@@ -266,25 +266,7 @@ def test_promql_of_100000_terms_keeps_every_project_finding(tmp_path: Path) -> N
     assert {"prometheus-invalid-expr", "prometheus-missing-golden-alert"} <= result.rules()
 
 
-CRASHING_WHOLE_PROJECT_RULE = """
-import sys
-from manifestlint import registry
-from manifestlint.cli import entry
-
-real = registry.Registry.function
-
-def function(self, rule):
-    func = real(self, rule)
-    if rule.id != "prometheus-missing-golden-alert":
-        return func
-    def crash(index, ctx):
-        raise RuntimeError("boom")
-    return crash
-
-registry.Registry.function = function
-sys.argv = ["manifestlint", *sys.argv[1:]]
-entry()
-"""
+CRASHING_WHOLE_PROJECT_RULE = crashing_rule_script("prometheus-missing-golden-alert")
 
 
 def test_a_crash_of_a_whole_project_rule_is_a_visible_finding(tmp_path: Path) -> None:

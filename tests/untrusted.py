@@ -278,3 +278,27 @@ def tree(tmp_path: Path, files: dict[str, str] | None = None, git: bool = True) 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+def crashing_rule_script(rule_id: str) -> str:
+    """A `python -c` program that runs the CLI with `rule_id`'s function replaced by one that
+    raises: how a crash of a rule must surface (a finding, never silence or exit 0)."""
+    return f"""
+import sys
+from manifestlint import registry
+from manifestlint.cli import entry
+
+real = registry.Registry.function
+
+def function(self, rule):
+    func = real(self, rule)
+    if rule.id != {rule_id!r}:
+        return func
+    def crash(index, ctx):
+        raise RuntimeError("boom")
+    return crash
+
+registry.Registry.function = function
+sys.argv = ["manifestlint", *sys.argv[1:]]
+entry()
+"""
