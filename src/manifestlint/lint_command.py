@@ -71,10 +71,10 @@ def run_lint(
             # says nothing about where the piped text belongs (--stdin-filename places it)
             use_context = False
         result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context, use_cache)
-        if result.findings:
+        if result.rendered and result.findings:
             from manifestlint.project import rendered  # `helm template` output -> the chart
 
-            rendered.apply(result, stdin)
+            rendered.apply(result)
         _explain_listing(result.listing, verbose, quiet, result, config.path)
         if changed is not None:  # by the file's own name (a link's target may lie elsewhere)
             result.findings = [

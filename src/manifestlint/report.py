@@ -38,6 +38,9 @@ class LintResult:
     # findings hidden by an inline directive ("inSource") or the baseline ("external"), with
     # what hid them: SARIF --show-suppressed reports them as suppressed results
     suppressed: list[Suppressed] = field(default_factory=list)
+    # `helm template` streams among the linted files (display path -> text and documents):
+    # project/rendered.py moves their findings into the chart
+    rendered: dict[str, tuple[str, list]] = field(default_factory=dict)
 
     def relative(self, path: str) -> str:
         """A display path as a root-relative POSIX path (SARIF uris, fingerprints, baselines)."""
@@ -178,7 +181,12 @@ def finish(
     findings.sort(key=Finding.sort_key)
     findings = cap(findings)
     artifacts = sorted(pf.source.path for pf in parsed if pf.file_type or pf.findings)
-    return LintResult(findings, artifacts, rules, root, cwd, listing, model, index, hidden)
+    rendered = {
+        pf.source.path: (pf.text, pf.docs)
+        for pf in parsed
+        if pf.dockerfile is None and "# Source: " in pf.text[:4096]
+    }
+    return LintResult(findings, artifacts, rules, root, cwd, listing, model, index, hidden, rendered)
 
 
 def fingerprint(finding: Finding, path: str | None = None) -> str:

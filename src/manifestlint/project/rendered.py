@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -354,47 +353,11 @@ def _values_line(charts: ChartIndex, values: Path, dotted: str) -> Span | None:
     return span
 
 
-def apply(result: Any, stdin: tuple[str | None, bytes | str] | None) -> None:
-    """Move the findings of rendered Helm streams (files or standard input) into the chart:
-    only files with findings whose first 4 KB hold a `# Source:` comment are read again."""
-    paths = {f.path for f in result.findings if f.path.endswith((".yaml", ".yml")) or stdin is not None}
-    texts: dict[str, str] = {}
-    for path in paths:
-        text = _stdin_text(stdin, path) if stdin is not None else None
-        if text is None:
-            text = _rendered_text(result.cwd / path, result.root)
-        if text is not None:
-            texts[path] = text
-    if not texts:
-        return
-    from manifestlint.parse.yaml import parse_stream
-
-    docs_of = {path: parse_stream(text, path)[0] for path, text in texts.items()}
+def apply(result: Any) -> None:
+    """Move the findings of rendered Helm streams (files or standard input) into the chart.
+    The streams were recognised when read (`LintResult.rendered`): nothing is read again."""
+    texts = {path: text for path, (text, _) in result.rendered.items()}
+    docs_of = {path: docs for path, (_, docs) in result.rendered.items()}
     result.findings, touched = attribute(result.findings, texts, docs_of, result.root, result.cwd)
     result.findings.sort(key=Finding.sort_key)
     result.artifacts.extend(p for p in touched if p not in result.artifacts)
-
-
-def _stdin_text(stdin: tuple[str | None, bytes | str], path: str) -> str | None:
-    name, data = stdin
-    if path not in (name, "stdin.yaml"):
-        return None
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    return text if "# Source: " in text[:4096] else None
-
-
-def _rendered_text(path: Path, root: Path) -> str | None:
-    """The text of a linted regular file inside the root that starts as `helm template`
-    output; a FIFO, a device or a link leading out of the tree is never opened."""
-    from manifestlint.safeio import Unreadable, read_inside, regular_inside
-
-    if not regular_inside(path, root):
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode) or b"# Source: " not in handle.read(4096):
-                return None
-        return read_inside(path, root).decode("utf-8", "replace")
-    except (OSError, Unreadable):
-        return None
