@@ -73,6 +73,7 @@ def lint(
     gc.disable()
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    project_context.remember_real_paths(True)
     try:
         try:
             return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, use_cache)
@@ -84,6 +85,7 @@ def lint(
             except CacheInvalid:  # what this version writes it cannot read back: a bug, never a crash
                 return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, False)
     finally:
+        project_context.remember_real_paths(False)
         sys.setrecursionlimit(limit)
         if collecting:
             gc.enable()

@@ -89,8 +89,21 @@ UNITS = {"seconds": "s", "second": "s", "milliseconds": "ms", "millisecond": "ms
          "millis": "ms", "microseconds": "us", "us": "us", "micros": "us"}  # fmt: skip
 
 
+_PARTS: dict[str, tuple[str, ...]] = {}  # name -> its parts (bounded): names recur across alerts
+
+
 def parts(name: str) -> list[str]:
     """`node_memory_MemAvailable_bytes` -> [node, memory, mem, available, bytes]."""
+    found = _PARTS.get(name)
+    if found is None:
+        found = tuple(_parts(name))
+        if len(_PARTS) >= 8192:
+            _PARTS.clear()
+        _PARTS[name] = found
+    return list(found)
+
+
+def _parts(name: str) -> list[str]:
     out: list[str] = []
     for chunk in re.split(r"[_:.\-/]+", name):
         if not chunk:

@@ -152,20 +152,28 @@ def dangling_in_whole_project(
     if not suspects or main is None:
         return found
     whole_project = whole_index()
-    spread = spread_namespaces(whole_project)
-    confirmed: set[tuple] = set()
-    confirmed_spread: set[tuple] = set()
-    for rule in project_rules:
-        if rule.id in suspects:
-            ctx = contexts[rule.id]
-            for index, out in ((whole_project, confirmed), (spread, confirmed_spread)):
-                if index is None:
-                    continue
-                whole: list[Finding] = []
-                scoped = RuleContext(ctx.rule, ctx.options, ctx.config, index, ctx.project, ctx.call)
-                runner.run_rule(rule, index, scoped, whole)
-                out.update((f.rule, f.path, f.span) for f in whole)
+    confirmed = _confirmed(project_rules, suspects, contexts, whole_project)
     unplaced = {(d.path, d.index) for d in whole_project.objects if not _placed(d)}
+
+    def candidate(f: Finding) -> bool:
+        """Confirmed in the whole project; stands as it is when it comes from an object
+        without a namespace of its own."""
+        return (
+            f.rule in suspects
+            and f.path in whole_project.report_paths
+            and (f.rule, f.path, f.span) in confirmed
+        )
+
+    # A reference from an object with a namespace also stands only when no object without
+    # one (applied with `kubectl -n`, or by a parent kustomization elsewhere) could be it.
+    # The spread index (copies of every such object in each namespace) is built and judged
+    # only when a finding needs it: 160 ms of a corpus call went to building it for nothing.
+    confirmed_spread: set[tuple] | None = None
+    if any(candidate(f) and (f.path, f.doc) not in unplaced for f in found):
+        spread = spread_namespaces(whole_project)
+        if spread is not None:
+            wanted = {f.rule for f in found if candidate(f) and (f.path, f.doc) not in unplaced}
+            confirmed_spread = _confirmed(project_rules, wanted, contexts, spread)
 
     def stands(f: Finding) -> bool:
         if f.rule not in suspects or f.path not in whole_project.report_paths:
@@ -173,11 +181,24 @@ def dangling_in_whole_project(
         place = (f.rule, f.path, f.span)
         if place not in confirmed:
             return False
-        # A reference from an object with a namespace also stands only when no object without
-        # one (applied with `kubectl -n`, or by a parent kustomization elsewhere) could be it.
-        return spread is None or (f.path, f.doc) in unplaced or place in confirmed_spread
+        return confirmed_spread is None or (f.path, f.doc) in unplaced or place in confirmed_spread
 
     return [f for f in found if stands(f)]
+
+
+def _confirmed(
+    project_rules: list[Rule], suspects: set[str], contexts: dict[str, RuleContext], index: Index
+) -> set[tuple]:
+    """(rule, path, span) of what the `suspects` rules report when run over `index`."""
+    out: set[tuple] = set()
+    for rule in project_rules:
+        if rule.id in suspects:
+            ctx = contexts[rule.id]
+            whole: list[Finding] = []
+            scoped = RuleContext(ctx.rule, ctx.options, ctx.config, index, ctx.project, ctx.call)
+            runner.run_rule(rule, index, scoped, whole)
+            out.update((f.rule, f.path, f.span) for f in whole)
+    return out
 
 
 MAX_SPREAD_VIEWS = 100_000  # namespace-less objects x namespaces, for the dangling-reference check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,8 +57,17 @@ _TOPOLOGY = ("topology.kubernetes.io/", "topology.istio.io/", "kubernetes.io/hos
 
 @rule("istio-dr-subset-no-pods", "project")
 def dr_subset_no_pods(index: Index, ctx) -> Iterator[Finding]:
-    works = workloads(index)
-    for doc, spec in objects(index, "DestinationRule"):
+    """Subsets whose labels no pod behind the host's Service carries. The workloads are read
+    once per bundle, by namespace, and only when the bundle holds a DestinationRule (every
+    bundle runs this rule: 120 ms of a corpus call went to reading every workload's
+    namespace once per DestinationRule)."""
+    rules = list(objects(index, "DestinationRule"))
+    if not rules:
+        return
+    by_namespace: dict[str | None, list] = defaultdict(list)
+    for work in workloads(index):
+        by_namespace[work.namespace].append(work)
+    for doc, spec in rules:
         subsets = spec.get("subsets")
         if "host" not in spec or not isinstance(subsets, YList):
             continue
@@ -66,7 +76,7 @@ def dr_subset_no_pods(index: Index, ctx) -> Iterator[Finding]:
         if selector is None:
             continue
         backing = [
-            w for w in works if w.namespace == ns_from_fqdn(host) and selector_matches(selector, w.labels)
+            w for w in by_namespace.get(ns_from_fqdn(host), ()) if selector_matches(selector, w.labels)
         ]
         if not backing:
             continue  # the Service's workloads are not in the project
