@@ -258,6 +258,24 @@ def test_openshift_each_file_alone(name: str) -> None:
     assert _found(_run(OPENSHIFT, [name], SCC_RULES)) == full
 
 
+OPENSHIFT_SCOPED = PRECISION / "openshift-scoped"
+
+
+def test_openshift_evidence_counts_for_its_deploy_unit() -> None:
+    """One SCC in security/ admits the pods of its own folder, not the plain package beside it;
+    a kustomize base deployed by an OpenShift overlay and a plain one keeps its findings; a base
+    deployed only by an overlay with a Route is admitted."""
+    result = _run(OPENSHIFT_SCOPED, ["."], SCC_RULES)
+    assert _found(result, SCC_RULES) == _expected(OPENSHIFT_SCOPED, SCC_RULES)
+    assert _severities(result)[("packages/dns/deployment.yaml", 21, "k8s-run-as-root")] == "error"
+
+
+@pytest.mark.parametrize("name", _files(OPENSHIFT_SCOPED))
+def test_openshift_scoped_each_file_alone(name: str) -> None:
+    full = {f for f in _found(_run(OPENSHIFT_SCOPED, ["."], SCC_RULES)) if f[0] == name}
+    assert _found(_run(OPENSHIFT_SCOPED, [name], SCC_RULES)) == full
+
+
 def test_platform_setting() -> None:
     """`platform: kubernetes` judges the same files as plain Kubernetes; `platform: openshift`
     applies the SCC without evidence in the files."""

@@ -33,7 +33,7 @@ from manifestlint.load import ParsedFile, read_source, read_stdin
 from manifestlint.project import context as project_context
 from manifestlint.project import crossfile
 from manifestlint.project.evidence import by_evidence
-from manifestlint.project.reading import image_project, read_project
+from manifestlint.project.reading import image_project, read_project, whole_model
 from manifestlint.project.roots import project_root, realms_of, source_root
 from manifestlint.registry import Registry
 from manifestlint.report import LintResult, fingerprint, fingerprints, finish, one_per_problem, superseded
@@ -133,7 +133,12 @@ def _lint(
     findings += crossfile.run(rules, contexts, project, parsed, raw_docs, realms.indexes, str(cwd))
     findings = superseded(one_per_problem(findings))
     findings = by_evidence(  # examples, tutorials, node agents; the platform (OpenShift SCCs)
-        findings, parsed, base, config, lambda: realms.main.objects if project.read else images.objects()
+        findings,
+        parsed,
+        base,
+        config,
+        lambda: realms.main.objects if project.read else images.objects(),
+        project_context.deploy_units(lambda: whole_model(project, base, parsed, registry, config, cwd), cwd),
     )
 
     # suppress -> report

@@ -50,6 +50,27 @@ def remember_real_paths(on: bool) -> None:
     _REAL = {} if on else None
 
 
+def deploy_units(
+    model_of: Callable[[], _bundles.ProjectModel | None], cwd: Path
+) -> Callable[[str], tuple[str, ...]]:
+    """The deploy units of a file by its display path: the names of the bundles that hold it,
+    else its folder (no model, or a file no bundle holds). Platform evidence counts per unit
+    (project/platform.py). The model is asked for on first use only."""
+    found: dict[str, tuple[str, ...]] = {}
+    models: list[_bundles.ProjectModel | None] = []
+
+    def units(path: str) -> tuple[str, ...]:
+        if not models:
+            models.append(model_of())
+        model = models[0]
+        if path not in found:
+            bundles = model.bundles_of(real(cwd / path)) if model is not None else []
+            found[path] = tuple(b.name for b in bundles) or (f"folder {Path(path).parent.as_posix()}",)
+        return found[path]
+
+    return units
+
+
 def kustomization_files(root: Path | None, walked: Iterable[Path], named: Iterable[Path]) -> list[Path]:
     """Kustomization files to read: those under the root; without a root, the named ones and
     those in the named files' own folders (never a walk of an arbitrary parent folder)."""

@@ -89,11 +89,13 @@ def by_evidence(
     base: Path,
     config: Any,
     project_objects: Callable[[], list[YamlDoc]] = list,
+    units_of: Callable[[str], tuple[str, ...]] | None = None,
 ) -> list[Finding]:
     """Severity by the evidence of the file's role and the object's job, over every finding of
     a run (`parsed`: its load.ParsedFile list; `base`: where example folders are judged), and
-    what the platform admits (project/platform.py: OpenShift's restricted SCC; the project's
-    objects read only when a finding it may decide is there)."""
+    what the platform admits (project/platform.py: OpenShift's restricted SCC, in the deploy
+    units — `units_of(path)`, the project model's bundles — that hold OpenShift evidence; the
+    project's objects read only when a finding it may decide is there)."""
     if not findings:
         return findings
     from manifestlint.project.agents import node_agent
@@ -115,9 +117,17 @@ def by_evidence(
     if config.platform == "kubernetes" or not any(f.rule in platform.SCC_DEFAULTED for f in findings):
         return findings
     objects = [doc for doc in project_objects() if isinstance(doc.root, dict)]
-    if config.platform != "openshift" and platform.openshift_evidence(objects) is None:
+    if config.platform == "openshift":
+        return platform.admitted(findings, doc_at, service_account, platform.root_grants(objects))
+    if platform.openshift_evidence(objects) is None:
         return findings
-    return platform.admitted(findings, doc_at, service_account, platform.root_grants(objects))
+    on_openshift = platform.openshift_units(objects, units_of or folder_unit)
+    return platform.admitted(findings, doc_at, service_account, platform.root_grants(objects), on_openshift)
+
+
+def folder_unit(path: str) -> tuple[str, ...]:
+    """The deploy unit of a file without a project model: its folder."""
+    return (str(Path(path).parent),)
 
 
 def service_account(doc: YamlDoc) -> tuple[str, str] | None:

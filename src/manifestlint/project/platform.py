@@ -14,6 +14,11 @@ it), or by the SCC's own `users:`/`groups:`.
 OpenShift is detected from the files (`platform: auto`): an `*.openshift.io` apiVersion, a
 Route, DeploymentConfig, ImageStream, BuildConfig, Template or SecurityContextConstraints, or an
 `openshift.io/` annotation; `platform: openshift` / `kubernetes` in the config decide instead.
+The evidence counts for the deploy unit that holds it (the bundles of the project model: a
+kustomize tree, a folder of files applied together), not for the whole repository: one SCC
+"for OpenShift compatibility" beside plain Kubernetes packages says nothing about how those
+packages are admitted. A file judged under OpenShift is one whose every deploy unit holds
+evidence (a base that a Kubernetes overlay deploys too keeps its findings).
 """
 
 from __future__ import annotations
@@ -38,18 +43,32 @@ _SCC_ROLE = "system:openshift:scc:"
 
 def openshift_evidence(objects: Iterable[YamlDoc]) -> str | None:
     """The first evidence that the manifests are for OpenShift, as a phrase; None if none."""
-    for doc in objects:
-        root = doc.root
-        if not isinstance(root, dict):
-            continue
-        api, kind = str(root.get("apiVersion") or ""), str(root.get("kind") or "")
-        if "openshift.io" in api.split("/")[0] or kind in OPENSHIFT_KINDS:
-            return f"{kind} in {doc.path}"
-        meta = root.get("metadata")
-        notes = meta.get("annotations") if isinstance(meta, dict) else None
-        if isinstance(notes, dict) and any("openshift.io/" in str(k) for k in notes):
-            return f"an openshift.io/ annotation in {doc.path}"
+    return next(filter(None, map(_evidence, objects)), None)
+
+
+def _evidence(doc: YamlDoc) -> str | None:
+    root = doc.root
+    if not isinstance(root, dict):
+        return None
+    api, kind = str(root.get("apiVersion") or ""), str(root.get("kind") or "")
+    if "openshift.io" in api.split("/")[0] or kind in OPENSHIFT_KINDS:
+        return f"{kind} in {doc.path}"
+    meta = root.get("metadata")
+    notes = meta.get("annotations") if isinstance(meta, dict) else None
+    if isinstance(notes, dict) and any("openshift.io/" in str(k) for k in notes):
+        return f"an openshift.io/ annotation in {doc.path}"
     return None
+
+
+def openshift_units(
+    objects: Iterable[YamlDoc], units_of: Callable[[str], tuple[str, ...]]
+) -> Callable[[str], bool]:
+    """Whether a file (by display path) is deployed on OpenShift only: every deploy unit it
+    belongs to (`units_of`, the project model's bundles) holds OpenShift evidence."""
+    marked = {unit for doc in objects if _evidence(doc) for unit in units_of(doc.path)}
+    if not marked:
+        return lambda path: False
+    return lambda path: (units := units_of(path)) != () and all(u in marked for u in units)
 
 
 @dataclass(slots=True)
@@ -167,13 +186,15 @@ def admitted(
     doc_at: Callable[[str, int], YamlDoc | None],
     account_of: Callable[[YamlDoc], tuple[str, str] | None],
     grants: Grants,
+    on_openshift: Callable[[str], bool] = lambda path: True,
 ) -> list[Finding]:
     """`findings` without those the restricted SCC makes untrue: SCC_DEFAULTED findings on pods
-    whose ServiceAccount has no root grant, and Pod Security label findings. A container that
-    asks for uid 0 itself (`runAsUser: 0`) or a refused value stays reported."""
+    whose ServiceAccount has no root grant, and Pod Security label findings, in the files
+    deployed on OpenShift (`on_openshift`). A container that asks for uid 0 itself
+    (`runAsUser: 0`) or a refused value stays reported."""
     out = []
     for f in findings:
-        if not _defaulted(f):
+        if not _defaulted(f) or not on_openshift(f.path):
             out.append(f)
             continue
         if f.rule == "k8s-namespace-missing-pod-security":
@@ -187,5 +208,5 @@ def admitted(
 
 __all__ = [
     "OPENSHIFT_KINDS", "ROOT_SCCS", "SCC_DEFAULTED", "Grants",
-    "admitted", "openshift_evidence", "root_grants",
+    "admitted", "openshift_evidence", "openshift_units", "root_grants",
 ]  # fmt: skip

@@ -175,6 +175,23 @@ def image_project(
     )
 
 
+def whole_model(
+    project: Project, base: Path, parsed: list[ParsedFile], registry: Registry, config: Config, cwd: Path
+) -> ProjectModel:
+    """The project model over every file of the root. A run of per-file rules only reads no
+    context, so its model knows the named files alone; a decision that needs the deploy units
+    (OpenShift evidence, project/platform.py) builds the whole one then, rarely."""
+    root = project.root
+    if project.read or root is None:
+        return project.model
+    root = root.resolve()
+    names = walk_names(root)
+    candidates = context_names(root, project.report_keys, config, names)
+    context = read_contexts(candidates, root, registry, None, cwd)
+    walked = [root / n for n in names if n.rpartition("/")[2] in KUSTOMIZATION_NAMES]
+    return project_model(root, base, [pf for pf in parsed if pf.dockerfile is None], context, walked)
+
+
 def project_model(
     root: Path | None, base: Path, named: list[ParsedFile], context: list[ContextFile], walked: list[Path]
 ) -> ProjectModel:
