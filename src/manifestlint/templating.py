@@ -3,7 +3,8 @@
 Repositories keep configuration that a later step completes: envsubst (`${VAR}`, `$VAR`),
 autoconf-style `@VAR@` tokens, Kubernetes/kustomize `$(VAR)`, Go and Jinja templates (`{{ }}`,
 `{% %}`, also inside a quoted string of another tool's template: `'{{.slack_api_url}}'`),
-a sample's fill-in blank as the whole value (`<base64-encoded-password>`, `???`),
+a sample's fill-in blank (`<base64-encoded-password>`, `???`, or inside a value:
+`<app-name>-config`),
 Terraform's `templatefile` (`%{ if }`, `${var}`), ERB (`<%= %>`) and SOPS-encrypted values
 (`ENC[AES256_GCM,...]`). None of them is the value the program will read, so a rule that
 judges a value (a URL, a duration, an image tag, a quantity, a secret) says nothing about one:
@@ -40,6 +41,10 @@ _PLACEHOLDER = re.compile(
 # A whole value that is a fill-in blank of a sample or exercise: `<base64-encoded-password>`,
 # `'<SLACK_WEBHOOK_URL>'`, `???`.
 _BLANK = re.compile(r"<[^<>\n]{1,80}>|\?{3,}")
+# A blank inside a value: `<app-name>-config`, `registry.example.com/<project>/api`. Only a word
+# between the brackets (letters first; digits, `-`, `_`, spaces): `Ops <ops@example.com>` is an
+# address, `a < b > c` an expression.
+_PART_BLANK = re.compile(r"<[A-Za-z][A-Za-z0-9_ -]{0,60}>")
 
 # A line whose template statement breaks YAML: `{{- if }}`, `{% for %}`, `%{ if }` opening a
 # line, or a Go template standing unquoted as a value.
@@ -57,7 +62,19 @@ def placeholder(value: object) -> str | None:
     final and no value rule judges it."""
     if not isinstance(value, str) or len(value) < 3:
         return None
-    match = _PLACEHOLDER.search(value)
+    match = _PLACEHOLDER.search(value) or _PART_BLANK.search(value)
+    if match:
+        return match.group(0)
+    blank = value.strip()
+    return blank if _BLANK.fullmatch(blank) else None
+
+
+def fill_in_blank(value: object) -> str | None:
+    """A sample's fill-in blank in a string value (`<app-name>`, `<app-name>-config`, `???`),
+    or None. Narrower than `placeholder`: a deploy step's variables (`${VAR}`) are not blanks."""
+    if not isinstance(value, str):
+        return None
+    match = _PART_BLANK.search(value)
     if match:
         return match.group(0)
     blank = value.strip()

@@ -154,6 +154,7 @@ def dangling_in_whole_project(
     whole_project = whole_index()
     confirmed = _confirmed(project_rules, suspects, contexts, whole_project)
     unplaced = {(d.path, d.index) for d in whole_project.objects if not _placed(d)}
+    blank = {(d.path, d.index) for d in whole_project.objects if _blank_identity(d)}
 
     def candidate(f: Finding) -> bool:
         """Confirmed in the whole project; stands as it is when it comes from an object
@@ -178,6 +179,8 @@ def dangling_in_whole_project(
     def stands(f: Finding) -> bool:
         if f.rule not in suspects or f.path not in whole_project.report_paths:
             return True
+        if (f.path, f.doc) in blank:
+            return False  # a template's object: where it lands and what it meets are not known
         place = (f.rule, f.path, f.span)
         if place not in confirmed:
             return False
@@ -202,6 +205,17 @@ def _confirmed(
 
 
 MAX_SPREAD_VIEWS = 100_000  # namespace-less objects x namespaces, for the dangling-reference check
+
+
+def _blank_identity(doc: YamlDoc) -> bool:
+    """Whether the object's name or namespace is still to be filled in (`namespace:
+    <namespace>`, `name: ${APP}`: templating.placeholder): a template to copy, whose references
+    cannot dangle yet (issue 19, principle 4)."""
+    from manifestlint.templating import placeholder
+
+    if not isinstance(doc.root, dict):
+        return False
+    return placeholder(name_of(doc)) is not None or placeholder(namespace_of(doc, "")) is not None
 
 
 def _placed(doc: YamlDoc) -> bool:

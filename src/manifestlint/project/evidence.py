@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from manifestlint.model import Finding, Severity, YamlDoc
-from manifestlint.project.roles import Role, example_role_of
+from manifestlint.project.roles import EXAMPLE, Role, example_role_of
 
 # Findings that mean "this is refused or broken as written", wherever the file lives. Besides
 # these ids: every `*-invalid-*` and `*-syntax-*` rule, the schema rules and manifestlint's own.
@@ -104,7 +104,9 @@ def by_evidence(
 
     def example(path: str) -> Role | None:
         pf = files.get(path)
-        return example_role_of(pf.source.abspath, base) if pf is not None else None
+        if pf is None:
+            return None
+        return example_role_of(pf.source.abspath, base) or fill_in_template(pf.docs)
 
     def doc_at(path: str, index: int) -> YamlDoc | None:
         pf = files.get(path)
@@ -123,6 +125,24 @@ def by_evidence(
         return findings
     on_openshift = platform.openshift_units(objects, units_of or folder_unit)
     return platform.admitted(findings, doc_at, service_account, platform.root_grants(objects), on_openshift)
+
+
+def fill_in_template(docs: list[YamlDoc]) -> Role | None:
+    """A file of objects whose name or namespace is a blank to fill in (`name: <app-name>`,
+    `namespace: <namespace>`): a template to copy, judged as an example (issue 19, principles
+    4 and 5): what it writes that is refused stays reported, what it leaves to the copier is a
+    note. Variables of a deploy step (`${NAMESPACE}`) are not blanks: the file deploys."""
+    from manifestlint.templating import fill_in_blank
+
+    for doc in docs:
+        meta = doc.root.get("metadata") if doc.kind == "kubernetes" and isinstance(doc.root, dict) else None
+        if not isinstance(meta, dict):
+            continue
+        for key in ("name", "namespace"):
+            blank = fill_in_blank(meta.get(key))
+            if blank:
+                return Role(EXAMPLE, f"a template to fill in: metadata.{key} is the blank {blank!r}")
+    return None
 
 
 def folder_unit(path: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
 from manifestlint.rules.kubernetes.objects import containers, pod_template
+from manifestlint.templating import placeholder
 
 _NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -48,7 +49,9 @@ def refused_values(doc: YamlDoc) -> Iterator[Finding]:
 
 
 def _templated(text: str) -> bool:
-    return "${" in text or "$(" in text or "{{" in text
+    """Text still to be substituted (templating.placeholder: `${VAR}`, `{{ }}`, a sample's
+    `<app-name>` blank): not the label the API server will see (issue 19, principle 4)."""
+    return placeholder(text) is not None
 
 
 def label_key_problem(key: str) -> str | None:
