@@ -18,7 +18,7 @@ import stat
 from typing import Any
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
-FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
+FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules", "prometheus-config")
 
 # parameter: (option spellings, what it takes): "flag", "value", "multiple", a tuple of
 # choices, or "path" / "writable path" (click.Path(dir_okay=False[, writable=True]))

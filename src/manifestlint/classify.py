@@ -14,7 +14,7 @@ from typing import Any
 
 from manifestlint.model import Span, YamlDoc, YList, YMap
 
-FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules")
+FILE_TYPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules", "prometheus-config")
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 # Keys Prometheus accepts in a rule group: a `groups:` list of such mappings is a rule file.
 RULE_GROUP_KEYS = frozenset({"name", "interval", "rules", "limit", "query_offset", "labels"})
@@ -105,6 +105,8 @@ def yaml_hint_by_name(path: str) -> str:
         return "alertmanager"
     if re.search(r"(rules|alerts)[^/]*\.ya?ml$", name):
         return "prometheus-rules"
+    if name in ("prometheus.yml", "prometheus.yaml"):
+        return "prometheus-config"
     return ""
 
 
@@ -148,6 +150,40 @@ def _grafana_alerting(root: YMap) -> bool:
     return False
 
 
+# The top-level keys of Prometheus' configuration file (config.Config, v3.x; a superset of 2.x).
+PROMETHEUS_CONFIG_KEYS = frozenset({"global", "runtime", "alerting", "rule_files", "scrape_config_files",
+                                    "scrape_configs", "storage", "tracing", "remote_write", "remote_read",
+                                    "otlp"})  # fmt: skip
+
+
+def _is_prometheus_config(root: YMap) -> bool:
+    """prometheus.yml by content: a key only Prometheus' configuration has (`scrape_configs`,
+    `rule_files`, `alerting`, `remote_write`, `scrape_config_files`) holding the type Prometheus
+    reads there, and every other top-level key Prometheus' own or a near spelling of one (a
+    Helm values file or a tool's config with a `scrape_configs` key beside its own keys is not
+    one: precision before recall)."""
+    anchored = False
+    for key in root:
+        if not isinstance(key, str):
+            return False
+        value = root.get(key)
+        if key in PROMETHEUS_CONFIG_KEYS:
+            if key in ("scrape_configs", "remote_write", "scrape_config_files"):
+                anchored = anchored or isinstance(value, YList)
+            elif key == "rule_files":
+                anchored = anchored or isinstance(value, YList) or value is None
+            elif key == "alerting":
+                anchored = anchored or (
+                    isinstance(value, YMap) and ("alertmanagers" in value or "alert_relabel_configs" in value)
+                )
+            continue
+        from difflib import get_close_matches
+
+        if not get_close_matches(key.lower(), PROMETHEUS_CONFIG_KEYS, n=1, cutoff=0.85):
+            return False
+    return anchored
+
+
 def lookalike(root: Any) -> str:
     """What a well-known file that resembles ours (but is not) is, for the verbose listing;
     '' when it is nothing we know."""
@@ -163,7 +199,8 @@ def lookalike(root: Any) -> str:
 
 
 def document_kind(root: Any) -> str:
-    """'kubernetes', 'alertmanager', 'prometheus-rules' or '' for one YAML document."""
+    """'kubernetes', 'alertmanager', 'prometheus-rules', 'prometheus-config' or '' for one YAML
+    document."""
     if not isinstance(root, YMap):
         return ""
     if isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str):
@@ -174,6 +211,8 @@ def document_kind(root: Any) -> str:
         isinstance(root.get("receivers"), list) and ("global" in root or "inhibit_rules" in root)
     ):
         return "alertmanager"
+    if _is_prometheus_config(root):
+        return "prometheus-config"
     return ""
 
 
@@ -185,6 +224,8 @@ def chunk_kind(text: str) -> str:
         return "prometheus-rules"
     if re.search(r"^route\s*:", text, re.M) and re.search(r"^receivers\s*:", text, re.M):
         return "alertmanager"
+    if re.search(r"^scrape_configs\s*:", text, re.M) and re.search(r"^\s*-\s*job_name\s*:", text, re.M):
+        return "prometheus-config"
     return ""
 
 

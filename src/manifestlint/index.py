@@ -21,6 +21,7 @@ class Index:
     objects: list[YamlDoc] = field(default_factory=list)  # Kubernetes objects (Istio, CRDs included)
     alertmanager: list[YamlDoc] = field(default_factory=list)
     rule_groups: list[RuleGroups] = field(default_factory=list)
+    prometheus_configs: list[YamlDoc] = field(default_factory=list)  # prometheus.yml documents
     report_paths: set[str] = field(default_factory=set)
     base: str = ""  # the folder display paths are relative to (rules that order files by path)
     _by_kind: dict[str, list[YamlDoc]] = field(default_factory=lambda: defaultdict(list))
@@ -35,6 +36,8 @@ class Index:
                 self._by_key.setdefault((kind, namespace_of(doc), name_of(doc)), doc)
             elif doc.kind == "alertmanager":
                 self.alertmanager.append(doc)
+            elif doc.kind == "prometheus-config":
+                self.prometheus_configs.append(doc)
             groups = rule_groups(doc)
             if groups is not None:
                 self.rule_groups.append(groups)

@@ -46,6 +46,7 @@ SYNTAX_RULE = {
     "kubernetes": "k8s-syntax-error",
     "alertmanager": "alertmanager-invalid-yaml",
     "prometheus-rules": "prometheus-invalid-yaml",
+    "prometheus-config": "prometheus-invalid-yaml",
     "dockerfile": "docker-syntax-error",
     "": "manifestlint-yaml-syntax",
 }
@@ -267,7 +268,7 @@ def _parse_yaml(parsed: ParsedFile, registry: Registry) -> None:
 
 # Where Kubernetes objects carry whole configuration files as text.
 _EMBEDDING_FIELDS = {"Secret": "stringData", "ConfigMap": "data"}
-_EMBEDDED_KINDS = ("alertmanager", "prometheus-rules")
+_EMBEDDED_KINDS = ("alertmanager", "prometheus-rules", "prometheus-config")
 
 
 def _embedded_configs(docs: list[YamlDoc], parsed: ParsedFile, registry: Registry) -> list[YamlDoc]:
@@ -316,7 +317,7 @@ def _embedded_configs(docs: list[YamlDoc], parsed: ParsedFile, registry: Registr
 def _template_message(what: str, kind: str) -> str:
     """A Helm-style template gets "lint the rendered output"; a rule or Alertmanager file with
     an unquoted `{{ }}` value is more likely a mistake: Prometheus and Alertmanager refuse it."""
-    if kind in ("prometheus-rules", "alertmanager"):
+    if kind in ("prometheus-rules", "alertmanager", "prometheus-config"):
         return (
             f"{what} is template syntax where YAML expects a value, so this document was not linted: "
             "quote the value (Prometheus and Alertmanager refuse it unquoted) or, if this is a "

@@ -13,6 +13,7 @@ Scopes say what a rule function receives:
 - ``kubernetes``        ``fn(doc: YamlDoc, ctx)``          one Kubernetes object (Istio, CRDs included)
 - ``alertmanager``      ``fn(doc: YamlDoc, ctx)``          one Alertmanager configuration
 - ``prometheus-rules``  ``fn(groups: RuleGroups, ctx)``    the rule groups of a rule file or PrometheusRule
+- ``prometheus-config`` ``fn(doc: YamlDoc, ctx)``          one prometheus.yml
 - ``project``           ``fn(index: Index, ctx)``          every document of the project (cross-file)
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 from manifestlint.model import Finding, Severity
 
-SCOPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules", "project")
+SCOPES = ("dockerfile", "kubernetes", "alertmanager", "prometheus-rules", "prometheus-config", "project")
 
 RuleFunc = Callable[..., Iterable[Finding]]
 _FUNCS: dict[str, tuple[str, RuleFunc]] = {}

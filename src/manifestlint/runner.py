@@ -135,7 +135,7 @@ def with_functions(
         "k8s": bool(objects) or any(facts.kinds for facts in cached),
         "istio": any("istio.io" in str(doc.root.get("apiVersion")) for doc in objects)
         or any(facts.istio for facts in cached),
-        "prometheus": any(index.rule_groups for index in indexes),
+        "prometheus": any(index.rule_groups or index.prometheus_configs for index in indexes),
         "alertmanager": any(index.alertmanager for index in indexes),
     }
 
@@ -193,6 +193,10 @@ def configured_options(config: Config, rule: Rule) -> dict[str, Any]:
     return setting.options if setting is not None else {}
 
 
+# Scopes whose rules take the whole document (rule files go by their groups).
+WHOLE_DOCUMENT_SCOPES = frozenset({"alertmanager", "prometheus-config"})
+
+
 class Dispatch:
     """Which rules see which subject, worked out once per run (kind lists on first use)."""
 
@@ -203,8 +207,8 @@ class Dispatch:
         self._by_kind: dict[str, list[Rule]] = {}
 
     def for_doc(self, doc: YamlDoc) -> list[Rule]:
-        if doc.kind != "kubernetes":  # alertmanager rules take the document; rule files go by groups
-            return self.by_scope.get(doc.kind, []) if doc.kind == "alertmanager" else []
+        if doc.kind != "kubernetes":  # configurations take the document; rule files go by groups
+            return self.by_scope.get(doc.kind, []) if doc.kind in WHOLE_DOCUMENT_SCOPES else []
         kind = str(doc.root.get("kind"))
         rules = self._by_kind.get(kind)
         if rules is None:

@@ -84,6 +84,7 @@ def _subjects(result: LintResult, project: Project) -> dict:
         "kubernetes": bool(objects),
         "alertmanager": any(index.reported(d) for d in index.alertmanager),
         "prometheus-rules": any(index.reported(g.doc) for g in index.rule_groups),
+        "prometheus-config": any(index.reported(d) for d in index.prometheus_configs),
         "istio": bool(project.istio()),
         "kinds": {str(d.root.get("kind")) for d in objects},
     }
@@ -93,7 +94,7 @@ def _ran_on_subject(rule: Rule, subjects: dict) -> bool:
     """Whether the rule had something of its kind to look at in the named files."""
     if rule.scope == "kubernetes":
         return bool(subjects["kinds"] & set(rule.kinds)) if rule.kinds else subjects["kubernetes"]
-    if rule.scope in ("dockerfile", "alertmanager", "prometheus-rules"):
+    if rule.scope in ("dockerfile", "alertmanager", "prometheus-rules", "prometheus-config"):
         return subjects[rule.scope]
     domain = {
         "k8s": "kubernetes",

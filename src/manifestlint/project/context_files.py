@@ -39,7 +39,9 @@ from manifestlint.safeio import outside
 # and named (or walked with `include-test-data`), they are linted within their own realm: the
 # outermost test-data folder (project/roles.py). Helm chart templates are never context either.
 # Context files are parsed only when they may hold an object, a rule file or a route.
-CONTEXT_MARKERS = (b"kind:", b"groups:", b"route:", b'"kind"', b'"groups"', b'"route"')  # YAML, JSON
+# prometheus.yml: its rule_files say which rule files are loaded (prometheus-rule-file-not-loaded).
+CONTEXT_MARKERS = (b"kind:", b"groups:", b"route:", b'"kind"', b'"groups"', b'"route"', b"rule_files:",
+                   b'"rule_files"')  # fmt: skip
 
 
 def shown(file: Path, cwd: Path | None) -> str:

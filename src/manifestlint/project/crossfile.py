@@ -31,7 +31,9 @@ RELEVANCE = True
 # The project's alerting as a whole: a Prometheus loads every rule file of the project whatever
 # bundle (Kustomize tree, folder) holds it, so the thresholds and golden-signal coverage are
 # judged once over all of them (named and context files), not per bundle.
-WHOLE_PROJECT_RULES = frozenset({"prometheus-alert-threshold", "prometheus-missing-golden-alert"})
+WHOLE_PROJECT_RULES = frozenset(
+    {"prometheus-alert-threshold", "prometheus-missing-golden-alert", "prometheus-rule-file-not-loaded"}
+)
 
 
 # Rules that report a reference to something the bundle lacks (an HPA's target, the pods of a
