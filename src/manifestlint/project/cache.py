@@ -31,7 +31,9 @@ granularity could keep size and mtime). The whole cache is keyed by the cache fo
 manifestlint's version and the size/mtime of manifestlint's own modules, and bound to the
 cache folder's (device, inode): a cache committed to a repository, copied from another
 checkout or written by another version is ignored and rebuilt, since nobody can predict the
-inode of a folder created by someone else's checkout. Nothing in it depends on the rules or
+inode of a folder created by someone else's checkout. Each version keeps its own generation of
+files in the folder (project/generations.py: other generations pruned by use, age and size),
+so two versions called in turn on one repository are both warm. Nothing in it depends on the rules or
 the config: which files are context is decided on every call, from the walk.
 
 Safety. The cache reads, writes and removes files only in a folder it marked as its own
@@ -61,6 +63,7 @@ from typing import Any
 from manifestlint.model import Span, YamlDoc, YList, YMap
 from manifestlint.project.cachedir import CACHE_DIR_NAME, SUBFOLDERS, claim, locate, removable, subfolder
 from manifestlint.project.facts import FileFacts
+from manifestlint.project.generations import mark_used, prune, short
 
 FORMAT = 5
 MAX_CACHE_FILE = 256 * 1024 * 1024  # bytes: a bigger shard is not ours (a folder of 20,000 files: ~100 MB)
@@ -560,17 +563,23 @@ class ContextCache:
             return  # another checkout's (or a committed) cache
         self._raw = data["files"]
         self.loaded = True
+        mark_used(self._index_file())
 
     def _salt(self) -> str:
         return f"{FORMAT}|{self.key}|{self.owner}"
 
+    def _generation(self) -> str:
+        """This cache's generation (project/generations.py): one per version and folder."""
+        return hashlib.sha256(self._salt().encode()).hexdigest()[:20]
+
     def _index_file(self) -> Path:
-        return self.folder / f"index-{hashlib.sha256(self._salt().encode()).hexdigest()[:20]}.json"
+        return self.folder / f"index-{self._generation()}.json"
 
     def _shard_file(self, name: str) -> Path:
-        """Shard files are named after this folder's owner and key too (never a planted one)."""
+        """Shard files are named after this folder's owner and key too (never a planted one),
+        prefixed with the generation (several versions share the folder)."""
         digest = hashlib.sha256(f"{self._salt()}|{name}".encode()).hexdigest()[:24]
-        return self.folder / "docs" / f"{digest}.json"
+        return self.folder / "docs" / f"{short(self._generation())}-{digest}.json"
 
     # -- lookups (before the model is built: a bad entry is just a miss)
 
@@ -620,7 +629,7 @@ class ContextCache:
 
     def _model_file(self, key: str) -> Path:
         digest = hashlib.sha256(f"{self._salt()}|model|{key}".encode()).hexdigest()[:24]
-        return self.folder / "models" / f"{digest}.json"
+        return self.folder / "models" / f"{short(self._generation())}-{digest}.json"
 
     def load_model(self, key: str) -> dict[str, Any] | None:
         """The warm model saved under `key` (format and key checked; its content is checked
@@ -631,7 +640,10 @@ class ContextCache:
         if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
             return None
         model = data.get("model")
-        return model if isinstance(model, dict) else None
+        if not isinstance(model, dict):
+            return None
+        mark_used(self._index_file())  # a warm call reads no index: its generation is in use
+        return model
 
     def save_model(self, key: str, model: dict[str, Any]) -> None:
         """Write a warm model, keeping the MAX_MODELS newest (a model is a few KB per bundle
@@ -644,8 +656,8 @@ class ContextCache:
             payload = {"format": FORMAT, "key": key, "model": model}
             _write(target, json.dumps(payload, separators=(",", ":")).encode())
             self.models_written.add(target)
-            kept = sorted(
-                (p for p in folder.glob("*.json") if removable(p)),
+            kept = sorted(  # this generation's: other versions keep theirs
+                (p for p in folder.glob(f"{short(self._generation())}-*.json") if removable(p)),
                 key=lambda p: p.stat().st_mtime_ns,
                 reverse=True,
             )
@@ -776,18 +788,10 @@ class ContextCache:
         payload = {"format": FORMAT, "key": self.key, "owner": self.owner, "files": index}
         target = self._index_file()
         _write(target, json.dumps(payload, separators=(",", ":")).encode())
-        if not self.loaded:  # a new cache: what older versions (or anyone else) left goes
+        if not self.loaded:  # a new generation: other versions' files pruned by use and size
             written.add(target)
             written |= self.models_written
-            old = [
-                *folder.glob("index*.json"),
-                *(folder / "docs").glob("*.json"),
-                *(folder / "models").glob("*.json"),
-            ]
-            for stale in old:
-                if stale not in written and removable(stale):
-                    with contextlib.suppress(OSError):
-                        stale.unlink()
+            prune(folder, short(self._generation()), written)
             self.loaded = True
 
 

@@ -37,8 +37,9 @@ MAX_MARKER_BYTES = 4096
 _GITIGNORE = b"# written by manifestlint: its context cache is never committed\n*\n"
 # The file names the cache writes (and the only ones it ever removes).
 INDEX_NAME = re.compile(r"index-[0-9a-f]{20}\.json")
-ENTRY_NAME = re.compile(r"[0-9a-f]{24}\.json")
-TEMP_NAME = re.compile(r"\.(?:index-[0-9a-f]{20}|[0-9a-f]{24})\.json\.[A-Za-z0-9_]+\.tmp")
+# shards and warm models: `<generation>-<hash>.json` (project/generations.py; unprefixed: earlier versions)
+ENTRY_NAME = re.compile(r"(?:[0-9a-f]{8}-)?[0-9a-f]{24}\.json")
+TEMP_NAME = re.compile(r"\.(?:index-[0-9a-f]{20}|(?:[0-9a-f]{8}-)?[0-9a-f]{24})\.json\.[A-Za-z0-9_]+\.tmp")
 SUBFOLDERS = ("docs", "models")
 
 
