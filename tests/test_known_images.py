@@ -29,6 +29,11 @@ from manifestlint.project.known_images import cli_image, image_user, known_root_
         ("quay.io/jupyter/base-notebook", "1000"),
         ("bitnami/redis:7.2", "1001"),
         ("docker.io/bitnami/postgresql:16@sha256:" + "0" * 64, "1001"),
+        ("gcr.io/kubebuilder/kube-rbac-proxy:v0.8.0", "65532"),
+        ("quay.io/brancz/kube-rbac-proxy:v0.13.1", "65532"),
+        ("jaegertracing/all-in-one:1.57", "10001"),
+        ("jaegertracing/all-in-one", "10001"),
+        ("grafana/grafana:latest", "472"),
     ],
 )
 def test_known_non_root_images(ref: str, user: str) -> None:
@@ -40,7 +45,8 @@ def test_known_non_root_images(ref: str, user: str) -> None:
     "ref",
     ["python:3.12-slim", "docker.io/library/ubuntu:24.04", "golang", "gcr.io/distroless/static:latest",
      "nvidia/cuda:12.3.1-runtime-ubuntu22.04", "registry.access.redhat.com/ubi9/ubi-minimal:9.3",
-     "nginx:1.25"],
+     "nginx:1.25", "gcr.io/kubebuilder/kube-rbac-proxy:v0.4.0", "quay.io/brancz/kube-rbac-proxy:v0.6.0",
+     "jaegertracing/all-in-one:1.23", "grafana/grafana:4.6.3"],
 )  # fmt: skip
 def test_known_root_images(ref: str) -> None:
     assert image_user(ref) is None

@@ -319,6 +319,9 @@ def test_run_as_root_by_the_image() -> None:
     assert severity[("k8s/pods.yaml", 21, "k8s-run-as-root")] == "warning"
     assert severity[("k8s/pods.yaml", 25, "k8s-run-as-root")] == "error"
     assert severity[("k8s/pods.yaml", 30, "k8s-run-as-root")] == "error"
+    # an old release of an image that is non-root today: its Dockerfile then set no USER
+    assert severity[("k8s/pods.yaml", 31, "k8s-run-as-root")] == "error"
+    assert severity[("k8s/pods.yaml", 35, "k8s-run-as-root")] == "error"
 
 
 def test_every_error_rule_publishes_its_evidence() -> None:

@@ -131,6 +131,17 @@ NON_ROOT_IMAGES: tuple[tuple[str, str], ...] = (
     ("gitea/gitea:*rootless*", "1000"),
     ("openpolicyagent/opa:*rootless*", "1000"),
 )
+# The first release whose image runs as the table's user; older tags ran as root (their
+# Dockerfiles set no USER), so a pinned old tag is a root image, not a non-root one. A tag that
+# is not a version (`latest`, a digest) is taken as a current release.
+NON_ROOT_SINCE: dict[str, tuple[int, ...]] = {
+    "quay.io/brancz/kube-rbac-proxy*": (0, 7),  # v0.7.0: distroless :nonroot, USER 65532
+    "gcr.io/kubebuilder/kube-rbac-proxy*": (0, 7),
+    "jaegertracing/*": (1, 50),  # 1.50.0: USER 10001 (jaeger#4783)
+    "grafana/grafana*": (5, 1),  # 5.1.0: USER grafana (472)
+}
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
+
 # Root despite the families above (they ship a shell or package manager for building on).
 ROOT_EXCEPTIONS = ("cgr.dev/chainguard/wolfi-base*", "cgr.dev/chainguard/busybox*", "bitnami/minideb*")
 
@@ -192,17 +203,37 @@ def _matches(name: str, patterns: list[tuple[str, re.Pattern[str]]]) -> bool:
 _NON_ROOT_PATTERNS = tuple(pattern for pattern, _user in NON_ROOT_IMAGES)
 
 
+def _version(tag: str | None) -> tuple[int, ...] | None:
+    match = _VERSION.match(tag or "")
+    return tuple(int(part) for part in match.groups() if part is not None) if match else None
+
+
 @lru_cache(maxsize=1024)
-def _table_user(ref: str) -> str | None:
+def _table_entry(ref: str) -> tuple[str, str] | None:
+    """(pattern, user) of the table entry the image matches, or None."""
     if "$" in ref or not ref.strip():
         return None
     candidates = _candidates(ref)
     if any(_matches(c, _compiled(ROOT_EXCEPTIONS)) for c in candidates):
         return None
-    for (prefix, rx), (_pattern, user) in zip(_compiled(_NON_ROOT_PATTERNS), NON_ROOT_IMAGES, strict=True):
+    for (prefix, rx), entry in zip(_compiled(_NON_ROOT_PATTERNS), NON_ROOT_IMAGES, strict=True):
         if any(c.startswith(prefix) and rx.match(c) for c in candidates):
-            return user
+            return entry
     return None
+
+
+def _older_release(ref: str, pattern: str) -> bool:
+    """Whether the image's tag is a release from before its publisher made it non-root."""
+    since = NON_ROOT_SINCE.get(pattern)
+    version = _version(split_ref(ref)[1]) if since else None
+    return version is not None and since is not None and version < since
+
+
+def _table_user(ref: str) -> str | None:
+    entry = _table_entry(ref)
+    if entry is None or _older_release(ref, entry[0]):
+        return None
+    return entry[1]
 
 
 def image_user(ref: str, patterns: tuple[str, ...] = ()) -> str | None:
@@ -223,7 +254,10 @@ def known_root_image(ref: str) -> bool:
     """A well-known image that runs as uid 0 unless USER (or the pod) says otherwise."""
     if "$" in ref or not ref.strip():
         return False
-    if "nonroot" in (split_ref(ref)[1] or "") or _table_user(ref) is not None:
+    entry = _table_entry(ref)
+    if entry is not None:
+        return _older_release(ref, entry[0])  # an old release of a now non-root image ran as root
+    if "nonroot" in (split_ref(ref)[1] or ""):
         return False
     short = short_name(ref)
     return short in DISTRO_IMAGES or any(fnmatch.fnmatch(short, p) for p in ROOT_IMAGES)
