@@ -39,6 +39,16 @@ _NOT_SECRET_SUFFIXES = frozenset({
 _URL_PASSWORD = re.compile(r"://[^/\s:@]+:([^/\s@]+)@")
 
 
+# Values no credential has: a duration (`7d`, `15m`, `3600s`) or no letter or digit at all (`-`,
+# `*`): a setting or a dummy, whatever the name says. (A number may be a weak PIN: judged.)
+_NOT_A_CREDENTIAL = re.compile(r"\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y)|[^A-Za-z0-9]*")
+
+
+def setting_value(value: str) -> bool:
+    """A value that cannot be a credential (see _NOT_A_CREDENTIAL)."""
+    return _NOT_A_CREDENTIAL.fullmatch(value) is not None and len(value) <= 12
+
+
 _LITERAL_NON_SECRETS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "enabled",
                                   "disabled"})  # fmt: skip
 
@@ -69,6 +79,9 @@ def secret_like_name(name: str) -> bool:
         return len(words) < 3 or words[-3] not in _NOT_SECRET_KEYS
     if not words or words[-1] in _NOT_SECRET_SUFFIXES:
         return False
+    last = max((i for i, w in enumerate(words) if w in _SECRET_WORDS), default=-1)
+    if last >= 0 and any(w in _NOT_SECRET_SUFFIXES for w in words[last + 1 :]):
+        return False  # REFRESH_TOKEN_EXPIRES_IN, PASSWORD_MAX_AGE_DAYS: a setting about it
     for i, word in enumerate(words):
         if word in _SECRET_WORDS:
             return True
@@ -176,7 +189,8 @@ def secret_in_env(doc: YamlDoc, ctx) -> Iterator[Finding]:
                     "take it from a Secret (valueFrom.secretKeyRef)",
                 )
             elif ((secret_like_name(name) or (key_like_name(name) and looks_generated(value)))
-                  and value.lower() not in _LITERAL_NON_SECRETS and not value.startswith("/")):  # fmt: skip
+                  and value.lower() not in _LITERAL_NON_SECRETS and not value.startswith("/")
+                  and not setting_value(value)):  # fmt: skip
                 yield doc_hit(
                     doc,
                     item.value_span("value"),
