@@ -10,6 +10,7 @@ from manifestlint.model import Finding, hit
 from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage, substitute
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import _chain, _role, _stage_label
+from manifestlint.templating import is_placeholder
 
 
 def _split_image(ref: str) -> tuple[str, str | None, str | None]:
@@ -35,8 +36,8 @@ def unpinned_base_image(df: Dockerfile, ctx) -> Iterator[Finding]:
         if not _external(df, stage):
             continue
         _, tag, digest = _split_image(stage.base_resolved)
-        if digest:
-            continue
+        if digest or is_placeholder(stage.base_resolved):
+            continue  # `FROM ???`, `FROM <base-image>`: a blank to fill in, no image yet
         instr = stage.from_instr
         if tag is None:
             yield hit(

@@ -21,6 +21,8 @@ def relative_workdir(df: Dockerfile, ctx) -> Iterator[Finding]:
         path = unquote(raw)
         if not path or path.startswith(("/", "$")) or re.match(r"^[A-Za-z]:[\\/]|^\\", path):
             continue
+        if is_placeholder(path):  # `WORKDIR ???`: an exercise's blank
+            continue
         yield hit(
             df.path,
             instr.span_of(instr.body_start, len(raw)),
