@@ -52,7 +52,7 @@ metadata:
   namespace: shop
 spec:
   podSelector: {}
-  policyTypes: [Ingress]
+  policyTypes: [Ingress, Egress]
 """
 
 SERVICE = """\

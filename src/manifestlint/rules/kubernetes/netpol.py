@@ -1,7 +1,8 @@
 """Network policies that isolate pods for ingress: Kubernetes NetworkPolicy, Cilium
 (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy) and Calico (projectcalico.org
 NetworkPolicy, GlobalNetworkPolicy), reduced to one question: does this policy make these pods
-(labels, namespace) refuse ingress traffic it does not allow?
+(labels, namespace) refuse ingress traffic it does not allow? (And the same question for egress,
+read from the other half of each policy.)
 
 Kubernetes: `policyTypes` decides; when absent it always contains Ingress (and Egress only
 with an `egress` section), so an egress-only policy is one that lists policyTypes without
@@ -83,8 +84,9 @@ def is_cluster_wide(doc: YamlDoc) -> bool:
     return doc.root.get("kind") in ("CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy")
 
 
-def ingress_policies(docs: list[YamlDoc]) -> list[IngressPolicy]:
-    """The policies among `docs` that isolate some pods for ingress."""
+def ingress_policies(docs: list[YamlDoc], direction: str = "Ingress") -> list[IngressPolicy]:
+    """The policies among `docs` that isolate some pods for ingress (or, with `direction`
+    "Egress", for egress: the same reading with the other half of each policy)."""
     out: list[IngressPolicy] = []
     for doc in docs:
         root = doc.root
@@ -93,13 +95,13 @@ def ingress_policies(docs: list[YamlDoc]) -> list[IngressPolicy]:
         kind = root.get("kind")
         ns = namespace_of(doc, "")
         if is_kubernetes_policy(doc):
-            policy = _kubernetes(doc, ns)
+            policy = _kubernetes(doc, ns, direction)
             if policy is not None:
                 out.append(policy)
         elif kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy") and is_cilium(doc):
-            out.extend(_cilium(doc, ns, kind == "CiliumClusterwideNetworkPolicy"))
+            out.extend(_cilium(doc, ns, kind == "CiliumClusterwideNetworkPolicy", direction))
         elif kind in ("NetworkPolicy", "GlobalNetworkPolicy") and is_calico(doc):
-            policy = _calico(doc, ns, kind == "GlobalNetworkPolicy")
+            policy = _calico(doc, ns, kind == "GlobalNetworkPolicy", direction)
             if policy is not None:
                 out.append(policy)
     return out
@@ -108,17 +110,19 @@ def ingress_policies(docs: list[YamlDoc]) -> list[IngressPolicy]:
 # ------------------------------------------------------------------------------ Kubernetes
 
 
-def kubernetes_isolates_ingress(spec: Any) -> bool:
+def kubernetes_isolates_ingress(spec: Any, direction: str = "Ingress") -> bool:
     types = spec.get("policyTypes") if isinstance(spec, dict) else None
     if isinstance(types, list):
-        return any(str(t) == "Ingress" for t in types)
+        return any(str(t) == direction for t in types)
+    if direction == "Egress":
+        return isinstance(spec, dict) and "egress" in spec
     return True  # defaulted: Ingress always, plus Egress when an egress section exists
 
 
-def _kubernetes(doc: YamlDoc, ns: str) -> IngressPolicy | None:
+def _kubernetes(doc: YamlDoc, ns: str, direction: str = "Ingress") -> IngressPolicy | None:
     spec = doc.root.get("spec")
     spec = spec if isinstance(spec, dict) else {}
-    if not kubernetes_isolates_ingress(spec):
+    if not kubernetes_isolates_ingress(spec, direction):
         return None
     selector = spec.get("podSelector")
     selector = selector if isinstance(selector, dict) else {}  # missing or null: every pod
@@ -165,7 +169,8 @@ def _cilium_selects(selector: dict) -> Selects:
     return selects
 
 
-def _cilium(doc: YamlDoc, ns: str, cluster_wide: bool) -> list[IngressPolicy]:
+def _cilium(doc: YamlDoc, ns: str, cluster_wide: bool, direction: str = "Ingress") -> list[IngressPolicy]:
+    field = direction.lower()
     root = doc.root
     rules = [root["spec"]] if isinstance(root.get("spec"), dict) else []
     if isinstance(root.get("specs"), list):
@@ -176,10 +181,10 @@ def _cilium(doc: YamlDoc, ns: str, cluster_wide: bool) -> list[IngressPolicy]:
         if not isinstance(selector, dict):
             continue  # a nodeSelector (host policy) or nothing: no pods selected
         deny = rule.get("enableDefaultDeny")
-        if isinstance(deny, dict) and deny.get("ingress") is False:
+        if isinstance(deny, dict) and deny.get(field) is False:
             continue
-        if "ingress" not in rule and "ingressDeny" not in rule:
-            continue  # no ingress rules: the endpoints' ingress is not restricted
+        if field not in rule and field + "Deny" not in rule:
+            continue  # no rules of this direction: the endpoints' traffic is not restricted
         out.append(IngressPolicy(doc, ns, cluster_wide, _cilium_selects(selector)))
     return out
 
@@ -187,13 +192,16 @@ def _cilium(doc: YamlDoc, ns: str, cluster_wide: bool) -> list[IngressPolicy]:
 # ------------------------------------------------------------------------------ Calico
 
 
-def _calico(doc: YamlDoc, ns: str, cluster_wide: bool) -> IngressPolicy | None:
+def _calico(doc: YamlDoc, ns: str, cluster_wide: bool, direction: str = "Ingress") -> IngressPolicy | None:
     spec = doc.root.get("spec")
     spec = spec if isinstance(spec, dict) else {}
     types = spec.get("types")
     if isinstance(types, list):
-        if not any(str(t) == "Ingress" for t in types):
+        if not any(str(t) == direction for t in types):
             return None
+    elif direction == "Egress":
+        if not spec.get("egress"):
+            return None  # defaulted: Egress only when the policy has egress rules
     elif spec.get("egress") and not spec.get("ingress"):
         return None  # defaulted to [Egress]: only egress rules
     pod_selector = parse_calico_selector(spec.get("selector", "all()"))

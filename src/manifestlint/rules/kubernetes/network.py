@@ -79,6 +79,39 @@ def missing_network_policy(index: Index, ctx) -> Iterator[Finding]:
         )
 
 
+@rule("k8s-missing-egress-policy", "project")
+def missing_egress_policy(index: Index, ctx) -> Iterator[Finding]:
+    """Pods the project isolates for ingress but not for egress: the policy author protected
+    them from the cluster, yet a compromised pod may still reach every pod, the cloud metadata
+    endpoint and the internet. Pods isolated for neither are k8s-missing-network-policy's."""
+    every = [p for p in index.of_kind(*POLICY_KINDS) if isinstance(p.root, YMap) and is_policy(p)]
+    if not every:
+        return
+    by_direction: dict[str, SelectorIndex[IngressPolicy]] = {}
+    for direction in ("Ingress", "Egress"):
+        found: SelectorIndex[IngressPolicy] = SelectorIndex()
+        for policy in ingress_policies(every, direction):
+            found.add_selector(None if policy.cluster_wide else policy.namespace, policy.selector, policy)
+        by_direction[direction] = found
+
+    def isolated(source, direction: str) -> bool:
+        candidates = by_direction[direction].candidates(source.ns, source.labels)
+        return any(p.applies_to(source.labels, source.ns, _ns_compatible) for p in candidates)
+
+    for source in project(index).pods:
+        doc = source.doc
+        if not index.reported(doc) or source.template is None:
+            continue
+        if isolated(source, "Ingress") and not isolated(source, "Egress"):
+            yield doc_hit(
+                doc,
+                name_anchor(doc),
+                f"the pods of {_describe(doc)} are isolated for ingress but no NetworkPolicy limits "
+                "their egress: a compromised pod can reach every pod, the cloud metadata endpoint "
+                "and the internet",
+            )
+
+
 @rule("k8s-network-policy-selects-nothing", "project")
 def network_policy_selects_nothing(index: Index, ctx) -> Iterator[Finding]:
     proj = project(index)
