@@ -226,6 +226,42 @@ def pdb_min_and_max(doc: YamlDoc, ctx) -> Iterator[Finding]:
     )
 
 
+@rule("k8s-pdb-no-policy", "kubernetes", kinds=("PodDisruptionBudget",))
+def pdb_no_policy(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    """Neither field set: policy/v1 has no default, and the disruption controller then expects
+    no healthy pod at all, so every eviction is allowed (policy/v1beta1 defaulted minAvailable
+    to 1: not reported there)."""
+    spec = _spec(doc)
+    if spec is None or "minAvailable" in spec or "maxUnavailable" in spec:
+        return
+    if str(doc.root.get("apiVersion")) != "policy/v1":
+        return
+    yield doc_hit(
+        doc,
+        doc.root.key_span("spec"),
+        "sets neither minAvailable nor maxUnavailable: the budget allows every eviction and "
+        "protects nothing (add maxUnavailable: 1)",
+    )
+
+
+@rule("k8s-pdb-unhealthy-eviction", "kubernetes", kinds=("PodDisruptionBudget",))
+def pdb_unhealthy_eviction(doc: YamlDoc, ctx) -> Iterator[Finding]:
+    """Without `unhealthyPodEvictionPolicy: AlwaysAllow` a pod that is running but not ready
+    (crash-looping, misconfigured) counts against the budget and cannot be evicted while the
+    budget is unmet: one broken replica blocks every node drain."""
+    spec = _spec(doc)
+    if spec is None or str(doc.root.get("apiVersion")) != "policy/v1":
+        return
+    if "unhealthyPodEvictionPolicy" in spec:
+        return
+    yield doc_hit(
+        doc,
+        doc.root.key_span("spec"),
+        "no unhealthyPodEvictionPolicy: pods that run but are not ready cannot be evicted while "
+        "the budget is unmet, so a crash-looping replica blocks node drains (set AlwaysAllow)",
+    )
+
+
 @rule("k8s-hpa-target-missing", "project")
 def hpa_target_missing(index: Index, ctx) -> Iterator[Finding]:
     named: dict[tuple[str, str], list[str]] = {}  # (kind, name) -> namespaces: a lookup, not a scan
