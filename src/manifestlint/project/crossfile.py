@@ -49,7 +49,8 @@ DANGLING_REFERENCE_RULES = frozenset(
      "k8s-service-target-port-mismatch", "k8s-ingress-backend-missing",
      "istio-authz-selector-matches-nothing", "istio-gateway-selector-matches-nothing",
      "istio-vs-unknown-gateway", "istio-vs-host-not-in-gateway", "istio-vs-unknown-subset",
-     "istio-vs-unknown-host", "istio-dr-subset-no-pods", "k8s-namespace-missing-quota"}
+     "istio-vs-unknown-host", "istio-dr-subset-no-pods", "k8s-namespace-missing-quota",
+     "k8s-dangling-reference", "k8s-statefulset-service"}
 )  # fmt: skip
 
 
