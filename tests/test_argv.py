@@ -21,8 +21,8 @@ def click_params(argv: list[str], monkeypatch) -> dict:
     """The parameters click's lint command hands to run_lint for `argv`."""
     seen: list[dict] = []
 
-    def capture(*args: object) -> None:
-        seen.append(dict(inspect.signature(cli.run_lint).bind(*args).arguments))
+    def capture(*args: object, **kwargs: object) -> None:
+        seen.append(dict(inspect.signature(cli.run_lint).bind(*args, **kwargs).arguments))
 
     monkeypatch.setattr(commands, "run_lint", capture)
     commands.main.main(argv, standalone_mode=False)
@@ -42,6 +42,8 @@ READ = [
     ["lint", "--diff-base", "origin/main", "--color", "never", "--baseline", "nonexistent.json", "."],
     ["lint", "--write-baseline", "new.json", "-o", "report.sarif", "--exit-zero", "--exit-zero", "a"],
     ["lint", "--output=out.txt", "--config=", ""],
+    ["lint", "--fix", "--unsafe-fixes", "a.yaml"],
+    ["lint", "--diff", "Dockerfile"],
 ]
 
 

@@ -50,7 +50,17 @@ def test_every_hook_runs_serially() -> None:
 def test_each_file_is_linted_by_exactly_the_right_hook(path: str) -> None:
     identify = pytest.importorskip("identify.identify")  # pre-commit's tagger (a test dependency)
     tags = identify.tags_from_filename(path) | {"file", "text"}
-    assert [hook["id"] for hook in HOOKS if selected(hook, path, tags)] == NAMES[path]
+    lint_hooks = [hook for hook in HOOKS if hook["id"] != "manifestlint-fix"]  # the fixing one: instead
+    assert [hook["id"] for hook in lint_hooks if selected(hook, path, tags)] == NAMES[path]
+
+
+def test_the_fix_hook_takes_what_the_lint_hook_takes() -> None:
+    """`manifestlint-fix` is the `manifestlint` hook with --fix: the same files, serially."""
+    by_id = {hook["id"]: hook for hook in HOOKS}
+    lint_hook, fix_hook = by_id["manifestlint"], by_id["manifestlint-fix"]
+    assert fix_hook["entry"] == lint_hook["entry"] + " --fix"
+    for key in ("files", "exclude", "types", "language", "require_serial"):
+        assert fix_hook[key] == lint_hook[key], key
 
 
 def test_no_hook_forces_a_file_type() -> None:

@@ -280,3 +280,34 @@ def test_result_template_writes_what_the_encoder_writes() -> None:
                         assert sarif._result_text(f, f"{i:032x}:1", quoted, rule_of, props) == expected
                         checked += 1
     assert checked == len(odd) * 3 * 3 * 2 * 3
+
+
+def test_fixable_findings_carry_their_fix(project: Path) -> None:
+    """A finding `lint --fix` can fix carries it as a SARIF fix (artifactChanges with
+    replacements), valid against both schemas; others carry none."""
+    log = sarif_for([str(project)], project)
+    validate(log)
+    results = log["runs"][0]["results"]
+    apk = next(r for r in results if r["ruleId"] == "docker-apk-no-cache")
+    assert apk["fixes"] == [
+        {
+            "description": {"text": "add --no-cache"},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"},
+                    "replacements": [
+                        {
+                            "deletedRegion": {
+                                "endColumn": 12,
+                                "endLine": 2,
+                                "startColumn": 9,
+                                "startLine": 2,
+                            },
+                            "insertedContent": {"text": "add --no-cache"},
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+    assert all("fixes" not in r for r in results if r["ruleId"] == "k8s-run-as-root")

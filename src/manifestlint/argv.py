@@ -47,6 +47,9 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], Any]] = {
     "color": (("--color",), ("auto", "always", "never")),
     "verbose": (("-v", "--verbose"), "flag"),
     "force_include": (("--force-include",), "flag"),
+    "fix": (("--fix",), "flag"),
+    "unsafe_fixes": (("--unsafe-fixes",), "flag"),
+    "show_diff": (("--diff",), "flag"),
 }
 _DEFAULTS: dict[str, Any] = {
     "fmt": "text", "output": None, "config_path": None, "select": (), "ignore": (), "exclude": (),
@@ -54,7 +57,7 @@ _DEFAULTS: dict[str, Any] = {
     "kubernetes_version": None, "no_context": False, "no_cache": False, "sarif_category": None,
     "show_suppressed": False, "diff_base": None, "baseline": None, "write_baseline": None,
     "quiet": False, "stats": False, "color": "auto", "verbose": False, "step_summary": False,
-    "force_include": False,
+    "force_include": False, "fix": False, "unsafe_fixes": False, "show_diff": False,
 }  # fmt: skip
 _BY_SPELLING = {spelling: name for name, (spellings, _) in _OPTIONS.items() for spelling in spellings}
 

@@ -134,18 +134,17 @@ def main() -> None:
     "-v", "--verbose", is_flag=True, help="List every file linted or skipped, and why, on standard error."
 )
 @click.option("--force-include", is_flag=True, help="Lint named files even where a folder walk skips them.")
-def lint(
-    paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
-    kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,
-    write_baseline, step_summary, quiet, stats, color, verbose, force_include,
-) -> None:  # fmt: skip
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (minimal edits), then report what is left.")
+@click.option(
+    "--unsafe-fixes", is_flag=True, help="With --fix or --diff: also fixes that may change behaviour."
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Print the fixes as a diff, write nothing (exit 1: a diff)."
+)
+def lint(**params) -> None:
     """Lint files and folders (recursively); '-' reads standard input."""
     with _usage_failures():
-        run_lint(
-            paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on,
-            exit_zero, kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base,
-            baseline, write_baseline, quiet, stats, color, verbose, step_summary, force_include,
-        )  # fmt: skip
+        run_lint(**params)  # click's parameter names are run_lint's
 
 
 @main.command()

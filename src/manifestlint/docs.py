@@ -11,6 +11,11 @@ from pathlib import Path
 
 from manifestlint.registry import Registry, Rule, peer_reference
 
+FIX_TEXT = {
+    "safe": "safe, applied by `manifestlint lint --fix` (`--diff` shows it first)",
+    "unsafe": "unsafe (may change behaviour), applied by `--fix --unsafe-fixes` only",
+}
+
 
 def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) -> str:
     """Markdown page; `examples` are (label, language, text) pairs from the rule's fixtures."""
@@ -24,6 +29,8 @@ def rule_page(rule: Rule, examples: list[tuple[str, str, str]] | None = None) ->
         f"- Applies to: {rule.scope if rule.scope != 'engine' else 'any file of its type (engine)'}",
         f"- Tags: {', '.join(rule.tags) or '-'}",
     ]
+    if rule.fixable:
+        lines.append(f"- Fix: {FIX_TEXT[rule.fixable]}")
     if rule.security_severity is not None:
         lines.append(f"- Security severity: {rule.security_severity:.1f}")
     if rule.checklist:
@@ -108,6 +115,7 @@ def rules_table(registry: Registry, fmt: str = "table") -> str:
                 "tags": list(r.tags),
                 "checklist": list(r.checklist),
                 "references": list(r.references),
+                "fix": r.fixable or None,
                 "docs": f"docs/rules/{r.id}.md",
             }
             for r in rules

@@ -36,7 +36,8 @@ def load_rules():
 def run_lint(
     paths, fmt, output, config_path, select, ignore, exclude, forced_type, stdin_filename, fail_on, exit_zero,
     kubernetes_version, no_context, no_cache, sarif_category, show_suppressed, diff_base, baseline,
-    write_baseline, quiet, stats, color, verbose, step_summary=False, force_include=False,
+    write_baseline, quiet, stats, color, verbose, step_summary=False, force_include=False, fix=False,
+    unsafe_fixes=False, show_diff=False,
 ) -> None:  # fmt: skip
     """The lint command: its parameters as click passes them (manifestlint.commands.lint), or as
     manifestlint.argv reads an everyday command line without click."""
@@ -70,7 +71,15 @@ def run_lint(
             # standard input is one file without a project: the checkout the command runs in
             # says nothing about where the piped text belongs (--stdin-filename places it)
             use_context = False
-        result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context, use_cache)
+        if unsafe_fixes and not (fix or show_diff):
+            raise Failure("--unsafe-fixes goes with --fix or --diff")
+        if fix or show_diff:
+            result = _fix(
+                lambda: run_lint(targets, registry, config, cwd, forced_type, stdin, use_context, use_cache),
+                registry, cwd, stdin, unsafe_fixes, show_diff, quiet,
+            )  # fmt: skip
+        else:
+            result = run_lint(targets, registry, config, cwd, forced_type, stdin, use_context, use_cache)
         if result.rendered and result.findings:
             from manifestlint.project import rendered  # `helm template` output -> the chart
 
@@ -109,6 +118,39 @@ def run_lint(
 
     level = Severity.parse(threshold)
     sys.exit(1 if any(f.severity >= level for f in result.findings) else 0)
+
+
+def _fix(lint_once, registry, cwd: Path, stdin, unsafe: bool, show_diff: bool, quiet: bool):
+    """--fix / --unsafe-fixes / --diff (manifestlint.fixes): lint, fix and lint again until
+    nothing more applies; write the files (--fix) or print the diff and exit 1 when there is
+    one (--diff, which writes nothing). The result is the last lint: what is left."""
+    from manifestlint import fixes
+
+    if stdin is not None:
+        raise Failure("--fix and --diff rewrite files: standard input ('-') cannot be fixed")
+    fixable = {rule.id: rule.fixable for rule in registry if rule.fixable}
+    result, outcome = fixes.run(lint_once, fixable, unsafe, cwd)
+    for note in outcome.skipped:
+        _echo(f"manifestlint: {note}")
+    if show_diff:
+        text = "".join(fixes.diff(outcome))
+        emit(text.encode("utf-8", "backslashreplace"), None)
+        sys.exit(1 if text else 0)
+    written = fixes.write(outcome)
+    for note in outcome.not_written:
+        _echo(f"manifestlint: {note}")
+    if not quiet:
+        counts: dict[str, int] = {}
+        for fixed in written:
+            for rule, n in fixed.fixed.items():
+                counts[rule] = counts.get(rule, 0) + n
+        detail = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items()))
+        total = sum(counts.values())
+        _echo(
+            f"manifestlint: fixed {total} finding(s) in {len(written)} file(s)"
+            + (f" ({detail})" if detail else "")
+        )
+    return result
 
 
 def _own(path: Path) -> Path:

@@ -52,6 +52,11 @@ SYNTAX_RULE = {
 }
 
 
+# Text that --fix / --diff changed and has not written (manifestlint/fixes.py), by absolute
+# path: read instead of the file, so that the next pass lints what the fixes made.
+PENDING: dict[str, bytes] = {}
+
+
 @dataclass(slots=True)
 class ParsedFile:
     source: Source
@@ -112,7 +117,8 @@ def read_source(
             try:
                 if source.problem:
                     raise Unreadable(source.problem)
-                data = read_regular(source.abspath, MAX_FILE_BYTES)
+                pending = PENDING.get(str(source.abspath)) if PENDING else None
+                data = read_regular(source.abspath, MAX_FILE_BYTES) if pending is None else pending
             except Unreadable as exc:
                 return unreadable(str(exc))
             if markers and not any(marker in data for marker in markers):

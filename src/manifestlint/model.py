@@ -58,6 +58,29 @@ class Related(NamedTuple):
     message: str
 
 
+class Edit(NamedTuple):
+    """One text change: the characters of `span` (1-based, end-exclusive; an empty span is an
+    insertion) replaced by `text`. `old` is what the span must hold for the edit to apply: a
+    fix computed from positions is checked against the bytes it rewrites, so a position that
+    does not fit the file (a view's object, a moved line) skips the fix instead of damaging
+    it. A newline in `text` is written as the file's own line ending at that line (CRLF stays
+    CRLF)."""
+
+    span: Span
+    text: str
+    old: str = ""
+
+
+class Fix(NamedTuple):
+    """What `--fix` does about one finding: minimal text edits of the finding's own file,
+    computed from the positions the parser gave (never by re-serialising the document).
+    Whether it is safe is the rule's metadata (`fixable: safe|unsafe`); `title` says what it
+    does (shown by --diff and SARIF)."""
+
+    title: str
+    edits: tuple[Edit, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem at one place. `obj` names the logical object (for fingerprints and
@@ -72,6 +95,7 @@ class Finding:
     obj: str = ""
     doc: int = -1  # index of the YAML document in its file; -1 for Dockerfiles / whole file
     related: tuple[Related, ...] = ()
+    fix: Fix | None = None  # minimal text edits of `path` that resolve it (manifestlint/fixes.py)
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.col, self.rule, self.message)
@@ -353,17 +377,19 @@ def at_most(finding: Finding, severity: Severity) -> Finding:
     return replace(finding, severity=min(finding.severity, severity))
 
 
-def hit(path: str, span: Span, message: str, obj: str = "", doc: int = -1) -> Finding:
+def hit(path: str, span: Span, message: str, obj: str = "", doc: int = -1, fix: Fix | None = None) -> Finding:
     """What a rule yields: a finding without rule id (the engine stamps it and the configured
-    severity; see `at_most`)."""
-    return Finding("", UNCAPPED, path, span, message, obj, doc)
+    severity; see `at_most`); `fix`, when the rule knows the one right change."""
+    return Finding("", UNCAPPED, path, span, message, obj, doc, (), fix)
 
 
-def doc_hit(doc: YamlDoc, span: Span, message: str, related: Iterable[YamlDoc] = ()) -> Finding:
+def doc_hit(
+    doc: YamlDoc, span: Span, message: str, related: Iterable[YamlDoc] = (), fix: Fix | None = None
+) -> Finding:
     """A finding inside a YAML document, carrying the document's identity; `related`: the
     other objects it is about (each pointed at by its name)."""
     others = tuple(related_to(other) for other in related)
-    return Finding("", UNCAPPED, doc.path, span, message, doc.ident, doc.index, others)
+    return Finding("", UNCAPPED, doc.path, span, message, doc.ident, doc.index, others, fix)
 
 
 def related_to(doc: YamlDoc) -> Related:

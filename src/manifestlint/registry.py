@@ -115,6 +115,7 @@ class Rule:
     module: str = ""  # where `func` lives; imported only when a file of its scope is linted
     kinds: tuple[str, ...] = ()  # object kinds a "kubernetes" rule applies to; () = all
     severity_evidence: str = ""  # what evidence lowers (or raises) one finding's severity
+    fixable: str = ""  # "safe" (applied by --fix), "unsafe" (also needs --unsafe-fixes), "" none
 
     @property
     def domain(self) -> str:
@@ -299,12 +300,26 @@ def load_registry() -> Registry:
                 module=module,
                 kinds=tuple(kinds),
                 severity_evidence=(rec.get("severity-evidence") or "").strip(),
+                fixable=_fixable(meta_file, rule_id, rec.get("fixable")),
             )
     missing = sorted(set(functions) - set(registry.rules))
     if missing:
         raise ValueError(f"rules without metadata in rules/**/*.yaml: {', '.join(missing)}")
     _REGISTRY = registry
     return registry
+
+
+FIXABLE = ("safe", "unsafe")
+
+
+def _fixable(meta_file: str, rule_id: str, value: object) -> str:
+    """The `fixable` metadata: whether the rule's findings carry a fix and whether --fix may
+    apply it unasked (safe: cannot break a working deployment) or only with --unsafe-fixes."""
+    if value is None:
+        return ""
+    if value not in FIXABLE:
+        raise ValueError(f"{meta_file}: rule {rule_id}: fixable must be one of {', '.join(FIXABLE)}")
+    return str(value)
 
 
 # GitHub code scanning ranks security alerts by `security-severity`: over 9.0 critical,

@@ -91,7 +91,7 @@ def run_rule(rule: Rule, subject: Any, ctx: RuleContext, out: list[Finding], fal
             if len(message) > MAX_MESSAGE or len(obj) > MAX_OBJECT:
                 message, obj = clip(message, MAX_MESSAGE), clip(obj, MAX_OBJECT)
             level = severity if f.severity >= severity else f.severity  # the rule's cap: model.at_most
-            out.append(Finding(rule_id, level, f.path, f.span, message, obj, f.doc, f.related))
+            out.append(Finding(rule_id, level, f.path, f.span, message, obj, f.doc, f.related, f.fix))
     except Exception as exc:  # a rule bug must not cost the user the other findings
         path = getattr(subject, "path", None) or getattr(getattr(subject, "doc", None), "path", "")
         path = path or fallback_path

@@ -172,9 +172,11 @@ def render_pieces(
     props = {
         rule: f', "properties": {{"security-severity": "{score:.1f}"}}' for rule, score in scores.items()
     }
+    fixable = {r.id for r in rules if r.fixable}
     for f, fp in zip(result.findings, result.fingerprints(), strict=True):
-        if f.related or show_suppressed or not _int_span(f.span):
-            item = _result(f, fp, uris, rule_of, scores)
+        fix = f.fix if f.rule in fixable else None
+        if f.related or show_suppressed or not _int_span(f.span) or fix is not None:
+            item = _result(f, fp, uris, rule_of, scores, fix)
             if show_suppressed:
                 item["suppressions"] = []
             yield separator + encode(item)
@@ -239,7 +241,12 @@ def _result_text(
 
 
 def _result(
-    finding: Any, fingerprint: str, uris: dict[str, str], rule_of: Any, scores: dict[str, float]
+    finding: Any,
+    fingerprint: str,
+    uris: dict[str, str],
+    rule_of: Any,
+    scores: dict[str, float],
+    fix: Any = None,
 ) -> dict[str, Any]:
     """One SARIF result as sarif-om's classes would write it (same keys, same order)."""
     s = finding.span
@@ -270,9 +277,31 @@ def _result(
             }
             for number, other in enumerate(finding.related[:MAX_RELATED], start=1)
         ]
+    if fix is not None:  # what `lint --fix` would do, for viewers that offer it (SARIF 3.55)
+        out["fixes"] = [_fix(fix, uris[finding.path])]
     if finding.rule in scores:  # GitHub ranks by the rule's; kept on the result for other readers
         out["properties"] = {"security-severity": f"{scores[finding.rule]:.1f}"}
     return out
+
+
+def _fix(fix: Any, uri: str) -> dict[str, Any]:
+    """A SARIF `fix`: the edits as replacements of the finding's file (an empty deleted
+    region is an insertion; inserted newlines are LF whatever the file uses)."""
+    return {
+        "description": {"text": unicode_safe(fix.title)},
+        "artifactChanges": [
+            {
+                "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                "replacements": [
+                    {
+                        "deletedRegion": _region(edit.span),
+                        "insertedContent": {"text": unicode_safe(edit.text)},
+                    }
+                    for edit in fix.edits
+                ],
+            }
+        ],
+    }
 
 
 MAX_RELATED = 20  # GitHub shows few; a Service selecting 500 Deployments needs no 500 links

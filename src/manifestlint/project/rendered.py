@@ -273,7 +273,7 @@ def _attributed(
     template = charts.template(source)
     rendered = f"rendered {f.path}:{f.span.line}"
     if template is None:
-        return replace(f, message=f"{f.message} [from {source}]")
+        return replace(f, message=f"{f.message} [from {source}]", fix=None)  # no fixing of rendered output
     text = charts.read(template) or ""
     doc = next((d for d in docs if d.span.line <= f.span.line <= d.span.end_line), None)
     path = key_path(doc.root, f.span.line, f.span.col) if doc is not None else []
@@ -285,7 +285,12 @@ def _attributed(
     related = (*f.related, Related(f.path, f.span, f"the rendered document ({source})"))
     if line is None:
         return replace(
-            f, path=shown, span=Span.point(1, 1), message=f"{f.message} ({rendered})", related=related
+            f,
+            path=shown,
+            span=Span.point(1, 1),
+            message=f"{f.message} ({rendered})",
+            related=related,
+            fix=None,
         )
     exact = line.keys == keys
     values = template.parent.parent / "values.yaml" if template.parent.name == "templates" else None
@@ -295,12 +300,12 @@ def _attributed(
         at_template = Related(shown, Span.point(line.line, line.col, len(line.keys[-1])), "the template line")
         return replace(
             f, path=_display(values, cwd), span=where,
-            message=f"{f.message} (via {shown}:{line.line})", related=(*f.related, at_template),
+            message=f"{f.message} (via {shown}:{line.line})", related=(*f.related, at_template), fix=None,
         )  # fmt: skip
     col = line.value_col if exact and line.value and f.span.col > _key_end(doc, path) else line.col
     span = Span.point(line.line, col, len(line.value) if col == line.value_col else len(line.keys[-1]))
     message = f.message if exact else f"{f.message} ({rendered}, written through `{line.keys[-1]}:` here)"
-    return replace(f, path=shown, span=span, message=message, related=related)
+    return replace(f, path=shown, span=span, message=message, related=related, fix=None)
 
 
 _TO_YAML = re.compile(r"\{\{-?\s*toYaml\s+\.Values\.([A-Za-z0-9_.]+)\s*\|\s*n?indent\s+\d+\s*-?\}\}")

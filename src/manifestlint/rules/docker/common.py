@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from manifestlint.model import Span
+from manifestlint.model import Edit, Fix, Span
 from manifestlint.parse.dockerfile import Dockerfile, Instruction, unquote
 from manifestlint.project.images import (
     SERVICE,
@@ -223,3 +223,31 @@ def calls(df: Dockerfile, *programs: str) -> Iterator[Call]:
     found = [c for p in programs for c in index.get(p, ())]
     found.sort(key=lambda c: (c.instr.line, c.words[c.i][1]))
     yield from found
+
+
+# ------------------------------------------------------------------ fixes (manifestlint/fixes.py)
+
+
+def text_at(df: Dockerfile, span: Span) -> str | None:
+    """The file's text under a one-line span: what a fix's edit expects to replace (a word
+    split by a line continuation has no single place, and gets no fix)."""
+    if span.line != span.end_line or not 1 <= span.line <= len(df.lines) or span.end_col <= span.col:
+        return None
+    line = df.lines[span.line - 1]
+    return line[span.col - 1 : span.end_col - 1] if span.end_col - 1 <= len(line) else None
+
+
+def word_fix(df: Dockerfile, span: Span, title: str, rewrite: Callable[[str], str]) -> Fix | None:
+    """A fix rewriting the text of `span` (a word, a keyword) as `rewrite(old)`."""
+    old = text_at(df, span)
+    if not old:
+        return None
+    return Fix(title, (Edit(span, rewrite(old), old),))
+
+
+def after_word(
+    df: Dockerfile, words: list[Word], k: int, span_fn: SpanFn, added: str, title: str
+) -> Fix | None:
+    """A fix writing `added` (an option) right after word `k` of a command: `install` ->
+    `install --no-install-recommends`."""
+    return word_fix(df, span_fn(words[k][1], words[k][2]), title, lambda old: f"{old} {added}")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from manifestlint.model import Finding, hit
 from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage, split_words, substitute, unquote
 from manifestlint.registry import rule
-from manifestlint.rules.docker.common import _stage_label, calls
+from manifestlint.rules.docker.common import _stage_label, calls, word_fix
 
 _ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4|lzma)$", re.IGNORECASE)
 
@@ -34,13 +34,22 @@ def add_instead_of_copy(df: Dockerfile, ctx) -> Iterator[Finding]:
             pass
         elif any(_REMOTE.search(s) or _ARCHIVE.search(s) or "$" in s for s, _ in sources):
             continue
+        fix = None
+        if set(instr.flags) <= _COPY_FLAGS:  # COPY takes every flag written
+            fix = word_fix(
+                df, instr.keyword_span, "use COPY", lambda old: "copy" if old.islower() else "COPY"
+            )
         yield hit(
             df.path,
             instr.keyword_span,
             "ADD of local files: use COPY (ADD also fetches URLs and unpacks archives; "
             "COPY says plainly that it only copies)",
             _stage_label(df, instr),
+            fix=fix,
         )
+
+
+_COPY_FLAGS = frozenset({"chown", "chmod", "link", "exclude", "parents"})
 
 
 @rule("docker-add-remote-url", "dockerfile")

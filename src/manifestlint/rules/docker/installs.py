@@ -23,8 +23,10 @@ from manifestlint.rules.docker.common import (
     Word,
     _stage_label,
     _word_span,
+    after_word,
     calls,
     program_index,
+    word_fix,
 )
 
 
@@ -317,11 +319,14 @@ def install_without_yes(df: Dockerfile, ctx) -> Iterator[Finding]:
         if _yes(manager, words) or any(w[0] in _SIMULATE for w in words):
             continue
         flag = "-n" if manager.name == "zypper" else "-y"
+        # zypper takes -n before its sub-command (a global option); the others after it
+        at = i if manager.name == "zypper" else j
         yield hit(
             df.path,
             _word_span(words, i, span_fn, j),
             f"{prog} {words[j][0]} without {flag}: a build cannot answer its prompt and aborts",
             _stage_label(df, instr),
+            fix=after_word(df, words, at, span_fn, flag, f"add {flag}"),
         )
 
 
@@ -330,13 +335,33 @@ def apt_cli(df: Dockerfile, ctx) -> Iterator[Finding]:
     for instr, _, words, i, span_fn, _ in calls(df, "apt"):
         if len(words) <= i + 1:
             continue
+        fix = None
+        if _subcommand_word(words, i) in _APT_GET_SAME:  # apt-get does the same under the same name
+            fix = word_fix(df, _word_span(words, i, span_fn), "use apt-get", lambda old: old + "-get")
         yield hit(
             df.path,
             _word_span(words, i, span_fn),
             "apt is meant for people at a terminal and has no stable command-line interface; "
             "use apt-get (or apt-cache) in scripts",
             _stage_label(df, instr),
+            fix=fix,
         )
+
+
+# apt's sub-commands that apt-get has under the same name and with the same meaning (`list`,
+# `search`, `show` and `full-upgrade` are not among them)
+_APT_GET_SAME = frozenset(
+    {"install", "update", "upgrade", "remove", "purge", "autoremove", "dist-upgrade", "clean", "autoclean"}
+)
+
+
+def _subcommand_word(words: list[Word], i: int) -> str:
+    """apt's sub-command: the first word after the program that is not an option (options
+    taking a value, `-o x=y`, `-c file`, `-t release`, skipped with it)."""
+    k = i + 1
+    while k < len(words) and words[k][0].startswith("-"):
+        k += 2 if words[k][0] in ("-o", "-c", "-t") else 1
+    return words[k][0] if k < len(words) else ""
 
 
 # index refresh commands: (program, sub-commands)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from manifestlint.model import Finding, hit
+from manifestlint.model import Finding, Fix, hit
 from manifestlint.parse.dockerfile import Dockerfile, Instruction
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import (
@@ -18,8 +18,10 @@ from manifestlint.rules.docker.common import (
     _prog_name,
     _program,
     _role,
+    _scripts,
     _stage_label,
     _word_span,
+    after_word,
     calls,
 )
 
@@ -91,11 +93,17 @@ def apt_no_install_recommends(df: Dockerfile, ctx) -> Iterator[Finding]:
                 continue
             if prog == "aptitude" and (_has_opt(words, "--without-recommends") or _short_flag(words, "R")):
                 continue
+            fix = None
+            if prog in ("apt-get", "apt"):
+                fix = after_word(
+                    df, words, j, span_fn, "--no-install-recommends", "add --no-install-recommends"
+                )
             yield hit(
                 df.path,
                 _word_span(words, i, span_fn, j),
                 f"{prog} install without --no-install-recommends pulls in optional packages",
                 _stage_label(df, instr),
+                fix=fix,
             )
 
 
@@ -111,7 +119,8 @@ def _env_in_chain(df: Dockerfile, name: str) -> bool:
 
 @rule("docker-apt-lists-not-cleaned", "dockerfile")
 def apt_lists_not_cleaned(df: Dockerfile, ctx) -> Iterator[Finding]:
-    for instr in _chain_instructions(df):
+    chain = _chain_instructions(df)
+    for at, instr in enumerate(chain):
         if _cache_mounted(instr, "/var/lib/apt/lists", "/var/lib/apt"):
             continue
         for prog, words, i, span_fn, text in _invocations(instr):
@@ -124,8 +133,48 @@ def apt_lists_not_cleaned(df: Dockerfile, ctx) -> Iterator[Finding]:
                 _word_span(words, i, span_fn, _subcommand(words, i)[1]),
                 "apt lists are left in the image: end this RUN with `rm -rf /var/lib/apt/lists/*`",
                 _stage_label(df, instr),
+                fix=None if _lists_needed_later(chain[at + 1 :]) else _cleanup_fix(df, instr),
             )
             break
+
+
+_NEEDS_LISTS = frozenset(
+    {"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download"}
+)
+
+
+def _lists_needed_later(later: list[Instruction]) -> bool:
+    """A later RUN installs with apt without updating first: removing the lists now would
+    break it (`RUN apt-get update` then `RUN apt-get install` in the next instruction)."""
+    for instr in later:
+        updated = False
+        for prog, words, i, _, _ in _invocations(instr):
+            if prog == "apt-cache" or (
+                _apt(prog) and _subcommand(words, i)[0] in _NEEDS_LISTS and not updated
+            ):
+                return True
+            updated = updated or (_apt(prog) and _subcommand(words, i)[0] == "update")
+    return False
+
+
+def _cleanup_fix(df: Dockerfile, instr: Instruction) -> Fix | None:
+    """`&& rm -rf /var/lib/apt/lists/*` after the last word of a shell-form RUN (not after an
+    operator, a subshell or a heredoc, where appending would change what runs)."""
+    scripts = _scripts(instr)
+    if len(scripts) != 1:
+        return None
+    text, span_fn = scripts[0]
+    commands = _commands(text)
+    if not commands or not commands[-1][1] or text.rstrip()[-1:] in ";&|()\\":
+        return None
+    words = commands[-1][1]
+    if any(w[0].startswith("#") for _, found in commands for w in found):
+        return None  # a comment: what follows it would not run
+    if text.rstrip() != text[: words[-1][1] + words[-1][2]].rstrip():
+        return None  # a comment or an operator after the last word
+    return after_word(
+        df, words, len(words) - 1, span_fn, "&& rm -rf /var/lib/apt/lists/*", "remove the apt lists"
+    )
 
 
 @rule("docker-apt-upgrade", "dockerfile")
@@ -177,6 +226,7 @@ def pip_no_cache_dir(df: Dockerfile, ctx) -> Iterator[Finding]:
                 _word_span(words, i, span_fn, j),
                 "pip install keeps its download cache in the image; add --no-cache-dir",
                 _stage_label(df, instr),
+                fix=after_word(df, words, j, span_fn, "--no-cache-dir", "add --no-cache-dir"),
             )
 
 
@@ -198,6 +248,7 @@ def apk_no_cache(df: Dockerfile, ctx) -> Iterator[Finding]:
                 _word_span(words, i, span_fn, j),
                 f"apk {sub} without --no-cache leaves the package index in the image",
                 _stage_label(df, instr),
+                fix=after_word(df, words, j, span_fn, "--no-cache", "add --no-cache"),
             )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
-from manifestlint.model import Finding, hit
+from manifestlint.model import Finding, Fix, hit
 from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage
 from manifestlint.registry import rule
 from manifestlint.rules.docker.common import (
@@ -19,6 +20,7 @@ from manifestlint.rules.docker.common import (
     _scripts,
     _stage_label,
     _word_span,
+    word_fix,
 )
 
 
@@ -126,18 +128,103 @@ def pipefail(df: Dockerfile, ctx) -> Iterator[Finding]:
     # Per stage: does RUN's shell fail on a failed pipe stage (SHELL with -o pipefail), or is
     # it no POSIX shell at all (PowerShell, cmd)? A stage built FROM another inherits its SHELL.
     guarded: dict[int, bool] = {}
+    shells: dict[int, Instruction | None] = {}  # the SHELL in force at the end of each stage
     for stage in df.stages:
         if stage.parent_stage is not None:
-            ok = guarded.get(stage.parent_stage, False)
+            ok, shell = guarded.get(stage.parent_stage, False), shells.get(stage.parent_stage)
         else:
-            ok = bool(_WINDOWS_BASE.search(stage.base_resolved))
+            ok, shell = bool(_WINDOWS_BASE.search(stage.base_resolved)), None
+        fix: Fix | bool | None = False  # the stage's one fix, made at its first unguarded pipe
         for instr in stage.instructions:
             if instr.keyword == "SHELL" and instr.exec_form:
                 argv = instr.exec_form
                 ok = "pipefail" in argv or bool(_NON_POSIX_SHELL.search(argv[0].rsplit("\\", 1)[-1]))
+                shell, fix = instr, False
             elif not ok:
-                yield from _unguarded_pipe(df, stage, instr)
-        guarded[stage.index] = ok
+                for found in _unguarded_pipe(df, stage, instr):
+                    if fix is False:
+                        fix = _pipefail_fix(df, stage, instr, shell)
+                    yield replace(found, fix=fix or None)
+        guarded[stage.index], shells[stage.index] = ok, shell
+
+
+_BASH_PIPEFAIL = 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]'
+_DEBIAN = re.compile(r"^(docker\.io/)?(library/)?(debian|ubuntu|buildpack-deps)([:@]|$)", re.IGNORECASE)
+
+
+def _pipefail_fix(df: Dockerfile, stage: Stage, instr: Instruction, shell: Instruction | None) -> Fix | None:
+    """pipefail where bash is the shell: `"-o", "pipefail"` added to a bash SHELL, or, with no
+    SHELL, a bash SHELL with pipefail before the stage's first unguarded RUN when the image is
+    Debian or Ubuntu (bash is an essential package there). None when a later RUN could start
+    failing for it (a pipe into `head` or `grep -q`, whose early exit kills the writer) or
+    reads differently in bash (`echo` with a backslash: dash expands it, bash does not)."""
+    start = shell if shell is not None else instr
+    if _risky_under_bash([i for i in df.instructions if i.line >= start.line]):
+        return None
+    if shell is not None:
+        argv = shell.exec_form or []
+        at = shell.args.rfind('"-c"')
+        if not argv or argv[0].rsplit("/", 1)[-1] != "bash" or at < shell.body_start:
+            return None
+        return word_fix(
+            df, shell.span_of(at, 4), "add -o pipefail to the SHELL", lambda old: f'"-o", "pipefail", {old}'
+        )
+    if instr.keyword != "RUN" or not _debian_family(df, stage):
+        return None
+    indent = df.lines[instr.line - 1][: instr.keyword_span.col - 1]
+    if indent.strip():
+        return None
+    return word_fix(
+        df,
+        instr.keyword_span,
+        "add a bash SHELL with pipefail",
+        lambda old: f"{_BASH_PIPEFAIL}\n{indent}{old}",
+    )
+
+
+def _debian_family(df: Dockerfile, stage: Stage) -> bool:
+    """The stage's image is Debian or Ubuntu: its root base says so, or it (or a stage it is
+    built FROM) runs apt-get or dpkg."""
+    seen = set()
+    current: Stage | None = stage
+    while current is not None and current.index not in seen:
+        seen.add(current.index)
+        if any(
+            prog in ("apt-get", "apt", "dpkg") for i in current.instructions for prog, *_ in _invocations(i)
+        ):
+            return True
+        if current.parent_stage is None:
+            return bool(_DEBIAN.match(current.base_resolved))
+        current = df.stages[current.parent_stage]
+    return False
+
+
+_EARLY_EXIT = frozenset({"-q", "--quiet", "--silent", "-m", "--max-count", "-l", "--files-with-matches"})
+_BUNDLED_EARLY_EXIT = re.compile(r"-[A-Za-z]*[qml][A-Za-z]*")
+
+
+def _exits_early(prog: str, args: list) -> bool:
+    """A pipe reader that may stop reading before the writer is done (the writer then dies
+    of SIGPIPE, which pipefail turns into a failed build)."""
+    if prog == "head":
+        return True
+    if prog not in ("grep", "egrep", "fgrep"):
+        return False
+    return any(w[0].split("=", 1)[0] in _EARLY_EXIT or _BUNDLED_EARLY_EXIT.fullmatch(w[0]) for w in args)
+
+
+def _risky_under_bash(instructions: list[Instruction]) -> bool:
+    """Would one of these RUNs behave differently under bash with pipefail than under sh?"""
+    for instr in instructions:
+        for text, _ in _scripts(instr):
+            for k, (op, words) in enumerate(_commands(text)):
+                i = _program(words)
+                prog = _prog_name(words, i)
+                if prog == "echo" and any("\\" in w[0] for w in words[i + 1 :]):
+                    return True
+                if op == "|" and k > 0 and _exits_early(prog, words[i + 1 :]):
+                    return True
+    return False
 
 
 def _unguarded_pipe(df: Dockerfile, stage: Stage, instr: Instruction) -> Iterator[Finding]:
