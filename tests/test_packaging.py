@@ -60,7 +60,10 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
 
 def test_pre_commit_hooks_manifest() -> None:
     hooks = load_plain_yaml_file(ROOT / ".pre-commit-hooks.yaml")
-    assert [h["id"] for h in hooks] == ["manifestlint", "manifestlint-dockerfile-names"]
+    assert [h["id"] for h in hooks] == ["manifestlint", "manifestlint-fix", "manifestlint-dockerfile-names"]
     for hook in hooks:
-        assert hook["language"] == "python" and hook["entry"] == "manifestlint lint"
+        fixing = hook["id"] == "manifestlint-fix"
+        assert hook["language"] == "python" and hook["entry"] == "manifestlint lint" + (
+            " --fix" if fixing else ""
+        )
         assert {"id", "name", "entry", "language"} <= set(hook)
