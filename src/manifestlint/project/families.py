@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from manifestlint.project.known_images import CLI_IMAGES, cli_image, image_user, known_root_image, short_name
+from manifestlint.project.known_images import (
+    CLI_IMAGES,
+    cli_image,
+    image_user,
+    known_root_image,
+    short_name,
+    split_ref,
+)
 
 MAX_DEPTH = 6
 
@@ -107,8 +114,10 @@ def build_links(path: Path, root: Path | None, links: Any) -> None:
 
 def _build_args(args: str) -> tuple[list[str], str | None, str] | None:
     """(tags, dockerfile, context) of a `docker build` argument list with literal values."""
+    # A Make or shell expansion is one word whatever it holds (`-t org/app:$(shell cat VERSION)`).
+    args = _EXPANSION.sub("$V", args.split("&&")[0])
     try:
-        words = shlex.split(args.split("&&")[0].split(";")[0].split("|")[0], comments=True)
+        words = shlex.split(args.split(";")[0].split("|")[0], comments=True)
     except ValueError:
         return None
     tags: list[str] = []
@@ -122,13 +131,12 @@ def _build_args(args: str) -> tuple[list[str], str | None, str] | None:
             if not eq:
                 i += 1
                 value = words[i] if i < len(words) else ""
-            if "$" not in value and value:
-                if key in ("-t", "--tag"):
-                    tags.append(value)
-                else:
-                    dockerfile = value
-        elif word.startswith("-t") and len(word) > 2 and "$" not in word:
-            tags.append(word[2:])
+            if key in ("-t", "--tag"):
+                tags += _literal_name(value)
+            elif "$" not in value and value:
+                dockerfile = value
+        elif word.startswith("-t") and len(word) > 2:
+            tags += _literal_name(word[2:])
         elif word.startswith("-"):
             if word in ("--build-arg", "--target", "--platform", "--label", "--secret", "--cache-from",
                         "--network", "--progress", "--output", "-o", "--ssh", "--cache-to"):  # fmt: skip
@@ -139,6 +147,18 @@ def _build_args(args: str) -> tuple[list[str], str | None, str] | None:
     if not tags or not positional or "$" in positional[-1]:
         return None
     return tags, dockerfile, positional[-1]
+
+
+_EXPANSION = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)|\$\{[^}]*\}")
+
+
+def _literal_name(tag: str) -> list[str]:
+    """The image a `-t` value names when its repository is literal: only the tag may be a
+    variable (`org/app:$(VERSION)` names org/app; `$(REGISTRY)/app` names nothing known)."""
+    name, version = split_ref(tag)
+    if not name or "$" in name:
+        return []
+    return [tag if version is None or "$" not in version else name]
 
 
 def _bake(path: Path, text: str, links: Any) -> None:
