@@ -7,11 +7,12 @@ pss_controls.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from manifestlint.model import Finding, Severity, YamlDoc, at_most, doc_hit
 from manifestlint.registry import load_registry, rule
-from manifestlint.rules.kubernetes.objects import WORKLOAD_KINDS, namespace_of, pod_template
+from manifestlint.rules.kubernetes.objects import WORKLOAD_KINDS, name_of, namespace_of, pod_template
 from manifestlint.rules.kubernetes.pss_controls import LEVELS, Violation, by_place, parse_version, violations
 
 LABEL = "pod-security.kubernetes.io/"
@@ -64,15 +65,17 @@ def pod_security(doc: YamlDoc, ctx) -> Iterator[Finding]:
         yield doc_hit(doc, span, f"Pod Security {level} ({controls}): {'; '.join(v.text for v in found)}")
 
 
-def _labels(ctx, doc: YamlDoc) -> tuple[str, dict[str, Any]] | None:
-    """(namespace, its Pod Security labels) for the workload's namespace: from the project's
-    Namespace object, else the configured cluster default, else None."""
+def _labels(ctx, doc: YamlDoc) -> tuple[str, dict[str, Any], str | None] | None:
+    """(namespace, its Pod Security labels, a file defining it otherwise) for the workload's
+    namespace: from the project's Namespace object, else the configured cluster default, else
+    None. Two files defining the namespace with other labels are versions of one object
+    (issue 19, principle 2): the strictest is judged, and nothing proves it is the one applied."""
     ns = namespace_of(doc, "")
-    found = (ctx.index.get("Namespace", "default", ns) or ctx.index.get("Namespace", ns, ns)) if ns else None
-    labels = found.root.path_get("metadata", "labels") if found is not None else None
-    picked = {}
-    if isinstance(labels, dict):
-        picked = {key[len(LABEL) :]: value for key, value in labels.items() if str(key).startswith(LABEL)}
+    versions = [d for d in ctx.index.of_kind("Namespace") if name_of(d) == ns] if ns else []
+    picks = sorted(((_picked(d), d.path) for d in versions), key=lambda p: -_strictness(p[0]))
+    picked, other = (picks[0][0], None) if picks else ({}, None)
+    if any(p != picked for p, _path in picks[1:]):
+        other = next(path for p, path in picks[1:] if p != picked)
     if not any(mode in picked for mode in MODES):
         default = str(ctx.options.get("cluster-default") or "privileged")
         if default == "privileged":
@@ -81,7 +84,20 @@ def _labels(ctx, doc: YamlDoc) -> tuple[str, dict[str, Any]] | None:
             "enforce": default,
             "enforce-version": ctx.options.get("cluster-default-version") or "latest",
         }
-    return ns, picked
+    return ns, picked, other
+
+
+def _picked(namespace: YamlDoc) -> dict[str, Any]:
+    meta = namespace.root.get("metadata") if isinstance(namespace.root, dict) else None
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    if not isinstance(labels, dict):
+        return {}
+    return {key[len(LABEL) :]: value for key, value in labels.items() if str(key).startswith(LABEL)}
+
+
+def _strictness(picked: dict[str, Any]) -> int:
+    level = str(picked.get("enforce") or "")
+    return LEVELS.index(level) if level in LEVELS else -1
 
 
 @rule("k8s-pod-security-admission", "kubernetes", kinds=WORKLOAD_KINDS)
@@ -92,7 +108,7 @@ def pod_security_admission(doc: YamlDoc, ctx) -> Iterator[Finding]:
     found = _labels(ctx, doc)
     if found is None:
         return
-    ns, labels = found
+    ns, labels, other = found
     seen: set = set()
     for mode in MODES:
         level = str(labels.get(mode) or "")
@@ -102,7 +118,17 @@ def pod_security_admission(doc: YamlDoc, ctx) -> Iterator[Finding]:
         for span, found in by_place(violations(pod, level, version, _owners(ctx))).items():
             if span not in seen:  # enforce first: a place it refuses is not also a warning
                 seen.add(span)
-                yield _admission_finding(doc, pod.kind, ns, mode, level, found)
+                finding = _admission_finding(doc, pod.kind, ns, mode, level, found)
+                if other is not None and mode == "enforce":  # the definition applied decides
+                    finding = at_most(
+                        replace(
+                            finding,
+                            message=f"{finding.message}; but {other} defines namespace "
+                            f"{ns!r} otherwise, and the one applied last decides",
+                        ),
+                        Severity.WARNING,
+                    )
+                yield finding
 
 
 def _admission_finding(
