@@ -67,8 +67,6 @@ def lint(
     rule), well before the C stack could overflow: 1,000 levels of C `repr` and 6,000 Python
     frames use well under the 8 MB main-thread stack (Python-to-Python calls use no C stack in
     CPython 3.11)."""
-    from manifestlint.project.cache import CacheInvalid
-
     collecting = gc.isenabled()
     gc.disable()
     limit = sys.getrecursionlimit()
@@ -77,18 +75,31 @@ def lint(
     try:
         try:
             return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, use_cache)
-        except CacheInvalid:
+        except Exception as exc:
+            if not _cache_invalid(exc):
+                raise
             try:  # rebuilt from the files
                 return _lint(
                     paths, registry, config, cwd, forced_type, stdin, use_context, use_cache, fresh=True
                 )
-            except CacheInvalid:  # what this version writes it cannot read back: a bug, never a crash
+            except Exception as again:
+                if not _cache_invalid(again):
+                    raise
+                # what this version writes it cannot read back: a bug, never a crash
                 return _lint(paths, registry, config, cwd, forced_type, stdin, use_context, False)
     finally:
         project_context.remember_real_paths(False)
         sys.setrecursionlimit(limit)
         if collecting:
             gc.enable()
+
+
+def _cache_invalid(exc: Exception) -> bool:
+    """Whether `exc` is the context cache's CacheInvalid. Only a call that imported the cache
+    can raise it, so a call that reads no cache (one file outside a repository, --no-cache)
+    never imports project/cache.py (and tempfile, shutil, bz2, lzma with it) to find out."""
+    cache = sys.modules.get("manifestlint.project.cache")
+    return cache is not None and isinstance(exc, cache.CacheInvalid)
 
 
 def _lint(

@@ -18,14 +18,52 @@ its own.
 from __future__ import annotations
 
 import re
+import sys
+import types
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.composer import ComposerError
-
 from manifestlint.model import STYLE_BITS, Span, YamlDoc, YList, YMap
+
+
+class _DeferredPackage(types.ModuleType):
+    """`ruamel.yaml` before its `__init__` has run: its submodules import as usual, and the
+    first attribute the package itself does not have yet (`YAML`, `__version__`...) runs the
+    `__init__`, so `from ruamel.yaml import YAML` works as always, in this process too."""
+
+    def __getattr__(self, name: str) -> Any:
+        self.__class__ = types.ModuleType  # once: from now on a plain module
+        self.__spec__.loader.exec_module(self)  # type: ignore[union-attr]
+        return getattr(self, name)
+
+
+def _defer_ruamel_package() -> None:
+    """Import ruamel.yaml's submodules without its package `__init__`, which imports the
+    whole library (the round-trip loader and dumper, the emitter, typing, glob: about a third
+    of a one-file call's imports) when all we use is `_ruamel_yaml`'s C parser, the error and
+    event classes it needs, and the composer's error class."""
+    if "ruamel.yaml" in sys.modules:
+        return
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("ruamel.yaml")
+    except (ImportError, ValueError):
+        return
+    if spec is None or spec.loader is None or not spec.submodule_search_locations:
+        return
+    package = importlib.util.module_from_spec(spec)
+    package.__class__ = _DeferredPackage
+    sys.modules["ruamel.yaml"] = package
+    parent = sys.modules.get("ruamel")
+    if parent is not None:
+        parent.yaml = package  # type: ignore[attr-defined]  # what the import system does
+
+
+_defer_ruamel_package()
+from ruamel.yaml.composer import ComposerError  # noqa: E402  (after the package is deferred)
 
 MAX_NESTING = 1000  # levels of collections a document may nest (deeper: refused, one finding)
 MAX_EXPANSION = 1_000_000  # values a document may expand to through aliases

@@ -185,22 +185,33 @@ CLI_IMAGES = frozenset(
 
 
 _WILDCARDS = re.compile(r"[*?\[]")
+_TRANSLATED: dict[str, re.Pattern[str]] = {}
 
 
-@lru_cache(maxsize=8)
-def _compiled(patterns: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
-    """Each fnmatch pattern as (its literal prefix, its compiled form): a name that does not
-    start with the prefix cannot match, so most of the ~120 patterns of the table are passed
-    over with one `startswith` (fnmatch.fnmatch was called 52,000 times on the corpus)."""
-    return [(_WILDCARDS.split(p, 1)[0], re.compile(fnmatch.translate(p))) for p in patterns]
+@lru_cache(maxsize=256)
+def _prefixed(patterns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Each fnmatch pattern with its literal prefix (its text before the first wildcard)."""
+    return [(_WILDCARDS.split(p, 1)[0], p) for p in patterns]
 
 
-def _matches(name: str, patterns: list[tuple[str, re.Pattern[str]]]) -> bool:
-    """fnmatch.fnmatch(name, p) for some p (POSIX: case-sensitive, as fnmatch is here)."""
-    return any(name.startswith(prefix) and rx.match(name) for prefix, rx in patterns)
+def _matches(name: str, prefixed: list[tuple[str, str]]) -> bool:
+    """fnmatch.fnmatch(name, p) for some pattern p (POSIX: case-sensitive, as fnmatch is here).
+
+    A name that does not start with a pattern's literal prefix cannot match it, so most of the
+    table's ~120 patterns are passed over with one `startswith`, and a pattern is compiled only
+    when a name gets past its prefix (fnmatch.fnmatch was called 52,000 times on the corpus,
+    and a one-file call compiled every pattern of the table)."""
+    for prefix, pattern in prefixed:
+        if name.startswith(prefix):
+            rx = _TRANSLATED.get(pattern)
+            if rx is None:
+                rx = _TRANSLATED[pattern] = re.compile(fnmatch.translate(pattern))
+            if rx.match(name):
+                return True
+    return False
 
 
-_NON_ROOT_PATTERNS = tuple(pattern for pattern, _user in NON_ROOT_IMAGES)
+_PREFIXED: list | None = None  # (ROOT_EXCEPTIONS, [(NON_ROOT_IMAGES prefixed pattern, entry)]), on first use
 
 
 def _version(tag: str | None) -> tuple[int, ...] | None:
@@ -213,11 +224,15 @@ def _table_entry(ref: str) -> tuple[str, str] | None:
     """(pattern, user) of the table entry the image matches, or None."""
     if "$" in ref or not ref.strip():
         return None
+    global _PREFIXED
+    if _PREFIXED is None:
+        _PREFIXED = [_prefixed(ROOT_EXCEPTIONS), [(_prefixed((p,)), (p, u)) for p, u in NON_ROOT_IMAGES]]
+    exceptions, table = _PREFIXED
     candidates = _candidates(ref)
-    if any(_matches(c, _compiled(ROOT_EXCEPTIONS)) for c in candidates):
+    if any(_matches(c, exceptions) for c in candidates):
         return None
-    for (prefix, rx), entry in zip(_compiled(_NON_ROOT_PATTERNS), NON_ROOT_IMAGES, strict=True):
-        if any(c.startswith(prefix) and rx.match(c) for c in candidates):
+    for prefixed, entry in table:
+        if any(_matches(c, prefixed) for c in candidates):
             return entry
     return None
 
@@ -260,7 +275,7 @@ def known_root_image(ref: str) -> bool:
     if "nonroot" in (split_ref(ref)[1] or ""):
         return False
     short = short_name(ref)
-    return short in DISTRO_IMAGES or any(fnmatch.fnmatch(short, p) for p in ROOT_IMAGES)
+    return short in DISTRO_IMAGES or _matches(short, _prefixed(ROOT_IMAGES))
 
 
 def cli_image(ref: str) -> str | None:
