@@ -28,7 +28,6 @@ from manifestlint.classify import (
     looks_like_dockerfile,
 )
 from manifestlint.listing import SKIPPED, Entry
-from manifestlint.project.cachedir import MARKER as CACHE_MARKER
 from manifestlint.project.roles import EXCLUDED, TEMPLATE, UNRECOGNISED, Role, helm_template, in_test_data
 from manifestlint.safeio import Unreadable, not_regular, os_reason, outside, read_regular
 
@@ -166,6 +165,8 @@ def rule_file_by_content(path: Path) -> str | None:
 def _walk(folder: Path, problems: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Every file below `folder`; symlinked folders are not entered (as git does), and folders
     that cannot be listed are added to `problems` instead of vanishing."""
+    from manifestlint.project.cachedir import MARKER as CACHE_MARKER  # only a walk needs it
+
     found: list[Path] = []
 
     def unlistable(exc: OSError) -> None:
