@@ -1165,6 +1165,136 @@ def print_memory(rows: list[dict[str, Any]]) -> None:
             )
 
 
+# ---------------------------------------------------------------- 6. stages
+
+# Budget per pipeline stage of the corpus call: its CPU time may be at most this multiple of
+# the same stage in the --baseline tree (issue 23: the corpus call at <= 1.1x the first
+# release's CPU). A stage over its budget is flagged in its row, so a change that slows one
+# stage shows there even when another stage got faster.
+STAGE_BUDGETS = {"start-up": 1.1, "read/parse": 1.1, "project model": 1.1, "rules": 1.1, "report": 1.1}
+TOTAL_BUDGET = 1.1
+
+# Runs the command line in-process as `python -m manifestlint` does, with the engine's stage
+# functions wrapped to add up their CPU time, and prints the stages when the process ends.
+# The names it wraps exist in every tree since the first release: engine.discover and
+# engine.read_source (read/parse: the named files, and in the first release its context
+# files too), the rule runner (runner.run_rule, the first release's engine._run_rule: the rule
+# functions themselves), engine.lint (the whole engine); the project model is the rest of
+# engine.lint (project model, schema preparation, bundles, suppressions and the engine's own
+# work between rule calls); start-up is everything before engine.lint (interpreter, imports,
+# registry, configuration, discovery of the config file), report everything after it (the
+# output format, writing it). The wrappers cost about 1 us per rule call, in both trees.
+STAGES_SNIPPET = """
+import json, os, runpy, sys, time
+acc = {"read": 0.0, "rules": 0.0, "lint": 0.0}
+marks = {}
+def wrap(module, name, key):
+    fn = getattr(module, name, None)
+    if fn is None:
+        return False
+    def timed(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            end = time.process_time()
+            acc[key] += end - start
+            if key == "lint":
+                marks.setdefault("lint_start", start)
+                marks["lint_end"] = end
+    setattr(module, name, timed)
+    return True
+import manifestlint.engine as engine
+wrap(engine, "discover", "read")
+wrap(engine, "read_source", "read")
+if not wrap(engine, "_run_rule", "rules"):
+    import manifestlint.runner as runner
+    wrap(runner, "run_rule", "rules")
+wrap(engine, "lint", "lint")
+def report():
+    end = time.process_time()
+    stages = {
+        "start-up": marks.get("lint_start", end), "read/parse": acc["read"],
+        "project model": acc["lint"] - acc["read"] - acc["rules"], "rules": acc["rules"],
+        "report": end - marks.get("lint_end", end), "total": end,
+    }
+    sys.stderr.write("STAGES " + json.dumps(stages) + "\\n")
+    sys.stderr.flush()
+real_exit = os._exit
+def _exit(code):
+    report()
+    real_exit(code)
+os._exit = _exit
+sys.argv = ["manifestlint", *sys.argv[1:]]
+try:
+    runpy.run_module("manifestlint", run_name="__main__")
+except SystemExit:
+    report()
+"""
+
+
+def stage_times(args: list[str], env: dict[str, str]) -> dict[str, float] | None:
+    """CPU seconds per stage of one `manifestlint ARGS` call (STAGES_SNIPPET), or None."""
+    proc = subprocess.run(
+        [PY, "-c", STAGES_SNIPPET, *args],
+        capture_output=True, text=True, env=env, check=False, cwd=NEUTRAL_CWD,
+    )  # fmt: skip
+    for line in reversed(proc.stderr.splitlines()):
+        if line.startswith("STAGES "):
+            return json.loads(line[len("STAGES ") :])
+    return None
+
+
+def bench_stages(corpus: Path, runs: int) -> dict[str, Any]:
+    """The corpus call (`lint -f json` over the whole corpus) split into pipeline stages, CPU
+    time of each, side by side with the --baseline tree in the same rounds (interleaved), and
+    each stage's ratio (median of the per-round ratios) against its budget."""
+    args = ["lint", "-f", "json", "--exit-zero", str(corpus)]
+    envs = {"after": child_env()}
+    if BASELINE_SRC is not None:
+        envs["before"] = dict(
+            child_env(), PYTHONPATH=os.pathsep.join((str(BASELINE_SRC), os.environ.get("PYTHONPATH", "")))
+        )
+    for env in envs.values():
+        stage_times(args, env)  # warm-up: page cache, .pyc files
+    samples: dict[str, list[dict[str, float]]] = {tree: [] for tree in envs}
+    for _ in range(runs):
+        for tree, env in envs.items():
+            found = stage_times(args, env)
+            if found is not None:
+                samples[tree].append(found)
+    out: dict[str, Any] = {"args": args, "runs": runs, "stages": {}}
+    names = [*STAGE_BUDGETS, "total"]
+    for name in names:
+        row: dict[str, Any] = {}
+        for tree, rows in samples.items():
+            if rows:
+                row[f"{tree}_cpu_s"] = statistics.median(r[name] for r in rows)
+        before, after = samples.get("before") or [], samples["after"]
+        pairs = [(a[name], b[name]) for a, b in zip(after, before, strict=False) if b[name] > 0]
+        if pairs:
+            row["ratio"] = statistics.median(a / b for a, b in pairs)
+            row["budget"] = STAGE_BUDGETS.get(name, TOTAL_BUDGET)
+        out["stages"][name] = row
+    return out
+
+
+def print_stages(r: dict[str, Any]) -> None:
+    print(
+        f"\n== 6. Stages of the corpus call (`{' '.join(r['args'][:4])} CORPUS`): CPU per stage, median of "
+        f"{r['runs']} interleaved runs; ratio = median of per-round ratios to the baseline tree"
+    )
+    for name, row in r["stages"].items():
+        after = ms(row["after_cpu_s"]) if "after_cpu_s" in row else "n/a"
+        line = f"  {name:<14}: {after:>9}"
+        if "before_cpu_s" in row:
+            line += f"   baseline {ms(row['before_cpu_s']):>9}"
+        if "ratio" in row:
+            over = row["ratio"] > row["budget"]
+            line += f"   {row['ratio']:5.2f}x  budget <= {row['budget']}x  {'OVER BUDGET' if over else 'ok'}"
+        print(line)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -1235,6 +1365,12 @@ def main() -> int:
     )
     parser.add_argument("--only-memory", action="store_true", help="only section 5 (--baseline: both trees)")
     parser.add_argument(
+        "--only-stages",
+        action="store_true",
+        help="only section 6: the corpus call split into stages (--baseline: both trees, with budgets)",
+    )
+    parser.add_argument("--no-stages", action="store_true", help="skip section 6 (the corpus call by stage)")
+    parser.add_argument(
         "--monorepo-20k",
         action="store_true",
         help="also the 20,000-file repository (its cold and --no-cache calls take minutes)",
@@ -1263,6 +1399,17 @@ def main() -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} (a busy machine inflates every figure)")
     report: dict[str, Any] = {"machine": info, "runs": runs, "peer_runs": args.peer_runs}
     report["loadavg_start"] = os.getloadavg()[0]
+    if args.only_stages:
+        corpus = corpus_dir()
+        if corpus is None:
+            print("\n== 6. Stages: skipped, no corpus found (set MANIFESTLINT_CORPUS)")
+        else:
+            report["stages"] = bench_stages(corpus, runs)
+            print_stages(report["stages"])
+        if args.json:
+            args.json.write_text(json.dumps(strip_private(report), indent=2) + "\n", encoding="utf-8")
+        print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+        return 0
     if args.only_dockerfiles:
         corpus = corpus_dir()
         report["dockerfiles"] = bench_dockerfiles(corpus, runs) if corpus is not None else None
@@ -1306,6 +1453,11 @@ def main() -> int:
         report["corpus"] = str(corpus)
         report["peers"] = bench_peers(corpus, runs, args.peer_runs)
         print_peers(report["peers"])
+    if corpus is not None and not (
+        args.quick or args.no_stages or args.only_users or args.only_memory or args.only_startup
+    ):
+        report["stages"] = bench_stages(corpus, runs)
+        print_stages(report["stages"])
 
     report["loadavg_end"] = os.getloadavg()[0]
     print(f"\nload average at end: {report['loadavg_end']:.2f}")

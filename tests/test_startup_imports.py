@@ -65,7 +65,8 @@ def loaded_modules(tmp_path: Path, *args: str) -> set[str]:
 
 def test_one_small_file_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
     """Linting one Kubernetes file outside a repository, text out: no context cache (so none
-    of project/cache.py, tempfile, shutil and the compression modules shutil pulls in), no
+    of project/cache.py, cachedir.py, tempfile, shutil and the compression modules shutil pulls
+    in, nor secrets with its hashing), no
     click (the everyday command line is read by manifestlint.argv), no other output format,
     and none of ruamel.yaml's round-trip loader and dumper (only the C parser is used)."""
     (tmp_path / "deploy.yaml").write_text(DEPLOYMENT, encoding="utf-8")
@@ -74,6 +75,9 @@ def test_one_small_file_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
     unused = {
         "manifestlint.project.cache",
         "manifestlint.project.warm",
+        "manifestlint.project.cachedir",
+        "secrets",
+        "hmac",
         "tempfile",
         "shutil",
         "bz2",
