@@ -42,7 +42,7 @@ class Node:
     pos: int
     name: str = ""  # function / aggregation / metric name, binary operator
     children: list[Node] = field(default_factory=list)
-    value: object = None  # number value, range seconds, matchers list, aggregation grouping
+    value: object = None  # number value, range seconds, matchers list, aggregation grouping, binary matching
     bool_modifier: bool = False
     without: bool = False  # aggregation grouping is `without (...)`, not `by (...)`
 
@@ -355,20 +355,22 @@ class _Parser:
                     raise PromQLError("bool modifier can only be used on comparison operators", self.tok.pos)
                 bool_mod = True
                 self.next()
-            matching = False
+            matching = None  # (on | ignoring, labels, group_left | group_right | "")
             if self.tok.kind == "ident" and self.tok.text.lower() in ("on", "ignoring"):
-                self.next()
-                self.label_list("grouping")
-                matching = True
+                kind = self.next().text.lower()
+                labels = self.label_list("grouping")
+                group = ""
                 if self.tok.kind == "ident" and self.tok.text.lower() in ("group_left", "group_right"):
                     if op in SET_OPS:
                         raise PromQLError(f"no grouping allowed for {op!r} operation", self.tok.pos)
-                    self.next()
+                    group = self.next().text.lower()
                     if self.is_op("("):
                         self.label_list("grouping")
+                matching = (kind, tuple(labels), group)
             next_prec = PRECEDENCE[op] if op == "^" else PRECEDENCE[op] + 1
             right = self.expr(next_prec)
-            left = self.check_binary(op, op_tok, left, right, bool_mod, matching)
+            left = self.check_binary(op, op_tok, left, right, bool_mod, matching is not None)
+            left.value = matching  # the vector matching, for rules that follow labels
 
     def check_binary(
         self, op: str, tok: Token, left: Node, right: Node, bool_mod: bool, matching: bool
