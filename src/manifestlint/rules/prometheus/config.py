@@ -18,6 +18,7 @@ from manifestlint.registry import rule
 from manifestlint.rules.alertmanager.http_config import http_problems
 from manifestlint.rules.prometheus.common import duration_seconds
 from manifestlint.rules.prometheus.config_schema import TYPES
+from manifestlint.rules.prometheus.config_values import value_problems
 from manifestlint.rules.prometheus.relabel import relabel_problems
 from manifestlint.templating import is_placeholder
 
@@ -25,7 +26,8 @@ _TAGS = {bool: "!!bool", int: "!!int", float: "!!float", str: "!!str", YMap: "!!
 _GO = {"duration": "model.Duration", "bool": "bool", "uint": "uint", "int": "int", "float": "float64",
        "size": "units.Base2Bytes", "strings": "[]string", "labels": "map[string]string",
        "str": "string"}  # fmt: skip
-_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGTPE]i?B|B)?\Z")
+# units.Base2Bytes: a number with its unit (`15MB`, `1KiB`); a bare number is refused.
+_SIZE = re.compile(r"(\d+(\.\d+)?([KMGTPE]i?B|B))+\Z|0\Z")
 # config.patRulePath: one `*` at most, in the last path element.
 _RULE_PATH = re.compile(r"[^*]*(\*[^/]*)?\Z")
 DEFAULT_INTERVAL = 60.0  # global scrape_interval when unset
@@ -43,7 +45,7 @@ def _scalar_ok(value: Any, kind: str) -> bool:
     if kind == "float":
         return type(value) in (int, float)
     if kind == "size":
-        return type(value) is int or (isinstance(value, str) and _SIZE.match(value) is not None)
+        return _SIZE.match(str(value)) is not None and type(value) in (int, str)
     if kind == "strings":
         return isinstance(value, YList) and not any(isinstance(v, (YMap, YList)) for v in value)
     if kind == "labels":
@@ -135,6 +137,7 @@ def invalid_config(doc: YamlDoc, ctx) -> Iterator[Finding]:
                     f"invalid {what} path {path!r} (one '*' at most, in the file name)",
                 )
     yield from _scrape_configs(doc, root, interval)
+    yield from value_problems(doc, root)
     yield from _alerting(doc, root.get("alerting"))
     yield from _remote(doc, root)
 
@@ -187,7 +190,9 @@ def _relabel_lists(doc: YamlDoc, holder: Any, keys: tuple[str, ...]) -> Iterator
 def _discovery(doc: YamlDoc, holder: YMap) -> Iterator[Finding]:
     """Service discovery blocks of a scrape or Alertmanager config."""
     relabelled = bool(holder.get("relabel_configs"))
-    for _i, static, _list in _items(holder, "static_configs"):
+    for i, static, statics in _items(holder, "static_configs"):
+        if static is None:
+            yield doc_hit(doc, statics.item_span(i), "empty or null section in static_configs")
         for j, target, targets in _items(static, "targets"):
             if isinstance(target, str) and "/" in target and not relabelled and not is_placeholder(target):
                 yield doc_hit(
@@ -200,6 +205,10 @@ def _discovery(doc: YamlDoc, holder: YMap) -> Iterator[Finding]:
         yield from _file_sd(doc, sd)
     for _i, sd, _list in _items(holder, "kubernetes_sd_configs"):
         yield from _kubernetes_sd(doc, sd)
+    for key in holder:
+        if isinstance(key, str) and key.endswith("_sd_configs") and key not in _OWN_HTTP_CHECK:
+            for _i, sd, _list in _items(holder, key):
+                yield from http_problems(doc, sd)  # every discovery with an HTTP client inlines it
     for _i, sd, _list in _items(holder, "dns_sd_configs"):
         yield from _dns_sd(doc, sd)
     for _i, sd, _list in _items(holder, "http_sd_configs"):
@@ -240,6 +249,21 @@ def _file_sd(doc: YamlDoc, sd: Any) -> Iterator[Finding]:
 
 
 K8S_ROLES = ("pod", "service", "endpoints", "endpointslice", "node", "ingress")
+# kubernetes.SDConfig.UnmarshalYAML: the selector roles each role accepts.
+_SELECTOR_ROLES = {"pod": ("pod", "node"), "service": ("service",), "node": ("node",),
+                   "ingress": ("ingress",), "endpointslice": ("pod", "service", "endpointslice"),
+                   "endpoints": ("pod", "service", "endpoints")}  # fmt: skip
+_OWN_HTTP_CHECK = (
+    "kubernetes_sd_configs",
+    "http_sd_configs",
+    "file_sd_configs",
+    "dns_sd_configs",
+    "static_configs",
+)
+# HTTP client settings that differ from the default client (follow_redirects and enable_http2
+# are true by default): Kubernetes discovery accepts them only with an explicit api_server.
+_CUSTOM_HTTP = ("basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "tls_config",
+                "proxy_url", "no_proxy", "proxy_connect_header", "http_headers")  # fmt: skip
 
 
 def _kubernetes_sd(doc: YamlDoc, sd: Any) -> Iterator[Finding]:
@@ -272,7 +296,30 @@ def _kubernetes_sd(doc: YamlDoc, sd: Any) -> Iterator[Finding]:
             sd.key_span("namespaces"),
             "cannot use 'api_server' and 'namespaces.own_namespace' simultaneously",
         )
+    custom = next((key for key in _CUSTOM_HTTP if sd.get(key)), None)
+    if custom is not None and sd.get("kubeconfig_file"):
+        message = "cannot use a custom HTTP client configuration together with 'kubeconfig_file'"
+        yield doc_hit(doc, sd.key_span(custom), message)
+    elif custom is not None and not sd.get("api_server"):
+        message = "to use custom HTTP client configuration please provide the 'api_server' URL explicitly"
+        yield doc_hit(doc, sd.key_span(custom), message)
+    yield from _selectors(doc, sd, role)
     yield from http_problems(doc, sd)
+
+
+def _selectors(doc: YamlDoc, sd: YMap, role: Any) -> Iterator[Finding]:
+    allowed = _SELECTOR_ROLES.get(role) if isinstance(role, str) else None
+    seen: set[str] = set()
+    for _i, selector, _list in _items(sd, "selectors"):
+        if not isinstance(selector, YMap) or not isinstance(selector.get("role"), str):
+            continue
+        kind = selector["role"]
+        if kind in seen:
+            yield doc_hit(doc, selector.value_span("role"), f"duplicated selector role: {kind}")
+        elif allowed is not None and kind not in allowed:
+            message = f"{role} role supports only {', '.join(allowed)} selectors"
+            yield doc_hit(doc, selector.value_span("role"), message)
+        seen.add(kind)
 
 
 def _dns_sd(doc: YamlDoc, sd: Any) -> Iterator[Finding]:

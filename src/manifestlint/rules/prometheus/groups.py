@@ -86,7 +86,7 @@ def scrape_interval(index) -> float:
 def _absent_call(entry: YMap) -> promql.Node | None:
     expr = entry.get("expr")
     try:
-        tree = promql.parse(expr) if isinstance(expr, str) and expr.strip() else None
+        tree = promql.parse(expr) if isinstance(expr, str) and "absent" in expr else None
     except (promql.PromQLError, RecursionError):
         return None
     for node in tree.walk() if tree is not None else ():

@@ -28,9 +28,11 @@ _LABEL_DROPPING = frozenset({"sum", "min", "max", "avg", "count", "group", "stdd
                              "count_values"})  # fmt: skip
 
 
-def _tree(entry: YMap) -> Node | None:
+def _tree(entry: YMap, needs: str = "") -> Node | None:
+    """The parsed expression; None when it does not parse, or when it does not contain `needs`
+    (a substring every expression the caller reports on has: no parse for the others)."""
     expr = entry.get("expr")
-    if not isinstance(expr, str) or not expr.strip():
+    if not isinstance(expr, str) or not expr.strip() or needs not in expr:
         return None
     try:
         return promql.parse(expr)
@@ -99,7 +101,7 @@ def raw_counter_compared(groups: RuleGroups, ctx) -> Iterator[Finding]:
     """A counter only grows (and restarts from 0): its raw value compared with a constant says
     how much happened since the process started, not now."""
     for _group, entry in iter_alerts(groups):
-        tree = _tree(entry)
+        tree = _tree(entry, "_total")
         if tree is None:
             continue
         for node in tree.walk():
@@ -324,7 +326,7 @@ def regexp_problems(node: Node) -> Iterator[tuple[str, str]]:
 @rule("prometheus-regexp-matcher", "prometheus-rules")
 def regexp_matcher(groups: RuleGroups, ctx) -> Iterator[Finding]:
     for _group, entry in iter_rules(groups):
-        tree = _tree(entry)
+        tree = _tree(entry, "~")
         if tree is None:
             continue
         expr = str(entry.get("expr"))
