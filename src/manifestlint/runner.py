@@ -20,7 +20,7 @@ from manifestlint.model import FILE_START, Finding, Severity, YamlDoc
 from manifestlint.project import context as project_context
 from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.deployed import keep as keep_deployed
-from manifestlint.project.facts import FileFacts
+from manifestlint.project.facts import FileFacts, istio_signal
 from manifestlint.registry import Registry, Rule, security_severity_for
 from manifestlint.report import INTERNAL_ERROR
 
@@ -133,8 +133,7 @@ def with_functions(
     objects = [doc for index in indexes for doc in index.objects]
     project_domains = {  # cached context files count through their facts
         "k8s": bool(objects) or any(facts.kinds for facts in cached),
-        "istio": any("istio.io" in str(doc.root.get("apiVersion")) for doc in objects)
-        or any(facts.istio for facts in cached),
+        "istio": any(istio_signal(doc) for doc in objects) or any(facts.istio for facts in cached),
         "prometheus": any(index.rule_groups or index.prometheus_configs for index in indexes),
         "alertmanager": any(index.alertmanager for index in indexes),
     }

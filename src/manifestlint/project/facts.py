@@ -40,6 +40,26 @@ class FileFacts:
 
 
 NO_FACTS = FileFacts()
+# Labels that put a namespace or a pod in (or out of) Istio's mesh.
+MESH_LABELS = ("istio-injection", "istio.io/rev", "istio.io/dataplane-mode", "sidecar.istio.io/inject")
+
+
+def istio_signal(doc: YamlDoc) -> bool:
+    """The object configures Istio: an istio.io API group, a Namespace labelled for the mesh, or
+    a pod template with an istio-proxy container (the Istio rules that judge plain Kubernetes
+    objects then run)."""
+    root = doc.root
+    if "istio.io" in str(root.get("apiVersion")):
+        return True
+    if root.get("kind") != "Namespace":
+        template = pod_template(doc)
+        spec = template.spec if template is not None else None
+        items = spec.get("containers") if spec is not None else None
+        return isinstance(items, list) and any(
+            isinstance(c, dict) and c.get("name") == "istio-proxy" for c in items
+        )
+    labels = root.path_get("metadata", "labels") if hasattr(root, "path_get") else None
+    return isinstance(labels, dict) and any(key in labels for key in MESH_LABELS)
 
 
 def facts_of(docs: Iterable[YamlDoc]) -> FileFacts:
@@ -62,7 +82,7 @@ def facts_of(docs: Iterable[YamlDoc]) -> FileFacts:
         kinds.add(str(doc.root.get("kind")))
         if not partial:
             partial = _partial(doc)
-        if "istio.io" in str(doc.root.get("apiVersion")):
+        if not istio and istio_signal(doc):
             istio = True
         kind = str(doc.root.get("kind"))
         name = name_of(doc)
