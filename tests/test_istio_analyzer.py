@@ -70,6 +70,60 @@ RULE_FOR = {
         "MultipleTelemetriesWithoutWorkloadSelectors",
     ): "istio-conflicting-workload-config",
     ("telemetry.ProviderAnalyzer", "InvalidTelemetryProvider"): "istio-telemetry-empty-providers",
+    ("gateway.ConflictingGatewayAnalyzer", "ConflictingGateways"): "istio-gateway-conflict",
+    ("gateway.CertificateAnalyzer", "GatewayDuplicateCertificate"): "istio-gateway-shared-certificate",
+    (
+        "gateway.IngressGatewayPortAnalyzer",
+        "GatewayPortNotDefinedOnService",
+    ): "istio-gateway-port-not-exposed",
+    ("gateway.SecretAnalyzer", "ReferencedResourceNotFound"): "istio-gateway-credential",
+    ("gateway.SecretAnalyzer", "InvalidGatewayCredential"): "istio-gateway-credential",
+    ("injection.Analyzer", "NamespaceMultipleInjectionLabels"): "istio-namespace-injection-labels",
+    ("injection.Analyzer", "NamespaceNotInjected"): "istio-namespace-not-injected",
+    ("injection.ImageAutoAnalyzer", "ImageAutoWithoutInjectionWarning"): "istio-image-auto-without-injection",
+    ("injection.ImageAutoAnalyzer", "ImageAutoWithoutInjectionError"): "istio-image-auto-without-injection",
+    ("deployment.ApplicationUIDAnalyzer", "InvalidApplicationUID"): "istio-app-uid-1337",
+    ("service.PortNameAnalyzer", "PortNameIsNotUnderNamingConvention"): "istio-service-port-name",
+    ("service.PortNameAnalyzer", "ExternalNameServiceTypeInvalidPortName"): "istio-service-port-name",
+    (
+        "deployment.ServiceAssociationAnalyzer",
+        "DeploymentAssociatedToMultipleServices",
+    ): "istio-workload-service-conflict",
+    (
+        "deployment.ServiceAssociationAnalyzer",
+        "DeploymentConflictingPorts",
+    ): "istio-workload-service-conflict",
+    (
+        "serviceentry.ProtocolAddressesAnalyzer",
+        "ServiceEntryAddressesRequired",
+    ): "istio-serviceentry-tcp-without-addresses",
+    (
+        "serviceentry.ConflictingServiceEntryProtocolAnalyzer",
+        "ConflictingServiceEntryProtocol",
+    ): "istio-serviceentry-protocol-conflict",
+    (
+        "schemaValidation.CollectionValidationAnalyzer",
+        "VirtualServiceUnreachableRule",
+    ): "istio-vs-unreachable-route",
+    (
+        "schemaValidation.CollectionValidationAnalyzer",
+        "VirtualServiceIneffectiveMatch",
+    ): "istio-vs-unreachable-route",
+    (
+        "virtualservice.DestinationHostAnalyzer",
+        "VirtualServiceDestinationPortSelectorRequired",
+    ): "istio-vs-destination-port-missing",
+    (
+        "virtualservice.DestinationHostAnalyzer",
+        "IngressRouteRulesNotAffected",
+    ): "istio-vs-gateway-route-skips-subsets",
+    (
+        "virtualservice.JWTClaimRouteAnalyzer",
+        "JwtClaimBasedRoutingWithoutRequestAuthN",
+    ): "istio-vs-jwt-claim-without-requestauthn",
+    ("deprecation.FieldAnalyzer", "Deprecated"): "istio-deprecated-field",
+    ("destinationrule.PodNotSelectedAnalyzer", "UnknownDestinationRuleHost"): "istio-dr-unknown-host",
+    ("authz.AuthorizationPoliciesAnalyzer", "ReferencedResourceNotFound"): "istio-authz-unknown-namespace",
     **{
         ("envoyfilter.EnvoyPatchAnalyzer", f"EnvoyFilterUses{kind}"): "istio-envoyfilter-patch"
         for kind in (
@@ -127,6 +181,67 @@ DIFFERENCES[("misannoted", "istio-unknown-annotation")] = (
     {"Service httpbin", "Ingress gateway"},
     "istioctl reads annotations of Namespaces, Services, Pods and Deployments only; the Ingress's "
     "istio.io/ingress.class (not in the catalogue: kubernetes.io/ingress.class is meant) is reported too",
+)
+
+DIFFERENCES.update(
+    {
+        ("gatewayBadPort", "istio-gateway-port-not-exposed"): (
+            set(),
+            "the input holds no gateway workload nor its Service (Istio's test supplies its default "
+            "ingress gateway): we judge ports only against a Service the project defines",
+        ),
+        ("gatewaySecret", "istio-gateway-credential"): (
+            {"Gateway defaultgateway-bogusCredentialName"},
+            "istioctl's two others are its 'selector matches no pod' message (the same message type); "
+            "we do not judge credentials of a gateway whose workload namespace is unknown",
+        ),
+        ("gatewaySecretValidations", "istio-gateway-credential"): (
+            {
+                "Gateway defaultgateway-invalid-keys",
+                "Gateway defaultgateway-missing-keys",
+                "Gateway defaultgateway-invalid-cert",
+            },
+            "certificate expiry is not checked (no X.509 parser among our dependencies)",
+        ),
+        ("portNameNotFollowConvention", "istio-service-port-name"): (
+            set(),
+            "port names are judged only in projects that configure Istio (an istio.io object or a "
+            "namespace labelled for injection); this input has plain Services only",
+        ),
+        ("ExternalNameServiceTypeInvalidPortName", "istio-service-port-name"): (
+            set(),
+            "port names are judged only in projects that configure Istio; this input has plain Services only",
+        ),
+        (
+            "missing Addresses and Protocol in Service Entry with ISTIO_META_DNS_AUTO_ALLOCATE enabled",
+            "istio-serviceentry-tcp-without-addresses",
+        ): (
+            {
+                "ServiceEntry default/service-entry-test-03",
+                "ServiceEntry default/service-entry-test-04",
+                "ServiceEntry default/service-entry-test-07",
+            },
+            "the mesh config enabling DNS auto-allocation is given to istioctl on its command line; we "
+            "read mesh config from the project's files only",
+        ),
+        ("DestinationRuleWithFakeHost", "istio-dr-unknown-host"): (
+            set(),
+            "the input defines no Service at all: we judge hosts only in namespaces whose Services the "
+            "project defines (they may come from another repository)",
+        ),
+        ("certificate duplication in Gateway", "istio-gateway-shared-certificate"): (
+            {
+                "Gateway istio-system/gateway-01-test-01",
+                "Gateway istio-system/gateway-02-test-01",
+                "Gateway istio-system/gateway-01-test-02",
+                "Gateway istio-system/gateway-02-test-02",
+                "Gateway default/gateway-01-test-03",
+                "Gateway istio-system/gateway-02-test-03",
+            },
+            "we report both Gateways of a pair sharing a workload; istioctl only the one whose selector "
+            "is the subset (the pod internal-ingressgateway is selected by both)",
+        ),
+    }
 )
 
 # Cases we do not support yet: strict xfails, so support turns them into failures to clean up.

@@ -139,3 +139,40 @@ def authz_selector_matches_nothing(index: Index, ctx) -> Iterator[Finding]:
             spec["selector"].key_span("matchLabels"),
             f"selector matches no workload in {where}: the policy protects nothing",
         )
+
+
+ALWAYS_THERE = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def _ns_matches(pattern: str, namespace: str) -> bool:
+    """Istio's string match for source namespaces: exact, `prefix*`, `*suffix` or `*`."""
+    if pattern == "*":
+        return True
+    if pattern.endswith("*"):
+        return namespace.startswith(pattern[:-1])
+    if pattern.startswith("*"):
+        return namespace.endswith(pattern[1:])
+    return pattern == namespace
+
+
+@rule("istio-authz-unknown-namespace", "project")
+def authz_unknown_namespace(index: Index, ctx) -> Iterator[Finding]:
+    """A source namespace that the project does not have never matches: an ALLOW rule for it
+    lets nobody in, a DENY rule for it protects nothing. Judged where the project declares its
+    Namespaces."""
+    declared = {name_of(doc) for doc in index.of_kind("Namespace")}
+    if not declared:
+        return
+    known = declared | ALWAYS_THERE | {root_ns(ctx)} | {namespace_of(doc) for doc in index.objects}
+    for doc, spec in objects(index, "AuthorizationPolicy"):
+        for source in sources(spec):
+            for key in ("namespaces", "notNamespaces"):
+                values = source.get(key)
+                for i, value in enumerate(values if isinstance(values, YList) else ()):
+                    if not any(_ns_matches(str(value), ns) for ns in known):
+                        yield doc_hit(
+                            doc,
+                            values.item_span(i),
+                            f"{key} entry {value!r} matches no namespace of the project: "
+                            + ("it excludes nobody" if key == "notNamespaces" else "it never matches"),
+                        )

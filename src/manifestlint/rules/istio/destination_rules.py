@@ -10,7 +10,15 @@ from manifestlint.index import Index
 from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.istio.common import fqdn, istio_spec
-from manifestlint.rules.istio.mesh import ns_from_fqdn, objects, service_of, service_selector, workloads
+from manifestlint.rules.istio.mesh import (
+    ns_from_fqdn,
+    objects,
+    root_ns,
+    service_of,
+    service_selector,
+    workloads,
+)
+from manifestlint.rules.istio.virtual_services import service_entry_hosts, unknown_mesh_host
 from manifestlint.rules.kubernetes.objects import (
     name_of,
     namespace_of,
@@ -128,4 +136,26 @@ def dr_duplicate_host(index: Index, ctx) -> Iterator[Finding]:
                 f"DestinationRule {namespace_of(prev_doc)}/{name_of(prev_doc)} already configures "
                 f"{spec['host']}: "
                 f"Istio merges them and {' and '.join(what)}",
+            )
+
+
+@rule("istio-dr-unknown-host", "project")
+def dr_unknown_host(index: Index, ctx) -> Iterator[Finding]:
+    """A DestinationRule for an in-mesh host with no Service (nor ServiceEntry) configures
+    nothing: usually a typo, and the real host keeps its defaults (no TLS settings, no subsets)."""
+    entries = service_entry_hosts(index)
+    root = root_ns(ctx)
+    for doc, spec in objects(index, "DestinationRule"):
+        if "host" not in spec or "*" in str(spec["host"]):
+            continue
+        ns = namespace_of(doc)
+        host = fqdn(spec["host"], ns)
+        visible = [h for h, seen in entries if seen is None or ns in seen]
+        missing = unknown_mesh_host(index, host, visible, root)
+        if missing is not None:
+            yield doc_hit(
+                doc,
+                spec.value_span("host"),
+                f"no Service {host.split('.', 1)[0]} in namespace {missing} (nor a ServiceEntry): "
+                "this DestinationRule applies to nothing",
             )

@@ -280,7 +280,7 @@ def vs_unknown_subset(index: Index, ctx) -> Iterator[Finding]:
                 )
 
 
-def _service_entry_hosts(index: Index) -> list[tuple[str, set[str] | None]]:
+def service_entry_hosts(index: Index) -> list[tuple[str, set[str] | None]]:
     """(host, namespaces it is exported to or None for all) of every ServiceEntry."""
     out = []
     for doc, spec in objects(index, "ServiceEntry"):
@@ -290,7 +290,7 @@ def _service_entry_hosts(index: Index) -> list[tuple[str, set[str] | None]]:
     return out
 
 
-def _unknown_mesh_host(index: Index, host: str, entries: list[str], root: str) -> str | None:
+def unknown_mesh_host(index: Index, host: str, entries: list[str], root: str) -> str | None:
     """The namespace of an in-mesh host the project should define but does not; None if fine.
 
     The root namespace is exempt: istiod and the gateways' Services come from the installation."""
@@ -306,7 +306,7 @@ def _unknown_mesh_host(index: Index, host: str, entries: list[str], root: str) -
 
 @rule("istio-vs-unknown-host", "project")
 def vs_unknown_host(index: Index, ctx) -> Iterator[Finding]:
-    entries = _service_entry_hosts(index)
+    entries = service_entry_hosts(index)
     for doc, spec in objects(index, "VirtualService"):
         for dest in destinations(spec):
             if "host" not in dest:
@@ -314,7 +314,7 @@ def vs_unknown_host(index: Index, ctx) -> Iterator[Finding]:
             vs_ns = namespace_of(doc)
             host = fqdn(dest["host"], vs_ns)
             visible = [h for h, seen in entries if seen is None or vs_ns in seen]
-            ns = _unknown_mesh_host(index, host, visible, root_ns(ctx))
+            ns = unknown_mesh_host(index, host, visible, root_ns(ctx))
             if ns is not None:
                 yield doc_hit(
                     doc,
