@@ -23,6 +23,7 @@ ANALYZERS = Path("istio-analyzer-testdata/pkg/config/analysis/analyzers")
 # (analyzer, message type) -> our rule
 RULE_FOR = {
     ("virtualservice.GatewayAnalyzer", "ReferencedResourceNotFound"): "istio-vs-unknown-gateway",
+    ("virtualservice.GatewayAnalyzer", "ReferencedInternalGateway"): "istio-vs-unknown-gateway",
     ("virtualservice.GatewayAnalyzer", "VirtualServiceHostNotFoundInGateway"): "istio-vs-host-not-in-gateway",
     ("virtualservice.DestinationRuleAnalyzer", "ReferencedResourceNotFound"): "istio-vs-unknown-subset",
     ("virtualservice.DestinationHostAnalyzer", "ReferencedResourceNotFound"): "istio-vs-unknown-host",
@@ -70,6 +71,7 @@ RULE_FOR = {
         "MultipleTelemetriesWithoutWorkloadSelectors",
     ): "istio-conflicting-workload-config",
     ("telemetry.ProviderAnalyzer", "InvalidTelemetryProvider"): "istio-telemetry-empty-providers",
+    ("k8sgateway.SelectorAnalyzer", "IneffectiveSelector"): "istio-selector-on-k8s-gateway",
     ("gateway.ConflictingGatewayAnalyzer", "ConflictingGateways"): "istio-gateway-conflict",
     ("gateway.CertificateAnalyzer", "GatewayDuplicateCertificate"): "istio-gateway-shared-certificate",
     (
@@ -152,11 +154,6 @@ DIFFERENCES = {
     ("virtualServiceGateways", "istio-vs-host-not-in-gateway"): (
         {"VirtualService httpbin", "VirtualService default/cross-test"},
         "for a Gateway that does not exist (httpbin-bogus) we report istio-vs-unknown-gateway only",
-    ),
-    ("virtualServiceInternalGatewayRef", "istio-vs-unknown-gateway"): (
-        {"VirtualService httpbin"},
-        "Istio reports a reference to an implementation-generated gateway as IST0165; to us it is "
-        "a Gateway the project does not define",
     ),
     ("authorizationpolicies", "istio-authz-selector-matches-nothing"): (
         {

@@ -137,3 +137,31 @@ def conflicting_workload_config(index: Index, ctx) -> Iterator[Finding]:
                     f"{kind} applies, chosen by creation time",
                     [o.doc for o in group if o is not config],
                 )
+
+
+GATEWAY_NAME_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")
+TARGETED_KINDS = ("AuthorizationPolicy", "RequestAuthentication", "Telemetry", "WasmPlugin")
+
+
+def _k8s_gateway_pod(labels: dict) -> bool:
+    return any(key in labels for key in GATEWAY_NAME_LABELS)
+
+
+@rule("istio-selector-on-k8s-gateway", "project")
+def selector_on_k8s_gateway(index: Index, ctx) -> Iterator[Finding]:
+    """Policies reach the pods of a Kubernetes Gateway API gateway through `targetRefs`; a
+    workload selector naming those pods is ignored."""
+    gateway_pods = [labels for _, _, labels in pod_labels(index) if _k8s_gateway_pod(labels)]
+    for kind in TARGETED_KINDS:
+        for doc, spec in objects(index, kind):
+            labels = spec.path_get("selector", "matchLabels")
+            if not isinstance(labels, dict) or not labels or spec.get("targetRef") or spec.get("targetRefs"):
+                continue
+            named = _k8s_gateway_pod(labels)
+            if named or any(selector_matches({"matchLabels": dict(labels)}, pod) for pod in gateway_pods):
+                yield doc_hit(
+                    doc,
+                    spec.key_span("selector"),
+                    f"this {kind}'s selector picks the pods of a Kubernetes Gateway, where Istio ignores "
+                    "selectors: use targetRefs naming the Gateway",
+                )
