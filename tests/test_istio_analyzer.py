@@ -72,6 +72,7 @@ RULE_FOR = {
     ): "istio-conflicting-workload-config",
     ("telemetry.ProviderAnalyzer", "InvalidTelemetryProvider"): "istio-telemetry-empty-providers",
     ("k8sgateway.SelectorAnalyzer", "IneffectiveSelector"): "istio-selector-on-k8s-gateway",
+    ("sidecar.SelectorAnalyzer", "IneffectivePolicy"): "istio-sidecar-in-ambient",
     ("gateway.ConflictingGatewayAnalyzer", "ConflictingGateways"): "istio-gateway-conflict",
     ("gateway.CertificateAnalyzer", "GatewayDuplicateCertificate"): "istio-gateway-shared-certificate",
     (

@@ -16,8 +16,16 @@ from dataclasses import dataclass
 from manifestlint.index import Index
 from manifestlint.model import Finding, Span, YamlDoc, YMap, doc_hit
 from manifestlint.registry import rule
+from manifestlint.rules.istio.common import is_istio
+from manifestlint.rules.istio.injection import namespace_injection
 from manifestlint.rules.istio.mesh import objects, root_ns
-from manifestlint.rules.kubernetes.objects import name_of, namespace_of, pod_template, selector_matches
+from manifestlint.rules.kubernetes.objects import (
+    name_anchor,
+    name_of,
+    namespace_of,
+    pod_template,
+    selector_matches,
+)
 
 # kind -> (selector key, labels key inside it)
 SELECTOR_OF = {"Sidecar": ("workloadSelector", "labels"), "Telemetry": ("selector", "matchLabels")}
@@ -165,3 +173,21 @@ def selector_on_k8s_gateway(index: Index, ctx) -> Iterator[Finding]:
                     f"this {kind}'s selector picks the pods of a Kubernetes Gateway, where Istio ignores "
                     "selectors: use targetRefs naming the Gateway",
                 )
+
+
+@rule("istio-sidecar-in-ambient", "project")
+def sidecar_in_ambient(index: Index, ctx) -> Iterator[Finding]:
+    """Ambient-mode pods have no sidecar proxy: a Sidecar resource in an ambient namespace
+    configures nothing (egress limits, ingress ports silently do not apply)."""
+    ambient = {name_of(doc) for doc in index.of_kind("Namespace") if namespace_injection(doc) == "ambient"}
+    if not ambient:
+        return
+    for doc in index.of_kind("Sidecar"):
+        ns = namespace_of(doc)
+        if ns in ambient and is_istio(doc, "Sidecar"):  # with or without a spec
+            yield doc_hit(
+                doc,
+                name_anchor(doc),
+                f"namespace {ns} runs in ambient mode (no sidecars): this Sidecar has no effect; "
+                "use a waypoint's policies instead",
+            )
