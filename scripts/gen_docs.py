@@ -1,4 +1,5 @@
-"""Regenerate docs/rules/*.md and docs/rules.md from rule metadata and fixtures, the
+"""Regenerate docs/rules/*.md, docs/rules.md and docs/error-rules.md (every rule that can
+report an error, and the proof it requires) from rule metadata and fixtures, the
 committed checklist verdict of the FreeAgentics example (docs/checklist-freeagentics.md) and
 the peer coverage table (docs/coverage.md, scripts/gen_coverage.py)."""
 
@@ -10,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from manifestlint.docs import fixture_examples, rule_page, rules_table  # noqa: E402
+from manifestlint.docs import error_proof_page, fixture_examples, rule_page, rules_table  # noqa: E402
 from manifestlint.registry import COMPILED, compiled_metadata, data_dir, load_registry  # noqa: E402
 
 
@@ -33,6 +34,7 @@ def main() -> None:
         "the rule metadata in `rules/`.\n\n"
     ) + rules_table(registry, "markdown")
     (ROOT / "docs" / "rules.md").write_text(index, encoding="utf-8")
+    (ROOT / "docs" / "error-rules.md").write_text(error_proof_page(registry), encoding="utf-8")
     print(f"wrote {len(list(registry))} rule pages")
     checklist_report()
     coverage_report()

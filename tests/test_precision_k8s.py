@@ -336,6 +336,22 @@ def test_every_error_rule_publishes_its_evidence() -> None:
     assert "## Severity and evidence" in page and "known to run as root" in page
 
 
+def test_the_error_rules_table_is_current() -> None:
+    """docs/error-rules.md lists every rule that can report an error with the proof it
+    requires, and is what scripts/gen_docs.py writes from the metadata now."""
+    from manifestlint.docs import error_proof_page
+    from manifestlint.model import Severity
+
+    page = error_proof_page(registry)
+    errors = [r.id for r in registry if r.severity is Severity.ERROR]
+    assert errors and all(f"[`{rule_id}`]" in page for rule_id in errors)
+    assert "(not stated)" not in page
+    warning = next(r.id for r in registry if r.severity is Severity.WARNING)
+    assert f"[`{warning}`]" not in page
+    committed = Path(__file__).resolve().parents[1] / "docs" / "error-rules.md"
+    assert committed.read_text(encoding="utf-8") == page
+
+
 # ------------------------------------------------------------ 8. what controllers and installers create
 
 OPERATORS = PRECISION / "operators"
