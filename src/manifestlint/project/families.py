@@ -312,6 +312,24 @@ def family_healthcheck(project: Any, df: Any) -> str | None:
     return None
 
 
+# One-shot jobs: a folder of jobs, or a folder named as one (`jobs/nightly-report/`,
+# `cronjobs/cleanup/`, `nr-day-job/`): the image runs to completion and serves nothing to probe.
+_JOB_FOLDERS = frozenset({"jobs", "cronjobs", "cron-jobs", "cron_jobs", "batch-jobs", "batch_jobs"})
+_JOB_NAME = re.compile(r"[-_](?:job|cronjob)$", re.IGNORECASE)
+
+
+def job_evidence(df: Any) -> str | None:
+    """Why the image is a one-shot job (issue 19, principle 5: it serves nothing a HEALTHCHECK
+    could probe), from its folders, or None."""
+    folders = PurePosixPath(str(df.path).replace("\\", "/")).parts[:-1]
+    for folder in folders:
+        if folder.lower() in _JOB_FOLDERS:
+            return f"it is built in the jobs folder {folder}/"
+    if folders and _JOB_NAME.search(folders[-1]):
+        return f"its folder {folders[-1]}/ is named as a job"
+    return None
+
+
 def cli_evidence(df: Any) -> str | None:
     """Why the image runs a command-line program or a load generator, or None: its base image
     is one (`FROM grafana/k6`), or its ENTRYPOINT (else CMD) starts one."""

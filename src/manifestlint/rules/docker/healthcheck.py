@@ -19,8 +19,8 @@ def missing_healthcheck(df: Dockerfile, ctx) -> Iterator[Finding]:
         return  # tool, CI, test and dev images are not long-running services
     if any(i.keyword == "HEALTHCHECK" for i in _chain_instructions(df)):
         return  # `HEALTHCHECK NONE` is an explicit, respected choice
-    if families.cli_evidence(df):
-        return  # a command-line program or load generator: it runs and exits, nothing to probe
+    if families.cli_evidence(df) or families.job_evidence(df):
+        return  # a command-line program, load generator or one-shot job: it runs and exits
     project = getattr(ctx, "project", None)
     if project is not None and (project.health_elsewhere(df) or families.family_healthcheck(project, df)):
         return  # probes or a Compose healthcheck watch it, or its base image in the repo has a HEALTHCHECK
