@@ -774,7 +774,7 @@ def make_monorepo(folder: Path, files: int, seed: int = 7) -> Path:
 KUSTOMIZE_TEAMS = 40
 
 
-def make_kustomize_monorepo(folder: Path, files: int, seed: int = 7) -> Path:
+def make_kustomize_monorepo(folder: Path, files: int, seed: int = 7, teams: int = KUSTOMIZE_TEAMS) -> Path:
     """The monorepo of `make_monorepo` laid out the Kustomize way: each app folder a base
     (`deploy/team-NN/app-NNNNN/{app.yaml,kustomization.yaml}`), each team a `staging` and a
     `prod` overlay over its apps (`deploy/team-NN/overlays/ENV/`: `namespace`, `commonLabels`,
@@ -785,7 +785,7 @@ def make_kustomize_monorepo(folder: Path, files: int, seed: int = 7) -> Path:
     folder.mkdir(parents=True)
     apps: dict[int, list[str]] = {}
     for i in range(files):
-        team = i % KUSTOMIZE_TEAMS
+        team = i % teams
         base = folder / "deploy" / f"team-{team:02d}" / f"app-{i:05d}"
         base.mkdir(parents=True, exist_ok=True)
         (base / "app.yaml").write_text(app_bundle(i, rnd, f"team-{team:02d}"), encoding="utf-8")
@@ -829,7 +829,7 @@ def make_kustomize_monorepo(folder: Path, files: int, seed: int = 7) -> Path:
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "bench"], check=True)
-    staged = Path("deploy") / "team-07" / f"app-{7:05d}" / "app.yaml"
+    staged = Path("deploy") / f"team-{7 % teams:02d}" / f"app-{7:05d}" / "app.yaml"
     with (folder / staged).open("a", encoding="utf-8") as f:
         f.write("# edited\n")
     subprocess.run([*git, "add", str(staged)], check=True)

@@ -8,7 +8,7 @@ the saved relations then deciding) and once off, and
 prints every file whose findings differ. Exit 1 when one does. A dev-time check on real
 repositories (tests/test_relevance.py runs it on the corpus):
 
-    PYTHONPATH=src python scripts/check_relevance.py ROOT [--sample N] [--seed S]
+    PYTHONPATH=src python scripts/check_relevance.py ROOT [--sample N] [--seed S] [--uncached]
 """
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ def candidates(root: Path, under: str = "") -> list[str]:
     )
 
 
-def compare(root: Path, names: list[str], cache: Path) -> list[tuple[str, list[tuple], list[tuple]]]:
-    """(name, findings with the filter, findings without) of each name whose two differ."""
+def compare(
+    root: Path, names: list[str], cache: Path, uncached: bool = False
+) -> list[tuple[str, list[tuple], list[tuple]]]:
+    """(name, findings with the filter, findings without) of each name whose two differ;
+    with `uncached`, also each name whose findings differ from a call without the cache."""
     registry = load_registry()
     config = load_config(None, root, registry)
     if project_root(config, root, names[:1]) is None:  # the corpus: its folder is the root
@@ -61,6 +64,11 @@ def compare(root: Path, names: list[str], cache: Path) -> list[tuple[str, list[t
             off = keys(engine.lint([name], registry, config, root, use_cache=True))
         finally:
             crossfile.RELEVANCE = True
+        if uncached:
+            plain = keys(engine.lint([name], registry, config, root, use_cache=False))
+            if plain != off:
+                bad.append((name, off, plain))
+                continue
         if first != off or on != off:
             bad.append((name, on if first == off else first, off))
     return bad
@@ -74,6 +82,9 @@ def main() -> int:
     parser.add_argument("--under", default="", help="name only files below this folder of the root")
     parser.add_argument("--sample", type=int, default=0, help="this many files at random (0: all)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--uncached", action="store_true", help="also compare with a call without the context cache"
+    )
     args = parser.parse_args()
     root = args.root.resolve()
     names = candidates(root, args.under)
@@ -81,7 +92,7 @@ def main() -> int:
         names = sorted(random.Random(args.seed).sample(names, args.sample))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="manifestlint-relevance-") as tmp:
-        bad = compare(root, names, Path(tmp) / "cache")
+        bad = compare(root, names, Path(tmp) / "cache", args.uncached)
     for name, on, off in bad:
         print(f"DIFFERS {name}")
         for item in sorted(set(off) - set(on)):

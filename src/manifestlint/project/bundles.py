@@ -90,6 +90,7 @@ class ProjectModel:
     facts: dict[Path, FileFacts] = field(default_factory=dict)  # of every file the model was built from
     # Per kustomize patch file: the changes (image rewrites, patches) of each tree using it.
     patched_by: dict[Path, list[Changes]] = field(default_factory=dict)
+    kustomize: KustomizeModel | None = None  # what the model was built from (a warm model saves from it)
 
     def index_bundles(self) -> None:
         self._of.clear()
@@ -299,7 +300,7 @@ def build(
 ) -> ProjectModel:
     """The bundles and roles of every file in `docs` (absolute paths -> the facts of its
     parsed documents, project/facts.py)."""
-    model = ProjectModel(root)
+    model = ProjectModel(root, kustomize=kustomize)
     base = root or Path("/")
     claimed: set[Path] = set()
     if kustomize is not None:

@@ -18,7 +18,7 @@ from manifestlint.model import YamlDoc
 from manifestlint.project import bundles as _bundles
 from manifestlint.project import kustomize as _kustomize
 from manifestlint.project.facts import FileFacts
-from manifestlint.project.links import Links, related_by_index, related_files
+from manifestlint.project.links import Links, links_of, related_by_index, related_files
 from manifestlint.project.roles import Role
 from manifestlint.project.views import view
 
@@ -125,8 +125,8 @@ def bundle_index(
     originals: dict[tuple[str, int], YamlDoc] = {}
     default_ns = _bundles.default_namespace(bundle, facts)
     files = bundle.files
-    if links is not None and named is not None and not _relabels(bundle):
-        wanted = relevant_files(bundle, links, named)
+    if links is not None and named is not None:
+        wanted = relevant_files(bundle, bundle_links(bundle, links, docs, facts), named)
         files = {path: transform for path, transform in files.items() if path in wanted}
     for path, transform in files.items():
         file_docs = docs.get(path, ())
@@ -135,23 +135,53 @@ def bundle_index(
         for doc in file_docs:
             if reports and doc.path in report_paths:
                 index.report_paths.add(doc.path)
-            kind = doc.root.get("kind") if isinstance(doc.root, dict) else None
-            cluster = kind in _bundles.CLUSTER_KINDS
-            if transform is not None:
-                namespace = transform.namespace or default_ns
-                shown = view(doc, namespace, transform.selector_labels, transform.template_labels, cluster)
-            else:
-                shown = _with_default_ns(doc, default_ns, cluster)
             originals[(doc.path, doc.index)] = doc
-            views.append(shown)
+            views.append(_deployed_as(doc, transform, default_ns))
         index.add(views)
     return index, originals
 
 
+def _deployed_as(doc: YamlDoc, transform: _kustomize.Transform | None, default_ns: str) -> YamlDoc:
+    """`doc` as its bundle deploys it: kustomize's namespace and labels, or the bundle's
+    default namespace."""
+    kind = doc.root.get("kind") if isinstance(doc.root, dict) else None
+    cluster = kind in _bundles.CLUSTER_KINDS
+    if transform is not None:
+        namespace = transform.namespace or default_ns
+        return view(doc, namespace, transform.selector_labels, transform.template_labels, cluster)
+    return _with_default_ns(doc, default_ns, cluster)
+
+
 def _relabels(bundle: _bundles.Bundle) -> bool:
-    """Whether kustomize adds labels to the bundle's selectors or pods (links compare labels
-    as written: such a bundle is read whole)."""
+    """Whether kustomize adds labels to the bundle's selectors or pods."""
     return any(t is not None and (t.selector_labels or t.template_labels) for t in bundle.files.values())
+
+
+def bundle_links(
+    bundle: _bundles.Bundle,
+    links: Callable[[Path], Links],
+    docs: Mapping[Path, list[YamlDoc]],
+    facts: dict[Path, FileFacts],
+) -> Callable[[Path], Links]:
+    """What relates each file of `bundle` to the others, as the bundle deploys it: its links
+    as written (`links`), or, in a bundle where kustomize adds labels to selectors and pods
+    (links compare labels), the links of the views the cross-file rules see. Those need the
+    file's documents: the call that saves a warm model reads them once, a warm call only
+    the named files'."""
+    if not _relabels(bundle):
+        return links
+    default_ns = _bundles.default_namespace(bundle, facts)
+    memo: dict[Path, Links] = {}
+
+    def of(path: Path) -> Links:
+        found = memo.get(path)
+        if found is None:
+            transform = bundle.files.get(path)
+            shown = [_deployed_as(doc, transform, default_ns) for doc in docs.get(path, ())]
+            found = memo[path] = links_of(shown)
+        return found
+
+    return of
 
 
 def relevant_files(bundle: _bundles.Bundle, links: Callable[[Path], Links], named: set[Path]) -> set[Path]:
@@ -205,6 +235,7 @@ def bundles_to_run(model: _bundles.ProjectModel, reported: Iterable[Path]) -> It
 __all__ = [
     "build_model",
     "bundle_index",
+    "bundle_links",
     "bundles_to_run",
     "kustomization_files",
     "per_object_views",

@@ -109,9 +109,22 @@ def _inside(path: Path, root: Path) -> bool:
     return path.is_relative_to(root)
 
 
-def _kustomization_in(folder: Path) -> Path | None:
+@dataclass(slots=True)
+class Reads:
+    """What reading the kustomizations depended on besides their names (a warm model,
+    project/warm.py, is valid only while all of it stays the same): the files read, the
+    paths whose existence or kind was asked, and whether a symbolic link was on the way."""
+
+    files: set[Path] = field(default_factory=set)
+    checked: set[Path] = field(default_factory=set)
+    linked: bool = False
+
+
+def _kustomization_in(folder: Path, reads: Reads | None = None) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = folder / name
+        if reads is not None:
+            reads.checked.add(candidate)
         if is_file(candidate):
             return candidate
     return None
@@ -127,20 +140,23 @@ def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items() if isinstance(v, (str, int, float, bool))}
 
 
-def load(path: Path, root: Path | None = None) -> dict | None:
+def load(path: Path, root: Path | None = None, reads: Reads | None = None) -> dict | None:
     """The kustomization's first YAML document as a mapping; None when unreadable or not one.
     Read with the bounded parser every input goes through (kustomization files are input)."""
-    for value in load_all(path, root):
+    for value in load_all(path, root, reads):
         if isinstance(value, dict):
             return value
     return None
 
 
-def load_all(path: Path, root: Path | None = None) -> list[Any]:
+def load_all(path: Path, root: Path | None = None, reads: Reads | None = None) -> list[Any]:
     """Every document of a kustomization or patch file (empty when unreadable): a regular
     file (a FIFO or /dev/zero named kustomization.yaml must not hang) whose real path lies
     inside `root` (a committed link out of the tree is never read)."""
     from manifestlint.safeio import Unreadable, read_inside
+
+    if reads is not None:
+        reads.files.add(path)
 
     try:
         text = read_inside(path, root, MAX_KUSTOMIZATION_BYTES).decode("utf-8-sig", errors="replace")
@@ -159,12 +175,10 @@ def parse_text(text: str, name: str) -> list[Any]:
     return [doc.root for doc in docs]
 
 
-def parse(path: Path, root: Path) -> Kustomization:
-    """The kustomization at `path` with every reference that stays below `root` resolved, by
-    its real path (a folder reached through several links is one kustomization)."""
-    data = load(path, root) or {}
-    kust = Kustomization(path, kind="Component" if data.get("kind") == "Component" else "Kustomization")
-    folder = path.parent
+def _resolver(folder: Path, root: Path, reads: Reads | None) -> Any:
+    """resolve(ref): a reference of a kustomization in `folder`, by its real path when it
+    stays below `root`, else None."""
+    real_root = root.resolve()
 
     def resolve(ref: str) -> Path | None:
         if not ref or _remote(ref):
@@ -178,7 +192,21 @@ def parse(path: Path, root: Path) -> Kustomization:
             real = Path(os.path.realpath(target))
         except (OSError, RuntimeError, ValueError):
             return None
-        return real if _inside(real, root.resolve()) else None
+        if reads is not None:
+            reads.checked.add(real)
+            reads.linked = reads.linked or real != target
+        return real if _inside(real, real_root) else None
+
+    return resolve
+
+
+def parse(path: Path, root: Path, reads: Reads | None = None) -> Kustomization:
+    """The kustomization at `path` with every reference that stays below `root` resolved, by
+    its real path (a folder reached through several links is one kustomization). `reads`
+    records what the result depended on."""
+    data = load(path, root, reads) or {}
+    kust = Kustomization(path, kind="Component" if data.get("kind") == "Component" else "Kustomization")
+    resolve = _resolver(path.parent, root, reads)
 
     for key in ("resources", "bases", "components"):
         for ref in _strings(data.get(key)):
@@ -186,35 +214,12 @@ def parse(path: Path, root: Path) -> Kustomization:
             if target is None:
                 continue
             if is_dir(target):
-                child = _kustomization_in(target)
+                child = _kustomization_in(target, reads)
                 if child is not None:
                     kust.children.append(child)
             elif is_file(target):
                 kust.resources.append(target)
-
-    for key in ("patches", "patchesJson6902"):
-        entries = data.get(key)
-        for entry in entries if isinstance(entries, list) else ():
-            ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
-            target = resolve(str(ref)) if isinstance(ref, str) and "\n" not in ref else None
-            selector = entry.get("target") if isinstance(entry, dict) else None
-            if target is not None and is_file(target):
-                kust.patches.append(target)
-                kust.patch_bodies.extend((selector, body) for body in load_all(target, root))
-            elif isinstance(entry, dict) and isinstance(entry.get("patch"), str):
-                bodies = parse_text(entry["patch"], f"{path.as_posix()} (inline patch)")
-                kust.patch_bodies.extend((selector, body) for body in bodies)
-    for ref in _strings(data.get("patchesStrategicMerge")):
-        target = resolve(ref) if "\n" not in ref else None  # else an inline patch
-        if target is not None and is_file(target):
-            kust.patches.append(target)
-            kust.patch_bodies.extend((None, body) for body in load_all(target, root))
-        elif "\n" in ref:
-            inline = parse_text(ref, f"{path.as_posix()} (inline patch)")
-            kust.patch_bodies.extend((None, body) for body in inline)
-    images = data.get("images")
-    kust.images = [entry for entry in images if isinstance(entry, dict)] if isinstance(images, list) else []
-
+    _changes(data, kust, root, resolve, reads)
     for key in _CONFIG_FIELDS:
         entries = data.get(key)
         for entry in entries if isinstance(entries, list) else ():
@@ -243,6 +248,43 @@ def parse(path: Path, root: Path) -> Kustomization:
     return kust
 
 
+def _changes(data: dict, kust: Kustomization, root: Path, resolve: Any, reads: Reads | None) -> None:
+    """The patches (files and inline) and `images:` entries of a kustomization's `data`."""
+    path = kust.path
+    for key in ("patches", "patchesJson6902"):
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else ():
+            ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
+            target = resolve(str(ref)) if isinstance(ref, str) and "\n" not in ref else None
+            selector = entry.get("target") if isinstance(entry, dict) else None
+            if target is not None and is_file(target):
+                kust.patches.append(target)
+                kust.patch_bodies.extend((selector, body) for body in load_all(target, root, reads))
+            elif isinstance(entry, dict) and isinstance(entry.get("patch"), str):
+                bodies = parse_text(entry["patch"], f"{path.as_posix()} (inline patch)")
+                kust.patch_bodies.extend((selector, body) for body in bodies)
+    for ref in _strings(data.get("patchesStrategicMerge")):
+        target = resolve(ref) if "\n" not in ref else None  # else an inline patch
+        if target is not None and is_file(target):
+            kust.patches.append(target)
+            kust.patch_bodies.extend((None, body) for body in load_all(target, root, reads))
+        elif "\n" in ref:
+            inline = parse_text(ref, f"{path.as_posix()} (inline patch)")
+            kust.patch_bodies.extend((None, body) for body in inline)
+    images = data.get("images")
+    kust.images = [entry for entry in images if isinstance(entry, dict)] if isinstance(images, list) else []
+
+
+def changes_of(path: Path, root: Path) -> Kustomization:
+    """Only the patches and `images:` of the kustomization at `path` (a warm call rebuilds
+    the changes of the trees deploying its named files from their few kustomizations that
+    have any, project/warm.py): the same reading as `parse`, without following resources."""
+    data = load(path, root) or {}
+    kust = Kustomization(path)
+    _changes(data, kust, root, _resolver(path.parent, root, None), None)
+    return kust
+
+
 @dataclass(slots=True)
 class KustomizeModel:
     """Every kustomization under the root, and the tree of each root kustomization."""
@@ -251,6 +293,7 @@ class KustomizeModel:
     trees: list[Tree] = field(default_factory=list)
     build_time_images: set[str] = field(default_factory=set)  # set by a Makefile (build_time_images)
     root: Path | None = None  # the folder the kustomizations were read below
+    reads: Reads = field(default_factory=Reads)  # what reading them depended on
 
     def patch_files(self) -> set[Path]:
         return {p for tree in self.trees for p in tree.patches} | {
@@ -304,7 +347,7 @@ _MAKEFILES = ("Makefile", "GNUmakefile", "makefile")
 MAX_MAKEFILE_BYTES = 1024 * 1024
 
 
-def build_time_images(root: Path) -> set[str]:
+def build_time_images(root: Path, reads: Reads | None = None) -> set[str]:
     """Images a Makefile re-sets with `kustomize edit set image NAME=...` before it builds the
     manifests (every kubebuilder and operator-sdk scaffold: `controller=${IMG}`), so NAME in a
     base is a placeholder. Makefiles at the root and one or two folders below it, read as text
@@ -325,6 +368,8 @@ def build_time_images(root: Path) -> set[str]:
                     if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".") and depth < 1:
                         below.append(Path(entry.path))
                     elif entry.name in _MAKEFILES or entry.name.endswith(".mk"):
+                        if reads is not None:
+                            reads.files.add(Path(entry.path))
                         text = read_inside(Path(entry.path), root, MAX_MAKEFILE_BYTES)
                         found.update(m.group(1) for m in _SET_IMAGE.finditer(text.decode("utf-8", "replace")))
                 except (OSError, Unreadable, ValueError):
@@ -344,11 +389,11 @@ def build(files: list[Path], root: Path, is_root_candidate=lambda path: True) ->
         path = pending.pop()
         if path in model.kustomizations:
             continue
-        kust = parse(path, root)
+        kust = parse(path, root, model.reads)
         model.kustomizations[path] = kust
         pending.extend(c for c in kust.children if c not in model.kustomizations)
     if model.kustomizations:
-        model.build_time_images = build_time_images(root)
+        model.build_time_images = build_time_images(root, model.reads)
     referenced = {c for k in model.kustomizations.values() for c in k.children}
     for path in sorted(model.kustomizations):
         if path in referenced or not is_root_candidate(path):
@@ -387,4 +432,7 @@ def _tree(model: KustomizeModel, root: Kustomization) -> Tree:
     return tree
 
 
-__all__ = ["KUSTOMIZATION_NAMES", "Kustomization", "KustomizeModel", "Transform", "Tree", "build", "parse"]
+__all__ = [
+    "KUSTOMIZATION_NAMES", "Kustomization", "KustomizeModel", "Reads", "Transform", "Tree", "build",
+    "changes_of", "parse",
+]  # fmt: skip

@@ -125,7 +125,7 @@ def read_project(
         if warm_key is not None and store is not None:
             from manifestlint.project.warm_start import save_warm
 
-            save_warm(store, warm_key, project.model, root, named_yaml, project.context, project.docs.links)
+            save_warm(store, warm_key, project.model, root, named_yaml, project.context, project.docs, names)
     return project
 
 

@@ -16,7 +16,6 @@ from manifestlint.project import context as project_context
 from manifestlint.project.bundles import ProjectModel
 from manifestlint.project.context_files import ContextFile, context_source, read_context
 from manifestlint.project.facts import FileFacts, facts_of
-from manifestlint.project.links import Links
 from manifestlint.registry import Registry
 
 
@@ -106,9 +105,12 @@ def save_warm(
     root: Path,
     named: list[ParsedFile],
     context: list[ContextFile],
-    links: Callable[[Path], Links],
+    docs: Any,
+    names: list[str],
 ) -> None:
-    """Save this call's warm model (project/warm.py) for the next call with the same key."""
+    """Save this call's warm model (project/warm.py) for the next call with the same key.
+    `docs`: the call's ContextDocs (links, and the documents of a relabelled bundle);
+    `names`: every file of the root."""
     by_real: dict[Path, tuple[str, str, FileFacts]] = {}
     for cf in context:
         if cf.parsed is None:
@@ -126,6 +128,6 @@ def save_warm(
     domains = (any(f.kinds for f in cached), any(f.istio for f in cached))
     from manifestlint.project import warm as warm_model
 
-    payload = warm_model.build(model, root, reals, by_real, named_facts, domains, links)
+    payload = warm_model.build(model, root, reals, by_real, named_facts, domains, docs.links, docs, names)
     if payload is not None:
         store.save_model(key, payload)
