@@ -26,9 +26,10 @@ CLUSTER_SCOPED_KINDS = frozenset({
 })  # fmt: skip
 
 
-# A Role or RoleBinding in `default` grants rights *in* that namespace (e.g. letting Prometheus
-# scrape it): naming the namespace is the point, not an accident.
-_NAMESPACE_GRANTS = frozenset({"Role", "RoleBinding"})
+# Objects that govern the namespace they are in: a Role or RoleBinding grants rights *in* it
+# (letting Prometheus scrape it), a ResourceQuota or LimitRange limits it, a NetworkPolicy
+# isolates its pods. In `default` naming the namespace is the point, not an accident.
+_NAMESPACE_GRANTS = frozenset({"Role", "RoleBinding", "ResourceQuota", "LimitRange", "NetworkPolicy"})
 
 
 @rule("k8s-default-namespace", "kubernetes")
