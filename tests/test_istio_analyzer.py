@@ -193,14 +193,6 @@ DIFFERENCES.update(
             "istioctl's two others are its 'selector matches no pod' message (the same message type); "
             "we do not judge credentials of a gateway whose workload namespace is unknown",
         ),
-        ("gatewaySecretValidations", "istio-gateway-credential"): (
-            {
-                "Gateway defaultgateway-invalid-keys",
-                "Gateway defaultgateway-missing-keys",
-                "Gateway defaultgateway-invalid-cert",
-            },
-            "certificate expiry is not checked (no X.509 parser among our dependencies)",
-        ),
         ("portNameNotFollowConvention", "istio-service-port-name"): (
             set(),
             "port names are judged only in projects that configure Istio (an istio.io object or a "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 from manifestlint.index import Index
@@ -16,6 +17,7 @@ from manifestlint.registry import rule
 from manifestlint.rules.istio.common import hosts_overlap
 from manifestlint.rules.istio.mesh import objects, root_ns
 from manifestlint.rules.istio.selectors import pod_labels
+from manifestlint.rules.istio.x509 import not_after
 from manifestlint.rules.kubernetes.objects import name_of, namespace_of, selector_matches
 
 # The labels of the gateways Istio's installer creates (in its root namespace).
@@ -218,6 +220,9 @@ def _credential_problem(secret: YamlDoc) -> str | None:
     cert = _decoded(root, pair[0])
     if cert is not None and "-----BEGIN CERTIFICATE-----" not in cert and "$" not in cert:
         return f"{pair[0]} is not a PEM certificate"
+    expiry = not_after(cert) if cert else None
+    if expiry is not None and expiry < datetime.now(timezone.utc):
+        return f"{pair[0]} expired on {expiry:%Y-%m-%d}"
     return None
 
 
