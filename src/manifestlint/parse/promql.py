@@ -186,6 +186,15 @@ def _number(text: str, pos: int) -> float:
     return float(int(text, 16)) if text[:2] in ("0x", "0X") else float(text)
 
 
+# The body of a quoted string: any character but the quote, a newline or a backslash, or a
+# backslash and the character it escapes (whatever it is); backticks take everything but `.
+_STRING_BODY = {
+    '"': re.compile(r'(?:[^"\\\n]|\\[\s\S])*'),
+    "'": re.compile(r"(?:[^'\\\n]|\\[\s\S])*"),
+    "`": re.compile(r"[^`]*"),
+}
+
+
 def tokenize(text: str) -> list[Token]:
     out: list[Token] = []
     i, n = 0, len(text)
@@ -200,14 +209,8 @@ def tokenize(text: str) -> list[Token]:
             i = n if j < 0 else j
             continue
         if c in "\"'`":
-            j = i + 1
-            while j < n and text[j] != c:
-                if text[j] == "\\" and c != "`":
-                    j += 1
-                elif text[j] == "\n" and c != "`":
-                    raise PromQLError("unterminated quoted string", i)
-                j += 1
-            if j >= n:
+            j = _STRING_BODY[c].match(text, i + 1).end()  # up to the closing quote, if any
+            if j >= n or text[j] != c:  # a newline (not escaped) or the end of the text first
                 raise PromQLError("unterminated quoted string", i)
             out.append(Token("string", text[i : j + 1], i, _unquote(text[i : j + 1], i)))
             i = j + 1
@@ -294,21 +297,22 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
+        self.last = len(self.tokens) - 1  # the eof token: reading stays there
+        self.tok = self.tokens[0]  # the current token (tokens[i]), kept by `next`
 
     def peek(self, k: int = 1) -> Token:
-        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+        return self.tokens[min(self.i + k, self.last)]
 
     def next(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i = min(self.i + 1, len(self.tokens) - 1)
+        tok = self.tok
+        if self.i < self.last:
+            self.i += 1
+            self.tok = self.tokens[self.i]
         return tok
 
     def is_op(self, *ops: str) -> bool:
-        return self.tok.kind == "op" and self.tok.text in ops
+        tok = self.tok
+        return tok.kind == "op" and tok.text in ops
 
     def expect(self, op: str, context: str) -> Token:
         if not self.is_op(op):
