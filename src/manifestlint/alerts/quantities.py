@@ -39,8 +39,24 @@ PASS_AGGREGATES = frozenset({"avg", "max", "min", "sum", "quantile", "topk", "bo
 
 
 def measure(node: Node, ctx: Context | None = None) -> Q | None:
-    """What `node` measures, or None when that is not certain."""
+    """What `node` measures, or None when that is not certain.
+
+    Remembered in the context's memo per node (and recursion guard): the burn-rate reading,
+    the threshold reading and the golden-signal coverage each measure the same subtrees of
+    one parsed expression (parse trees are shared through promql.parse's table), and
+    `mentions` measures every node of a tree, each again with its children (quadratic). The
+    memo holds the node itself, so its id cannot be reused while the entry lives."""
     ctx = ctx or Context()
+    key = ("measure", id(node), ctx.seen)
+    known = ctx.memo.get(key)  # type: ignore[call-overload]
+    if known is not None and known[0] is node:
+        return known[1]
+    found = _measure(node, ctx)
+    ctx.memo[key] = (node, found)  # type: ignore[index]
+    return found
+
+
+def _measure(node: Node, ctx: Context) -> Q | None:
     node = strip(node)
     if node.kind == "selector":
         name = node.name
