@@ -22,7 +22,7 @@ import pytest
 from conftest import FIXTURES, run_file
 
 from manifestlint import fixes
-from manifestlint.model import Edit, Fix, Span
+from manifestlint.model import Edit, Fix, Span, fix_of
 from manifestlint.registry import load_registry
 
 FIX_FIXTURES = FIXTURES / "fix"
@@ -31,7 +31,7 @@ FIX_FIXTURES = FIXTURES / "fix"
 def _pairs() -> list[tuple[str, Path, Path | None]]:
     out = []
     for folder in sorted(FIX_FIXTURES.iterdir()):
-        for before in sorted(folder.glob("before*")):
+        for before in sorted(p for p in folder.glob("before*") if p.suffix != ".fixed"):
             out.append((folder.name, before, before.with_name(before.name.replace("before", "after", 1))))
         for kept in sorted(folder.glob("kept*")):
             out.append((folder.name, kept, None))
@@ -48,10 +48,22 @@ def _target(tmp_path: Path, fixture: Path) -> Path:
     return tmp_path / name
 
 
-def _fix(path: Path, rule: str | None) -> tuple[fixes.Outcome, object]:
+def _config(folder: Path):
+    """The fixture folder's config.yaml (e.g. a target Kubernetes version), else defaults."""
+    from manifestlint.config import Config, load_config
+
+    found = folder / "config.yaml"
+    return load_config(str(found), folder, load_registry()) if found.exists() else Config()
+
+
+def _lint(path: Path, folder: Path):
+    return run_file(path, config=_config(folder))
+
+
+def _fix(path: Path, rule: str | None, folder: Path) -> tuple[fixes.Outcome, object]:
     registry = load_registry()
     fixable = {r.id: r.fixable for r in registry if r.fixable and (rule is None or r.id == rule)}
-    result, outcome = fixes.run(lambda: run_file(path), fixable, True, path.parent)
+    result, outcome = fixes.run(lambda: _lint(path, folder), fixable, True, path.parent)
     return outcome, result
 
 
@@ -61,18 +73,19 @@ def _text_after(path: Path, outcome: fixes.Outcome) -> bytes:
     return fixes._encoded(changed[0]) if changed else path.read_bytes()
 
 
-def _edited_lines(path: Path, rule: str) -> set[int]:
+def _edited_lines(path: Path, rule: str, folder: Path) -> set[int]:
     """Lines of the original that a fix of `rule` edits (first pass)."""
     lines: set[int] = set()
-    for f in run_file(path).findings:
-        if f.rule == rule and f.fix is not None:
-            for edit in f.fix.edits:
+    for f in _lint(path, folder).findings:
+        fix = fix_of(f) if f.rule == rule else None
+        if fix is not None:
+            for edit in fix.edits:
                 lines.update(range(edit.span.line, edit.span.end_line + 1))
     return lines
 
 
-def _rule_counts(path: Path) -> Counter:
-    return Counter(f.rule for f in run_file(path).findings)
+def _rule_counts(path: Path, folder: Path) -> Counter:
+    return Counter(f.rule for f in _lint(path, folder).findings)
 
 
 @pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
@@ -84,27 +97,28 @@ def test_fix_pair(rule: str, before: Path, after: Path | None, crlf: bool, tmp_p
         original, expected = original.replace(b"\n", b"\r\n"), expected.replace(b"\n", b"\r\n")
     target = _target(tmp_path, before)
     target.write_bytes(original)
-    counts = _rule_counts(target)
+    folder = before.parent
+    counts = _rule_counts(target, folder)
     assert counts[rule], f"the fixture must trigger {rule}"
 
-    outcome, _ = _fix(target, rule)
+    outcome, _ = _fix(target, rule, folder)
     result = _text_after(target, outcome)
     assert result == expected
     assert not outcome.skipped
     if after is None:
         return
 
-    edited = _edited_lines(target, rule)
+    edited = _edited_lines(target, rule, folder)
     _only_edited_lines_changed(original, result, edited)  # (b)
     fixed_path = tmp_path / "fixed" / target.name
     fixed_path.parent.mkdir()
     fixed_path.write_bytes(result)
-    _only_fixed_paths_changed(target, fixed_path, edited)  # (a)
-    counts_after = _rule_counts(fixed_path)  # (c)
+    _only_fixed_paths_changed(target, fixed_path, edited, _fixed_paths(before))  # (a)
+    counts_after = _rule_counts(fixed_path, folder)  # (c)
     assert counts_after[rule] == 0
     assert all(n <= counts[r] for r, n in counts_after.items()), counts_after - counts
-    again, _ = _fix(fixed_path, None)  # (d): every fix, not only this rule's
-    assert not again.changed() or _text_after(fixed_path, again) == result
+    again, _ = _fix(fixed_path, rule, folder)  # (d)
+    assert not again.changed()
 
 
 def _only_edited_lines_changed(before: bytes, after: bytes, edited: set[int]) -> None:
@@ -117,7 +131,17 @@ def _only_edited_lines_changed(before: bytes, after: bytes, edited: set[int]) ->
             assert {i1, i1 + 1} & edited, f"a line inserted at {i1 + 1}, edits were on {edited}"
 
 
-def _only_fixed_paths_changed(before: Path, after: Path, edited: set[int]) -> None:
+def _fixed_paths(fixture: Path) -> set[tuple]:
+    """The document paths a YAML fixture's fixes may change: `# fixed: 0.spec.x` comments, or
+    lines of a `<name>.fixed` file beside it (JSON has no comments); the leading number is the
+    document's index in the stream."""
+    sidecar = fixture.with_name(fixture.name + ".fixed")
+    text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else fixture.read_text(encoding="utf-8")
+    found = re.findall(r"# fixed: (\S+)", text) if not sidecar.exists() else text.split()
+    return {tuple(_key(k) for k in item.split(".")) for item in found}
+
+
+def _only_fixed_paths_changed(before: Path, after: Path, edited: set[int], wanted: set[tuple]) -> None:
     if before.name == "Dockerfile":
         from manifestlint.parse.dockerfile import parse_dockerfile
 
@@ -129,8 +153,8 @@ def _only_fixed_paths_changed(before: Path, after: Path, edited: set[int]) -> No
         )
         pairs = []
         for tag, i1, i2, j1, j2 in aligned.get_opcodes():
-            if tag == "insert":  # only a SHELL line may be added
-                assert all(i.keyword == "SHELL" for i in new[j1:j2])
+            if tag == "insert":  # only a SHELL (pipefail) or USER (root user) line may be added
+                assert all(i.keyword in ("SHELL", "USER") for i in new[j1:j2])
             else:
                 assert i2 - i1 == j2 - j1, (old[i1:i2], new[j1:j2])
                 pairs += zip(old[i1:i2], new[j1:j2], strict=True)
@@ -150,7 +174,6 @@ def _only_fixed_paths_changed(before: Path, after: Path, edited: set[int]) -> No
     from manifestlint.parse.yaml import parse_stream
 
     text = before.read_text(encoding="utf-8")
-    wanted = {tuple(_key(k) for k in m.split(".")) for m in re.findall(r"# fixed: (\S+)", text)}
     old_docs, _, _ = parse_stream(text, "a")
     new_docs, _, _ = parse_stream(after.read_text(encoding="utf-8"), "b")
     assert len(old_docs) == len(new_docs)
@@ -297,3 +320,55 @@ def test_standard_input_cannot_be_fixed(tmp_path: Path) -> None:
 
     run = CliRunner().invoke(main, ["lint", "--fix", "-"], input=_DOCKERFILE)
     assert run.exit_code == 2
+
+
+_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+    - name: web
+      image: example/web:1.0
+"""
+
+
+def test_unsafe_fixes_only_when_asked_and_insertions_into_one_mapping_merge(tmp_path: Path) -> None:
+    """readOnlyRootFilesystem (unsafe) only with --unsafe-fixes; the keys three rules add to
+    one container's new securityContext are written as one mapping in one pass."""
+    (tmp_path / "pod.yaml").write_text(_POD)
+    safe = _cli(["lint", "--diff", "pod.yaml"], tmp_path)
+    assert safe.exit_code == 1 and "readOnlyRootFilesystem" not in safe.output
+    assert safe.output.count("+    - securityContext:") == 1
+    assert "+    - securityContext:\n+        capabilities:\n+          drop: [ALL]\n" in safe.output
+    assert "+        allowPrivilegeEscalation: false\n" in safe.output
+    assert "+    seccompProfile:\n+      type: RuntimeDefault\n" in safe.output
+    unsafe = _cli(["lint", "--diff", "--unsafe-fixes", "pod.yaml"], tmp_path)
+    assert "+        readOnlyRootFilesystem: true\n" in unsafe.output
+    assert (tmp_path / "pod.yaml").read_text() == _POD
+    _cli(["lint", "--fix", "--unsafe-fixes", "pod.yaml"], tmp_path)
+    again = _cli(["lint", "--diff", "--unsafe-fixes", "pod.yaml"], tmp_path)
+    assert again.exit_code == 0 and again.output == ""
+
+
+def test_two_insertions_at_one_place_merge_and_a_clash_waits() -> None:
+    from manifestlint import yaml_fix
+
+    where = Span(3, 5, 3, 9)
+    text = "spec:\n  containers:\n  - name: c\n"
+
+    def insert(keys: tuple, value: object) -> Fix:
+        items = ((keys, value),)
+        new = yaml_fix.render("block", "    ", items)
+        return Fix("x", (Edit(where, f"{new}name", "name", ("block", "    ", items)),))
+
+    first = insert(("securityContext", "a"), False)
+    second = insert(("securityContext", "b"), True)
+    new, applied, _ = fixes.apply(text, [("r1", first), ("r2", second)])
+    assert new == "spec:\n  containers:\n  - securityContext:\n      a: false\n      b: true\n    name: c\n"
+    assert applied == ["r1", "r2"]
+    clash = insert(("securityContext", "a"), True)
+    new, applied, _ = fixes.apply(text, [("r1", first), ("r3", clash)])
+    assert applied == ["r1"] and "a: false" in new

@@ -106,6 +106,8 @@ def test_real_pre_commit_passes_every_kind_to_the_hook(tmp_path) -> None:
         (tmp_path / rel).write_text(text)
     local = []
     for hook in HOOKS:
+        if hook["id"] == "manifestlint-fix":
+            continue  # it changes files (pre-commit then fails the run); it selects what the lint hook does
         entry = f"{sys.executable} -m manifestlint {hook['entry'].removeprefix('manifestlint ')}"
         local.append({**hook, "language": "system", "entry": entry, "verbose": True,
                       "args": ["-v", "--exit-zero", "--no-context"]})  # fmt: skip

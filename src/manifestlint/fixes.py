@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from manifestlint.model import Edit, Finding, Fix
+from manifestlint.model import Edit, Finding, Fix, fix_of, line_starts
 
 MAX_PASSES = 8
 
@@ -53,27 +53,8 @@ class Outcome:
     def changed(self) -> list[FixedFile]:
         return [f for f in self.files.values() if f.fixed and _encoded(f) != f.original]
 
-    def per_rule(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for fixed in self.changed():
-            for rule, n in fixed.fixed.items():
-                counts[rule] = counts.get(rule, 0) + n
-        return dict(sorted(counts.items()))
-
 
 # ------------------------------------------------------------------------ text edits
-
-
-def line_starts(text: str) -> list[int]:
-    """Offset of each line's first character (lines end at LF; a CR before it belongs to the
-    line's text, which is where both parsers put it: they count columns within a line)."""
-    starts = [0]
-    find = text.find
-    at = find("\n")
-    while at >= 0:
-        starts.append(at + 1)
-        at = find("\n", at + 1)
-    return starts
 
 
 def _offset(starts: list[int], text: str, line: int, col: int) -> int | None:
@@ -94,7 +75,8 @@ def _newline(text: str, at: int) -> str:
 
 
 def _resolve(text: str, starts: list[int], edit: Edit) -> tuple[int, int, str] | str:
-    """(start, end, replacement) of an edit, or why it does not fit the text."""
+    """(start, end, replacement) of an edit, or why it does not fit the text (the text
+    with the file's own line endings)."""
     span = edit.span
     start = _offset(starts, text, span.line, span.col)
     end = _offset(starts, text, span.end_line, span.end_col)
@@ -124,6 +106,7 @@ def apply(text: str, fixes: list[tuple[str, Fix]]) -> tuple[str, list[str], list
     fit). A fix that overlaps one taken waits for the next pass."""
     starts = line_starts(text)
     taken: list[tuple[int, int, str]] = []
+    inserts: dict[tuple[int, int], Edit] = {}  # key insertions taken, which others may join
     applied: list[str] = []
     skipped: list[str] = []
     ordered = sorted(fixes, key=lambda item: min((e.span[:2] for e in item[1].edits), default=(0, 0)))
@@ -134,11 +117,17 @@ def apply(text: str, fixes: list[tuple[str, Fix]]) -> tuple[str, list[str], list
             skipped.append(f"{rule}: {problem or 'no edit'}")
             continue
         edits = [r for r in resolved if not isinstance(r, str)]
+        if _joined(text, fix, edits, taken, inserts):
+            applied.append(rule)
+            continue
         if any(_overlap(e, t) for e in edits for t in taken) or any(
             _overlap(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]
         ):
             continue
         taken.extend(e for e in edits if e not in taken)
+        for edit, done in zip(fix.edits, edits, strict=True):
+            if edit.insert is not None:
+                inserts[done[:2]] = edit
         applied.append(rule)
     pieces = []
     last = 0
@@ -147,6 +136,29 @@ def apply(text: str, fixes: list[tuple[str, Fix]]) -> tuple[str, list[str], list
         last = end
     pieces.append(text[last:])
     return "".join(pieces), applied, skipped
+
+
+def _joined(
+    text: str, fix: Fix, edits: list, taken: list[tuple[int, int, str]], inserts: dict[tuple[int, int], Edit]
+) -> bool:
+    """A fix of one key insertion where another fix inserts keys into the same mapping this
+    pass: the two become one edit (`securityContext:` written once with both keys). False
+    when they cannot merge (a key set twice to different values), or there is nothing to join."""
+    if len(edits) != 1 or fix.edits[0].insert is None or edits[0][:2] not in inserts:
+        return False
+    from manifestlint.yaml_fix import render
+
+    mine, other = fix.edits[0], inserts[edits[0][:2]]
+    (style, indent, items), (style2, indent2, items2) = mine.insert, other.insert  # type: ignore[misc]
+    merged = render(style, indent, (*items2, *items)) if (style, indent) == (style2, indent2) else None
+    if merged is None:
+        return False
+    start, end = edits[0][:2]
+    edit = other._replace(text=merged + other.old, insert=(style, indent, (*items2, *items)))
+    new = (merged + other.old).replace("\n", _newline(text, start))
+    taken[:] = [t for t in taken if t[:2] != (start, end)] + [(start, end, new)]
+    inserts[(start, end)] = edit
+    return True
 
 
 # ------------------------------------------------------------------------ the passes
@@ -166,10 +178,15 @@ def run(
     """Lint, fix and lint again until nothing more applies (at most MAX_PASSES rounds of
     fixes); (the last lint's result, Outcome). The texts changed stay in load.PENDING only
     while this runs."""
-    from manifestlint import load
+    import sys
+
+    from manifestlint import load, report
 
     outcome = Outcome()
     seen_skips: set[str] = set()
+    # every fixable finding in every pass (a file of 2,000 Pods has more than the report's 500 per
+    # rule); the last pass is capped as the report always is
+    limit, report.MAX_PER_RULE_AND_FILE = report.MAX_PER_RULE_AND_FILE, sys.maxsize
     try:
         for number in range(MAX_PASSES + 1):
             result = lint_once()
@@ -179,13 +196,17 @@ def run(
             rendered = result.rendered  # type: ignore[attr-defined]  # `helm template` output: not fixed
             for finding in result.findings:  # type: ignore[attr-defined]
                 if finding.path not in rendered and applicable(finding, fixable, unsafe):
-                    wanted.setdefault(finding.path, []).append((finding.rule, finding.fix))
+                    fix = fix_of(finding)
+                    if fix is not None:
+                        wanted.setdefault(finding.path, []).append((finding.rule, fix))
             if not _fix_pass(wanted, cwd, outcome, seen_skips):
                 break
             for fixed in outcome.files.values():
                 load.PENDING[fixed.abspath] = _encoded(fixed)
     finally:
         load.PENDING.clear()
+        report.MAX_PER_RULE_AND_FILE = limit
+    result.findings = report.cap(result.findings)  # type: ignore[attr-defined]
     return result, outcome
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import struct
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -69,6 +69,9 @@ class Edit(NamedTuple):
     span: Span
     text: str
     old: str = ""
+    # keys set in a mapping, written in front of its first key (yaml_fix.set_key): (style,
+    # indent, ((key path, value), ...)); two such edits at one place merge into one
+    insert: tuple | None = None
 
 
 class Fix(NamedTuple):
@@ -79,6 +82,18 @@ class Fix(NamedTuple):
 
     title: str
     edits: tuple[Edit, ...]
+
+
+def line_starts(text: str) -> list[int]:
+    """Offset of each line's first character (lines end at LF; a CR before it belongs to the
+    line's text, which is where both parsers put it: they count columns within a line)."""
+    starts = [0]
+    find = text.find
+    at = find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = find("\n", at + 1)
+    return starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +110,9 @@ class Finding:
     obj: str = ""
     doc: int = -1  # index of the YAML document in its file; -1 for Dockerfiles / whole file
     related: tuple[Related, ...] = ()
-    fix: Fix | None = None  # minimal text edits of `path` that resolve it (manifestlint/fixes.py)
+    # minimal text edits of `path` that resolve it (manifestlint/fixes.py), or a function making
+    # them: a fix that takes work to compute is computed only when --fix, --diff or SARIF asks
+    fix: Fix | Callable[[], Fix | None] | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.col, self.rule, self.message)
@@ -377,14 +394,23 @@ def at_most(finding: Finding, severity: Severity) -> Finding:
     return replace(finding, severity=min(finding.severity, severity))
 
 
-def hit(path: str, span: Span, message: str, obj: str = "", doc: int = -1, fix: Fix | None = None) -> Finding:
+def fix_of(finding: Finding) -> Fix | None:
+    """The finding's fix, computed now if the rule left it to be computed on demand."""
+    fix = finding.fix
+    return fix() if callable(fix) else fix
+
+
+Fixing = Fix | Callable[[], Fix | None] | None
+
+
+def hit(path: str, span: Span, message: str, obj: str = "", doc: int = -1, fix: Fixing = None) -> Finding:
     """What a rule yields: a finding without rule id (the engine stamps it and the configured
     severity; see `at_most`); `fix`, when the rule knows the one right change."""
     return Finding("", UNCAPPED, path, span, message, obj, doc, (), fix)
 
 
 def doc_hit(
-    doc: YamlDoc, span: Span, message: str, related: Iterable[YamlDoc] = (), fix: Fix | None = None
+    doc: YamlDoc, span: Span, message: str, related: Iterable[YamlDoc] = (), fix: Fixing = None
 ) -> Finding:
     """A finding inside a YAML document, carrying the document's identity; `related`: the
     other objects it is about (each pointed at by its name)."""

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from manifestlint import __version__
 from manifestlint.engine import LintResult
-from manifestlint.model import Severity
+from manifestlint.model import Severity, fix_of
 from manifestlint.output import surrogate_bytes, unicode_safe
 from manifestlint.registry import Rule
 
@@ -174,7 +174,7 @@ def render_pieces(
     }
     fixable = {r.id for r in rules if r.fixable}
     for f, fp in zip(result.findings, result.fingerprints(), strict=True):
-        fix = f.fix if f.rule in fixable else None
+        fix = fix_of(f) if f.rule in fixable and f.fix is not None else None
         if f.related or show_suppressed or not _int_span(f.span) or fix is not None:
             item = _result(f, fp, uris, rule_of, scores, fix)
             if show_suppressed:

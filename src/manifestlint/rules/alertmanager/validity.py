@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
@@ -23,6 +23,7 @@ from manifestlint.rules.alertmanager.http_config import HTTP_KEYS, TLS_KEYS, _te
 from manifestlint.rules.prometheus.common import duration_seconds
 from manifestlint.schema.validate import suggest
 from manifestlint.templating import is_placeholder
+from manifestlint.yaml_fix import move_key
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 
@@ -49,11 +50,13 @@ def invalid_field(doc: YamlDoc, ctx) -> Iterator[Finding]:
     for mapping, key, allowed, type_name in _unknown_keys(doc.root):
         meant = suggest(key, sorted(allowed)) if isinstance(key, str) else None
         hint = f" (did you mean '{meant}'?)" if meant else ""
+        fix = None
         if not meant and allowed is HTTP_KEYS and key in TLS_KEYS:  # the classic slip
             hint = " (a tls_config field: write it under http_config.tls_config)"
+            fix = partial(move_key, doc, mapping, key, mapping, "tls_config", f"move {key} under tls_config")
         elif not meant and (type_name, key) in _MEANT:
             hint = f" ({_MEANT[type_name, key]})"
-        yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}{hint}")
+        yield doc_hit(doc, mapping.key_span(key), f"field {key} not found in type {type_name}{hint}", fix=fix)
 
 
 # Fields whose Go type is not a string: go-yaml's strict unmarshal refuses another YAML type

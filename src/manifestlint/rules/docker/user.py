@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 
-from manifestlint.model import Finding, Severity, at_most, hit
+from manifestlint.model import Edit, Finding, Fix, Severity, Span, at_most, hit
 from manifestlint.parse.dockerfile import Dockerfile, Instruction, Stage, substitute
 from manifestlint.project import families
 from manifestlint.project.images import (
@@ -45,6 +46,33 @@ def root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
     # a GitHub Docker action must run as root; test, CI and tool images may
 
 
+_UID_OPTION = frozenset({"-u", "--uid"})
+NOBODY = "65534"  # `nobody` in Debian's, Alpine's and busybox's /etc/passwd
+
+
+def _user_fix(df: Dockerfile, final: Stage) -> Fix | None:
+    """`USER <uid>` after the final stage's last instruction (unsafe: files the process
+    writes may belong to root): the uid a RUN of the image gives the user it creates
+    (`useradd -u 10001 app`), else 65534 (nobody). A numeric id needs no passwd entry and
+    lets Kubernetes verify runAsNonRoot."""
+    uid = NOBODY
+    for instr in _chain_instructions(df):
+        for text, _ in _scripts(instr):
+            for _, words in _commands(text):
+                names = [w[0] for w in words]
+                if not {"useradd", "adduser"} & {n.rsplit("/", 1)[-1] for n in names}:
+                    continue
+                for k, name in enumerate(names[:-1]):
+                    if name in _UID_OPTION and names[k + 1].isdigit() and names[k + 1] != "0":
+                        uid = names[k + 1]
+    last = final.instructions[-1] if final.instructions else final.from_instr
+    line = df.lines[last.span.end_line - 1] if last.span.end_line <= len(df.lines) else ""
+    if not line:
+        return None
+    at = Span(last.span.end_line, len(line), last.span.end_line, len(line) + 1)
+    return Fix(f"add USER {uid}", (Edit(at, f"{line[-1]}\nUSER {uid}", line[-1]),))
+
+
 def _root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
     final = df.final_stage
     if final is None:
@@ -69,7 +97,9 @@ def _root_user(df: Dockerfile, ctx) -> Iterator[Finding]:
                 yield finding
             return
         message = f"the final stage never sets USER, so the container runs as root (base {base.base!r})"
-        found = hit(df.path, final.from_instr.keyword_span, message, final.label)
+        found = hit(
+            df.path, final.from_instr.keyword_span, message, final.label, fix=partial(_user_fix, df, final)
+        )
         if not known_root_base(base.base_resolved):  # root only if the base sets no USER itself
             found = at_most(
                 replace(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 
-from manifestlint.model import Finding, YamlDoc, doc_hit
+from manifestlint.model import Finding, Fix, YamlDoc, doc_hit
 from manifestlint.registry import rule
 from manifestlint.rules.kubernetes.objects import (
     is_api_server_object,
 )
+from manifestlint.yaml_fix import replace_value
 
 # From the Kubernetes deprecated API migration guide. Alpha versions are left out (off by
 # default in clusters). Columns: deprecated in, removed in (- = not yet), apiVersion, kinds,
@@ -93,6 +95,44 @@ def _api_status(doc: YamlDoc, ctx) -> tuple[str, str, _V, _V | None, str, _V] | 
     return str(api), str(kind), *entry, target_version(ctx)
 
 
+# Replacements whose objects mean the same as the deprecated version's, so `--fix` may only
+# change apiVersion. Source: the Deprecated API Migration Guide,
+# https://kubernetes.io/docs/reference/using-api/deprecation-guide/ ("No notable changes" in the
+# section named), except policy/v1 PodDisruptionBudget (v1.25 section): an empty spec.selector
+# selects every pod there and none in v1beta1, so only a PDB with a non-empty selector is fixed.
+# Every other migration in _API_TABLE changes fields or defaults (Deployments, Ingress, CRDs,
+# webhooks, HPA v2beta1, EndpointSlice, Event, CSR, SubjectAccessReview, flow control).
+SAME_OBJECTS = {
+    ("batch/v1beta1", "CronJob"): "batch/v1",  # v1.25 CronJob
+    ("policy/v1beta1", "PodDisruptionBudget"): "policy/v1",  # v1.25 PodDisruptionBudget (selector)
+    ("node.k8s.io/v1beta1", "RuntimeClass"): "node.k8s.io/v1",  # v1.25 RuntimeClass
+    ("storage.k8s.io/v1beta1", "CSIStorageCapacity"): "storage.k8s.io/v1",  # v1.27 CSIStorageCapacity
+    ("apiregistration.k8s.io/v1beta1", "APIService"): "apiregistration.k8s.io/v1",  # v1.22 APIService
+    ("authentication.k8s.io/v1beta1", "TokenReview"): "authentication.k8s.io/v1",  # v1.22 TokenReview
+    ("coordination.k8s.io/v1beta1", "Lease"): "coordination.k8s.io/v1",  # v1.22 Lease
+    ("networking.k8s.io/v1beta1", "IngressClass"): "networking.k8s.io/v1",  # v1.22 IngressClass
+    ("scheduling.k8s.io/v1beta1", "PriorityClass"): "scheduling.k8s.io/v1",  # v1.22 PriorityClass
+    **{("rbac.authorization.k8s.io/v1beta1", kind): "rbac.authorization.k8s.io/v1"  # v1.22 RBAC resources
+       for kind in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")},
+    **{("storage.k8s.io/v1beta1", kind): "storage.k8s.io/v1"  # v1.22 Storage resources
+       for kind in ("CSIDriver", "CSINode", "StorageClass", "VolumeAttachment")},
+}  # fmt: skip
+
+
+def _migration(doc: YamlDoc, api: str, kind: str) -> Fix | None:
+    """apiVersion rewritten where the objects are the same in the replacement (SAME_OBJECTS)."""
+    new = SAME_OBJECTS.get((api, kind))
+    if new is None:
+        return None
+    if kind == "PodDisruptionBudget":
+        selector = doc.root.path_get("spec", "selector")
+        if not isinstance(selector, dict) or not (
+            selector.get("matchLabels") or selector.get("matchExpressions")
+        ):
+            return None  # an empty selector selects every pod in policy/v1
+    return replace_value(doc, doc.root, "apiVersion", new, f"use {new}")
+
+
 def _v(version: _V) -> str:
     return f"{version[0]}.{version[1]}"
 
@@ -109,6 +149,7 @@ def removed_api(doc: YamlDoc, ctx) -> Iterator[Finding]:
             doc.root.value_span("apiVersion"),
             f"{api} {kind} was removed in Kubernetes {_v(removed)} (target {_v(target)}): the API "
             f"server refuses it; use {replacement}",
+            fix=partial(_migration, doc, api, kind),
         )
 
 
@@ -124,4 +165,5 @@ def deprecated_api(doc: YamlDoc, ctx) -> Iterator[Finding]:
             doc,
             doc.root.value_span("apiVersion"),
             f"{api} {kind} is deprecated since Kubernetes {_v(deprecated)} and {until}; use {replacement}",
+            fix=partial(_migration, doc, api, kind),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from manifestlint.model import Finding, Severity, YamlDoc, YList, YMap, at_most, doc_hit
@@ -18,6 +19,7 @@ from manifestlint.rules.kubernetes.objects import (
     is_windows_pod,
     pod_template,
 )
+from manifestlint.yaml_fix import set_key
 
 
 @rule("k8s-run-as-root", "kubernetes", kinds=WORKLOAD_KINDS)
@@ -149,7 +151,9 @@ def privilege_escalation(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 container_anchor(container, "securityContext"),
                 f"{what} allows privilege escalation (setuid binaries can gain root): set "
                 "securityContext.allowPrivilegeEscalation: false",
-            )
+                fix=partial(set_key, doc, container, ("securityContext", "allowPrivilegeEscalation"), False,
+                            "set allowPrivilegeEscalation: false"),
+            )  # fmt: skip
 
 
 @rule("k8s-writable-root-filesystem", "kubernetes", kinds=WORKLOAD_KINDS)
@@ -175,7 +179,10 @@ def writable_root_filesystem(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 container_anchor(container, "securityContext"),
                 f"{_what(container, field)} has a writable root filesystem: set "
                 "securityContext.readOnlyRootFilesystem: true",
-            )
+                # unsafe: a process that writes outside its volumes fails until they are mounted
+                fix=partial(set_key, doc, container, ("securityContext", "readOnlyRootFilesystem"), True,
+                            "set readOnlyRootFilesystem: true"),
+            )  # fmt: skip
 
 
 @rule("k8s-capabilities-not-dropped", "kubernetes", kinds=WORKLOAD_KINDS)
@@ -201,7 +208,26 @@ def capabilities_not_dropped(doc: YamlDoc, ctx) -> Iterator[Finding]:
             message = (f"{what} drops every default capability one by one, which leaves none, but Pod "
                        "Security 'restricted' admission only accepts drop: [ALL] (and a runtime with a "
                        "wider default set keeps the rest)")  # fmt: skip
-        yield doc_hit(doc, container_anchor(container, "securityContext", "capabilities", "drop"), message)
+        fix = None
+        if (
+            not dropped
+            and not container.path_get("securityContext", "capabilities", "add")
+            and _non_root(container, pod.spec)
+        ):  # a root process may need its default capabilities (bind :80, switch user): no fix
+            fix = partial(
+                set_key, doc, container, ("securityContext", "capabilities", "drop"), ["ALL"], "drop ALL"
+            )
+        yield doc_hit(
+            doc, container_anchor(container, "securityContext", "capabilities", "drop"), message, fix=fix
+        )
+
+
+def _non_root(container: YMap, spec: YMap) -> bool:
+    """The container runs as a non-root user by its own or its pod's securityContext."""
+    user = effective(container, spec, "runAsUser")[0]
+    if isinstance(user, int) and not isinstance(user, bool):
+        return user > 0
+    return effective(container, spec, "runAsNonRoot")[0] is True
 
 
 @rule("k8s-dangerous-capabilities", "kubernetes", kinds=WORKLOAD_KINDS)
@@ -279,6 +305,9 @@ def seccomp_profile_missing(doc: YamlDoc, ctx) -> Iterator[Finding]:
     annotations = pod.metadata.get("annotations")
     if isinstance(annotations, YMap) and "seccomp.security.alpha.kubernetes.io/pod" in annotations:
         return  # the legacy form still sets a profile (k8s-seccomp-unconfined judges its value)
+    # one fix for the pod (its containers inherit the profile): the same edit for each finding
+    fix = partial(set_key, doc, pod.spec, ("securityContext", "seccompProfile", "type"), "RuntimeDefault",
+                  "set the pod's seccompProfile to RuntimeDefault")  # fmt: skip
     for container, field in containers(pod.spec):
         if not isinstance(container.path_get("securityContext", "seccompProfile"), YMap):
             yield doc_hit(
@@ -286,4 +315,5 @@ def seccomp_profile_missing(doc: YamlDoc, ctx) -> Iterator[Finding]:
                 container_anchor(container, "securityContext"),
                 f"{_what(container, field)} sets no seccompProfile: it runs Unconfined unless the kubelet "
                 "defaults to RuntimeDefault",
+                fix=fix,
             )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 
 from manifestlint.classify import RuleGroups
-from manifestlint.model import Finding, Span, YamlDoc, YMap, doc_hit
+from manifestlint.model import Finding, Fix, Span, YamlDoc, YMap, doc_hit
 from manifestlint.parse import promql
 from manifestlint.registry import rule
 from manifestlint.rules.prometheus.common import (
@@ -15,6 +16,7 @@ from manifestlint.rules.prometheus.common import (
     inside,
     iter_alerts,
 )
+from manifestlint.yaml_fix import move_key
 
 
 @rule("prometheus-alert-missing-for", "prometheus-rules")
@@ -51,7 +53,9 @@ def alert_missing_severity(groups: RuleGroups, ctx) -> Iterator[Finding]:
         )
 
 
-def _annotation_rule(groups: RuleGroups, names: list[str], what: str) -> Iterator[Finding]:
+def _annotation_rule(
+    groups: RuleGroups, names: list[str], what: str, fixing: bool = False
+) -> Iterator[Finding]:
     for _group, entry in iter_alerts(groups):
         annotations = entry.get("annotations")
         have = annotations if isinstance(annotations, YMap) else {}
@@ -59,13 +63,29 @@ def _annotation_rule(groups: RuleGroups, names: list[str], what: str) -> Iterato
             continue
         anchor = entry.key_span("annotations") if "annotations" in entry else entry.value_span("alert")
         wanted = " or ".join(f"'{n}'" for n in names)
-        yield doc_hit(groups.doc, anchor, f"alert {entry['alert']!r} has no {wanted} annotation: {what}")
+        yield doc_hit(
+            groups.doc, anchor, f"alert {entry['alert']!r} has no {wanted} annotation: {what}",
+            fix=partial(_from_labels, groups, entry, names) if fixing else None,
+        )  # fmt: skip
+
+
+def _from_labels(groups: RuleGroups, entry: YMap, names: list[str]) -> Fix | None:
+    """The annotation written among the labels (`labels: {summary: ...}`, a common slip: the
+    text then becomes part of the alert's identity and never reaches the notification's
+    annotations), moved to `annotations`."""
+    labels = _labels_of(entry)
+    if labels is None or not (entry.get("annotations") is None or isinstance(entry.get("annotations"), YMap)):
+        return None
+    name = next((n for n in names if isinstance(labels.get(n), str) and labels[n].strip()), None)
+    if name is None:
+        return None
+    return move_key(groups.doc, labels, name, entry, "annotations", f"move {name} from labels to annotations")
 
 
 @rule("prometheus-alert-missing-summary", "prometheus-rules")
 def alert_missing_summary(groups: RuleGroups, ctx) -> Iterator[Finding]:
     names = list(ctx.options.get("annotations") or ["summary", "description", "message"])
-    yield from _annotation_rule(groups, names, "the notification says nothing beyond the alert name")
+    yield from _annotation_rule(groups, names, "the notification says nothing beyond the alert name", True)
 
 
 @rule("prometheus-alert-missing-runbook", "prometheus-rules")
