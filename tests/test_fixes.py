@@ -104,9 +104,10 @@ def test_fix_pair(rule: str, before: Path, after: Path | None, crlf: bool, tmp_p
     outcome, _ = _fix(target, rule, folder)
     result = _text_after(target, outcome)
     assert result == expected
-    assert not outcome.skipped
-    if after is None:
+    if after is None:  # no fix offered, or one skipped with its reason (anchors, merge keys)
+        assert all("not fixed" in note for note in outcome.skipped), outcome.skipped
         return
+    assert not outcome.skipped
 
     edited = _edited_lines(target, rule, folder)
     _only_edited_lines_changed(original, result, edited)  # (b)
@@ -372,3 +373,16 @@ def test_two_insertions_at_one_place_merge_and_a_clash_waits() -> None:
     clash = insert(("securityContext", "a"), True)
     new, applied, _ = fixes.apply(text, [("r1", first), ("r3", clash)])
     assert applied == ["r1"] and "a: false" in new
+
+
+def test_shared_text_is_skipped_with_a_note(tmp_path: Path) -> None:
+    """A pod spec with a merge key: the fix is skipped and says why (issue 25: anchors, merge
+    keys ... skipped with a note)."""
+    target = tmp_path / "deploy.yaml"
+    target.write_bytes((FIX_FIXTURES / "k8s-seccomp-profile-missing" / "kept.yaml").read_bytes())
+    outcome, _ = _fix(target, "k8s-seccomp-profile-missing", tmp_path)
+    assert not outcome.changed()
+    assert outcome.skipped == [
+        "deploy.yaml: fix of k8s-seccomp-profile-missing: not fixed at line 6: its mapping's text has an "
+        "anchor, alias or merge key; skipped"
+    ]

@@ -20,6 +20,7 @@ leading out of the repository; --diff prints a unified diff and writes nothing.
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,12 +101,19 @@ def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
     )
 
 
+def _clashes(edit: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> bool:
+    """Whether `edit` overlaps one of `taken` (sorted, pairwise apart: only the neighbours
+    of its place can overlap it)."""
+    i = bisect_left(taken, edit)
+    return any(_overlap(edit, other) for other in taken[max(i - 1, 0) : i + 2])
+
+
 def apply(text: str, fixes: list[tuple[str, Fix]]) -> tuple[str, list[str], list[str]]:
     """`text` with every fix of (rule id, fix) that fits and overlaps no fix taken before it
     (in order of position): (new text, the rule ids applied, why each skipped fix did not
     fit). A fix that overlaps one taken waits for the next pass."""
     starts = line_starts(text)
-    taken: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int, str]] = []  # (start, end, new text), sorted
     inserts: dict[tuple[int, int], Edit] = {}  # key insertions taken, which others may join
     applied: list[str] = []
     skipped: list[str] = []
@@ -114,24 +122,27 @@ def apply(text: str, fixes: list[tuple[str, Fix]]) -> tuple[str, list[str], list
         resolved = [_resolve(text, starts, edit) for edit in fix.edits]
         problem = next((r for r in resolved if isinstance(r, str)), None)
         if problem is not None or not resolved:
-            skipped.append(f"{rule}: {problem or 'no edit'}")
+            skipped.append(f"{rule}: {problem or fix.title}")
             continue
         edits = [r for r in resolved if not isinstance(r, str)]
         if _joined(text, fix, edits, taken, inserts):
             applied.append(rule)
             continue
-        if any(_overlap(e, t) for e in edits for t in taken) or any(
+        if any(_clashes(e, taken) for e in edits) or any(
             _overlap(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]
         ):
             continue
-        taken.extend(e for e in edits if e not in taken)
+        for e in edits:
+            i = bisect_left(taken, e)
+            if i == len(taken) or taken[i] != e:
+                taken.insert(i, e)
         for edit, done in zip(fix.edits, edits, strict=True):
             if edit.insert is not None:
                 inserts[done[:2]] = edit
         applied.append(rule)
     pieces = []
     last = 0
-    for start, end, new in sorted(set(taken)):
+    for start, end, new in taken:
         pieces += [text[last:start], new]
         last = end
     pieces.append(text[last:])
@@ -156,7 +167,7 @@ def _joined(
     start, end = edits[0][:2]
     edit = other._replace(text=merged + other.old, insert=(style, indent, (*items2, *items)))
     new = (merged + other.old).replace("\n", _newline(text, start))
-    taken[:] = [t for t in taken if t[:2] != (start, end)] + [(start, end, new)]
+    taken[bisect_left(taken, (start, end, ""))] = (start, end, new)
     inserts[(start, end)] = edit
     return True
 

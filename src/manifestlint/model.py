@@ -13,7 +13,7 @@ import enum
 import struct
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 
@@ -112,7 +112,7 @@ class Finding:
     related: tuple[Related, ...] = ()
     # minimal text edits of `path` that resolve it (manifestlint/fixes.py), or a function making
     # them: a fix that takes work to compute is computed only when --fix, --diff or SARIF asks
-    fix: Fix | Callable[[], Fix | None] | None = None
+    fix: Fix | Callable[[], Fix | None] | None = field(default=None, compare=False)
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.col, self.rule, self.message)

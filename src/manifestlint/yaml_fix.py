@@ -48,6 +48,11 @@ def text_of(doc: YamlDoc, span: Span) -> str | None:
     return text[start:end] if start <= end <= len(text) else None
 
 
+def not_fixed(span: Span) -> Fix:
+    """No edit, and why (fixes.apply reports it as a skipped fix): the text is shared."""
+    return Fix(f"not fixed at line {span.line}: its mapping's text has an anchor, alias or merge key", ())
+
+
 def _shared(doc: YamlDoc, span: Span) -> bool:
     """Anchors, aliases, merge keys or template text in `span`: an edit could reach further."""
     found = text_of(doc, span)
@@ -127,7 +132,7 @@ def set_key(doc: YamlDoc, mapping: YMap, keys: Sequence[str], value: Any, title:
 def _insert(doc: YamlDoc, node: YMap, keys: tuple[str, ...], value: Any, title: str) -> Fix | None:
     span = node.span
     if _shared(doc, span):
-        return None
+        return not_fixed(span)
     as_json = doc.path.endswith(".json")
     opening = text_of(doc, Span(span.line, span.col, span.line, span.col + 1))
     items: Items = ((keys, value),)
@@ -164,7 +169,9 @@ def replace_value(doc: YamlDoc, mapping: YMap, key: str, new: str, title: str) -
         return None
     span = mapping.value_span(key)
     old = text_of(doc, span)
-    if not old or _SHARED.search(old) or "\n" in old:
+    if old and _SHARED.search(old):
+        return not_fixed(span)
+    if not old or "\n" in old:
         return None
     quote = old[0] if old[0] in "'\"" and old[-1] == old[0] and len(old) > 1 else ""
     return Fix(title, (Edit(span, f"{quote}{new}{quote}", old),))
@@ -189,8 +196,10 @@ def move_key(doc: YamlDoc, source: YMap, key: str, parent: YMap, target: str, ti
     is missing, `source`'s key is renamed (`labels:` -> `annotations:`). None where the text
     is not plain enough to move by lines."""
     line = _line_only(doc, source, key)
-    if line is None or _shared(doc, source.span):
+    if line is None:
         return None
+    if _shared(doc, source.span):
+        return not_fixed(source.span)
     key_span = source.key_span(key)
     old_key = text_of(doc, key_span)
     indent = " " * (key_span.col - 1)

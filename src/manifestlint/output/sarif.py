@@ -175,6 +175,7 @@ def render_pieces(
     fixable = {r.id for r in rules if r.fixable}
     for f, fp in zip(result.findings, result.fingerprints(), strict=True):
         fix = fix_of(f) if f.rule in fixable and f.fix is not None else None
+        fix = fix if fix is not None and fix.edits else None
         if f.related or show_suppressed or not _int_span(f.span) or fix is not None:
             item = _result(f, fp, uris, rule_of, scores, fix)
             if show_suppressed:

@@ -4,6 +4,7 @@ service-account token."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from manifestlint.model import Finding, YamlDoc, YList, YMap, doc_hit
 from manifestlint.registry import rule
@@ -15,6 +16,7 @@ from manifestlint.rules.kubernetes.objects import (
     namespace_of,
     pod_template,
 )
+from manifestlint.yaml_fix import set_key
 
 _HOST_NAMESPACES = {
     "hostNetwork": "the node's network namespace (it can sniff and bind every host interface)",
@@ -136,7 +138,10 @@ def service_account_token(doc: YamlDoc, ctx) -> Iterator[Finding]:
         f"pods mount an API token of service account {str(account)!r}: set "
         "automountServiceAccountToken: false on the pod spec (or the ServiceAccount) unless they "
         "call the Kubernetes API",
-    )
+        # unsafe: a client library may call the API without any binding of the project's own
+        fix=partial(set_key, doc, pod.spec, ("automountServiceAccountToken",), False,
+                    "set automountServiceAccountToken: false"),
+    )  # fmt: skip
 
 
 def _bound_accounts(binding: YamlDoc) -> Iterator[tuple[str, str]]:
