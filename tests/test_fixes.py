@@ -386,3 +386,24 @@ def test_shared_text_is_skipped_with_a_note(tmp_path: Path) -> None:
         "deploy.yaml: fix of k8s-seccomp-profile-missing: not fixed at line 6: its mapping's text has an "
         "anchor, alias or merge key; skipped"
     ]
+
+
+def test_options_after_one_word_merge_into_one_edit(tmp_path: Path) -> None:
+    """-y and --no-install-recommends after the same `install`: one edit in one pass (short
+    options first), not a second round of linting."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian:12\nRUN apt-get install curl && rm -rf /var/lib/apt/lists/*\n"
+    )
+    registry = load_registry()
+    fixable = {r.id: r.fixable for r in registry if r.fixable}
+    passes = []
+
+    def lint_once():
+        passes.append(1)
+        return run_file(tmp_path / "Dockerfile")
+
+    _, outcome = fixes.run(lint_once, fixable, False, tmp_path)
+    assert fixes._encoded(outcome.changed()[0]).splitlines()[1] == (
+        b"RUN apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*"
+    )
+    assert len(passes) == 2  # the fixes, then the report

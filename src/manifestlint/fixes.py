@@ -152,21 +152,31 @@ def apply(text: str, fixes: list[tuple[str, Fix]]) -> tuple[str, list[str], list
 def _joined(
     text: str, fix: Fix, edits: list, taken: list[tuple[int, int, str]], inserts: dict[tuple[int, int], Edit]
 ) -> bool:
-    """A fix of one key insertion where another fix inserts keys into the same mapping this
-    pass: the two become one edit (`securityContext:` written once with both keys). False
-    when they cannot merge (a key set twice to different values), or there is nothing to join."""
+    """A fix of one insertion where another fix inserts at the same place this pass: the two
+    become one edit (`securityContext:` written once with both keys; `install -y
+    --no-install-recommends`: options after one word, style "words"). False when they cannot
+    merge (a key set twice to different values), or there is nothing to join."""
     if len(edits) != 1 or fix.edits[0].insert is None or edits[0][:2] not in inserts:
         return False
     from manifestlint.yaml_fix import render
 
     mine, other = fix.edits[0], inserts[edits[0][:2]]
     (style, indent, items), (style2, indent2, items2) = mine.insert, other.insert  # type: ignore[misc]
-    merged = render(style, indent, (*items2, *items)) if (style, indent) == (style2, indent2) else None
-    if merged is None:
+    if (style, indent) != (style2, indent2):
+        return False
+    both = (*items2, *(item for item in items if item not in items2))
+    if style == "words":
+        # short options, then long ones, then a command appended (`-y --no-install-recommends`)
+        words = sorted((keys[0] for keys, _ in both), key=lambda w: (w.startswith("&&"), w.startswith("--")))
+        joined: str | None = other.old + "".join(f" {word}" for word in words)
+    else:
+        merged = render(style, indent, both)
+        joined = None if merged is None else merged + other.old
+    if joined is None:
         return False
     start, end = edits[0][:2]
-    edit = other._replace(text=merged + other.old, insert=(style, indent, (*items2, *items)))
-    new = (merged + other.old).replace("\n", _newline(text, start))
+    edit = other._replace(text=joined, insert=(style, indent, both))
+    new = joined.replace("\n", _newline(text, start))
     taken[bisect_left(taken, (start, end, ""))] = (start, end, new)
     inserts[(start, end)] = edit
     return True

@@ -249,5 +249,10 @@ def after_word(
     df: Dockerfile, words: list[Word], k: int, span_fn: SpanFn, added: str, title: str
 ) -> Fix | None:
     """A fix writing `added` (an option) right after word `k` of a command: `install` ->
-    `install --no-install-recommends`."""
-    return word_fix(df, span_fn(words[k][1], words[k][2]), title, lambda old: f"{old} {added}")
+    `install --no-install-recommends`. Two such fixes of one word in one pass are merged
+    (fixes.apply: `install -y --no-install-recommends`)."""
+    fix = word_fix(df, span_fn(words[k][1], words[k][2]), title, lambda old: f"{old} {added}")
+    if fix is None:
+        return None
+    edit = fix.edits[0]
+    return fix._replace(edits=(edit._replace(insert=("words", "", (((added,), True),))),))
