@@ -407,3 +407,14 @@ def test_options_after_one_word_merge_into_one_edit(tmp_path: Path) -> None:
         b"RUN apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*"
     )
     assert len(passes) == 2  # the fixes, then the report
+
+
+def test_a_file_not_written_is_reported_as_it_is_on_disk(tmp_path: Path) -> None:
+    """A fix held in memory for a file that is then not written (a link) must not hide the
+    finding from the report."""
+    (tmp_path / "real.Dockerfile").write_text(_DOCKERFILE)
+    (tmp_path / "Dockerfile").symlink_to("real.Dockerfile")
+    run = _cli(["lint", "--fix", "Dockerfile"], tmp_path)
+    assert "symbolic link" in run.output and "not written" in run.output
+    assert re.search(r":\d+: \w+ docker-apt-cli ", run.output)
+    assert (tmp_path / "real.Dockerfile").read_text() == _DOCKERFILE

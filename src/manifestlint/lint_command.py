@@ -139,6 +139,8 @@ def _fix(lint_once, registry, cwd: Path, stdin, unsafe: bool, show_diff: bool, q
     written = fixes.write(outcome)
     for note in outcome.not_written:
         _echo(f"manifestlint: {note}")
+    if outcome.not_written:  # the report must be of the files as they are on disk
+        result = lint_once()
     if not quiet:
         counts: dict[str, int] = {}
         for fixed in written:
