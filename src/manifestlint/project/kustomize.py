@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ class Reads:
     files: set[Path] = field(default_factory=set)
     checked: set[Path] = field(default_factory=set)
     linked: bool = False
+    folders: dict[str, str] = field(default_factory=dict)  # folder -> real path, while reading
 
 
 def _kustomization_in(folder: Path, reads: Reads | None = None) -> Path | None:
@@ -153,14 +155,20 @@ def load_all(path: Path, root: Path | None = None, reads: Reads | None = None) -
     """Every document of a kustomization or patch file (empty when unreadable): a regular
     file (a FIFO or /dev/zero named kustomization.yaml must not hang) whose real path lies
     inside `root` (a committed link out of the tree is never read)."""
-    from manifestlint.safeio import Unreadable, read_inside
+    from manifestlint.safeio import Unreadable, read_inside, read_regular
 
     if reads is not None:
         reads.files.add(path)
-
     try:
-        text = read_inside(path, root, MAX_KUSTOMIZATION_BYTES).decode("utf-8-sig", errors="replace")
-    except (Unreadable, ValueError):
+        if reads is not None and root is not None:  # read_inside, the folders' real paths known
+            target = _realpath(os.path.normpath(os.path.abspath(path)), reads.folders)
+            if not _below(target, _real_folder(os.fspath(root), reads.folders)):
+                raise Unreadable("leads outside the root; not read")
+            data = read_regular(path, MAX_KUSTOMIZATION_BYTES)
+        else:
+            data = read_inside(path, root, MAX_KUSTOMIZATION_BYTES)
+        text = data.decode("utf-8-sig", errors="replace")
+    except (Unreadable, ValueError, OSError):
         return []
     return parse_text(text, path.as_posix())
 
@@ -175,27 +183,62 @@ def parse_text(text: str, name: str) -> list[Any]:
     return [doc.root for doc in docs]
 
 
+def _real_folder(folder: str, folders: dict[str, str]) -> str:
+    """The real path of `folder`, once per folder (`folders`: folder -> its real path)."""
+    real = folders.get(folder)
+    if real is None:  # its parent's real path (known, or worked out the same way) and its own lstat
+        real = folders[folder] = "/" if folder == "/" else _realpath(folder, folders)
+    return real
+
+
+def _realpath(target: str, folders: dict[str, str]) -> str:
+    """os.path.realpath of a normalised absolute path, with one realpath per folder
+    (`folders`: folder -> its real path): 15,000 references of 5,000 kustomizations were
+    15,000 realpath calls, an lstat per path component each. The target itself is lstat'ed:
+    a link is resolved in full."""
+    parent, _, name = target.rpartition("/")
+    real_parent = _real_folder(parent or "/", folders)
+    try:
+        link = stat.S_ISLNK(os.lstat(target).st_mode)
+    except OSError:
+        link = False  # missing: realpath keeps the name as it is
+    if link or not name or name in (".", ".."):
+        return os.path.realpath(target)
+    return os.path.join(real_parent, name)
+
+
+def _below(path: str, root: str) -> bool:
+    """Whether the normalised absolute `path` is `root` or lies below it (strings: the
+    pathlib test parsed both paths on each of 30,000 calls)."""
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
 def _resolver(folder: Path, root: Path, reads: Reads | None) -> Any:
     """resolve(ref): a reference of a kustomization in `folder`, by its real path when it
     stays below `root`, else None."""
-    real_root = root.resolve()
+    folders = reads.folders if reads is not None else {}
+    base, top = os.fspath(folder), os.fspath(root)
+    real_root = _real_folder(top, folders)
 
     def resolve(ref: str) -> Path | None:
         if not ref or _remote(ref):
             return None
         if "\0" in ref or len(ref) > 4096:
             return None
-        target = Path(os.path.normpath(folder / ref))
-        if not _inside(target, root):
+        target = os.path.normpath(os.path.join(base, ref))
+        if not _below(target, top):
             return None
         try:  # a symbolic link inside the root may still point outside it
-            real = Path(os.path.realpath(target))
+            real = _realpath(target, folders)
         except (OSError, RuntimeError, ValueError):
             return None
+        if not _below(real, real_root):
+            return None
+        found = Path(real)
         if reads is not None:
-            reads.checked.add(real)
+            reads.checked.add(found)
             reads.linked = reads.linked or real != target
-        return real if _inside(real, real_root) else None
+        return found
 
     return resolve
 
