@@ -83,9 +83,11 @@ def test_rule_files_of_the_project(tmp_path: Path) -> None:
     for name in ("rules/a.yml", "old-alerts.yml", "rules/b.yaml", "x.rules.yaml"):
         (mon / name).write_text(rules)
     (tmp_path / "other" / "alerts.yml").write_text(rules)
+    (mon / "k8s" / "overlay").mkdir(parents=True)
+    (mon / "k8s" / "overlay" / "rules.yml").write_text(rules)  # two folders down: another deployment's
     (tmp_path / ".git").mkdir()
     named = [mon / "rules/a.yml", mon / "old-alerts.yml", mon / "rules/b.yaml", mon / "x.rules.yaml"]
-    result = _lint([*named, tmp_path / "other/alerts.yml"], tmp_path)
+    result = _lint([*named, tmp_path / "other/alerts.yml", mon / "k8s/overlay/rules.yml"], tmp_path)
     found = {(f.path, f.span.line) for f in result.findings if f.rule == "prometheus-rule-file-not-loaded"}
     assert found == {("monitoring/old-alerts.yml", 1), ("monitoring/rules/b.yaml", 1)}
 

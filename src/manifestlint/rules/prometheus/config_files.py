@@ -184,8 +184,8 @@ def _loaded_by(config: YamlDoc, folder: str) -> list[tuple[str, bool]]:
 
 @rule("prometheus-rule-file-not-loaded", "project")
 def rule_file_not_loaded(index, ctx) -> Iterator[Finding]:
-    """A rule file in the folder of a prometheus.yml that none of the project's Prometheus
-    configurations loads: its alerts never fire. Judged only where the project has such a
+    """A rule file in the folder of a prometheus.yml (or one below) that none of the project's
+    Prometheus configurations loads: its alerts never fire. Judged only where the project has such a
     configuration (a rule file alone may be loaded by anything)."""
     from fnmatch import fnmatchcase
 
@@ -201,7 +201,7 @@ def rule_file_not_loaded(index, ctx) -> Iterator[Finding]:
         if doc.kind != "prometheus-rules" or embedded(doc) or not index.reported(doc):
             continue
         path = index.sort_path(doc.path)
-        folders = [folder for folder, _p in configs if path.startswith(folder + os.sep)]
+        folders = [folder for folder, _p in configs if _near(path, folder)]
         if not folders:
             continue  # no configuration beside it: another server (or a test) may load it
         name = os.path.basename(path)
@@ -218,6 +218,15 @@ def rule_file_not_loaded(index, ctx) -> Iterator[Finding]:
                 f"in {os.path.relpath(folders[0], index.base)!r} loads this rule file: its rules are never "
                 "evaluated",
             )
+
+
+def _near(path: str, folder: str) -> bool:
+    """A file in the configuration's folder or one folder below (`monitoring/alerts.yml`,
+    `monitoring/rules/x.yml`): deeper files of a root-level prometheus.yml's tree (a Kubernetes
+    overlay's `k8s/monitoring/rules.yml`) belong to other deployments as often as not."""
+    if not path.startswith(folder + os.sep):
+        return False
+    return path[len(folder) + 1 :].count(os.sep) <= 1
 
 
 def _glob_match(path: str, pattern: str) -> bool:

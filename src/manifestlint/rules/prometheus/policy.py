@@ -36,6 +36,8 @@ def _pairs(entry: YMap, key: str) -> YMap | None:
 def rule_policy(groups: RuleGroups, ctx) -> Iterator[Finding]:
     """Each configured convention a rule breaks, at the offending name, label or selector."""
     options = ctx.options
+    if not any(options.get(name) for name in options):
+        return  # no convention configured: nothing to ask (the default)
     doc = groups.doc
     owner = bool(options.get("require-owner")) and _OWNER.search(doc.text or "") is None
     for group, entry in iter_rules(groups):

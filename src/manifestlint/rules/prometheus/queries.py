@@ -343,3 +343,51 @@ def _matcher_offset(expr: str, start: int, label: str) -> int:
     offset when it cannot be found)."""
     match = re.compile(rf"\b{re.escape(label)}\s*[=!]~").search(expr, start)
     return match.start() if match else start
+
+
+# ------------------------------------------------------------------ NaN in aggregations
+
+_NAN_PROPAGATING = frozenset({"sum", "avg", "stddev", "stdvar", "quantile"})
+_GUARDS = frozenset({"clamp_min", "clamp", "vector"})
+
+
+def _unguarded_divisions(node: Node) -> Iterator[Node]:
+    """Divisions and modulos by a vector in `node` (not inside a nested aggregation) whose
+    divisor is not filtered (`b > 0`) or clamped: 0/0 is NaN, x/0 is ±Inf."""
+    stack = [node]
+    while stack:
+        sub = stack.pop()
+        if sub.kind == "aggregate":
+            continue  # its own result: judged as an aggregation of its own
+        if sub.kind == "binary" and sub.name in ("/", "%") and len(sub.children) == 2:
+            divisor = _strip(sub.children[1])
+            guarded = (
+                divisor.type != promql.VECTOR
+                or (divisor.kind == "binary" and divisor.name in COMPARISONS and not divisor.bool_modifier)
+                or (divisor.kind == "call" and divisor.name in _GUARDS)
+            )
+            if not guarded:
+                yield sub
+        stack.extend(sub.children)
+
+
+@rule("prometheus-nan-in-aggregation", "prometheus-rules")
+def nan_in_aggregation(groups: RuleGroups, ctx) -> Iterator[Finding]:
+    """One series dividing by zero makes a sum or average of all of them NaN or ±Inf."""
+    for _group, entry in iter_rules(groups):
+        tree = _tree(entry, "/") or _tree(entry, "%")
+        if tree is None:
+            continue
+        for node in tree.walk():
+            if node.kind != "aggregate" or node.name not in _NAN_PROPAGATING or not node.children:
+                continue
+            division = next(_unguarded_divisions(node.children[-1]), None)
+            if division is not None:
+                yield doc_hit(
+                    groups.doc,
+                    inside(groups.doc, entry, "expr", division.pos, 1),
+                    f"{node.name}() over a division by a series that may be 0: one 0/0 (NaN) or x/0 (Inf) "
+                    f"makes the whole {node.name} NaN or Inf; divide after aggregating "
+                    "(`sum(a) / sum(b)`) or filter the divisor (`b > 0`)",
+                )
+                break
