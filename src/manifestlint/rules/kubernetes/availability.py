@@ -12,6 +12,7 @@ import manifestlint.rules.kubernetes.objects as k8s_module
 from manifestlint.index import Index
 from manifestlint.model import Finding, YamlDoc, YMap, doc_hit
 from manifestlint.registry import rule
+from manifestlint.rules.kubernetes.deprecated_api import target_version
 from manifestlint.rules.kubernetes.objects import (
     SelectorIndex,
     name_anchor,
@@ -252,8 +253,8 @@ def pdb_unhealthy_eviction(doc: YamlDoc, ctx) -> Iterator[Finding]:
     spec = _spec(doc)
     if spec is None or str(doc.root.get("apiVersion")) != "policy/v1":
         return
-    if "unhealthyPodEvictionPolicy" in spec:
-        return
+    if "unhealthyPodEvictionPolicy" in spec or target_version(ctx) < (1, 27):
+        return  # before 1.27 the field is alpha, off by default: the API server drops it
     yield doc_hit(
         doc,
         doc.root.key_span("spec"),
