@@ -16,14 +16,14 @@ from manifestlint.rules.prometheus.common import (
     inside,
     iter_alerts,
 )
-from manifestlint.yaml_fix import move_key
+from manifestlint.yaml_fix import move_key, set_key
 
 
 @rule("prometheus-alert-missing-for", "prometheus-rules")
 def alert_missing_for(groups: RuleGroups, ctx) -> Iterator[Finding]:
     from manifestlint.alerts.events import event_style
 
-    for _group, entry in iter_alerts(groups):
+    for group, entry in iter_alerts(groups):
         if _CONSTANT_EXPR.match(str(entry.get("expr", ""))):
             continue  # always-firing heartbeats (Watchdog) by design
         if "for" in entry:
@@ -34,7 +34,26 @@ def alert_missing_for(groups: RuleGroups, ctx) -> Iterator[Finding]:
             groups.doc,
             entry.value_span("alert"),
             f"alert {entry['alert']!r} has no 'for': it fires on a single evaluation",
+            fix=partial(_policy_for, groups, group, entry, ctx),
         )
+
+
+def _policy_for(groups: RuleGroups, group: YMap, entry: YMap, ctx) -> Fix | None:
+    """`for:` set to the alert policy's duration for the alert's category and severity (unsafe:
+    the alert then fires later). Only for alerts whose threshold is recognised: without a
+    category there is no policy duration to propose, and a guessed one is not a fix."""
+    from manifestlint.alerts.quantities import recording_context
+    from manifestlint.alerts.thresholds import recognise
+    from manifestlint.rules.prometheus.thresholds import _severity
+
+    expr = entry.get("expr")
+    found = recognise(expr, recording_context(ctx.index)) if isinstance(expr, str) else None
+    if found is None:
+        return None
+    policy = ctx.config.alert_policy
+    target = policy.target(found.category, _severity(group, entry, policy.label))
+    title = f"add for: {target.for_text} (the alert policy's)"
+    return set_key(groups.doc, entry, ["for"], target.for_text, title)
 
 
 @rule("prometheus-alert-missing-severity", "prometheus-rules")
