@@ -201,11 +201,17 @@ def _differences(a: object, b: object, path: tuple) -> set[tuple]:
     return set() if a == b and type(a) is type(b) else {path}
 
 
+# Fixable rules whose fix needs a project around the file (a linked Dockerfile), tested by the
+# named test instead of a single-file fixture pair.
+PROJECT_FIX_TESTS = {"k8s-run-as-non-root-image-user": "test_run_as_user_from_the_dockerfiles_uid"}
+
+
 def test_every_fixable_rule_has_fix_fixtures() -> None:
     registry = load_registry()
     fixable = {r.id for r in registry if r.fixable}
     with_pairs = {rule for rule, _, after in PAIRS if after is not None}
-    assert fixable == with_pairs
+    assert fixable == with_pairs | set(PROJECT_FIX_TESTS)
+    assert all(name in globals() for name in PROJECT_FIX_TESTS.values())
     for _, before, after in PAIRS:
         assert after is None or after.exists(), f"{before.name} has no {after.name}"
 
@@ -418,3 +424,48 @@ def test_a_file_not_written_is_reported_as_it_is_on_disk(tmp_path: Path) -> None
     assert "symbolic link" in run.output and "not written" in run.output
     assert re.search(r":\d+: \w+ docker-apt-cli ", run.output)
     assert (tmp_path / "real.Dockerfile").read_text() == _DOCKERFILE
+
+
+def _image_user_project(root: Path, useradd: str) -> None:
+    """A Deployment with runAsNonRoot and an image its Makefile builds from app/Dockerfile,
+    whose USER is a name."""
+    import subprocess
+
+    (root / "app").mkdir()
+    (root / "app/Dockerfile").write_text(
+        f'FROM python:3.12-slim\nRUN {useradd}\nUSER app\nCMD ["python", "-m", "http.server"]\n'
+    )
+    (root / "Makefile").write_text("build:\n\tdocker build -t registry.example.com/team/app:1.0.0 app\n")
+    (root / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n"
+        "  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n"
+        "    spec:\n      securityContext:\n        runAsNonRoot: true\n      containers:\n"
+        "        - name: app\n          image: registry.example.com/team/app:1.0.0\n"
+    )
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+
+
+def test_run_as_user_from_the_dockerfiles_uid(tmp_path: Path) -> None:
+    """k8s-run-as-non-root-image-user (unsafe): runAsUser set to the uid the image's own
+    Dockerfile gives the named user, beside runAsNonRoot; only with --unsafe-fixes."""
+    _image_user_project(tmp_path, "useradd --create-home -u 10001 app")
+    select = ["--select", "k8s-run-as-non-root-image-user"]
+    safe = _cli(["lint", *select, "--diff", "deploy.yaml"], tmp_path)
+    assert "+        runAsUser" not in safe.output
+    unsafe = _cli(["lint", *select, "--diff", "--unsafe-fixes", "deploy.yaml"], tmp_path)
+    assert unsafe.exit_code == 1 and "+        runAsUser: 10001\n" in unsafe.output, unsafe.output
+    _cli(["lint", *select, "--fix", "--unsafe-fixes", "deploy.yaml"], tmp_path)
+    text = (tmp_path / "deploy.yaml").read_text()
+    assert "      securityContext:\n        runAsUser: 10001\n        runAsNonRoot: true\n" in text
+    after = _cli(["lint", *select, "-f", "json", "deploy.yaml"], tmp_path)
+    assert '"findings": []' in after.output, after.output
+
+
+def test_run_as_user_needs_the_uid_in_the_dockerfile(tmp_path: Path) -> None:
+    """No uid for the name in the Dockerfile (useradd without -u): no number to write, no fix."""
+    _image_user_project(tmp_path, "useradd --create-home app")
+    select = ["--select", "k8s-run-as-non-root-image-user"]
+    run = _cli(["lint", *select, "--diff", "--unsafe-fixes", "deploy.yaml"], tmp_path)
+    assert "runAsUser" not in run.output.replace("numeric runAsUser", "").replace("Set runAsUser", "")
+    report = _cli(["lint", *select, "deploy.yaml"], tmp_path)
+    assert "k8s-run-as-non-root-image-user" in report.output  # the finding stands, unfixed

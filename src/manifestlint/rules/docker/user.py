@@ -50,6 +50,24 @@ _UID_OPTION = frozenset({"-u", "--uid"})
 NOBODY = "65534"  # `nobody` in Debian's, Alpine's and busybox's /etc/passwd
 
 
+def created_uid(df: Dockerfile, name: str) -> str | None:
+    """The uid a RUN of the image gives the user `name` it creates (`useradd -u 10001 app`,
+    `adduser -D -u 10001 app`): the last such command wins; None when none names it."""
+    uid = None
+    for instr in _chain_instructions(df):
+        for text, _ in _scripts(instr):
+            for _, words in _commands(text):
+                names = [w[0] for w in words]
+                if not names or names[-1] != name:
+                    continue
+                if not {"useradd", "adduser"} & {n.rsplit("/", 1)[-1] for n in names}:
+                    continue
+                for k, word in enumerate(names[:-1]):
+                    if word in _UID_OPTION and names[k + 1].isdigit() and names[k + 1] != "0":
+                        uid = names[k + 1]
+    return uid
+
+
 def _user_fix(df: Dockerfile, final: Stage) -> Fix | None:
     """`USER <uid>` after the final stage's last instruction (unsafe: files the process
     writes may belong to root): the uid a RUN of the image gives the user it creates

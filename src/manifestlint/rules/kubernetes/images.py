@@ -6,9 +6,10 @@ Compose build:, Skaffold artifacts, Tilt docker_build, the images: config key, f
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from manifestlint.index import Index
-from manifestlint.model import Finding, YamlDoc, YMap, doc_hit
+from manifestlint.model import Finding, Fix, YamlDoc, YMap, doc_hit
 from manifestlint.project.images import final_user, image_chain
 from manifestlint.registry import rule
 from manifestlint.rules.kubernetes.containers import _built_by_dev_tool, _is_reference, _what
@@ -111,10 +112,27 @@ def _check(project, doc, spec: YMap, container: YMap) -> Finding | None:
             f"the image's user {user.name!r} is a name: the kubelet cannot verify it is not root "
             "and refuses to start it (CreateContainerConfigError: image has non-numeric user)"
         )
+    fix = None
+    if not user.root and user.name:
+        fix = partial(_run_as_user_fix, doc, holder, df, str(user.name))
     return doc_hit(
         doc,
         holder.value_span("runAsNonRoot"),
         f"container {container_label(container)!r} sets runAsNonRoot without a numeric runAsUser, "
         f"and {problem}; {source} ({why}). Set runAsUser to the image user's uid, or use a numeric "
         "USER in the Dockerfile",
+        fix=fix,
     )
+
+
+def _run_as_user_fix(doc: YamlDoc, holder: YMap, df, name: str) -> Fix | None:
+    """`runAsUser: <uid>` beside the `runAsNonRoot: true` it completes, the uid being the one
+    the image's own Dockerfile gives the named user (`useradd -u 10001 app`). Unsafe: the
+    kubelet then trusts the number, so a Dockerfile that changes the user later breaks it."""
+    from manifestlint.rules.docker.user import created_uid
+    from manifestlint.yaml_fix import set_key
+
+    uid = created_uid(df, name)
+    if uid is None:
+        return None  # the name's uid is not in the Dockerfile (a base image's user): no number to write
+    return set_key(doc, holder, ["runAsUser"], int(uid), f"add runAsUser: {uid} (the uid of {name!r})")
