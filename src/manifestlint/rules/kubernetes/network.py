@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from manifestlint.index import Index
@@ -21,6 +21,7 @@ from manifestlint.rules.kubernetes.objects import (
     name_anchor,
 )
 from manifestlint.rules.kubernetes.pods import (
+    PodSource,
     _describe,
     _ns,
     _ns_compatible,
@@ -49,15 +50,32 @@ def _policy_selector(policy: YamlDoc) -> Any:
     return value if isinstance(value, dict) else {}  # missing or null: all pods of the namespace
 
 
+def _network_policies(index: Index) -> list[YamlDoc]:
+    """The network policies of the index, of any of the three APIs, in either direction."""
+    return [p for p in index.of_kind(*POLICY_KINDS) if isinstance(p.root, YMap) and is_policy(p)]
+
+
+def _isolation(every: list[YamlDoc], direction: str) -> Callable[[PodSource], bool]:
+    """Whether some policy of `every` isolates a pod source in `direction` ("Ingress" or
+    "Egress"), through an index of the policies by a label their selector requires."""
+    found: SelectorIndex[IngressPolicy] = SelectorIndex()
+    for policy in ingress_policies(every, direction):
+        found.add_selector(None if policy.cluster_wide else policy.namespace, policy.selector, policy)
+
+    def isolated(source: PodSource) -> bool:
+        candidates = found.candidates(source.ns, source.labels)
+        return any(p.applies_to(source.labels, source.ns, _ns_compatible) for p in candidates)
+
+    return isolated
+
+
 @rule("k8s-missing-network-policy", "project")
 def missing_network_policy(index: Index, ctx) -> Iterator[Finding]:
     mode = str(ctx.options.get("when", "project"))
-    every = [p for p in index.of_kind(*POLICY_KINDS) if isinstance(p.root, YMap) and is_policy(p)]
+    every = _network_policies(index)
     if mode == "project" and not every:
         return  # the project manages no network policy (of any API, in any direction)
-    isolating: SelectorIndex[IngressPolicy] = SelectorIndex()
-    for policy in ingress_policies(every):
-        isolating.add_selector(None if policy.cluster_wide else policy.namespace, policy.selector, policy)
+    isolated = _isolation(every, "Ingress")
     cluster_wide = any(is_cluster_wide(p) for p in every)
     spaces = {_ns(p) for p in every}
     proj = project(index)
@@ -67,8 +85,7 @@ def missing_network_policy(index: Index, ctx) -> Iterator[Finding]:
             continue
         if mode == "namespace" and not (cluster_wide or any(_ns_compatible(ns, source.ns) for ns in spaces)):
             continue
-        candidates = isolating.candidates(source.ns, source.labels)
-        if any(p.applies_to(source.labels, source.ns, _ns_compatible) for p in candidates):
+        if isolated(source):
             continue
         where = f" of namespace {source.ns}" if source.ns else ""
         yield doc_hit(
@@ -84,25 +101,15 @@ def missing_egress_policy(index: Index, ctx) -> Iterator[Finding]:
     """Pods the project isolates for ingress but not for egress: the policy author protected
     them from the cluster, yet a compromised pod may still reach every pod, the cloud metadata
     endpoint and the internet. Pods isolated for neither are k8s-missing-network-policy's."""
-    every = [p for p in index.of_kind(*POLICY_KINDS) if isinstance(p.root, YMap) and is_policy(p)]
+    every = _network_policies(index)
     if not every:
         return
-    by_direction: dict[str, SelectorIndex[IngressPolicy]] = {}
-    for direction in ("Ingress", "Egress"):
-        found: SelectorIndex[IngressPolicy] = SelectorIndex()
-        for policy in ingress_policies(every, direction):
-            found.add_selector(None if policy.cluster_wide else policy.namespace, policy.selector, policy)
-        by_direction[direction] = found
-
-    def isolated(source, direction: str) -> bool:
-        candidates = by_direction[direction].candidates(source.ns, source.labels)
-        return any(p.applies_to(source.labels, source.ns, _ns_compatible) for p in candidates)
-
+    ingress, egress = _isolation(every, "Ingress"), _isolation(every, "Egress")
     for source in project(index).pods:
         doc = source.doc
         if not index.reported(doc) or source.template is None:
             continue
-        if isolated(source, "Ingress") and not isolated(source, "Egress"):
+        if ingress(source) and not egress(source):
             yield doc_hit(
                 doc,
                 name_anchor(doc),
